@@ -1,0 +1,13 @@
+//! Number formats as data: element formats, block scales, input formats and formatbooks.
+
+pub mod element;
+pub mod exact;
+pub mod formatbook;
+pub mod input;
+pub mod minifloat;
+pub mod scale;
+
+pub use element::ElementFormat;
+pub use formatbook::{DialectPair, Formatbook, FormatbookError};
+pub use input::InputFormat;
+pub use scale::ScaleFormat;

@@ -1,0 +1,104 @@
+//! Dot (one block pair, exact) and DotGeneral (n block pairs into FP32), OCP MX section 6.
+
+use super::{BlockFormat, QuantBlock};
+use crate::format::exact::compress_sticky;
+use crate::format::minifloat::{MiniFloat, Specials};
+
+/// IEEE binary32 described as a minifloat: RNE rounding with it, where `saturated` means the
+/// result overflowed to infinity.
+const FP32: MiniFloat = MiniFloat {
+    ebits: 8,
+    mbits: 23,
+    bias: 127,
+    specials: Specials::Ieee,
+};
+
+/// The exact dot product of one block pair: `sum * 2^exp`, or NaN.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DotResult {
+    pub nan: bool,
+    pub sum: i128,
+    pub exp: i32,
+}
+
+/// Exact block dot product: sum_i P_A,i * P_B,i as an integer count of
+/// 2^(quantum_A + quantum_B), paired with the exponent scale_A + scale_B + quantum_A + quantum_B.
+/// A NaN scale, or a NaN or infinite element code, on either side gives NaN.
+pub fn dot(fa: &BlockFormat, a: &QuantBlock, fb: &BlockFormat, b: &QuantBlock) -> DotResult {
+    assert_eq!(a.codes.len(), b.codes.len(), "dot needs blocks of one size");
+    let (Some((qa, ea)), Some((qb, eb))) = (fa.dequantize_exact(a), fb.dequantize_exact(b)) else {
+        return DotResult {
+            nan: true,
+            sum: 0,
+            exp: 0,
+        };
+    };
+    let sum = qa
+        .iter()
+        .zip(&qb)
+        .map(|(&x, &y)| i128::from(x) * i128::from(y))
+        .sum();
+    DotResult {
+        nan: false,
+        sum,
+        exp: ea + eb,
+    }
+}
+
+/// Round an exact `sum * 2^exp` to FP32, nearest-even, overflowing to infinity.
+pub fn round_to_f32(sum: i128, exp: i32) -> f32 {
+    let neg = sum < 0;
+    let sign = if neg { 0x8000_0000u32 } else { 0 };
+    if sum == 0 {
+        return f32::from_bits(0);
+    }
+    // 62 bits keep far more than the 24 + 2 an RNE decision to 24 bits needs.
+    let (mant, exp) = compress_sticky(sum.unsigned_abs(), exp, 62);
+    let r = FP32.round_saturate(mant as u64, exp);
+    if r.saturated {
+        f32::from_bits(sign | 0x7f80_0000)
+    } else {
+        f32::from_bits(sign | r.mag_code)
+    }
+}
+
+/// How DotGeneral turns per-block exact sums into one FP32 result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Accumulation {
+    /// Each block's exact sum is rounded to FP32 (RNE). Block i is added (IEEE binary32, RNE,
+    /// subnormals kept) into partial sum i mod `interleave`, each partial starting at +0.
+    /// The partials are then added in order: ((p0 + p1) + p2) + ...
+    /// `interleave` = 1 is plain sequential accumulation in block order.
+    Fp32 { interleave: usize },
+}
+
+/// DotGeneral over n block pairs. Any NaN block product makes the result NaN.
+pub fn dot_general(
+    fa: &BlockFormat,
+    a: &[QuantBlock],
+    fb: &BlockFormat,
+    b: &[QuantBlock],
+    acc: Accumulation,
+) -> f32 {
+    assert_eq!(a.len(), b.len(), "dot_general needs as many blocks on each side");
+    let Accumulation::Fp32 { interleave } = acc;
+    let lanes = interleave.max(1);
+    let mut partial = vec![0.0f32; lanes];
+    let mut nan = false;
+    for (i, (x, y)) in a.iter().zip(b).enumerate() {
+        let r = dot(fa, x, fb, y);
+        if r.nan {
+            nan = true;
+            continue;
+        }
+        partial[i % lanes] += round_to_f32(r.sum, r.exp);
+    }
+    if nan {
+        return f32::NAN;
+    }
+    let mut total = partial[0];
+    for p in &partial[1..] {
+        total += *p;
+    }
+    total
+}

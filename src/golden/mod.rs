@@ -1,0 +1,161 @@
+//! The bit-exact golden model. It implements `shared/docs/numerics.md` and knows nothing about
+//! RTL: every value is an integer or an FP32 bit pattern, never a float on the value path.
+
+pub mod dialect;
+pub mod dot;
+pub mod mx;
+pub mod stats;
+
+pub use dialect::{BdConfig, BdQuantizer, FracBits, Selector};
+pub use dot::{Accumulation, DotResult, dot, dot_general};
+pub use mx::MxConfig;
+
+use crate::format::exact::{F32_MAG, F32_SIGN, is_f32_subnormal};
+use crate::format::{ElementFormat, Formatbook, ScaleFormat};
+use std::sync::Arc;
+
+/// One quantized block: scale code, dialect id (BlockDialect only), element codes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuantBlock {
+    /// E8M0 byte, or the short exponent code for BlockDialect's `e5` scale.
+    pub scale: u32,
+    pub dialect: Option<u8>,
+    /// Element codes as unsigned integers (sign in the top bit).
+    pub codes: Vec<u32>,
+    /// The block held a NaN or an infinity: the scale is the NaN code and all codes are 0.
+    pub nan: bool,
+    /// Elements whose magnitude was clamped to the format's largest value.
+    pub saturated: u32,
+}
+
+impl QuantBlock {
+    fn nan(scale: ScaleFormat, k: usize) -> QuantBlock {
+        QuantBlock {
+            scale: scale.nan_code(),
+            dialect: None,
+            codes: vec![0; k],
+            nan: true,
+            saturated: 0,
+        }
+    }
+
+    fn zero(scale: ScaleFormat, k: usize) -> QuantBlock {
+        QuantBlock {
+            scale: scale.encode(scale.min_exp()),
+            dialect: None,
+            codes: vec![0; k],
+            nan: false,
+            saturated: 0,
+        }
+    }
+}
+
+/// Zero a subnormal (keeping its sign) when flushing is asked for.
+pub(crate) fn flush(bits: u32, flush_subnormals: bool) -> u32 {
+    if flush_subnormals && is_f32_subnormal(bits) {
+        bits & F32_SIGN
+    } else {
+        bits
+    }
+}
+
+/// Largest magnitude of a block as a 31-bit FP32 pattern (magnitudes order like integers), or
+/// None when any element is NaN or infinite.
+pub(crate) fn block_max_magnitude(block: &[u32]) -> Option<u32> {
+    let mut amax = 0;
+    for &b in block {
+        let mag = b & F32_MAG;
+        if mag >= 0x7f80_0000 {
+            return None;
+        }
+        amax = amax.max(mag);
+    }
+    Some(amax)
+}
+
+/// A block format a user names: an MX element format or a formatbook of dialects.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BlockFormat {
+    Mx(ElementFormat),
+    Dialect {
+        book: Arc<Formatbook>,
+        scale: ScaleFormat,
+    },
+}
+
+impl BlockFormat {
+    pub fn scale_format(&self) -> ScaleFormat {
+        match self {
+            BlockFormat::Mx(_) => mx::MX_SCALE,
+            BlockFormat::Dialect { scale, .. } => *scale,
+        }
+    }
+
+    /// Exponent of one quantum of the element grid (element values are integers times this).
+    pub fn quantum_exp(&self) -> i32 {
+        match self {
+            BlockFormat::Mx(e) => e.quantum_exp(),
+            BlockFormat::Dialect { .. } => dialect::HALF_UNIT_EXP,
+        }
+    }
+
+    /// Element value as a signed count of quanta; None for NaN/Inf element codes.
+    pub fn element_quanta(&self, dialect_id: Option<u8>, code: u32) -> Option<i64> {
+        match self {
+            BlockFormat::Mx(e) => e.to_quanta(code),
+            BlockFormat::Dialect { book, .. } => {
+                let d = usize::from(dialect_id.unwrap_or(0));
+                let values = book.dialects.get(d)?;
+                let v = i64::from(values[(code & 7) as usize]);
+                Some(if code & 8 != 0 { -v } else { v })
+            }
+        }
+    }
+
+    /// The exact value of every element as `(quanta, exponent)`, or None for a NaN block.
+    pub fn dequantize_exact(&self, block: &QuantBlock) -> Option<(Vec<i64>, i32)> {
+        let scale_exp = self.scale_format().decode(block.scale)?;
+        let q = block
+            .codes
+            .iter()
+            .map(|&c| self.element_quanta(block.dialect, c))
+            .collect::<Option<Vec<i64>>>()?;
+        Some((q, scale_exp + self.quantum_exp()))
+    }
+
+    /// The code bit that makes a zero negative (0 where the format has no negative zero).
+    fn negative_zero_bit(&self) -> u32 {
+        match self {
+            BlockFormat::Mx(e) => e.minifloat().map_or(0, |m| m.sign_bit()),
+            BlockFormat::Dialect { .. } => dialect::SIGN_BIT,
+        }
+    }
+
+    /// Dequantize to f64 (exact: every value fits f64's range and 53 bits). NaN blocks give NaN.
+    pub fn dequantize(&self, block: &QuantBlock) -> Vec<f64> {
+        match self.dequantize_exact(block) {
+            Some((q, exp)) => {
+                let unit = pow2_f64(exp);
+                let neg_zero_bit = self.negative_zero_bit();
+                q.iter()
+                    .zip(&block.codes)
+                    .map(|(&v, &c)| {
+                        // Keep the sign of zero codes, which the integer view loses.
+                        if v == 0 && c & neg_zero_bit != 0 {
+                            -0.0
+                        } else {
+                            v as f64 * unit
+                        }
+                    })
+                    .collect()
+            }
+            None => vec![f64::NAN; block.codes.len()],
+        }
+    }
+}
+
+/// 2^e as an f64, built from its bits (exact for -1022 <= e <= 1023).
+pub fn pow2_f64(e: i32) -> f64 {
+    assert!((-1022..=1023).contains(&e), "2^{e} is outside f64's normal range");
+    f64::from_bits(((e + 1023) as u64) << 52)
+}

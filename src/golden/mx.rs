@@ -1,0 +1,64 @@
+//! OCP MX block conversion (numerics.md section 3), bit-exact.
+
+use super::{QuantBlock, block_max_magnitude, flush};
+use crate::format::exact::{F32Class, F32_SIGN, classify_f32};
+use crate::format::{ElementFormat, ScaleFormat};
+
+/// One MX conversion: an element format and the subnormal policy. Scale is always E8M0.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MxConfig {
+    pub elem: ElementFormat,
+    pub flush_subnormals: bool,
+}
+
+pub const MX_SCALE: ScaleFormat = ScaleFormat::E8m0;
+
+impl MxConfig {
+    /// The shared exponent for a block whose largest magnitude is the FP32 pattern `amax`
+    /// (positive, finite, nonzero): floor(log2 amax) - emax_elem, clamped to the E8M0 range.
+    pub fn shared_exp(&self, amax: u32) -> i32 {
+        let F32Class::Finite(d) = classify_f32(amax) else {
+            unreachable!("shared_exp needs a finite nonzero block maximum")
+        };
+        MX_SCALE.clamp(d.floor_log2() - self.elem.emax())
+    }
+
+    /// Quantize one block of FP32 bit patterns (any length >= 1).
+    pub fn quantize(&self, block: &[u32]) -> QuantBlock {
+        let k = block.len();
+        let xs: Vec<u32> = block
+            .iter()
+            .map(|&b| flush(b, self.flush_subnormals))
+            .collect();
+        let Some(amax) = block_max_magnitude(&xs) else {
+            return QuantBlock::nan(MX_SCALE, k);
+        };
+        if amax == 0 {
+            // All-zero block: scale 2^-127 and +0 codes, whatever the signs of the zeros.
+            return QuantBlock::zero(MX_SCALE, k);
+        }
+        let shared = self.shared_exp(amax);
+        let mut saturated = 0;
+        let codes = xs
+            .iter()
+            .map(|&x| {
+                let enc = match classify_f32(x) {
+                    F32Class::Finite(d) => {
+                        self.elem
+                            .encode(d.neg, u64::from(d.mant), d.exp - shared)
+                    }
+                    _ => self.elem.encode(x & F32_SIGN != 0, 0, 0),
+                };
+                saturated += u32::from(enc.saturated);
+                enc.code
+            })
+            .collect();
+        QuantBlock {
+            scale: MX_SCALE.encode(shared),
+            dialect: None,
+            codes,
+            nan: false,
+            saturated,
+        }
+    }
+}

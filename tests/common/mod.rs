@@ -1,0 +1,87 @@
+//! Independent oracles for the golden model, written the slow, obvious way with f64 (exact for
+//! every value these formats and FP32 inputs produce) and brute-force search.
+#![allow(dead_code)]
+
+use blockrtl::format::ElementFormat;
+use blockrtl::format::minifloat::Decoded;
+
+pub fn pow2(e: i32) -> f64 {
+    2f64.powi(e)
+}
+
+/// floor(log2 x) for x > 0 by walking powers of two (no float log2).
+pub fn floor_log2(x: f64) -> i32 {
+    let mut e = 0;
+    while pow2(e + 1) <= x {
+        e += 1;
+    }
+    while pow2(e) > x {
+        e -= 1;
+    }
+    e
+}
+
+/// Non-negative representable magnitudes with their codes, ascending (one zero).
+pub fn ladder(f: ElementFormat) -> Vec<(u32, f64)> {
+    let mut v: Vec<(u32, f64)> = (0..1u32 << f.bits())
+        .filter_map(|c| match f.decode(c) {
+            Decoded::Finite { neg: false, sig, exp } => Some((c, f64::from(sig) * pow2(exp))),
+            _ => None,
+        })
+        .collect();
+    v.sort_by(|a, b| a.1.partial_cmp(&b.1).unwrap());
+    v
+}
+
+/// Nearest ladder entry to y >= 0; ties to the even code; above the top: the top.
+pub fn nearest_even(lad: &[(u32, f64)], y: f64) -> u32 {
+    let mut best = lad[0];
+    for &(c, v) in lad {
+        let (db, dv) = ((y - best.1).abs(), (y - v).abs());
+        if dv < db || (dv == db && c % 2 == 0) {
+            best = (c, v);
+        }
+    }
+    best.0
+}
+
+/// MX conversion per numerics.md section 3, the slow way.
+pub fn oracle_mx(f: ElementFormat, xs: &[f32]) -> (u32, Vec<u32>) {
+    if xs.iter().any(|x| !x.is_finite()) {
+        return (0xff, vec![0; xs.len()]);
+    }
+    let amax = xs.iter().map(|x| f64::from(x.abs())).fold(0.0, f64::max);
+    if amax == 0.0 {
+        return (0, vec![0; xs.len()]);
+    }
+    let shared = (floor_log2(amax) - f.emax()).max(-127);
+    let lad = ladder(f);
+    let codes = xs
+        .iter()
+        .map(|&x| {
+            let y = f64::from(x) / pow2(shared);
+            let mag = nearest_even(&lad, y.abs());
+            let neg = x.is_sign_negative();
+            if f == ElementFormat::Int8 {
+                let v = lad.iter().find(|e| e.0 == mag).unwrap().1 * 64.0;
+                let v = if neg { -v } else { v } as i32;
+                (v as u8) as u32
+            } else if neg {
+                mag | 1 << (f.bits() - 1)
+            } else {
+                mag
+            }
+        })
+        .collect();
+    ((shared + 127) as u32, codes)
+}
+
+/// Standard normal sample (Box-Muller) from a seeded generator, for building test blocks.
+pub fn normal(rng: &mut impl rand::RngExt) -> f64 {
+    let (u, v): (f64, f64) = (rng.random::<f64>().max(1e-300), rng.random());
+    (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos()
+}
+
+pub fn rng(seed: u64) -> rand_pcg::Pcg64 {
+    rand::SeedableRng::seed_from_u64(seed)
+}
