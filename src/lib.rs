@@ -1,4 +1,14 @@
 //! blockrtl: generate and co-simulate RTL for block-scaled number formats (OCP MX, DialectFP4).
 
+pub mod emit;
+pub mod error;
 pub mod format;
 pub mod golden;
+pub mod io;
+pub mod quantize;
+pub mod stimulus;
+
+pub use error::{Error, Result};
+
+/// Tool name and version, as stamped into every generated file.
+pub const TOOL: &str = concat!("blockrtl ", env!("CARGO_PKG_VERSION"));

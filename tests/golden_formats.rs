@@ -46,15 +46,17 @@ fn every_code_decodes_and_reencodes_to_itself() {
             if f == ElementFormat::Int8 && code == 0x80 {
                 continue; // -128 decodes but is never produced: it re-encodes to -127
             }
-            let Decoded::Finite { neg, sig, exp } = f.decode(code) else { unreachable!() };
+            let Decoded::Finite { neg, sig, exp } = f.decode(code) else {
+                unreachable!()
+            };
             let back = f.encode(neg, u64::from(sig), exp);
             assert_eq!(back.code, code, "{f} code {code:#x}");
             assert!(!back.saturated, "{f} code {code:#x} is representable");
         }
         // Code counts per format: specials are excluded, INT8 keeps all 256 (-128 decodes).
         let expected = match f {
-            ElementFormat::E4m3 => 254,      // two NaN codes
-            ElementFormat::E5m2 => 256 - 8,  // +-Inf and six NaNs
+            ElementFormat::E4m3 => 254,     // two NaN codes
+            ElementFormat::E5m2 => 256 - 8, // +-Inf and six NaNs
             ElementFormat::Int8 => 256,
             _ => 1 << f.bits(),
         };
@@ -93,7 +95,11 @@ fn every_midpoint_rounds_to_nearest_even() {
         for w in lad.windows(2) {
             let ((ca, a), (cb, b)) = (w[0], w[1]);
             let mid = ((a + b) / 2.0) as f32;
-            assert_eq!(f64::from(mid), (a + b) / 2.0, "{f}: midpoint must be exact in f32");
+            assert_eq!(
+                f64::from(mid),
+                (a + b) / 2.0,
+                "{f}: midpoint must be exact in f32"
+            );
             let even = if f == ElementFormat::Int8 {
                 // INT8 codes are the integers themselves: the even integer wins.
                 if ca % 2 == 0 { ca } else { cb }
@@ -140,7 +146,11 @@ fn every_midpoint_rounds_to_nearest_even() {
 #[test]
 fn tiny_values_round_to_signed_zero() {
     for f in ElementFormat::ALL {
-        let neg_zero = if f == ElementFormat::Int8 { 0 } else { 1 << (f.bits() - 1) };
+        let neg_zero = if f == ElementFormat::Int8 {
+            0
+        } else {
+            1 << (f.bits() - 1)
+        };
         assert_eq!(encode_f32(f, 1e-30), 0, "{f}");
         assert_eq!(encode_f32(f, -1e-30), neg_zero, "{f}");
         assert_eq!(encode_f32(f, -0.0), neg_zero, "{f}");

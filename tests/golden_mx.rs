@@ -34,33 +34,62 @@ fn edge_blocks() -> Vec<(&'static str, Vec<f32>)> {
         // Sign of zero kept per element once the block is nonzero.
         ("signed zeros beside a value", vec![-0.0, 0.0, 1.0, -0.0]),
         // Subnormal block max: floor(log2) comes from the leading one of the fraction.
-        ("fp32 subnormals only", vec![sub, -f32::from_bits(0x0040_0000), f32::from_bits(3)]),
+        (
+            "fp32 subnormals only",
+            vec![sub, -f32::from_bits(0x0040_0000), f32::from_bits(3)],
+        ),
         // Shared exponent would be below -127: clamps, and small elements flush to zero.
-        ("scale clamp at 2^-127", vec![f32::from_bits(0x0000_0100), sub, -sub]),
+        (
+            "scale clamp at 2^-127",
+            vec![f32::from_bits(0x0000_0100), sub, -sub],
+        ),
         // Largest finite inputs: shared exponent near the top, no overflow in the shift.
-        ("near FLT_MAX", vec![f32::MAX, -f32::MAX, 1.0, f32::MAX / 3.0]),
+        (
+            "near FLT_MAX",
+            vec![f32::MAX, -f32::MAX, 1.0, f32::MAX / 3.0],
+        ),
         // One outlier sets the scale and pushes everything else to zero or subnormals.
         ("one huge outlier", vec![1e30, 1.0, -2.5, 1e-3, 0.75]),
         // Block max with an all-ones mantissa sits in the saturation band of every format.
-        ("all-ones mantissa max", vec![f32::from_bits(0x3fff_ffff), 1.0, -1.75]),
-        ("negative all-ones mantissa max", vec![-f32::from_bits(0x3fff_ffff), 0.3]),
+        (
+            "all-ones mantissa max",
+            vec![f32::from_bits(0x3fff_ffff), 1.0, -1.75],
+        ),
+        (
+            "negative all-ones mantissa max",
+            vec![-f32::from_bits(0x3fff_ffff), 0.3],
+        ),
         // Exact powers of two: max lands exactly on 2^emax.
         ("power of two max", vec![4.0, 2.0, 1.0, 0.5, -0.25]),
         // BF16-exact inputs: only 8 significant bits.
-        ("bf16-exact", [0x3f80u32, 0xc0a0, 0x3e4d, 0x4180].map(|h| f32::from_bits(h << 16)).to_vec()),
+        (
+            "bf16-exact",
+            [0x3f80u32, 0xc0a0, 0x3e4d, 0x4180]
+                .map(|h| f32::from_bits(h << 16))
+                .to_vec(),
+        ),
         // FP16 subnormals (2^-24 .. 2^-15) after widening.
         (
             "fp16 subnormals",
-            [1u32, 2, 0x3ff, 0x200].map(|h| f32::from_bits(InputFormat::F16.widen(h))).to_vec(),
+            [1u32, 2, 0x3ff, 0x200]
+                .map(|h| f32::from_bits(InputFormat::F16.widen(h)))
+                .to_vec(),
         ),
     ];
     // Ties and +-1 ulp around them, in the top binade of every format: after scaling by the
     // shared exponent chosen by the max 1.0 (binade 0), element values are x * 2^emax.
     let mut ties = vec![1.0f32];
     for m in [1.0625f32, 1.125, 1.1875, 1.25, 1.375, 1.625, 1.875, 1.9375] {
-        ties.extend([m, f32::from_bits(m.to_bits() - 1), f32::from_bits(m.to_bits() + 1)]);
+        ties.extend([
+            m,
+            f32::from_bits(m.to_bits() - 1),
+            f32::from_bits(m.to_bits() + 1),
+        ]);
     }
-    v.push(("ties and neighbours in the top binade", ties.iter().map(|x| x * 0.999_999_9).collect()));
+    v.push((
+        "ties and neighbours in the top binade",
+        ties.iter().map(|x| x * 0.999_999_9).collect(),
+    ));
     v.push(("ties and neighbours", ties));
     v
 }
@@ -84,7 +113,10 @@ fn nan_or_inf_anywhere_gives_a_nan_block() {
                 let q = quantize(f, &xs);
                 assert!(q.nan, "{f} {bad} at {pos}");
                 assert_eq!(q.scale, 0xff, "NaN scale byte");
-                assert!(q.codes.iter().all(|&c| c == 0), "codes are 0 in a NaN block");
+                assert!(
+                    q.codes.iter().all(|&c| c == 0),
+                    "codes are 0 in a NaN block"
+                );
             }
         }
     }
@@ -122,7 +154,11 @@ fn flush_subnormals_zeroes_them_first() {
         flush_subnormals: true,
     };
     let q = cfg.quantize(&bits);
-    assert_eq!((q.scale, q.codes.clone()), (0, vec![0, 0]), "a block of flushed subnormals is all zero");
+    assert_eq!(
+        (q.scale, q.codes.clone()),
+        (0, vec![0, 0]),
+        "a block of flushed subnormals is all zero"
+    );
     let q = cfg.quantize(&[sub.to_bits(), 1.0f32.to_bits()]);
     assert_eq!(q.codes[0], 0);
 }

@@ -127,13 +127,19 @@ mod tests {
         assert_eq!(classify_f32(0x7f80_0000), F32Class::Inf { neg: false });
         assert_eq!(classify_f32(0xffc0_0001), F32Class::Nan);
         // Smallest subnormal is 2^-149.
-        let F32Class::Finite(d) = classify_f32(1) else { panic!() };
+        let F32Class::Finite(d) = classify_f32(1) else {
+            panic!()
+        };
         assert_eq!((d.mant, d.exp, d.floor_log2()), (1, -149, -149));
         // 1.0 has the implicit bit.
-        let F32Class::Finite(d) = classify_f32(1.0f32.to_bits()) else { panic!() };
+        let F32Class::Finite(d) = classify_f32(1.0f32.to_bits()) else {
+            panic!()
+        };
         assert_eq!(d.floor_log2(), 0);
         // FLT_MAX sits in binade 127.
-        let F32Class::Finite(d) = classify_f32(f32::MAX.to_bits()) else { panic!() };
+        let F32Class::Finite(d) = classify_f32(f32::MAX.to_bits()) else {
+            panic!()
+        };
         assert_eq!(d.floor_log2(), 127);
     }
 

@@ -115,7 +115,10 @@ impl Formatbook {
         if file.unit != "half" {
             return Err(FormatbookError::Parse {
                 source_name: source_name.to_string(),
-                message: format!("unit = \"{}\": only \"half\" (half-units) is defined", file.unit),
+                message: format!(
+                    "unit = \"{}\": only \"half\" (half-units) is defined",
+                    file.unit
+                ),
             });
         }
         let book = file.name;
@@ -159,7 +162,7 @@ impl Formatbook {
             book: self.name.clone(),
             reason,
         };
-        if self.len() % 2 != 0 {
+        if !self.len().is_multiple_of(2) {
             return Err(fail(format!(
                 "an even number of dialects in pairs (2p, 2p+1), but this book has {}",
                 self.len()
@@ -305,7 +308,11 @@ mod tests {
         let e = book_with("[0, 1, 2, 3, 4, 6, 8, 16]").unwrap_err();
         assert!(e.to_string().contains("dialect 0 value 7 is 16"), "{e}");
         let e = book_with("[0, 1, 2, 2, 4, 6, 8, 12]").unwrap_err();
-        assert!(e.to_string().contains("value 3 (2) is not above value 2 (2)"), "{e}");
+        assert!(
+            e.to_string()
+                .contains("value 3 (2) is not above value 2 (2)"),
+            "{e}"
+        );
         let e = book_with("[1, 2, 3, 4, 5, 6, 8, 12]").unwrap_err();
         assert!(e.to_string().contains("must start at 0"), "{e}");
         let e = book_with("[0, 1, 2, 3]").unwrap_err();

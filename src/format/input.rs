@@ -111,7 +111,9 @@ impl FromStr for InputFormat {
             "f32" | "fp32" => Ok(InputFormat::F32),
             "bf16" => Ok(InputFormat::Bf16),
             "f16" | "fp16" => Ok(InputFormat::F16),
-            _ => Err(format!("unknown input format '{s}' (expected f32, bf16 or f16)")),
+            _ => Err(format!(
+                "unknown input format '{s}' (expected f32, bf16 or f16)"
+            )),
         }
     }
 }
@@ -156,6 +158,9 @@ mod tests {
         assert_eq!(InputFormat::F16.narrow_exact(v), None);
         assert_eq!(InputFormat::Bf16.narrow_exact(v), None);
         // 2^-25 is below FP16's smallest subnormal 2^-24.
-        assert_eq!(InputFormat::F16.narrow_exact(2f32.powi(-25).to_bits()), None);
+        assert_eq!(
+            InputFormat::F16.narrow_exact(2f32.powi(-25).to_bits()),
+            None
+        );
     }
 }

@@ -26,8 +26,14 @@ pub struct MiniFloat {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Decoded {
     /// `(-1)^neg * sig * 2^exp`; `sig` may be 0 (a signed zero).
-    Finite { neg: bool, sig: u32, exp: i32 },
-    Inf { neg: bool },
+    Finite {
+        neg: bool,
+        sig: u32,
+        exp: i32,
+    },
+    Inf {
+        neg: bool,
+    },
     Nan,
 }
 

@@ -146,7 +146,11 @@ impl BdQuantizer {
         };
         if frac + INT_BITS <= TABLE_LIMIT_BITS {
             q.index_table = (0..q.config.book.len())
-                .map(|d| (0..q.m_limit() + 1).map(|m| q.round_index_direct(d, m)).collect())
+                .map(|d| {
+                    (0..q.m_limit() + 1)
+                        .map(|m| q.round_index_direct(d, m))
+                        .collect()
+                })
                 .collect();
         }
         Ok(q)
@@ -177,9 +181,9 @@ impl BdQuantizer {
     pub fn scaled_magnitude(&self, x: u32, e: i32) -> u64 {
         match classify_f32(x) {
             F32Class::Finite(d) if d.floor_log2() - e >= INT_BITS as i32 => self.m_limit(),
-            F32Class::Finite(d) => {
-                split_shift(u64::from(d.mant), e - d.exp - self.frac as i32).0.min(self.m_limit())
-            }
+            F32Class::Finite(d) => split_shift(u64::from(d.mant), e - d.exp - self.frac as i32)
+                .0
+                .min(self.m_limit()),
             _ => 0,
         }
     }

@@ -80,7 +80,11 @@ pub fn dot_general(
     b: &[QuantBlock],
     acc: Accumulation,
 ) -> f32 {
-    assert_eq!(a.len(), b.len(), "dot_general needs as many blocks on each side");
+    assert_eq!(
+        a.len(),
+        b.len(),
+        "dot_general needs as many blocks on each side"
+    );
     let Accumulation::Fp32 { interleave } = acc;
     let lanes = interleave.max(1);
     let mut partial = vec![0.0f32; lanes];

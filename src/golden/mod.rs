@@ -156,6 +156,35 @@ impl BlockFormat {
 
 /// 2^e as an f64, built from its bits (exact for -1022 <= e <= 1023).
 pub fn pow2_f64(e: i32) -> f64 {
-    assert!((-1022..=1023).contains(&e), "2^{e} is outside f64's normal range");
+    assert!(
+        (-1022..=1023).contains(&e),
+        "2^{e} is outside f64's normal range"
+    );
     f64::from_bits(((e + 1023) as u64) << 52)
+}
+
+/// A ready quantizer for one block format.
+#[derive(Debug, Clone)]
+pub enum Quantizer {
+    Mx(MxConfig),
+    Dialect(Box<BdQuantizer>),
+}
+
+impl Quantizer {
+    pub fn quantize(&self, block: &[u32]) -> QuantBlock {
+        match self {
+            Quantizer::Mx(c) => c.quantize(block),
+            Quantizer::Dialect(q) => q.quantize(block),
+        }
+    }
+
+    pub fn block_format(&self) -> BlockFormat {
+        match self {
+            Quantizer::Mx(c) => BlockFormat::Mx(c.elem),
+            Quantizer::Dialect(q) => BlockFormat::Dialect {
+                book: q.config.book.clone(),
+                scale: q.config.scale,
+            },
+        }
+    }
 }

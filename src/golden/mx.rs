@@ -1,7 +1,7 @@
 //! OCP MX block conversion (numerics.md section 3), bit-exact.
 
 use super::{QuantBlock, block_max_magnitude, flush};
-use crate::format::exact::{F32Class, F32_SIGN, classify_f32};
+use crate::format::exact::{F32_SIGN, F32Class, classify_f32};
 use crate::format::{ElementFormat, ScaleFormat};
 
 /// One MX conversion: an element format and the subnormal policy. Scale is always E8M0.
@@ -44,8 +44,7 @@ impl MxConfig {
             .map(|&x| {
                 let enc = match classify_f32(x) {
                     F32Class::Finite(d) => {
-                        self.elem
-                            .encode(d.neg, u64::from(d.mant), d.exp - shared)
+                        self.elem.encode(d.neg, u64::from(d.mant), d.exp - shared)
                     }
                     _ => self.elem.encode(x & F32_SIGN != 0, 0, 0),
                 };

@@ -59,9 +59,14 @@ impl ErrorStats {
         self.nan_blocks += other.nan_blocks;
         self.nan_elements += other.nan_elements;
         if self.dialect_histogram.len() < other.dialect_histogram.len() {
-            self.dialect_histogram.resize(other.dialect_histogram.len(), 0);
+            self.dialect_histogram
+                .resize(other.dialect_histogram.len(), 0);
         }
-        for (a, b) in self.dialect_histogram.iter_mut().zip(&other.dialect_histogram) {
+        for (a, b) in self
+            .dialect_histogram
+            .iter_mut()
+            .zip(&other.dialect_histogram)
+        {
             *a += b;
         }
     }

@@ -25,7 +25,11 @@ pub fn floor_log2(x: f64) -> i32 {
 pub fn ladder(f: ElementFormat) -> Vec<(u32, f64)> {
     let mut v: Vec<(u32, f64)> = (0..1u32 << f.bits())
         .filter_map(|c| match f.decode(c) {
-            Decoded::Finite { neg: false, sig, exp } => Some((c, f64::from(sig) * pow2(exp))),
+            Decoded::Finite {
+                neg: false,
+                sig,
+                exp,
+            } => Some((c, f64::from(sig) * pow2(exp))),
             _ => None,
         })
         .collect();

@@ -1,0 +1,3 @@
+//! Shared emission plumbing: careful writes, banners, names, file lists.
+
+pub mod write;

@@ -1,0 +1,414 @@
+//! The `quantize` command: quantize tensors with the golden model and report the error.
+
+use crate::error::{Error, Result};
+use crate::format::{ElementFormat, Formatbook, ScaleFormat};
+use crate::golden::stats::ErrorStats;
+use crate::golden::{BdConfig, BdQuantizer, FracBits, MxConfig, QuantBlock, Quantizer, Selector};
+use crate::io::Tensor;
+use indicatif::{ProgressBar, ProgressStyle};
+use rayon::prelude::*;
+use serde::Serialize;
+use std::io::Write;
+use std::sync::Arc;
+
+/// Names a user can give to `--format`.
+pub const FORMAT_NAMES: [&str; 7] = [
+    "mxfp8_e4m3",
+    "mxfp8_e5m2",
+    "mxfp6_e3m2",
+    "mxfp6_e2m3",
+    "mxfp4",
+    "mxint8",
+    "dialectfp4",
+];
+
+/// Blocks per parallel task. Fixed, so partial sums combine in the same order on any machine.
+const BLOCKS_PER_TASK: usize = 2048;
+
+/// Options shared by every format of one `quantize` call.
+#[derive(Debug, Clone)]
+pub struct QuantizeOptions {
+    pub block_size: usize,
+    pub pad: bool,
+    pub selector: Selector,
+    pub frac_bits: FracBits,
+    pub scale: ScaleFormat,
+    pub formatbook: Option<Arc<Formatbook>>,
+    pub flush_subnormals: bool,
+}
+
+/// Build the quantizer a format name asks for.
+pub fn quantizer_for(name: &str, opts: &QuantizeOptions) -> Result<Quantizer> {
+    if name == "dialectfp4" {
+        let book = opts
+            .formatbook
+            .clone()
+            .unwrap_or_else(|| Arc::new(Formatbook::dialectfp4()));
+        let q = BdQuantizer::new(BdConfig {
+            book,
+            selector: opts.selector,
+            frac_bits: opts.frac_bits,
+            scale: opts.scale,
+            flush_subnormals: opts.flush_subnormals,
+        })?;
+        return Ok(Quantizer::Dialect(Box::new(q)));
+    }
+    let elem = ElementFormat::ALL
+        .into_iter()
+        .find(|f| f.mx_name() == name)
+        .ok_or_else(|| {
+            Error::input(format!(
+                "unknown format '{name}' (expected one of {})",
+                FORMAT_NAMES.join(", ")
+            ))
+        })?;
+    Ok(Quantizer::Mx(MxConfig {
+        elem,
+        flush_subnormals: opts.flush_subnormals,
+    }))
+}
+
+/// One tensor quantized in one format.
+pub struct TensorResult {
+    pub stats: ErrorStats,
+    /// Zero elements appended to each row to fill its last block.
+    pub padded: u64,
+    /// Every block, in order, when asked for.
+    pub blocks: Option<Vec<QuantBlock>>,
+}
+
+/// Check that a tensor splits into blocks of k along its last axis.
+pub fn check_blocking(t: &Tensor, k: usize, pad: bool) -> Result<()> {
+    if k == 0 {
+        return Err(Error::input("--block-size must be at least 1"));
+    }
+    let n = t.row_len();
+    if n == 0 || t.rows() == 0 {
+        return Err(Error::input(format!("tensor {}: has no elements", t.name)));
+    }
+    if !n.is_multiple_of(k) && !pad {
+        return Err(Error::input(format!(
+            "tensor {}: rows of {n} elements are not a multiple of the block size {k} (add --pad to zero-pad the last block of each row)",
+            t.name
+        )));
+    }
+    Ok(())
+}
+
+/// Quantize every block of a tensor (blocks along the last axis, rows padded with +0 when
+/// asked). Runs on all cores; results are identical whatever the thread count.
+pub fn quantize_tensor(
+    t: &Tensor,
+    q: &Quantizer,
+    opts: &QuantizeOptions,
+    keep_blocks: bool,
+    progress: &ProgressBar,
+) -> Result<TensorResult> {
+    let k = opts.block_size;
+    check_blocking(t, k, opts.pad)?;
+    let n = t.row_len();
+    let per_row = n.div_ceil(k);
+    let total = t.rows() * per_row;
+    let fmt = q.block_format();
+    let parts: Vec<(ErrorStats, Vec<QuantBlock>)> = (0..total.div_ceil(BLOCKS_PER_TASK))
+        .into_par_iter()
+        .map(|task| {
+            let mut stats = ErrorStats::default();
+            let mut kept = Vec::new();
+            let mut buf = vec![0u32; k];
+            let end = ((task + 1) * BLOCKS_PER_TASK).min(total);
+            for b in task * BLOCKS_PER_TASK..end {
+                let (row, col) = (b / per_row, (b % per_row) * k);
+                let valid = k.min(n - col);
+                let start = row * n + col;
+                buf[..valid].copy_from_slice(&t.bits[start..start + valid]);
+                buf[valid..].fill(0);
+                let qb = q.quantize(&buf);
+                stats.add_block(&fmt, &buf, &qb, valid);
+                if keep_blocks {
+                    kept.push(qb);
+                }
+            }
+            progress.inc((end - task * BLOCKS_PER_TASK) as u64);
+            (stats, kept)
+        })
+        .collect();
+    let mut stats = ErrorStats::default();
+    let mut blocks = keep_blocks.then(|| Vec::with_capacity(total));
+    for (s, kept) in parts {
+        stats.merge(&s);
+        if let Some(all) = blocks.as_mut() {
+            all.extend(kept);
+        }
+    }
+    Ok(TensorResult {
+        stats,
+        padded: (total * k - t.rows() * n) as u64,
+        blocks,
+    })
+}
+
+/// A progress bar on stderr, drawn only when stderr is a terminal.
+pub fn progress_bar(total: u64, what: &str) -> ProgressBar {
+    let bar = ProgressBar::new(total);
+    bar.set_style(
+        ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} blocks ({eta})")
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    bar.set_message(what.to_string());
+    bar
+}
+
+/// One report row: a tensor (or the total over tensors) in one format.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReportRow {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tensor: Option<String>,
+    pub format: String,
+    pub blocks: u64,
+    pub elements: u64,
+    pub padded: u64,
+    pub mse: f64,
+    /// None (JSON null) when there is no error at all: infinite SQNR.
+    pub sqnr_db: Option<f64>,
+    pub max_abs_err: f64,
+    pub saturated: u64,
+    pub nan_blocks: u64,
+    /// Blocks per dialect id (dialectfp4 only; null otherwise).
+    pub dialect_histogram: Option<Vec<u64>>,
+}
+
+impl ReportRow {
+    pub fn new(
+        tensor: Option<&str>,
+        format: &str,
+        stats: &ErrorStats,
+        padded: u64,
+        dialects: Option<usize>,
+    ) -> ReportRow {
+        ReportRow {
+            tensor: tensor.map(String::from),
+            format: format.to_string(),
+            blocks: stats.blocks,
+            elements: stats.elements,
+            padded,
+            mse: stats.mse(),
+            sqnr_db: stats.sqnr_db(),
+            max_abs_err: stats.max_abs_err,
+            saturated: stats.saturated,
+            nan_blocks: stats.nan_blocks,
+            dialect_histogram: dialects.map(|n| {
+                let mut h = stats.dialect_histogram.clone();
+                h.resize(n.max(h.len()), 0);
+                h
+            }),
+        }
+    }
+}
+
+/// The whole report of a `quantize` call.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub input: String,
+    pub block_size: usize,
+    /// The BlockDialect settings that applied (present when dialectfp4 was asked for).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dialect: Option<DialectSettings>,
+    pub rows: Vec<ReportRow>,
+    pub totals: Vec<ReportRow>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DialectSettings {
+    pub formatbook: String,
+    pub selector: String,
+    pub frac_bits: String,
+    pub scale: String,
+}
+
+impl Report {
+    /// The human-readable table.
+    pub fn write_text(&self, out: &mut impl Write) -> std::io::Result<()> {
+        writeln!(
+            out,
+            "quantize {} (block size {})",
+            self.input, self.block_size
+        )?;
+        if let Some(d) = &self.dialect {
+            writeln!(
+                out,
+                "dialectfp4: formatbook {}, selector {}, frac bits {}, scale {}",
+                d.formatbook, d.selector, d.frac_bits, d.scale
+            )?;
+        }
+        let header = format!(
+            "{:<24} {:<11} {:>9} {:>11} {:>12} {:>9} {:>12} {:>10} {:>6}",
+            "tensor",
+            "format",
+            "blocks",
+            "elements",
+            "mse",
+            "sqnr_db",
+            "max_abs_err",
+            "saturated",
+            "nan_blocks"
+        );
+        writeln!(out, "{header}")?;
+        for r in self.rows.iter().chain(&self.totals) {
+            let sqnr = r.sqnr_db.map_or("inf".to_string(), |v| format!("{v:.2}"));
+            writeln!(
+                out,
+                "{:<24} {:<11} {:>9} {:>11} {:>12.4e} {:>9} {:>12.4e} {:>10} {:>6}",
+                r.tensor.as_deref().unwrap_or("(total)"),
+                r.format,
+                r.blocks,
+                r.elements,
+                r.mse,
+                sqnr,
+                r.max_abs_err,
+                r.saturated,
+                r.nan_blocks
+            )?;
+        }
+        for r in self.rows.iter().chain(&self.totals) {
+            if let Some(h) = &r.dialect_histogram {
+                let cells: Vec<String> = h
+                    .iter()
+                    .enumerate()
+                    .map(|(d, c)| format!("{d}:{c}"))
+                    .collect();
+                writeln!(
+                    out,
+                    "dialects {} {}: {}",
+                    r.tensor.as_deref().unwrap_or("(total)"),
+                    r.format,
+                    cells.join(" ")
+                )?;
+            }
+        }
+        let padded: u64 = self.totals.iter().map(|r| r.padded).max().unwrap_or(0);
+        if padded > 0 {
+            writeln!(
+                out,
+                "note: {padded} zero elements padded each row's last block (excluded from the statistics)"
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// One line of `--codes` output.
+#[derive(Serialize)]
+pub struct CodesLine<'a> {
+    pub tensor: &'a str,
+    pub format: &'a str,
+    pub block: usize,
+    pub scale: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dialect: Option<u8>,
+    pub codes: &'a [u32],
+}
+
+/// Everything one `quantize` call asks for.
+#[derive(Debug, Clone)]
+pub struct QuantizeRequest {
+    pub input: std::path::PathBuf,
+    pub load: crate::io::LoadOptions,
+    pub formats: Vec<String>,
+    pub opts: QuantizeOptions,
+    /// Write every block's codes as JSON lines here.
+    pub codes: Option<std::path::PathBuf>,
+    /// Overwrite an existing `codes` file.
+    pub force: bool,
+}
+
+pub fn run(req: &QuantizeRequest) -> Result<Report> {
+    if req.opts.block_size == 0 {
+        return Err(Error::input("--block-size must be at least 1"));
+    }
+    if req.formats.is_empty() {
+        return Err(Error::input("give at least one --format"));
+    }
+    let quantizers = req
+        .formats
+        .iter()
+        .map(|f| quantizer_for(f, &req.opts))
+        .collect::<Result<Vec<_>>>()?;
+    if let Some(path) = &req.codes {
+        crate::emit::write::check_writable_new(path, req.force)?;
+    }
+    let tensors = crate::io::load(&req.input, &req.load)?;
+    for t in &tensors {
+        check_blocking(t, req.opts.block_size, req.opts.pad)?;
+    }
+    let total_blocks: u64 = tensors
+        .iter()
+        .map(|t| (t.rows() * t.row_len().div_ceil(req.opts.block_size)) as u64)
+        .sum::<u64>()
+        * quantizers.len() as u64;
+    let bar = progress_bar(total_blocks, "quantize");
+    let mut rows = Vec::new();
+    let mut totals = Vec::new();
+    let mut codes_out = Vec::new();
+    for (name, q) in req.formats.iter().zip(&quantizers) {
+        let dialects = match q {
+            Quantizer::Dialect(d) => Some(d.config.book.len()),
+            Quantizer::Mx(_) => None,
+        };
+        let mut total = ErrorStats::default();
+        let mut total_padded = 0;
+        for t in &tensors {
+            let r = quantize_tensor(t, q, &req.opts, req.codes.is_some(), &bar)?;
+            rows.push(ReportRow::new(
+                Some(&t.name),
+                name,
+                &r.stats,
+                r.padded,
+                dialects,
+            ));
+            total.merge(&r.stats);
+            total_padded += r.padded;
+            if let Some(blocks) = r.blocks {
+                for (i, b) in blocks.iter().enumerate() {
+                    let line = CodesLine {
+                        tensor: &t.name,
+                        format: name,
+                        block: i,
+                        scale: b.scale,
+                        dialect: b.dialect,
+                        codes: &b.codes,
+                    };
+                    serde_json::to_writer(&mut codes_out, &line).expect("serializable");
+                    codes_out.push(b'\n');
+                }
+            }
+        }
+        totals.push(ReportRow::new(None, name, &total, total_padded, dialects));
+    }
+    bar.finish_and_clear();
+    if let Some(path) = &req.codes {
+        crate::emit::write::write_atomic(path, &codes_out)?;
+    }
+    let dialect = req
+        .formats
+        .iter()
+        .any(|f| f == "dialectfp4")
+        .then(|| DialectSettings {
+            formatbook: req
+                .opts
+                .formatbook
+                .as_ref()
+                .map_or("dialectfp4 (built in)".to_string(), |b| b.name.clone()),
+            selector: req.opts.selector.to_string(),
+            frac_bits: req.opts.frac_bits.to_string(),
+            scale: req.opts.scale.to_string(),
+        });
+    Ok(Report {
+        input: req.input.display().to_string(),
+        block_size: req.opts.block_size,
+        dialect,
+        rows,
+        totals,
+    })
+}

@@ -1,0 +1,232 @@
+//! Random and edge-case blocks for co-simulation and demo tensors. Values are raw codes of the
+//! input format (what the hardware receives); widen them to get the golden model's input.
+
+use crate::format::InputFormat;
+use rand::{Rng, RngExt, SeedableRng};
+use rand_pcg::Pcg64;
+use std::fmt;
+use std::str::FromStr;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Dist {
+    /// Gaussian elements, block scale 2^U(-20, 20).
+    Normal,
+    /// Laplace (heavy-tailed) elements, block scale 2^U(-20, 20).
+    Laplace,
+    /// Gaussian block with one element blown up by 2^U(4, 40).
+    Outlier,
+    /// Uniformly random bit patterns (every exponent, NaN and Inf included).
+    UniformBits,
+    /// The numerics.md section 6 edge cases, mixed.
+    Edge,
+}
+
+impl Dist {
+    pub const ALL: [Dist; 5] = [
+        Dist::Normal,
+        Dist::Laplace,
+        Dist::Outlier,
+        Dist::UniformBits,
+        Dist::Edge,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Dist::Normal => "normal",
+            Dist::Laplace => "laplace",
+            Dist::Outlier => "outlier",
+            Dist::UniformBits => "uniform-bits",
+            Dist::Edge => "edge",
+        }
+    }
+}
+
+impl fmt::Display for Dist {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Dist {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Dist::ALL
+            .into_iter()
+            .find(|d| d.name() == s)
+            .ok_or_else(|| format!("unknown distribution '{s}' (expected normal, laplace, outlier, uniform-bits or edge)"))
+    }
+}
+
+pub fn rng(seed: u64) -> Pcg64 {
+    Pcg64::seed_from_u64(seed)
+}
+
+fn normal(r: &mut impl Rng) -> f64 {
+    let (u, v): (f64, f64) = (r.random::<f64>().max(1e-300), r.random());
+    (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos()
+}
+
+fn laplace(r: &mut impl Rng) -> f64 {
+    let u: f64 = r.random::<f64>() - 0.5;
+    -u.signum() * (1.0 - 2.0 * u.abs()).max(1e-300).ln()
+}
+
+fn pow2(e: i32) -> f64 {
+    crate::golden::pow2_f64(e)
+}
+
+/// Round an f64 to the nearest value of the input format and return its raw code.
+pub fn to_raw(x: f64, fmt: InputFormat) -> u32 {
+    match fmt {
+        InputFormat::F32 => (x as f32).to_bits(),
+        InputFormat::Bf16 => u32::from(npyz::half::bf16::from_f64(x).to_bits()),
+        InputFormat::F16 => u32::from(npyz::half::f16::from_f64(x).to_bits()),
+    }
+}
+
+/// One block of k raw input codes drawn from `dist`.
+pub fn block(dist: Dist, fmt: InputFormat, k: usize, r: &mut impl Rng) -> Vec<u32> {
+    // Scales stay inside FP16's range for f16 inputs so blocks are not all Inf or zero.
+    let span = if fmt == InputFormat::F16 { 8 } else { 20 };
+    let scale = pow2(r.random_range(-span..=span));
+    match dist {
+        Dist::Normal => (0..k).map(|_| to_raw(normal(r) * scale, fmt)).collect(),
+        Dist::Laplace => (0..k).map(|_| to_raw(laplace(r) * scale, fmt)).collect(),
+        Dist::Outlier => {
+            let mut v: Vec<f64> = (0..k).map(|_| normal(r) * scale).collect();
+            let at = r.random_range(0..k);
+            v[at] *= pow2(r.random_range(4..=if fmt == InputFormat::F16 { 8 } else { 40 }));
+            v.into_iter().map(|x| to_raw(x, fmt)).collect()
+        }
+        Dist::UniformBits => (0..k).map(|_| r.random::<u32>() & fmt_mask(fmt)).collect(),
+        Dist::Edge => edge_block(fmt, k, r),
+    }
+}
+
+fn fmt_mask(fmt: InputFormat) -> u32 {
+    if fmt.bits() == 32 { u32::MAX } else { 0xffff }
+}
+
+/// A block hitting one numerics.md section 6 case, picked at random.
+fn edge_block(fmt: InputFormat, k: usize, r: &mut impl Rng) -> Vec<u32> {
+    let bits = fmt.bits();
+    let sign = 1u32 << (bits - 1);
+    let exp_bits = match fmt {
+        InputFormat::F32 => 8,
+        InputFormat::Bf16 => 8,
+        InputFormat::F16 => 5,
+    };
+    let frac_bits = bits - 1 - exp_bits;
+    let exp_max = (1u32 << exp_bits) - 1;
+    let code =
+        |neg: bool, e: u32, f: u32| -> u32 { (u32::from(neg) * sign) | (e << frac_bits) | f };
+    let rand_frac = |r: &mut dyn FnMut() -> u32| r() & ((1 << frac_bits) - 1);
+    let mut next = || r.random::<u32>();
+    let case = next() % 11;
+    let mut v: Vec<u32> = (0..k)
+        .map(|_| match case {
+            // All zeros, mixed signs.
+            0 => code(next() & 1 == 1, 0, 0),
+            // Subnormals only (the block max needs a leading-one detect).
+            1 => code(next() & 1 == 1, 0, rand_frac(&mut next)),
+            // The smallest normal binades: the shared exponent clamps at 2^-127 for FP32.
+            2 => code(next() & 1 == 1, next() % 3, rand_frac(&mut next)),
+            // Near the largest finite value.
+            3 => code(
+                next() & 1 == 1,
+                exp_max - 1 - next() % 2,
+                rand_frac(&mut next),
+            ),
+            // All-ones mantissa in one binade: the saturation band of every element format.
+            4 => code(
+                next() & 1 == 1,
+                exp_max / 2,
+                (1 << frac_bits) - 1 - (next() & 1),
+            ),
+            // Ties: few significant bits (x.xxx1000...) and +-1 ulp around them.
+            5 => {
+                let keep = 1 + next() % 4;
+                let f = (rand_frac(&mut next) >> (frac_bits - keep)) << (frac_bits - keep);
+                let f = f | (1 << (frac_bits - keep - 1));
+                let f = match next() % 3 {
+                    0 => f - 1,
+                    1 => f + 1,
+                    _ => f,
+                };
+                code(
+                    next() & 1 == 1,
+                    exp_max / 2 - next() % 6,
+                    f & ((1 << frac_bits) - 1),
+                )
+            }
+            // Exact powers of two.
+            6 => code(next() & 1 == 1, exp_max / 2 - next() % 10, 0),
+            // BF16-exact values (only 7 fraction bits set) in any format.
+            7 => code(
+                next() & 1 == 1,
+                exp_max / 2 - next() % 8,
+                rand_frac(&mut next) & !((1 << frac_bits.saturating_sub(7)) - 1),
+            ),
+            // Signed zeros beside normal values.
+            8 => {
+                if next() % 2 == 0 {
+                    code(next() & 1 == 1, 0, 0)
+                } else {
+                    code(next() & 1 == 1, exp_max / 2, rand_frac(&mut next))
+                }
+            }
+            // Everything in one random binade (many equal exponents).
+            _ => code(next() & 1 == 1, exp_max / 2 + 3, rand_frac(&mut next)),
+        })
+        .collect();
+    match case {
+        // One huge outlier among small values.
+        9 => {
+            let at = r.random_range(0..k);
+            v[at] = code(r.random::<bool>(), exp_max - 2, 0);
+        }
+        // NaN or Inf at a random position.
+        10 => {
+            let at = r.random_range(0..k);
+            let nan_frac = if r.random::<bool>() {
+                0
+            } else {
+                1 << (frac_bits - 1)
+            };
+            v[at] = code(r.random::<bool>(), exp_max, nan_frac);
+        }
+        _ => {}
+    }
+    v
+}
+
+/// A demo weight-like tensor of `rows x cols` raw codes: elements of standard deviation 0.02;
+/// `outlier` also scales every 97th column by 50 (outlier channels, as in LLM activations).
+pub fn tensor(
+    dist: Dist,
+    rows: usize,
+    cols: usize,
+    fmt: InputFormat,
+    seed: u64,
+) -> Result<Vec<u32>, String> {
+    let mut r = rng(seed);
+    let sigma = 0.02;
+    let mut out = Vec::with_capacity(rows * cols);
+    for _ in 0..rows {
+        for c in 0..cols {
+            let x = match dist {
+                Dist::Normal => normal(&mut r) * sigma,
+                Dist::Laplace => laplace(&mut r) * sigma / std::f64::consts::SQRT_2,
+                Dist::Outlier => normal(&mut r) * sigma * if c % 97 == 13 { 50.0 } else { 1.0 },
+                Dist::UniformBits | Dist::Edge => {
+                    return Err(format!(
+                        "--dist {dist} makes co-simulation blocks, not tensors (use normal, laplace or outlier)"
+                    ));
+                }
+            };
+            out.push(to_raw(x, fmt));
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,524 @@
+//! The `quantize` command end to end: files in, report out, and every kind of bad input.
+
+use blockrtl::format::{ElementFormat, InputFormat};
+use blockrtl::golden::MxConfig;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn blockrtl(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_blockrtl"))
+        .args(args)
+        .output()
+        .expect("runs")
+}
+
+fn write(
+    dir: &Path,
+    name: &str,
+    fmt: InputFormat,
+    tensors: &[(&str, Vec<usize>, Vec<u32>)],
+) -> PathBuf {
+    let path = dir.join(name);
+    let owned: Vec<(String, Vec<usize>, Vec<u32>)> = tensors
+        .iter()
+        .map(|(n, s, r)| (n.to_string(), s.clone(), r.clone()))
+        .collect();
+    blockrtl::io::write_tensors(&path, fmt, &owned).unwrap();
+    path
+}
+
+fn f32s(xs: &[f32]) -> Vec<u32> {
+    xs.iter().map(|x| x.to_bits()).collect()
+}
+
+/// The bad-input contract: exit status 2 and a single line on stderr that contains `needle`.
+fn assert_bad_input(args: &[&str], needle: &str) {
+    let out = blockrtl(args);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+    assert!(
+        err.contains(needle),
+        "{args:?}: expected '{needle}' in: {err}"
+    );
+    assert_eq!(err.trim_end().lines().count(), 1, "one line: {err}");
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+fn json(out: &Output) -> serde_json::Value {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn report_numbers_match_the_golden_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut r = blockrtl::stimulus::rng(3);
+    let raw: Vec<u32> = (0..8)
+        .flat_map(|_| {
+            blockrtl::stimulus::block(
+                blockrtl::stimulus::Dist::Laplace,
+                InputFormat::F32,
+                64,
+                &mut r,
+            )
+        })
+        .collect();
+    let p = write(
+        dir.path(),
+        "x.npy",
+        InputFormat::F32,
+        &[("x", vec![8, 64], raw.clone())],
+    );
+    let codes = dir.path().join("codes.jsonl");
+    let out = blockrtl(&[
+        "quantize",
+        "--input",
+        p.to_str().unwrap(),
+        "--format",
+        "mxfp4",
+        "--format",
+        "dialectfp4",
+        "--block-size",
+        "32",
+        "--json",
+        "--codes",
+        codes.to_str().unwrap(),
+    ]);
+    let v = json(&out);
+    // Recompute MXFP4 statistics directly from the golden model.
+    let cfg = MxConfig {
+        elem: ElementFormat::E2m1,
+        flush_subnormals: false,
+    };
+    let fmt = blockrtl::golden::BlockFormat::Mx(ElementFormat::E2m1);
+    let mut sq_err = 0.0;
+    let mut max_err: f64 = 0.0;
+    let mut first = None;
+    for blk in raw.chunks(32) {
+        let q = cfg.quantize(blk);
+        first.get_or_insert(q.clone());
+        for (&x, y) in blk.iter().zip(fmt.dequantize(&q)) {
+            let e = f64::from(f32::from_bits(x)) - y;
+            sq_err += e * e;
+            max_err = max_err.max(e.abs());
+        }
+    }
+    let row = &v["rows"][0];
+    assert_eq!(row["tensor"], "x");
+    assert_eq!(row["format"], "mxfp4");
+    assert_eq!(row["blocks"], 16);
+    assert_eq!(row["mse"].as_f64().unwrap(), sq_err / 512.0);
+    assert_eq!(row["max_abs_err"].as_f64().unwrap(), max_err);
+    assert!(row["dialect_histogram"].is_null());
+    // DialectFP4 has a histogram over 16 dialects summing to the block count.
+    let h: Vec<u64> = serde_json::from_value(v["rows"][1]["dialect_histogram"].clone()).unwrap();
+    assert_eq!((h.len(), h.iter().sum::<u64>()), (16, 16));
+    assert_eq!(v["totals"].as_array().unwrap().len(), 2);
+    // Codes: one line per block and format; the first is the golden model's first block.
+    let text = std::fs::read_to_string(&codes).unwrap();
+    assert_eq!(text.lines().count(), 32);
+    let line: serde_json::Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+    let q = first.unwrap();
+    assert_eq!(line["block"], 0);
+    assert_eq!(line["scale"], q.scale);
+    assert_eq!(line["codes"], serde_json::json!(q.codes));
+    assert!(text.lines().nth(16).unwrap().contains("\"dialect\""));
+    // Same call again: refuses to overwrite the codes file; with --force it replaces it.
+    let args = [
+        "quantize",
+        "--input",
+        p.to_str().unwrap(),
+        "--format",
+        "mxfp4",
+        "--codes",
+        codes.to_str().unwrap(),
+    ];
+    assert_bad_input(&args, "refusing to overwrite");
+    let mut forced = args.to_vec();
+    forced.push("--force");
+    assert!(blockrtl(&forced).status.success());
+}
+
+#[test]
+fn safetensors_tensors_by_name_in_every_dtype() {
+    let dir = tempfile::tempdir().unwrap();
+    let ones_bf16 = vec![0x3f80u32; 64];
+    let p = write(
+        dir.path(),
+        "m.safetensors",
+        InputFormat::Bf16,
+        &[
+            ("layer0.weight", vec![2, 32], ones_bf16.clone()),
+            ("layer1.weight", vec![64], ones_bf16),
+        ],
+    );
+    let v = json(&blockrtl(&[
+        "quantize",
+        "--input",
+        p.to_str().unwrap(),
+        "--format",
+        "mxint8",
+        "--json",
+    ]));
+    let rows = v["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 2);
+    // 1.0 is exact in MXINT8: no error, SQNR infinite (null).
+    assert_eq!(rows[0]["mse"], 0.0);
+    assert!(rows[0]["sqnr_db"].is_null());
+    let v = json(&blockrtl(&[
+        "quantize",
+        "--input",
+        p.to_str().unwrap(),
+        "--format",
+        "mxint8",
+        "--tensor",
+        "layer1",
+        "--json",
+    ]));
+    assert_eq!(v["rows"].as_array().unwrap().len(), 1);
+    assert_eq!(v["rows"][0]["tensor"], "layer1.weight");
+    for fmt in [InputFormat::F32, InputFormat::F16] {
+        let raw = if fmt == InputFormat::F32 {
+            f32s(&[0.5; 32])
+        } else {
+            vec![0x3800; 32]
+        };
+        let p = write(dir.path(), "w.safetensors", fmt, &[("w", vec![32], raw)]);
+        let v = json(&blockrtl(&[
+            "quantize",
+            "--input",
+            p.to_str().unwrap(),
+            "--format",
+            "mxfp4",
+            "--json",
+        ]));
+        assert_eq!(v["rows"][0]["mse"], 0.0, "{fmt}");
+    }
+}
+
+#[test]
+fn nan_blocks_are_counted_and_padding_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut xs = vec![1.0f32; 40];
+    xs[3] = f32::NAN;
+    let p = write(
+        dir.path(),
+        "n.npy",
+        InputFormat::F32,
+        &[("n", vec![40], f32s(&xs))],
+    );
+    assert_bad_input(
+        &[
+            "quantize",
+            "--input",
+            p.to_str().unwrap(),
+            "--format",
+            "mxfp4",
+        ],
+        "not a multiple of the block size 32",
+    );
+    let v = json(&blockrtl(&[
+        "quantize",
+        "--input",
+        p.to_str().unwrap(),
+        "--format",
+        "mxfp4",
+        "--pad",
+        "--json",
+    ]));
+    let row = &v["rows"][0];
+    assert_eq!(
+        (row["blocks"].as_u64(), row["nan_blocks"].as_u64()),
+        (Some(2), Some(1))
+    );
+    assert_eq!(
+        (row["elements"].as_u64(), row["padded"].as_u64()),
+        (Some(40), Some(24))
+    );
+    assert_eq!(
+        row["mse"], 0.0,
+        "the NaN block is excluded, the rest is exact"
+    );
+}
+
+#[test]
+fn bad_input_is_one_line_and_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let good = write(
+        d,
+        "g.npy",
+        InputFormat::F32,
+        &[("g", vec![32], f32s(&[1.0; 32]))],
+    );
+    let g = good.to_str().unwrap();
+    assert_bad_input(
+        &[
+            "quantize",
+            "--input",
+            "/nonexistent/x.npy",
+            "--format",
+            "mxfp4",
+        ],
+        "cannot read",
+    );
+    let junk = d.join("junk.bin");
+    std::fs::write(&junk, b"hello, not a tensor").unwrap();
+    assert_bad_input(
+        &[
+            "quantize",
+            "--input",
+            junk.to_str().unwrap(),
+            "--format",
+            "mxfp4",
+        ],
+        "not an .npy or .safetensors",
+    );
+    let bytes = std::fs::read(&good).unwrap();
+    let trunc = d.join("t.npy");
+    std::fs::write(&trunc, &bytes[..bytes.len() - 10]).unwrap();
+    assert_bad_input(
+        &[
+            "quantize",
+            "--input",
+            trunc.to_str().unwrap(),
+            "--format",
+            "mxfp4",
+        ],
+        "corrupt or truncated",
+    );
+    let st = write(
+        d,
+        "s.safetensors",
+        InputFormat::F32,
+        &[("a", vec![32], f32s(&[1.0; 32]))],
+    );
+    let sbytes = std::fs::read(&st).unwrap();
+    let strunc = d.join("st.safetensors");
+    std::fs::write(&strunc, &sbytes[..sbytes.len() - 8]).unwrap();
+    assert_bad_input(
+        &[
+            "quantize",
+            "--input",
+            strunc.to_str().unwrap(),
+            "--format",
+            "mxfp4",
+        ],
+        "corrupt or truncated",
+    );
+    assert_bad_input(
+        &[
+            "quantize",
+            "--input",
+            st.to_str().unwrap(),
+            "--format",
+            "mxfp4",
+            "--tensor",
+            "nope",
+        ],
+        "no tensor matches",
+    );
+    // An int32 .npy: unsupported dtype.
+    let ints = d.join("i.npy");
+    npyz::to_file_1d(&ints, [1i32, 2, 3]).unwrap();
+    assert_bad_input(
+        &[
+            "quantize",
+            "--input",
+            ints.to_str().unwrap(),
+            "--format",
+            "mxfp4",
+        ],
+        "unsupported dtype",
+    );
+    // A 3-D array.
+    let cube = d.join("c.npy");
+    let mut buf = Vec::new();
+    {
+        use npyz::WriterBuilder;
+        let mut w = npyz::WriteOptions::new()
+            .default_dtype()
+            .shape(&[2, 2, 8])
+            .writer(&mut buf)
+            .begin_nd()
+            .unwrap();
+        w.extend([0.5f32; 32]).unwrap();
+        w.finish().unwrap();
+    }
+    std::fs::write(&cube, buf).unwrap();
+    assert_bad_input(
+        &[
+            "quantize",
+            "--input",
+            cube.to_str().unwrap(),
+            "--format",
+            "mxfp4",
+        ],
+        "3-D array",
+    );
+    assert_bad_input(
+        &[
+            "quantize",
+            "--input",
+            g,
+            "--format",
+            "mxfp4",
+            "--block-size",
+            "0",
+        ],
+        "--block-size must be at least 1",
+    );
+    assert_bad_input(
+        &[
+            "quantize",
+            "--input",
+            g,
+            "--format",
+            "mxfp4",
+            "--input-format",
+            "bf16",
+        ],
+        "--input-format says bf16",
+    );
+    // An invalid formatbook names the dialect, the value and why.
+    let book = d.join("b.toml");
+    std::fs::write(&book, "name = \"bad\"\nunit = \"half\"\n[[dialect]]\nvalues = [0,1,2,3,4,6,8,12]\n[[dialect]]\nvalues = [0,1,2,3,4,6,8,17]\n").unwrap();
+    assert_bad_input(
+        &[
+            "quantize",
+            "--input",
+            g,
+            "--format",
+            "dialectfp4",
+            "--formatbook",
+            book.to_str().unwrap(),
+        ],
+        "dialect 1 value 7 is 17",
+    );
+    // A book without the pair structure is fine for mse and refused for two-stage.
+    std::fs::write(
+        &book,
+        "name = \"one\"\nunit = \"half\"\n[[dialect]]\nvalues = [0,1,2,3,4,6,8,12]\n",
+    )
+    .unwrap();
+    let b = book.to_str().unwrap();
+    assert!(
+        blockrtl(&[
+            "quantize",
+            "--input",
+            g,
+            "--format",
+            "dialectfp4",
+            "--formatbook",
+            b,
+            "--selector",
+            "mse"
+        ])
+        .status
+        .success()
+    );
+    assert_bad_input(
+        &[
+            "quantize",
+            "--input",
+            g,
+            "--format",
+            "dialectfp4",
+            "--formatbook",
+            b,
+            "--selector",
+            "two-stage",
+        ],
+        "two-stage selector needs",
+    );
+    // Unknown format and bad frac bits are caught by the argument parser (also exit 2).
+    assert_eq!(
+        blockrtl(&["quantize", "--input", g, "--format", "mxfp5"])
+            .status
+            .code(),
+        Some(2)
+    );
+    assert_eq!(
+        blockrtl(&[
+            "quantize",
+            "--input",
+            g,
+            "--format",
+            "dialectfp4",
+            "--frac-bits",
+            "40"
+        ])
+        .status
+        .code(),
+        Some(2)
+    );
+}
+
+#[test]
+fn uint16_npy_needs_input_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(
+        dir.path(),
+        "b.npy",
+        InputFormat::Bf16,
+        &[("b", vec![32], vec![0x4000; 32])],
+    );
+    assert_bad_input(
+        &[
+            "quantize",
+            "--input",
+            p.to_str().unwrap(),
+            "--format",
+            "mxfp4",
+        ],
+        "--input-format bf16 or f16",
+    );
+    let v = json(&blockrtl(&[
+        "quantize",
+        "--input",
+        p.to_str().unwrap(),
+        "--format",
+        "mxfp4",
+        "--input-format",
+        "bf16",
+        "--json",
+    ]));
+    assert_eq!(v["rows"][0]["mse"], 0.0, "2.0 is exact in MXFP4");
+}
+
+#[test]
+fn output_is_deterministic() {
+    let dir = tempfile::tempdir().unwrap();
+    let raw = blockrtl::stimulus::tensor(
+        blockrtl::stimulus::Dist::Outlier,
+        300,
+        96,
+        InputFormat::F32,
+        9,
+    )
+    .unwrap();
+    let p = write(
+        dir.path(),
+        "o.npy",
+        InputFormat::F32,
+        &[("o", vec![300, 96], raw)],
+    );
+    let args = [
+        "quantize",
+        "--input",
+        p.to_str().unwrap(),
+        "--format",
+        "dialectfp4",
+        "--format",
+        "mxfp6_e2m3",
+        "--json",
+    ];
+    let a = blockrtl(&args);
+    let b = blockrtl(&args);
+    assert!(a.status.success());
+    assert_eq!(a.stdout, b.stdout);
+}
