@@ -189,7 +189,7 @@ fn make_tensor(a: MakeTensorArgs) -> Result<(), Error> {
         a.dtype,
         a.dist,
         a.seed
-    ));
+    );
     Ok(())
 }
 
