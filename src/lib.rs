@@ -1,12 +1,14 @@
 //! blockrtl: generate and co-simulate RTL for block-scaled number formats (OCP MX, DialectFP4).
 
 pub mod emit;
+pub mod cosim;
 pub mod error;
 pub mod format;
 pub mod golden;
 pub mod io;
 pub mod quantize;
 pub mod stimulus;
+pub mod units;
 
 pub use error::{Error, Result};
 

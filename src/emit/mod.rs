@@ -1,3 +1,13 @@
-//! Shared emission plumbing: careful writes, banners, names, file lists.
+//! Shared emission plumbing: banners, pipeline stage planning, reduction trees, writing a
+//! design to disk without clobbering what is not ours.
 
+pub mod banner;
+pub mod design;
+pub mod pipeline;
+pub mod tree;
 pub mod write;
+
+/// Bits needed to hold `v` (at least 1).
+pub fn bits_for(v: u64) -> u32 {
+    (64 - v.leading_zeros()).max(1)
+}

@@ -6,8 +6,9 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
 
+/// Serialized by its MX name (`mxfp4`); parsed from either name (`mxfp4` or `e2m1`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(try_from = "String", into = "String")]
 pub enum ElementFormat {
     E4m3,
     E5m2,
@@ -164,6 +165,19 @@ impl ElementFormat {
 impl fmt::Display for ElementFormat {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.short_name())
+    }
+}
+
+impl TryFrom<String> for ElementFormat {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        s.parse()
+    }
+}
+
+impl From<ElementFormat> for String {
+    fn from(f: ElementFormat) -> String {
+        f.mx_name().to_string()
     }
 }
 

@@ -1,0 +1,199 @@
+//! Verilating a design and its harness, once per configuration: the build is cached under a
+//! hash of everything that goes into it.
+
+use super::layout::{Field, Layout};
+use crate::emit::design::Design;
+use crate::error::{Error, Result};
+use askama::Template;
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+#[derive(Template)]
+#[template(path = "verif/harness.cpp", escape = "none")]
+struct HarnessTemplate<'a> {
+    banner: &'a str,
+    top: &'a str,
+    in_beat_bytes: usize,
+    out_beat_bytes: usize,
+    in_layout: String,
+    out_layout: String,
+    inputs: &'a [Field],
+    outputs: &'a [Field],
+    default_drain: u64,
+}
+
+/// A built harness.
+#[derive(Debug, Clone)]
+pub struct Built {
+    pub binary: PathBuf,
+    pub dir: PathBuf,
+    pub cached: bool,
+    pub seconds: f64,
+}
+
+/// Where builds are cached: $BLOCKRTL_CACHE, else $XDG_CACHE_HOME/blockrtl, else ~/.cache/blockrtl.
+pub fn cache_root() -> PathBuf {
+    if let Some(p) = std::env::var_os("BLOCKRTL_CACHE") {
+        return PathBuf::from(p);
+    }
+    if let Some(p) = std::env::var_os("XDG_CACHE_HOME") {
+        return PathBuf::from(p).join("blockrtl");
+    }
+    match std::env::var_os("HOME") {
+        Some(h) => PathBuf::from(h).join(".cache").join("blockrtl"),
+        None => std::env::temp_dir().join("blockrtl-cache"),
+    }
+}
+
+/// The path of an external tool, or a clear error naming the Debian package.
+pub fn require_tool(name: &str, package: &str) -> Result<PathBuf> {
+    which::which(name).map_err(|_| {
+        Error::tool(format!(
+            "{name} not found on PATH: install it with `apt-get install {package}` (Debian package {package})"
+        ))
+    })
+}
+
+pub fn harness_source(design: &Design) -> String {
+    let input = Layout::of(&design.ports, "input");
+    let output = Layout::of(&design.ports, "output");
+    let banner = format!(
+        "// {} ({}); do not edit.",
+        crate::emit::banner::MARKER,
+        crate::TOOL
+    );
+    HarnessTemplate {
+        banner: &banner,
+        top: &design.top,
+        in_beat_bytes: input.beat_bytes,
+        out_beat_bytes: output.beat_bytes,
+        in_layout: input.describe(),
+        out_layout: output.describe(),
+        inputs: &input.fields,
+        outputs: &output.fields,
+        default_drain: drain_cycles(design),
+    }
+    .render()
+    .expect("harness template renders")
+}
+
+/// Idle cycles after the last input before the harness may stop: the design must have emptied.
+pub fn drain_cycles(design: &Design) -> u64 {
+    u64::from(design.latency) + 2 * design.beats_per_block as u64 + 64
+}
+
+/// Verilate the design with its harness, or reuse a cached build of the same inputs.
+pub fn build(design: &Design, waves: bool) -> Result<Built> {
+    let verilator = require_tool("verilator", "verilator")?;
+    let version = Command::new(&verilator)
+        .arg("--version")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default();
+    let harness = harness_source(design);
+    let flags: Vec<String> = verilator_flags(design, waves);
+    let mut h = Sha256::new();
+    for part in [design.hash().as_str(), harness.as_str(), version.as_str(), &flags.join(" ")] {
+        h.update(part.as_bytes());
+        h.update([0]);
+    }
+    let key: String = h.finalize().iter().take(8).map(|b| format!("{b:02x}")).collect();
+    let root = cache_root().join("cosim");
+    let dir = root.join(format!("{}-{key}", design.top));
+    let binary = dir.join("obj").join(format!("V{}_harness", design.top));
+    if binary.is_file() {
+        return Ok(Built {
+            binary,
+            dir,
+            cached: true,
+            seconds: 0.0,
+        });
+    }
+    let start = Instant::now();
+    std::fs::create_dir_all(&root)
+        .map_err(|e| Error::tool(format!("cannot create cache {}: {e}", root.display())))?;
+    // Build in a private folder and rename it into place, so parallel builds never collide.
+    let tmp = tempfile::Builder::new()
+        .prefix(&format!(".{}-", design.top))
+        .tempdir_in(&root)
+        .map_err(|e| Error::tool(format!("cannot create a build folder in {}: {e}", root.display())))?;
+    let mut files = Vec::new();
+    for f in &design.files {
+        write(tmp.path(), &f.name, &f.contents)?;
+        files.push(f.name.clone());
+    }
+    write(tmp.path(), "harness.cpp", &harness)?;
+    let mut cmd = Command::new(&verilator);
+    cmd.current_dir(tmp.path())
+        .args(&flags)
+        .args(["--Mdir", "obj", "-o"])
+        .arg(format!("V{}_harness", design.top))
+        .args(&files)
+        .arg("harness.cpp");
+    if std::env::var_os("OBJCACHE").is_none() && which::which("ccache").is_ok() {
+        cmd.env("OBJCACHE", "ccache");
+    }
+    let out = cmd
+        .output()
+        .map_err(|e| Error::tool(format!("cannot run verilator: {e}")))?;
+    if !out.status.success() {
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let tail: Vec<&str> = text.lines().rev().take(25).collect::<Vec<_>>().into_iter().rev().collect();
+        return Err(Error::tool(format!(
+            "verilator build of {} failed:\n{}",
+            design.top,
+            tail.join("\n")
+        )));
+    }
+    let kept = tmp.keep();
+    if std::fs::rename(&kept, &dir).is_err() {
+        // Another process finished the same build first: use theirs.
+        let _ = std::fs::remove_dir_all(&kept);
+    }
+    Ok(Built {
+        binary,
+        dir,
+        cached: false,
+        seconds: start.elapsed().as_secs_f64(),
+    })
+}
+
+fn verilator_flags(design: &Design, waves: bool) -> Vec<String> {
+    let mut f: Vec<String> = [
+        "--cc",
+        "--exe",
+        "--build",
+        "-j",
+        "2",
+        "-O3",
+        "--x-assign",
+        "fast",
+        "--x-initial",
+        "fast",
+        "-Wall",
+        "-MAKEFLAGS",
+        "OPT_FAST=-O2",
+        "-MAKEFLAGS",
+        "OPT_GLOBAL=-O2",
+        "--top-module",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    f.push(design.top.clone());
+    if waves {
+        f.push("--trace-fst".into());
+    }
+    f
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> Result<()> {
+    std::fs::write(dir.join(name), text)
+        .map_err(|e| Error::tool(format!("cannot write {}: {e}", dir.join(name).display())))
+}

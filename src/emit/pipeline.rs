@@ -1,0 +1,92 @@
+//! Valid/ready pipeline stages: which cut points get registers, and how stages chain.
+//!
+//! Every registered stage has a valid bit (reset) and loads when it is empty or the stage after
+//! it moves on, so bubbles collapse and a stalled sink stalls only what it must.
+
+use serde::Serialize;
+
+/// One registered stage, in pipeline order, with the signal names its handshake uses.
+#[derive(Debug, Clone, Serialize)]
+pub struct Stage {
+    pub name: String,
+    pub prev_valid: String,
+    pub next_en: String,
+}
+
+/// Chain `count` stages named s1..sN after `source_valid`, ending at `sink_ready`. Returns the
+/// stages, the first stage's enable (what the source sees as ready) and the last valid.
+pub fn chain(count: usize, source_valid: &str, sink_ready: &str) -> (Vec<Stage>, String, String) {
+    let names: Vec<String> = (1..=count).map(|i| format!("s{i}")).collect();
+    let stages = names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| Stage {
+            name: n.clone(),
+            prev_valid: if i == 0 {
+                source_valid.to_string()
+            } else {
+                format!("valid_{}_q", names[i - 1])
+            },
+            next_en: names
+                .get(i + 1)
+                .map_or(sink_ready.to_string(), |m| format!("en_{m}_w")),
+        })
+        .collect();
+    let first_en = names
+        .first()
+        .map_or(sink_ready.to_string(), |n| format!("en_{n}_w"));
+    let last_valid = names
+        .last()
+        .map_or(source_valid.to_string(), |n| format!("valid_{n}_q"));
+    (stages, first_en, last_valid)
+}
+
+/// A cut point in a datapath: registered or a plain wire, and the enable it uses when registered.
+#[derive(Debug, Clone, Serialize)]
+pub struct Cut {
+    pub registered: bool,
+    pub en: String,
+}
+
+/// An output register stage: its name, enable, and the sources of what it registers.
+#[derive(Debug, Clone, Serialize)]
+pub struct OutStage {
+    pub name: String,
+    pub en: String,
+    pub code_src: String,
+    pub scale_src: String,
+    pub nan_src: String,
+    pub last_src: String,
+}
+
+/// Chain output register stages after the given sources; returns the stages and the final
+/// (code, scale, nan, last) signal names.
+pub fn out_stages(
+    stage_names: &[String],
+    src: (&str, &str, &str, &str),
+) -> (Vec<OutStage>, (String, String, String, String)) {
+    let mut cur = (
+        src.0.to_string(),
+        src.1.to_string(),
+        src.2.to_string(),
+        src.3.to_string(),
+    );
+    let mut out = Vec::new();
+    for n in stage_names {
+        out.push(OutStage {
+            name: n.clone(),
+            en: format!("en_{n}_w"),
+            code_src: cur.0.clone(),
+            scale_src: cur.1.clone(),
+            nan_src: cur.2.clone(),
+            last_src: cur.3.clone(),
+        });
+        cur = (
+            format!("code_{n}_q"),
+            format!("scale_{n}_q"),
+            format!("nan_{n}_q"),
+            format!("last_{n}_q"),
+        );
+    }
+    (out, cur)
+}

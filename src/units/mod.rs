@@ -1,0 +1,63 @@
+//! Hardware units: one file per unit, each a params object with `validate`, `golden` and `emit`.
+
+pub mod mx_quantizer;
+
+pub use mx_quantizer::MxQuantizerParams;
+
+use crate::emit::design::Design;
+use crate::error::{Error, Result};
+use serde::{Deserialize, Serialize};
+
+/// Any unit's parameters, as `generate --config` reads them (`unit = "mx-quantizer"` + fields).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "unit", rename_all = "kebab-case")]
+pub enum UnitParams {
+    MxQuantizer(MxQuantizerParams),
+}
+
+impl UnitParams {
+    pub fn validate(&self) -> Result<()> {
+        match self {
+            UnitParams::MxQuantizer(p) => p.validate(),
+        }
+    }
+
+    pub fn emit(&self) -> Result<Design> {
+        match self {
+            UnitParams::MxQuantizer(p) => p.emit(),
+        }
+    }
+
+    pub fn top_name(&self) -> String {
+        match self {
+            UnitParams::MxQuantizer(p) => p.top_name(),
+        }
+    }
+}
+
+/// A `--config` file: several units at once.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigFile {
+    #[serde(rename = "unit")]
+    pub units: Vec<UnitParams>,
+}
+
+pub fn load_config(path: &std::path::Path) -> Result<Vec<UnitParams>> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Error::input(format!("cannot read {}: {e}", path.display())))?;
+    let cfg: ConfigFile = toml::from_str(&text).map_err(|e| {
+        Error::input(format!(
+            "{}: {}",
+            path.display(),
+            e.to_string().replace('\n', " ").trim()
+        ))
+    })?;
+    if cfg.units.is_empty() {
+        return Err(Error::input(format!("{}: no [[unit]] tables", path.display())));
+    }
+    for u in &cfg.units {
+        u.validate()?;
+    }
+    Ok(cfg.units)
+}

@@ -1,0 +1,573 @@
+//! Unit `mx-quantizer`: one block of FP32/BF16/FP16 inputs in, one MX block out.
+//!
+//! One params object carries the golden model and the emitter: `validate()` once, then
+//! `golden()` and `emit()` read the same fields.
+
+use crate::emit::bits_for;
+use crate::emit::design::{Design, GenFile, Port};
+use crate::emit::pipeline::{Cut, OutStage, Stage, chain, out_stages};
+use crate::emit::tree::{Node, reduce};
+use crate::error::{Error, Result};
+use crate::format::{ElementFormat, InputFormat};
+use crate::golden::{MxConfig, QuantBlock};
+use askama::Template;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MxQuantizerParams {
+    /// Element format (`mxfp4`, `mxfp8_e4m3`, ... or `e2m1`, ...).
+    pub format: ElementFormat,
+    pub block_size: usize,
+    #[serde(default)]
+    pub input_format: InputFormat,
+    /// Elements per beat (default: the whole block).
+    #[serde(default)]
+    pub lanes: Option<usize>,
+    /// Register stages placed by the generator (0 = combinational core).
+    #[serde(default)]
+    pub pipeline: usize,
+    #[serde(default)]
+    pub flush_subnormals: bool,
+}
+
+/// Block sizes the RTL supports: powers of two in this range.
+pub const RTL_BLOCK_SIZES: std::ops::RangeInclusive<usize> = 2..=1024;
+/// More stages than this have nowhere useful to go.
+pub const MAX_PIPELINE: usize = 8;
+
+/// Checks shared by every unit with a block size, lanes and pipeline depth.
+pub fn validate_blocking(k: usize, lanes: usize, pipeline: usize) -> Result<()> {
+    if k == 0 {
+        return Err(Error::input("block size must be at least 1"));
+    }
+    if !k.is_power_of_two() || !RTL_BLOCK_SIZES.contains(&k) {
+        return Err(Error::input(format!(
+            "block size {k}: the RTL supports powers of two from 2 to 1024 (the golden model takes any k)"
+        )));
+    }
+    if lanes == 0 || !k.is_multiple_of(lanes) {
+        return Err(Error::input(format!(
+            "lanes {lanes} must divide the block size {k} (k / lanes beats per block)"
+        )));
+    }
+    if pipeline > MAX_PIPELINE {
+        return Err(Error::input(format!(
+            "pipeline {pipeline}: at most {MAX_PIPELINE} stages"
+        )));
+    }
+    Ok(())
+}
+
+impl MxQuantizerParams {
+    pub const UNIT: &'static str = "mx-quantizer";
+
+    pub fn lanes(&self) -> usize {
+        self.lanes.unwrap_or(self.block_size)
+    }
+
+    pub fn beats(&self) -> usize {
+        self.block_size / self.lanes()
+    }
+
+    pub fn validate(&self) -> Result<()> {
+        validate_blocking(self.block_size, self.lanes(), self.pipeline)
+    }
+
+    pub fn golden(&self) -> MxConfig {
+        MxConfig {
+            elem: self.format,
+            flush_subnormals: self.flush_subnormals,
+        }
+    }
+
+    /// Quantize one block of raw input codes (as the hardware receives them).
+    pub fn golden_block(&self, raw: &[u32]) -> QuantBlock {
+        let bits: Vec<u32> = raw.iter().map(|&r| self.input_format.widen(r)).collect();
+        self.golden().quantize(&bits)
+    }
+
+    /// Stable module name carrying the configuration.
+    pub fn top_name(&self) -> String {
+        format!(
+            "mxq_{}_{}_k{}_l{}_p{}{}",
+            self.format.short_name(),
+            self.input_format.name(),
+            self.block_size,
+            self.lanes(),
+            self.pipeline,
+            if self.flush_subnormals { "_ftz" } else { "" }
+        )
+    }
+
+    /// The configuration as (key, value) lines, for banners.
+    pub fn config_lines(&self) -> Vec<(String, String)> {
+        vec![
+            ("format".into(), self.format.mx_name().into()),
+            ("block_size".into(), self.block_size.to_string()),
+            ("input_format".into(), self.input_format.name().into()),
+            ("lanes".into(), self.lanes().to_string()),
+            ("pipeline".into(), self.pipeline.to_string()),
+            ("flush_subnormals".into(), self.flush_subnormals.to_string()),
+        ]
+    }
+
+    pub fn latency(&self) -> u32 {
+        let pipe = self.pipeline as u32;
+        if self.beats() == 1 {
+            pipe
+        } else {
+            self.beats() as u32 + pipe
+        }
+    }
+
+    pub fn ports(&self) -> Vec<Port> {
+        let l = self.lanes();
+        vec![
+            Port::input("data_i", self.input_format.bits(), l),
+            Port::output("scale_o", 8, 1),
+            Port::output("codes_o", self.format.bits(), l),
+            Port::output("nan_o", 1, 1),
+            Port::output("last_o", 1, 1),
+        ]
+    }
+
+    pub fn emit(&self) -> Result<Design> {
+        self.validate()?;
+        let top = self.top_name();
+        let nums = Numbers::of(self);
+        let banner = crate::emit::banner::banner(
+            Self::UNIT,
+            &self.config_lines(),
+            &[
+                "numerics: shared/docs/numerics.md section 3 (OCP MX v1.0 conversion, RNE, saturating)".into(),
+            ],
+        );
+        let render = |r: askama::Result<String>| -> String {
+            let mut s = r.expect("templates render");
+            if !s.ends_with('\n') {
+                s.push('\n');
+            }
+            s
+        };
+        let dec_name = format!("{top}_dec");
+        let cvt_name = format!("{top}_cvt");
+        let dec = render(
+            DecTemplate {
+                banner: &banner,
+                name: &dec_name,
+                n: &nums,
+                flush_subnormals: self.flush_subnormals,
+            }
+            .render(),
+        );
+        let cvt = render(
+            CvtTemplate {
+                banner: &banner,
+                name: &cvt_name,
+                n: &nums,
+            }
+            .render(),
+        );
+        let top_text = if self.beats() == 1 {
+            render(self.parallel_view(&banner, &top, &nums).render())
+        } else {
+            render(self.serial_view(&banner, &top, &nums).render())
+        };
+        Ok(Design {
+            top: top.clone(),
+            unit: Self::UNIT.into(),
+            params: serde_json::to_value(self).expect("serializable"),
+            files: vec![
+                GenFile {
+                    name: format!("{dec_name}.v"),
+                    contents: dec,
+                },
+                GenFile {
+                    name: format!("{cvt_name}.v"),
+                    contents: cvt,
+                },
+                GenFile {
+                    name: format!("{top}.v"),
+                    contents: top_text,
+                },
+            ],
+            ports: self.ports(),
+            latency: self.latency(),
+            beats_per_block: self.beats(),
+        })
+    }
+
+    fn common<'a>(&self, banner: &'a str, top: &'a str, n: &'a Numbers) -> Common<'a> {
+        let l = self.lanes();
+        let leaves = (0..l).map(|i| format!("g_lane[{i}].leaf")).collect();
+        let (tree, tree_root) = reduce(leaves, "max");
+        Common {
+            banner,
+            name: top,
+            n,
+            lanes: l,
+            k: self.block_size,
+            input_format: self.input_format.name(),
+            element: self.format.mx_name(),
+            data_msb: l as u32 * n.in_w - 1,
+            codes_msb: l as u32 * n.el_w - 1,
+            dec_name: format!("{top}_dec"),
+            cvt_name: format!("{top}_cvt"),
+            tree,
+            tree_root,
+        }
+    }
+
+    fn parallel_view<'a>(&self, banner: &'a str, top: &'a str, n: &'a Numbers) -> ParallelTemplate<'a> {
+        // Cut points by value: after the block max (splits decode+tree from conversion), at the
+        // output, after decode (before the tree), at the input; more stages go to the output.
+        let p = self.pipeline;
+        let cut_max = p >= 1;
+        let cut_out = p >= 2;
+        let cut_dec = p >= 3;
+        let cut_in = p >= 4;
+        let extra_out = p.saturating_sub(4);
+        let (stages, first_en, last_valid) = chain(p, "valid_i", "ready_i");
+        let mut names = stages.iter().map(|s| s.name.clone());
+        let mut take = |on: bool| Cut {
+            registered: on,
+            en: if on {
+                format!("en_{}_w", names.next().expect("a stage per cut"))
+            } else {
+                String::new()
+            },
+        };
+        // Pipeline order: in, dec, max, out...
+        let cut_in = take(cut_in);
+        let cut_dec = take(cut_dec);
+        let cut_max = take(cut_max);
+        let out_names: Vec<String> = names.take(usize::from(cut_out) + extra_out).collect();
+        let (outs, (code_out, scale_out, nan_out, _)) =
+            out_stages(&out_names, ("code_w", "scale_w", "blk_special_w", "1'b1"));
+        let registered: Vec<&str> = [
+            (cut_in.registered, "input"),
+            (cut_dec.registered, "after decode"),
+            (cut_max.registered, "after the block max"),
+        ]
+        .into_iter()
+        .filter(|(on, _)| *on)
+        .map(|(_, s)| s)
+        .chain(std::iter::repeat_n("output", outs.len()))
+        .collect();
+        ParallelTemplate {
+            c: self.common(banner, top, n),
+            pipeline: p,
+            stage_summary: if registered.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", registered.join(", "))
+            },
+            stages,
+            first_en,
+            last_valid,
+            cut_in,
+            cut_dec,
+            cut_max,
+            out_stages: outs,
+            code_out,
+            scale_out,
+            nan_out,
+        }
+    }
+
+    fn serial_view<'a>(&self, banner: &'a str, top: &'a str, n: &'a Numbers) -> SerialTemplate<'a> {
+        let beats = self.beats();
+        let (stages, first_en, last_valid) = chain(self.pipeline, "rd_full_w", "ready_i");
+        let names: Vec<String> = stages.iter().map(|s| s.name.clone()).collect();
+        let (outs, (code_out, scale_out, nan_out, last_out)) =
+            out_stages(&names, ("code_w", "scale_w", "blk_special_w", "rd_last_w"));
+        let beat_w = bits_for(beats as u64 - 1);
+        SerialTemplate {
+            c: self.common(banner, top, n),
+            beats,
+            latency: self.latency(),
+            beat_w,
+            beat_msb: beat_w - 1,
+            beat_last: beats - 1,
+            mem_last: 2 * beats - 1,
+            stages,
+            first_en,
+            last_valid,
+            out_stages: outs,
+            code_out,
+            scale_out,
+            nan_out,
+            last_out,
+        }
+    }
+}
+
+/// Every width and constant the templates place, computed once (see the template comments for
+/// what the offset form means).
+#[derive(Debug, Clone)]
+pub struct Numbers {
+    pub in_w: u32,
+    pub in_msb: u32,
+    pub exp_bits: u32,
+    pub exp_msb: u32,
+    pub exp_hi: u32,
+    pub man_bits: u32,
+    pub man_msb: u32,
+    pub norm_w: u32,
+    pub flb_offset: i64,
+    pub flb_w: u32,
+    pub flb_msb: u32,
+    pub flb_pad_exp: u32,
+    pub flb_pad_lz: u32,
+    pub lz_w: u32,
+    pub lz_msb: u32,
+    pub sig_w: u32,
+    pub sig_msb: u32,
+    pub sig_w_plus1: u32,
+    pub sig_pad: u32,
+    pub sticky_bits: u32,
+    pub sticky_msb: u32,
+    /// Element format as the conversion sees it (INT8: 6 fraction bits, one binade).
+    pub elem_man_bits: u32,
+    pub emin: i64,
+    pub emax: i64,
+    pub z: i64,
+    pub tz_w: u32,
+    pub tz_msb: u32,
+    pub tz_pad: u32,
+    pub tz_add: i64,
+    pub tz_floor: i64,
+    pub scale_off: i64,
+    pub tz_unused_bits: bool,
+    pub eo_w: u32,
+    pub eo_msb: u32,
+    pub cm_w: u32,
+    pub cm_msb: u32,
+    pub cm_pad_n: u32,
+    pub eoff_pad: u32,
+    pub r_w: u32,
+    pub r_msb: u32,
+    pub el_w: u32,
+    pub el_msb: u32,
+    pub mag_w: u32,
+    pub mag_msb: u32,
+    pub max_mag: u64,
+    pub is_int: bool,
+    /// Bits of one element waiting in a bank: {sign, flb, sig, sticky}.
+    pub store_w: u32,
+    pub store_msb: u32,
+    pub store_sign_bit: u32,
+    /// Bits of the decode bundle: {sign, special, flb, sig, sticky}.
+    pub dec_w: u32,
+    pub dec_msb: u32,
+    pub dec_special_bit: u32,
+    pub dec_sign_bit: u32,
+    /// Field positions shared by both bundles (sticky is bit 0).
+    pub sig_hi: u32,
+    pub sig_lo: u32,
+    pub flb_hi: u32,
+    pub flb_lo: u32,
+}
+
+impl Numbers {
+    fn of(p: &MxQuantizerParams) -> Numbers {
+        let (exp_bits, man_bits) = match p.input_format {
+            InputFormat::F32 => (8u32, 23u32),
+            InputFormat::Bf16 => (8, 7),
+            InputFormat::F16 => (5, 10),
+        };
+        let in_w = p.input_format.bits();
+        let in_bias = (1i64 << (exp_bits - 1)) - 1;
+        let flb_offset = in_bias + i64::from(man_bits);
+        let (elem_man_bits, emin, emax, max_mag, is_int) = match p.format.minifloat() {
+            Some(mf) => (
+                mf.mbits,
+                i64::from(mf.emin()),
+                i64::from(mf.emax()),
+                u64::from(mf.max_mag_code()),
+                false,
+            ),
+            None => (6, 0, 0, 127, true),
+        };
+        let sig_w = elem_man_bits + 2;
+        let norm_w = man_bits + 1;
+        let flb_max = (1i64 << exp_bits) - 2 + i64::from(man_bits);
+        let flb_w = bits_for(flb_max as u64);
+        let lz_w = bits_for(u64::from(man_bits));
+        let c = emax - emin;
+        let l = flb_offset + emin - 127;
+        let z = c.max(-l).max(0);
+        let tz_max = (flb_max + z - c).max(l + z).max(flb_max + z);
+        let tz_w = bits_for(tz_max as u64).max(flb_w + 1).max(8);
+        let eo_w = bits_for(c as u64);
+        let el_w = p.format.bits();
+        let mag_w = el_w - 1;
+        let cm_w = bits_for(((c as u64) << elem_man_bits) + (1 << (elem_man_bits + 1)))
+            .max(eo_w + elem_man_bits + 1)
+            .max(sig_w + 1)
+            .max(mag_w + 1);
+        let r_w = bits_for(u64::from(sig_w) + 1);
+        Numbers {
+            in_w,
+            in_msb: in_w - 1,
+            exp_bits,
+            exp_msb: exp_bits - 1,
+            exp_hi: in_w - 2,
+            man_bits,
+            man_msb: man_bits - 1,
+            norm_w,
+            flb_offset,
+            flb_w,
+            flb_msb: flb_w - 1,
+            flb_pad_exp: flb_w - exp_bits,
+            flb_pad_lz: flb_w - lz_w,
+            lz_w,
+            lz_msb: lz_w - 1,
+            sig_w,
+            sig_msb: sig_w - 1,
+            sig_w_plus1: sig_w + 1,
+            sig_pad: sig_w.saturating_sub(norm_w),
+            sticky_bits: norm_w.saturating_sub(sig_w),
+            sticky_msb: norm_w.saturating_sub(sig_w).saturating_sub(1),
+            elem_man_bits,
+            emin,
+            emax,
+            z,
+            tz_w,
+            tz_msb: tz_w - 1,
+            tz_pad: tz_w - flb_w,
+            tz_add: z - c,
+            tz_floor: l + z,
+            scale_off: l + z,
+            tz_unused_bits: tz_w > 8,
+            eo_w,
+            eo_msb: eo_w - 1,
+            cm_w,
+            cm_msb: cm_w - 1,
+            cm_pad_n: cm_w - sig_w,
+            eoff_pad: cm_w - eo_w - elem_man_bits,
+            r_w,
+            r_msb: r_w - 1,
+            el_w,
+            el_msb: el_w - 1,
+            mag_w,
+            mag_msb: mag_w - 1,
+            max_mag,
+            is_int,
+            store_w: 1 + flb_w + sig_w + 1,
+            store_msb: flb_w + sig_w + 1,
+            store_sign_bit: flb_w + sig_w + 1,
+            dec_w: 2 + flb_w + sig_w + 1,
+            dec_msb: flb_w + sig_w + 2,
+            dec_special_bit: flb_w + sig_w + 1,
+            dec_sign_bit: flb_w + sig_w + 2,
+            sig_hi: sig_w,
+            sig_lo: 1,
+            flb_hi: sig_w + flb_w,
+            flb_lo: sig_w + 1,
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "rtl/mxq_dec.v", escape = "none")]
+struct DecTemplate<'a> {
+    banner: &'a str,
+    name: &'a str,
+    n: &'a Numbers,
+    flush_subnormals: bool,
+}
+
+#[derive(Template)]
+#[template(path = "rtl/mxq_cvt.v", escape = "none")]
+struct CvtTemplate<'a> {
+    banner: &'a str,
+    name: &'a str,
+    n: &'a Numbers,
+}
+
+/// Fields both top-level templates use.
+struct Common<'a> {
+    banner: &'a str,
+    name: &'a str,
+    n: &'a Numbers,
+    lanes: usize,
+    k: usize,
+    input_format: &'a str,
+    element: &'a str,
+    data_msb: u32,
+    codes_msb: u32,
+    dec_name: String,
+    cvt_name: String,
+    tree: Vec<Node>,
+    tree_root: String,
+}
+
+#[derive(Template)]
+#[template(path = "rtl/mxq_parallel.v", escape = "none")]
+struct ParallelTemplate<'a> {
+    c: Common<'a>,
+    pipeline: usize,
+    stage_summary: String,
+    stages: Vec<Stage>,
+    first_en: String,
+    last_valid: String,
+    cut_in: Cut,
+    cut_dec: Cut,
+    cut_max: Cut,
+    out_stages: Vec<OutStage>,
+    code_out: String,
+    scale_out: String,
+    nan_out: String,
+}
+
+#[derive(Template)]
+#[template(path = "rtl/mxq_serial.v", escape = "none")]
+struct SerialTemplate<'a> {
+    c: Common<'a>,
+    beats: usize,
+    latency: u32,
+    beat_w: u32,
+    beat_msb: u32,
+    beat_last: usize,
+    mem_last: usize,
+    stages: Vec<Stage>,
+    first_en: String,
+    last_valid: String,
+    out_stages: Vec<OutStage>,
+    code_out: String,
+    scale_out: String,
+    nan_out: String,
+    last_out: String,
+}
+
+impl crate::cosim::CosimUnit for MxQuantizerParams {
+    fn design(&self) -> Result<Design> {
+        self.emit()
+    }
+
+    fn stimulus(&self, dist: crate::stimulus::Dist, rng: &mut rand_pcg::Pcg64) -> Vec<u32> {
+        crate::stimulus::block(dist, self.input_format, self.block_size, rng)
+    }
+
+    fn input_beats(&self, layout: &crate::cosim::layout::Layout, stim: &[u32], out: &mut Vec<u8>) {
+        for beat in stim.chunks(self.lanes()) {
+            let v: Vec<u64> = beat.iter().map(|&x| u64::from(x)).collect();
+            layout.pack(&[&v], out);
+        }
+    }
+
+    fn expected_beats(&self, layout: &crate::cosim::layout::Layout, stim: &[u32], out: &mut Vec<u8>) {
+        let q = self.golden_block(stim);
+        let beats = self.beats();
+        for (b, codes) in q.codes.chunks(self.lanes()).enumerate() {
+            let codes: Vec<u64> = codes.iter().map(|&c| u64::from(c)).collect();
+            let last = u64::from(b + 1 == beats);
+            layout.pack(
+                &[&[u64::from(q.scale)], &codes, &[u64::from(q.nan)], &[last]],
+                out,
+            );
+        }
+    }
+}

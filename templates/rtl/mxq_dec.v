@@ -1,0 +1,67 @@
+{{ banner }}
+`default_nettype none
+
+// One lane of input decode. Nothing here depends on the block's shared exponent, so it runs
+// before the block maximum is known, and it keeps only what the conversion needs:
+//   flb_o    floor(log2 |x|) + {{ n.flb_offset }}, 0 for zero: the exponent the block max is taken over
+//   sig_o    the top {{ n.sig_w }} bits of the normalized significand (leading one on top; 0 for zero)
+//   sticky_o OR of the significand bits below sig_o (rounding needs nothing more of them)
+module {{ name }} (
+  input  wire [{{ n.in_msb }}:0] raw_i,
+  output wire        sign_o,
+  output wire        special_o,
+  output wire [{{ n.flb_msb }}:0] flb_o,
+  output wire [{{ n.sig_msb }}:0] sig_o,
+  output wire        sticky_o
+);
+
+  wire [{{ n.exp_msb }}:0] exp_w  = raw_i[{{ n.exp_hi }}:{{ n.man_bits }}];
+  wire [{{ n.man_msb }}:0] frac_w = raw_i[{{ n.man_msb }}:0];
+  wire        normal_w = |exp_w;
+  assign sign_o    = raw_i[{{ n.in_msb }}];
+  assign special_o = &exp_w;
+{%- if flush_subnormals %}
+
+  // flush_subnormals: subnormal inputs count as (signed) zeros.
+  wire [{{ n.man_bits }}:0] norm_w = normal_w ? {1'b1, frac_w} : {{ n.norm_w }}'d0;
+  assign flb_o = normal_w ? {{ "{" }}{{ n.flb_pad_exp }}'d0, exp_w} + {{ n.flb_w }}'d{{ n.man_bits }} : {{ n.flb_w }}'d0;
+{%- else %}
+
+  // Subnormal inputs: the leading one of the fraction gives the exponent, and a left shift
+  // puts it on top of the significand.
+  function [{{ n.lz_msb }}:0] lead_one;
+    input [{{ n.man_msb }}:0] f;
+    integer j;
+    begin
+      lead_one = {{ n.lz_w }}'d0;
+      for (j = 0; j < {{ n.man_bits }}; j = j + 1)
+        if (f[j]) lead_one = j[{{ n.lz_msb }}:0];
+    end
+  endfunction
+
+  wire [{{ n.lz_msb }}:0] lead_w    = lead_one(frac_w);
+  wire [{{ n.lz_msb }}:0] nshift_w  = {{ n.lz_w }}'d{{ n.man_bits }} - lead_w;
+  wire        nonzero_w = |frac_w;
+  wire [{{ n.man_bits }}:0] norm_w = normal_w ? {1'b1, frac_w} : ({1'b0, frac_w} << nshift_w);
+  assign flb_o = normal_w  ? {{ "{" }}{{ n.flb_pad_exp }}'d0, exp_w} + {{ n.flb_w }}'d{{ n.man_bits }}
+               : nonzero_w ? {{ "{" }}{{ n.flb_pad_lz }}'d0, lead_w} + {{ n.flb_w }}'d1
+               :             {{ n.flb_w }}'d0;
+{%- endif %}
+{%- if n.sig_pad > 0 %}
+
+  // The input has fewer significand bits than the conversion keeps: pad with zeros.
+  assign sig_o    = {norm_w, {{ n.sig_pad }}'d0};
+  assign sticky_o = 1'b0;
+{%- else if n.sticky_bits > 0 %}
+
+  assign sig_o    = norm_w[{{ n.man_bits }}:{{ n.sticky_bits }}];
+  assign sticky_o = |norm_w[{{ n.sticky_msb }}:0];
+{%- else %}
+
+  assign sig_o    = norm_w;
+  assign sticky_o = 1'b0;
+{%- endif %}
+
+endmodule
+
+`default_nettype wire

@@ -1,0 +1,153 @@
+{{ c.banner }}
+`default_nettype none
+
+// MX block quantizer, all {{ c.lanes }} elements of a block per beat: one block per cycle.
+// Ports (flat, little-endian lanes: element i is bits [i*W +: W]):
+//   data_i  {{ c.lanes }} x {{ c.n.in_w }}-bit {{ c.input_format }} inputs
+//   scale_o E8M0 shared scale (0xFF = NaN block)
+//   codes_o {{ c.lanes }} x {{ c.n.el_w }}-bit {{ c.element }} codes
+//   nan_o   the block held a NaN or an infinity (scale 0xFF, codes 0)
+//   last_o  last beat of a block (always 1 here: one beat per block)
+// Handshake: AXI-Stream style valid/ready on both sides; data held while stalled.
+// Pipeline: {{ pipeline }} register stage(s){{ stage_summary }}; latency {{ pipeline }} cycle(s).
+module {{ c.name }} (
+  input  wire        clk_i,
+  input  wire        rst_ni,
+  input  wire        valid_i,
+  output wire        ready_o,
+  input  wire [{{ c.data_msb }}:0] data_i,
+  output wire        valid_o,
+  input  wire        ready_i,
+  output wire [7:0]  scale_o,
+  output wire [{{ c.codes_msb }}:0] codes_o,
+  output wire        nan_o,
+  output wire        last_o
+);
+
+  // ---- handshake: a stage loads when it is empty or the stage after it moves on ----
+{%- for s in stages %}
+  reg         valid_{{ s.name }}_q;
+  wire        en_{{ s.name }}_w = ~valid_{{ s.name }}_q | {{ s.next_en }};
+  always @(posedge clk_i) begin
+    if (!rst_ni) valid_{{ s.name }}_q <= 1'b0;
+    else if (en_{{ s.name }}_w) valid_{{ s.name }}_q <= {{ s.prev_valid }};
+  end
+{%- endfor %}
+  assign ready_o = {{ first_en }};
+  assign valid_o = {{ last_valid }};
+  assign last_o  = 1'b1;
+
+  // ---- per lane: decode (independent of the block), then conversion ----
+  genvar i;
+  generate
+    for (i = 0; i < {{ c.lanes }}; i = i + 1) begin : g_lane
+{%- if cut_in.registered %}
+      reg  [{{ c.n.in_msb }}:0] raw_q;
+      always @(posedge clk_i) if ({{ cut_in.en }}) raw_q <= data_i[i*{{ c.n.in_w }} +: {{ c.n.in_w }}];
+      wire [{{ c.n.in_msb }}:0] raw_w = raw_q;
+{%- else %}
+      wire [{{ c.n.in_msb }}:0] raw_w = data_i[i*{{ c.n.in_w }} +: {{ c.n.in_w }}];
+{%- endif %}
+      wire        sign_w, special_w, sticky_w;
+      wire [{{ c.n.flb_msb }}:0] flb_w;
+      wire [{{ c.n.sig_msb }}:0] sig_w;
+      {{ c.dec_name }} u_dec (
+        .raw_i    (raw_w),
+        .sign_o   (sign_w),
+        .special_o(special_w),
+        .flb_o    (flb_w),
+        .sig_o    (sig_w),
+        .sticky_o (sticky_w)
+      );
+      // One bundle per lane and stage: {sign, special, flb, sig, sticky}.
+      wire [{{ c.n.dec_msb }}:0] dec_w = {sign_w, special_w, flb_w, sig_w, sticky_w};
+{%- if cut_dec.registered %}
+      reg  [{{ c.n.dec_msb }}:0] dec_q;
+      always @(posedge clk_i) if ({{ cut_dec.en }}) dec_q <= dec_w;
+      wire [{{ c.n.dec_msb }}:0] tree_w = dec_q;
+{%- else %}
+      wire [{{ c.n.dec_msb }}:0] tree_w = dec_w;
+{%- endif %}
+      // Leaves of the block-max tree.
+      wire [{{ c.n.flb_msb }}:0] leaf_flb_w     = tree_w[{{ c.n.flb_hi }}:{{ c.n.flb_lo }}];
+      wire        leaf_special_w = tree_w[{{ c.n.dec_special_bit }}];
+      // What conversion needs of the lane, {sign, flb, sig, sticky} (special went to the tree).
+      wire [{{ c.n.store_msb }}:0] keep_w = {tree_w[{{ c.n.dec_sign_bit }}], tree_w[{{ c.n.flb_hi }}:0]};
+{%- if cut_max.registered %}
+      reg  [{{ c.n.store_msb }}:0] cvt_q;
+      always @(posedge clk_i) if ({{ cut_max.en }}) cvt_q <= keep_w;
+      wire [{{ c.n.store_msb }}:0] cvt_in_w = cvt_q;
+{%- else %}
+      wire [{{ c.n.store_msb }}:0] cvt_in_w = keep_w;
+{%- endif %}
+      wire [{{ c.n.el_msb }}:0] code_w;
+      {{ c.cvt_name }} u_cvt (
+        .sign_i  (cvt_in_w[{{ c.n.store_sign_bit }}]),
+        .flb_i   (cvt_in_w[{{ c.n.flb_hi }}:{{ c.n.flb_lo }}]),
+        .sig_i   (cvt_in_w[{{ c.n.sig_hi }}:{{ c.n.sig_lo }}]),
+        .sticky_i(cvt_in_w[0]),
+        .tz_i    (tz_w),
+        .zero_i  (force_zero_w),
+        .code_o  (code_w)
+      );
+{%- for o in out_stages %}
+      reg  [{{ c.n.el_msb }}:0] code_{{ o.name }}_q;
+      always @(posedge clk_i) if ({{ o.en }}) code_{{ o.name }}_q <= {{ o.code_src }};
+{%- endfor %}
+      assign codes_o[i*{{ c.n.el_w }} +: {{ c.n.el_w }}] = {{ code_out }};
+    end
+  endgenerate
+
+  // ---- block maximum of flb, and NaN/Inf anywhere: a tree, one wire per node ----
+{%- for n in c.tree %}
+  wire [{{ c.n.flb_msb }}:0] {{ n.name }}_flb_w = ({{ n.a }}_flb_w > {{ n.b }}_flb_w) ? {{ n.a }}_flb_w : {{ n.b }}_flb_w;
+  wire        {{ n.name }}_special_w = {{ n.a }}_special_w | {{ n.b }}_special_w;
+{%- endfor %}
+  wire [{{ c.n.flb_msb }}:0] max_flb_w = {{ c.tree_root }}_flb_w;
+  wire        any_special_w = {{ c.tree_root }}_special_w;
+{%- if cut_max.registered %}
+  reg  [{{ c.n.flb_msb }}:0] max_flb_q;
+  reg         any_special_q;
+  always @(posedge clk_i) begin
+    if ({{ cut_max.en }}) begin
+      max_flb_q     <= max_flb_w;
+      any_special_q <= any_special_w;
+    end
+  end
+  wire [{{ c.n.flb_msb }}:0] blk_flb_w     = max_flb_q;
+  wire        blk_special_w = any_special_q;
+{%- else %}
+  wire [{{ c.n.flb_msb }}:0] blk_flb_w     = max_flb_w;
+  wire        blk_special_w = any_special_w;
+{%- endif %}
+
+  // ---- shared exponent: shared = max(floor(log2 amax) - {{ c.n.emax }}, -127) ----
+  // In offset form: tz = T + {{ c.n.z }} with T = shared + {{ c.n.flb_offset }} + ({{ c.n.emin }}), and the scale byte is
+  // tz - {{ c.n.scale_off }}. The floor sits at {{ c.n.tz_floor }} (shared = -127).
+  wire [{{ c.n.tz_msb }}:0] tz_raw_w  = {{ "{" }}{{ c.n.tz_pad }}'d0, blk_flb_w} + {{ c.n.tz_w }}'d{{ c.n.tz_add }};
+  wire [{{ c.n.tz_msb }}:0] tz_w      = (tz_raw_w > {{ c.n.tz_w }}'d{{ c.n.tz_floor }}) ? tz_raw_w : {{ c.n.tz_w }}'d{{ c.n.tz_floor }};
+  wire        all_zero_w  = ~|blk_flb_w;
+  wire        force_zero_w = all_zero_w | blk_special_w;
+  wire [{{ c.n.tz_msb }}:0] scale_full_w = tz_w - {{ c.n.tz_w }}'d{{ c.n.scale_off }};
+  wire [7:0]  scale_w = blk_special_w ? 8'hff : all_zero_w ? 8'h00 : scale_full_w[7:0];
+{%- for o in out_stages %}
+  reg  [7:0]  scale_{{ o.name }}_q;
+  reg         nan_{{ o.name }}_q;
+  always @(posedge clk_i) begin
+    if ({{ o.en }}) begin
+      scale_{{ o.name }}_q <= {{ o.scale_src }};
+      nan_{{ o.name }}_q   <= {{ o.nan_src }};
+    end
+  end
+{%- endfor %}
+  assign scale_o = {{ scale_out }};
+  assign nan_o   = {{ nan_out }};
+{%- if c.n.tz_unused_bits %}
+
+  // Bits of the subtraction above the scale byte are zero by construction.
+  wire unused_w = |scale_full_w[{{ c.n.tz_msb }}:8];
+{%- endif %}
+
+endmodule
+
+`default_nettype wire

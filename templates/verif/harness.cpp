@@ -1,0 +1,278 @@
+{{ banner }}
+//
+// Co-simulation harness for {{ top }}. It knows nothing about the unit's numerics: it streams
+// input beats into the design with random valid/ready stalls and writes every output beat out.
+//
+//   stream mode:  V{{ top }}_harness [--stall-in P] [--stall-out P] [--seed S] [--drain N] [--wave F]
+//                 input beats on stdin, output beats on stdout (binary, fixed-size records)
+//   replay mode:  V{{ top }}_harness --replay FILE [--wave F]
+//                 runs the recorded beats with the recorded stall settings and compares the
+//                 outputs with the recorded expectations itself; exit 1 on a mismatch
+//
+// Input beat record ({{ in_beat_bytes }} bytes): {{ in_layout }}
+// Output beat record ({{ out_beat_bytes }} bytes): {{ out_layout }}
+// Values are little-endian, each in the fewest whole bytes that hold it.
+
+#include "V{{ top }}.h"
+#include "verilated.h"
+#if VM_TRACE
+#include "verilated_fst_c.h"
+#endif
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+#include <unistd.h>
+
+static const size_t IN_BEAT = {{ in_beat_bytes }};
+static const size_t OUT_BEAT = {{ out_beat_bytes }};
+
+// SplitMix64: the stall pattern is a pure function of the seed.
+struct Rng {
+    uint64_t s;
+    uint64_t next() {
+        uint64_t z = (s += 0x9e3779b97f4a7c15ULL);
+        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+        z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+        return z ^ (z >> 31);
+    }
+    bool chance(double p) { return p > 0.0 && (double)(next() >> 11) / 9007199254740992.0 < p; }
+};
+
+// Field access for every port type Verilator uses (8/16/32/64-bit scalars, wide words).
+template <typename T> static void put_bits(T& port, int off, int w, uint64_t v) {
+    const uint64_t mask = (w >= 64) ? ~0ULL : ((1ULL << w) - 1);
+    uint64_t p = (uint64_t)port;
+    p = (p & ~(mask << off)) | ((v & mask) << off);
+    port = (T)p;
+}
+template <std::size_t N> static void put_bits(VlWide<N>& port, int off, int w, uint64_t v) {
+    for (int b = 0; b < w; ++b) {
+        const int bit = off + b;
+        const uint32_t m = 1u << (bit % 32);
+        if ((v >> b) & 1) port[bit / 32] |= m; else port[bit / 32] &= ~m;
+    }
+}
+template <typename T> static uint64_t get_bits(const T& port, int off, int w) {
+    const uint64_t mask = (w >= 64) ? ~0ULL : ((1ULL << w) - 1);
+    return ((uint64_t)port >> off) & mask;
+}
+template <std::size_t N> static uint64_t get_bits(const VlWide<N>& port, int off, int w) {
+    uint64_t v = 0;
+    for (int b = 0; b < w; ++b) {
+        const int bit = off + b;
+        v |= (uint64_t)((port[bit / 32] >> (bit % 32)) & 1) << b;
+    }
+    return v;
+}
+static uint64_t rd_le(const uint8_t* p, int n) {
+    uint64_t v = 0;
+    for (int i = 0; i < n; ++i) v |= (uint64_t)p[i] << (8 * i);
+    return v;
+}
+static void wr_le(uint8_t* p, int n, uint64_t v) {
+    for (int i = 0; i < n; ++i) p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static void drive(V{{ top }}* top, const uint8_t* rec) {
+{%- for f in inputs %}
+    for (int j = 0; j < {{ f.count }}; ++j)
+        put_bits(top->{{ f.name }}, j * {{ f.bits }}, {{ f.bits }}, rd_le(rec + {{ f.offset }} + j * {{ f.bytes }}, {{ f.bytes }}));
+{%- endfor %}
+}
+
+static void sample(V{{ top }}* top, uint8_t* rec) {
+{%- for f in outputs %}
+    for (int j = 0; j < {{ f.count }}; ++j)
+        wr_le(rec + {{ f.offset }} + j * {{ f.bytes }}, {{ f.bytes }}, get_bits(top->{{ f.name }}, j * {{ f.bits }}, {{ f.bits }}));
+{%- endfor %}
+}
+
+// Input beats come from stdin (stream) or memory (replay); outputs go to stdout or memory.
+struct Source {
+    std::vector<uint8_t> buf;
+    size_t pos = 0;
+    bool eof = false;
+    bool from_stdin = true;
+    // Make at least one whole beat available; false once input is exhausted.
+    bool want(std::vector<uint8_t>& out_pending) {
+        while (buf.size() - pos < IN_BEAT) {
+            if (!from_stdin || eof) return false;
+            // Flush outputs before blocking on input, so the other side never waits on us.
+            if (!out_pending.empty()) {
+                if (fwrite(out_pending.data(), 1, out_pending.size(), stdout) != out_pending.size()) exit(3);
+                out_pending.clear();
+            }
+            fflush(stdout);
+            if (pos > 0) { buf.erase(buf.begin(), buf.begin() + pos); pos = 0; }
+            uint8_t tmp[1 << 16];
+            ssize_t n = read(0, tmp, sizeof tmp);
+            if (n <= 0) { eof = true; return buf.size() - pos >= IN_BEAT; }
+            buf.insert(buf.end(), tmp, tmp + n);
+        }
+        return true;
+    }
+};
+
+int main(int argc, char** argv) {
+    double stall_in = 0.0, stall_out = 0.0;
+    uint64_t seed = 1, drain = {{ default_drain }};
+    const char* wave = nullptr;
+    const char* replay = nullptr;
+    for (int i = 1; i + 1 < argc; i += 2) {
+        std::string a = argv[i];
+        if (a == "--stall-in") stall_in = atof(argv[i + 1]);
+        else if (a == "--stall-out") stall_out = atof(argv[i + 1]);
+        else if (a == "--seed") seed = strtoull(argv[i + 1], nullptr, 10);
+        else if (a == "--drain") drain = strtoull(argv[i + 1], nullptr, 10);
+        else if (a == "--wave") wave = argv[i + 1];
+        else if (a == "--replay") replay = argv[i + 1];
+        else { fprintf(stderr, "harness: unknown option %s\n", a.c_str()); return 2; }
+    }
+
+    Source src;
+    std::vector<uint8_t> expected;
+    if (replay) {
+        // Replay file: "BRTLRPY1", u64 in-beat bytes, u64 out-beat bytes, u64 input beats,
+        // u64 output beats, u64 seed, f64 stall-in, f64 stall-out, then the beats.
+        FILE* f = fopen(replay, "rb");
+        if (!f) { fprintf(stderr, "harness: cannot open %s\n", replay); return 2; }
+        char magic[8];
+        uint64_t hdr[5];
+        double st[2];
+        if (fread(magic, 1, 8, f) != 8 || memcmp(magic, "BRTLRPY1", 8) != 0 ||
+            fread(hdr, 8, 5, f) != 5 || fread(st, 8, 2, f) != 2 || hdr[0] != IN_BEAT || hdr[1] != OUT_BEAT) {
+            fprintf(stderr, "harness: %s is not a replay file for this design\n", replay);
+            return 2;
+        }
+        seed = hdr[4];
+        stall_in = st[0];
+        stall_out = st[1];
+        src.buf.resize(hdr[2] * IN_BEAT);
+        expected.resize(hdr[3] * OUT_BEAT);
+        if (fread(src.buf.data(), 1, src.buf.size(), f) != src.buf.size() ||
+            fread(expected.data(), 1, expected.size(), f) != expected.size()) {
+            fprintf(stderr, "harness: %s is truncated\n", replay);
+            return 2;
+        }
+        fclose(f);
+        src.from_stdin = false;
+    }
+
+    VerilatedContext ctx;
+    ctx.commandArgs(1, argv);
+    V{{ top }}* top = new V{{ top }}{&ctx};
+#if VM_TRACE
+    VerilatedFstC* tfp = nullptr;
+    if (wave) {
+        ctx.traceEverOn(true);
+        tfp = new VerilatedFstC;
+        top->trace(tfp, 99);
+        tfp->open(wave);
+    }
+#else
+    if (wave) { fprintf(stderr, "harness: built without tracing; rebuild with waves\n"); return 2; }
+#endif
+    uint64_t time = 0;
+    auto tick = [&](void) {
+        top->clk_i = 0;
+        top->eval();
+#if VM_TRACE
+        if (tfp) tfp->dump(time);
+#endif
+        time += 5;
+        top->clk_i = 1;
+        top->eval();
+#if VM_TRACE
+        if (tfp) tfp->dump(time);
+#endif
+        time += 5;
+    };
+
+    Rng rng{seed};
+    top->rst_ni = 0;
+    top->valid_i = 0;
+    top->ready_i = 0;
+    tick();
+    tick();
+    top->rst_ni = 1;
+
+    std::vector<uint8_t> out_pending, got;
+    uint8_t rec[OUT_BEAT > 0 ? OUT_BEAT : 1];
+    uint64_t cycles = 0, in_beats = 0, out_beats = 0, idle = 0;
+    int64_t first_in = -1, first_out = -1;
+    bool presenting = false;
+    while (true) {
+        // Hold a presented beat until it is taken (AXI-Stream); otherwise stall at random.
+        if (!presenting && src.want(out_pending) && !rng.chance(stall_in)) {
+            drive(top, src.buf.data() + src.pos);
+            presenting = true;
+        }
+        const bool draining = !presenting && (src.eof || !src.from_stdin) && src.buf.size() - src.pos < IN_BEAT;
+        top->valid_i = presenting;
+        top->ready_i = draining ? 1 : !rng.chance(stall_out);
+        top->clk_i = 0;
+        top->eval();
+        const bool in_fire = presenting && top->ready_o;
+        const bool out_fire = top->valid_o && top->ready_i;
+        if (out_fire) {
+            sample(top, rec);
+            if (src.from_stdin) out_pending.insert(out_pending.end(), rec, rec + OUT_BEAT);
+            else got.insert(got.end(), rec, rec + OUT_BEAT);
+            if (first_out < 0) first_out = (int64_t)cycles;
+            ++out_beats;
+        }
+        tick();
+        if (in_fire) {
+            if (first_in < 0) first_in = (int64_t)cycles;
+            src.pos += IN_BEAT;
+            ++in_beats;
+            presenting = false;
+        }
+        ++cycles;
+        idle = (in_fire || out_fire) ? 0 : idle + 1;
+        if (draining && idle > drain) break;
+        if (!draining && idle > 1000000) {
+            fprintf(stderr, "harness: no handshake for 1000000 cycles at cycle %llu: the design is stuck\n",
+                    (unsigned long long)cycles);
+            break;
+        }
+        if (out_pending.size() >= (1 << 16)) {
+            if (fwrite(out_pending.data(), 1, out_pending.size(), stdout) != out_pending.size()) return 3;
+            out_pending.clear();
+        }
+    }
+    if (!out_pending.empty() && fwrite(out_pending.data(), 1, out_pending.size(), stdout) != out_pending.size()) return 3;
+    fflush(stdout);
+#if VM_TRACE
+    if (tfp) { tfp->close(); delete tfp; }
+#endif
+    top->final();
+    delete top;
+    fprintf(stderr, "harness: cycles=%llu in_beats=%llu out_beats=%llu first_in=%lld first_out=%lld\n",
+            (unsigned long long)cycles, (unsigned long long)in_beats, (unsigned long long)out_beats,
+            (long long)first_in, (long long)first_out);
+
+    if (replay) {
+        size_t n = got.size() < expected.size() ? got.size() : expected.size();
+        int shown = 0;
+        for (size_t b = 0; b * OUT_BEAT < n; ++b) {
+            if (memcmp(got.data() + b * OUT_BEAT, expected.data() + b * OUT_BEAT, OUT_BEAT) != 0 && shown < 8) {
+                fprintf(stderr, "replay: output beat %zu differs\n  expected:", b);
+                for (size_t i = 0; i < OUT_BEAT; ++i) fprintf(stderr, " %02x", expected[b * OUT_BEAT + i]);
+                fprintf(stderr, "\n  got:     ");
+                for (size_t i = 0; i < OUT_BEAT; ++i) fprintf(stderr, " %02x", got[b * OUT_BEAT + i]);
+                fprintf(stderr, "\n");
+                ++shown;
+            }
+        }
+        bool same = got.size() == expected.size() && memcmp(got.data(), expected.data(), n) == 0;
+        if (got.size() != expected.size())
+            fprintf(stderr, "replay: %zu output beats, expected %zu\n", got.size() / OUT_BEAT, expected.size() / OUT_BEAT);
+        printf("replay: %s (%zu output beats compared)\n", same ? "PASS" : "FAIL", n / OUT_BEAT);
+        return same ? 0 : 1;
+    }
+    return 0;
+}
