@@ -1,7 +1,7 @@
 //! blockrtl: generate and co-simulate RTL for block-scaled number formats (OCP MX, DialectFP4).
 
-pub mod emit;
 pub mod cosim;
+pub mod emit;
 pub mod error;
 pub mod format;
 pub mod golden;

@@ -1,12 +1,12 @@
 //! The command line: parse, call the library, print. Exit status 2 for bad input, 1 for a
 //! failed run (a mismatch, a tool that broke), 0 otherwise.
 
+use blockrtl::cosim::{CosimOptions, CosimUnit};
 use blockrtl::error::Error;
 use blockrtl::format::{Formatbook, ScaleFormat};
 use blockrtl::golden::{FracBits, Selector};
 use blockrtl::io::LoadOptions;
 use blockrtl::quantize::{self, QuantizeOptions, QuantizeRequest};
-use blockrtl::cosim::{CosimOptions, CosimUnit};
 use blockrtl::units::{MxQuantizerParams, UnitParams};
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
@@ -305,7 +305,11 @@ fn cosim(a: CosimArgs) -> Result<(), Error> {
     let r = blockrtl::cosim::run(unit, &opts)?;
     eprintln!(
         "build: {} ({:.1} s)",
-        if r.build_cached { "cached" } else { "verilated" },
+        if r.build_cached {
+            "cached"
+        } else {
+            "verilated"
+        },
         r.build_seconds
     );
     for f in &r.failures {

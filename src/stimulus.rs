@@ -63,13 +63,13 @@ pub fn rng(seed: u64) -> Pcg64 {
 }
 
 fn normal(r: &mut impl Rng) -> f64 {
-    let (u, v): (f64, f64) = (r.random::<f64>().max(1e-300), r.random());
-    (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos()
+    r.sample(rand_distr::StandardNormal)
 }
 
+/// Standard Laplace: an exponential magnitude with a random sign.
 fn laplace(r: &mut impl Rng) -> f64 {
-    let u: f64 = r.random::<f64>() - 0.5;
-    -u.signum() * (1.0 - 2.0 * u.abs()).max(1e-300).ln()
+    let m: f64 = r.sample(rand_distr::Exp1);
+    if r.random::<bool>() { m } else { -m }
 }
 
 fn pow2(e: i32) -> f64 {

@@ -95,11 +95,21 @@ pub fn build(design: &Design, waves: bool) -> Result<Built> {
     let harness = harness_source(design);
     let flags: Vec<String> = verilator_flags(design, waves);
     let mut h = Sha256::new();
-    for part in [design.hash().as_str(), harness.as_str(), version.as_str(), &flags.join(" ")] {
+    for part in [
+        design.hash().as_str(),
+        harness.as_str(),
+        version.as_str(),
+        &flags.join(" "),
+    ] {
         h.update(part.as_bytes());
         h.update([0]);
     }
-    let key: String = h.finalize().iter().take(8).map(|b| format!("{b:02x}")).collect();
+    let key: String = h
+        .finalize()
+        .iter()
+        .take(8)
+        .map(|b| format!("{b:02x}"))
+        .collect();
     let root = cache_root().join("cosim");
     let dir = root.join(format!("{}-{key}", design.top));
     let binary = dir.join("obj").join(format!("V{}_harness", design.top));
@@ -118,7 +128,12 @@ pub fn build(design: &Design, waves: bool) -> Result<Built> {
     let tmp = tempfile::Builder::new()
         .prefix(&format!(".{}-", design.top))
         .tempdir_in(&root)
-        .map_err(|e| Error::tool(format!("cannot create a build folder in {}: {e}", root.display())))?;
+        .map_err(|e| {
+            Error::tool(format!(
+                "cannot create a build folder in {}: {e}",
+                root.display()
+            ))
+        })?;
     let mut files = Vec::new();
     for f in &design.files {
         write(tmp.path(), &f.name, &f.contents)?;
@@ -144,7 +159,14 @@ pub fn build(design: &Design, waves: bool) -> Result<Built> {
             String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr)
         );
-        let tail: Vec<&str> = text.lines().rev().take(25).collect::<Vec<_>>().into_iter().rev().collect();
+        let tail: Vec<&str> = text
+            .lines()
+            .rev()
+            .take(25)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect();
         return Err(Error::tool(format!(
             "verilator build of {} failed:\n{}",
             design.top,

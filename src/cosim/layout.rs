@@ -55,6 +55,11 @@ impl Layout {
         }
     }
 
+    /// Append one value of field `field` (callers append a beat's fields in order).
+    pub fn push(&self, field: usize, value: u64, out: &mut Vec<u8>) {
+        out.extend_from_slice(&value.to_le_bytes()[..self.fields[field].bytes as usize]);
+    }
+
     /// Read one beat back into per-field values.
     pub fn unpack(&self, beat: &[u8]) -> Vec<Vec<u64>> {
         self.fields

@@ -114,7 +114,13 @@ fn chunk_stimulus(unit: &dyn CosimUnit, opts: &CosimOptions, chunk: u64, n: u64)
         .collect()
 }
 
-fn expected_for(unit: &dyn CosimUnit, out: &Layout, opts: &CosimOptions, first: u64, blocks: &[Vec<u32>]) -> Vec<Vec<u8>> {
+fn expected_for(
+    unit: &dyn CosimUnit,
+    out: &Layout,
+    opts: &CosimOptions,
+    first: u64,
+    blocks: &[Vec<u32>],
+) -> Vec<Vec<u8>> {
     blocks
         .par_iter()
         .enumerate()
@@ -158,7 +164,8 @@ pub fn run(unit: &dyn CosimUnit, opts: &CosimOptions) -> Result<CosimReport> {
         .spawn()
         .map_err(|e| Error::tool(format!("cannot start {}: {e}", built.binary.display())))?;
     let mut stdin = child.stdin.take().expect("piped");
-    let mut stdout = child.stdout.take().expect("piped");
+    let mut stdout =
+        std::io::BufReader::with_capacity(1 << 20, child.stdout.take().expect("piped"));
     let mut stderr = child.stderr.take().expect("piped");
     let err_thread = std::thread::spawn(move || {
         let mut s = String::new();
@@ -260,15 +267,30 @@ pub fn run(unit: &dyn CosimUnit, opts: &CosimOptions) -> Result<CosimReport> {
         )));
     }
     if let Some(msg) = harness_ended {
-        report.failures.push(format!("{msg}; harness log: {}", log.trim()));
+        report
+            .failures
+            .push(format!("{msg}; harness log: {}", log.trim()));
     }
     if let Some(fail) = first_fail {
-        report.replay = Some(write_replay(unit, opts, &design, &in_layout, &out_layout, fail)?);
+        report.replay = Some(write_replay(
+            unit,
+            opts,
+            &design,
+            &in_layout,
+            &out_layout,
+            fail,
+        )?);
     }
     Ok(report)
 }
 
-fn describe_failure(block: u64, stim: &[u32], out: &Layout, expected: &[u8], got: Option<&[u8]>) -> String {
+fn describe_failure(
+    block: u64,
+    stim: &[u32],
+    out: &Layout,
+    expected: &[u8],
+    got: Option<&[u8]>,
+) -> String {
     let inputs: Vec<String> = stim.iter().map(|v| format!("{v:x}")).collect();
     let mut s = format!("block {block}: inputs (hex) [{}]", inputs.join(" "));
     let beats = expected.len() / out.beat_bytes.max(1);
@@ -277,9 +299,16 @@ fn describe_failure(block: u64, stim: &[u32], out: &Layout, expected: &[u8], got
         let e = &expected[r.clone()];
         match got {
             Some(g) if &g[r.clone()] != e => {
-                s.push_str(&format!("\n  beat {b} expected {}\n  beat {b} got      {}", out.show(e), out.show(&g[r])));
+                s.push_str(&format!(
+                    "\n  beat {b} expected {}\n  beat {b} got      {}",
+                    out.show(e),
+                    out.show(&g[r])
+                ));
             }
-            None => s.push_str(&format!("\n  beat {b} expected {}\n  beat {b} got      nothing", out.show(e))),
+            None => s.push_str(&format!(
+                "\n  beat {b} expected {}\n  beat {b} got      nothing",
+                out.show(e)
+            )),
             _ => {}
         }
     }

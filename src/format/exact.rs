@@ -60,33 +60,37 @@ pub fn is_f32_subnormal(bits: u32) -> bool {
     bits & F32_EXP_MASK == 0 && bits & F32_FRAC_MASK != 0
 }
 
-/// `mant * 2^-shift`, rounded to the nearest integer, ties to even. A negative shift is an
-/// exact left shift (the caller keeps it small enough not to overflow).
-pub fn shift_rne(mant: u64, shift: i32) -> u64 {
-    shift_rne_wide(u128::from(mant), shift) as u64
+/// Defines a round-to-nearest-even right shift for one integer width.
+macro_rules! shift_rne_for {
+    ($name:ident, $t:ty) => {
+        /// `mant * 2^-shift`, rounded to the nearest integer, ties to even. A negative shift is
+        /// an exact left shift (the caller keeps it small enough not to overflow).
+        pub fn $name(mant: $t, shift: i32) -> $t {
+            const BITS: i32 = <$t>::BITS as i32;
+            if shift <= 0 {
+                return mant << (-shift) as u32;
+            }
+            if shift > BITS {
+                return 0;
+            }
+            if shift == BITS {
+                // Only the half-way test is left: the value is below 1.
+                return <$t>::from(mant > 1 << (BITS - 1));
+            }
+            let kept = mant >> shift;
+            let rest = mant & ((1 << shift) - 1);
+            let half = 1 << (shift - 1);
+            if rest > half || (rest == half && kept & 1 == 1) {
+                kept + 1
+            } else {
+                kept
+            }
+        }
+    };
 }
 
-/// `shift_rne` on 128-bit integers (block sums).
-pub fn shift_rne_wide(mant: u128, shift: i32) -> u128 {
-    if shift <= 0 {
-        return mant << (-shift) as u32;
-    }
-    if shift > 128 {
-        return 0;
-    }
-    if shift == 128 {
-        // Only the half-way test is left: the value is mant / 2^128 < 1.
-        return u128::from(mant > 1 << 127);
-    }
-    let kept = mant >> shift;
-    let rest = mant & ((1u128 << shift) - 1);
-    let half = 1u128 << (shift - 1);
-    if rest > half || (rest == half && kept & 1 == 1) {
-        kept + 1
-    } else {
-        kept
-    }
-}
+shift_rne_for!(shift_rne, u64);
+shift_rne_for!(shift_rne_wide, u128);
 
 /// Shrink `mant * 2^exp` to at most `bits` significant bits, OR-ing what falls off into the
 /// lowest kept bit (a sticky bit). Any later rounding to fewer than `bits - 2` bits gives the

@@ -281,7 +281,7 @@ impl BdQuantizer {
             .iter()
             .map(|&b| flush(b, self.config.flush_subnormals))
             .collect();
-        let Some(amax) = block_max_magnitude(&xs) else {
+        let Some(amax) = block_max_magnitude(xs.iter().copied()) else {
             let mut q = QuantBlock::nan(scale, block.len());
             q.dialect = Some(0);
             return q;

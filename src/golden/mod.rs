@@ -61,9 +61,9 @@ pub(crate) fn flush(bits: u32, flush_subnormals: bool) -> u32 {
 
 /// Largest magnitude of a block as a 31-bit FP32 pattern (magnitudes order like integers), or
 /// None when any element is NaN or infinite.
-pub(crate) fn block_max_magnitude(block: &[u32]) -> Option<u32> {
+pub(crate) fn block_max_magnitude(block: impl IntoIterator<Item = u32>) -> Option<u32> {
     let mut amax = 0;
-    for &b in block {
+    for b in block {
         let mag = b & F32_MAG;
         if mag >= 0x7f80_0000 {
             return None;

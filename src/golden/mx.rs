@@ -26,11 +26,8 @@ impl MxConfig {
     /// Quantize one block of FP32 bit patterns (any length >= 1).
     pub fn quantize(&self, block: &[u32]) -> QuantBlock {
         let k = block.len();
-        let xs: Vec<u32> = block
-            .iter()
-            .map(|&b| flush(b, self.flush_subnormals))
-            .collect();
-        let Some(amax) = block_max_magnitude(&xs) else {
+        let flushed = |b: u32| flush(b, self.flush_subnormals);
+        let Some(amax) = block_max_magnitude(block.iter().map(|&b| flushed(b))) else {
             return QuantBlock::nan(MX_SCALE, k);
         };
         if amax == 0 {
@@ -39,9 +36,10 @@ impl MxConfig {
         }
         let shared = self.shared_exp(amax);
         let mut saturated = 0;
-        let codes = xs
+        let codes = block
             .iter()
-            .map(|&x| {
+            .map(|&b| {
+                let x = flushed(b);
                 let enc = match classify_f32(x) {
                     F32Class::Finite(d) => {
                         self.elem.encode(d.neg, u64::from(d.mant), d.exp - shared)

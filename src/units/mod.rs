@@ -54,7 +54,10 @@ pub fn load_config(path: &std::path::Path) -> Result<Vec<UnitParams>> {
         ))
     })?;
     if cfg.units.is_empty() {
-        return Err(Error::input(format!("{}: no [[unit]] tables", path.display())));
+        return Err(Error::input(format!(
+            "{}: no [[unit]] tables",
+            path.display()
+        )));
     }
     for u in &cfg.units {
         u.validate()?;

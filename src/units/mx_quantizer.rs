@@ -219,7 +219,12 @@ impl MxQuantizerParams {
         }
     }
 
-    fn parallel_view<'a>(&self, banner: &'a str, top: &'a str, n: &'a Numbers) -> ParallelTemplate<'a> {
+    fn parallel_view<'a>(
+        &self,
+        banner: &'a str,
+        top: &'a str,
+        n: &'a Numbers,
+    ) -> ParallelTemplate<'a> {
         // Cut points by value: after the block max (splits decode+tree from conversion), at the
         // output, after decode (before the tree), at the input; more stages go to the output.
         let p = self.pipeline;
@@ -552,22 +557,26 @@ impl crate::cosim::CosimUnit for MxQuantizerParams {
     }
 
     fn input_beats(&self, layout: &crate::cosim::layout::Layout, stim: &[u32], out: &mut Vec<u8>) {
-        for beat in stim.chunks(self.lanes()) {
-            let v: Vec<u64> = beat.iter().map(|&x| u64::from(x)).collect();
-            layout.pack(&[&v], out);
+        for &x in stim {
+            layout.push(0, u64::from(x), out);
         }
     }
 
-    fn expected_beats(&self, layout: &crate::cosim::layout::Layout, stim: &[u32], out: &mut Vec<u8>) {
+    fn expected_beats(
+        &self,
+        layout: &crate::cosim::layout::Layout,
+        stim: &[u32],
+        out: &mut Vec<u8>,
+    ) {
         let q = self.golden_block(stim);
         let beats = self.beats();
         for (b, codes) in q.codes.chunks(self.lanes()).enumerate() {
-            let codes: Vec<u64> = codes.iter().map(|&c| u64::from(c)).collect();
-            let last = u64::from(b + 1 == beats);
-            layout.pack(
-                &[&[u64::from(q.scale)], &codes, &[u64::from(q.nan)], &[last]],
-                out,
-            );
+            layout.push(0, u64::from(q.scale), out);
+            for &c in codes {
+                layout.push(1, u64::from(c), out);
+            }
+            layout.push(2, u64::from(q.nan), out);
+            layout.push(3, u64::from(b + 1 == beats), out);
         }
     }
 }

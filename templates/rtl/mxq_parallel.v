@@ -33,6 +33,10 @@ module {{ c.name }} (
     else if (en_{{ s.name }}_w) valid_{{ s.name }}_q <= {{ s.prev_valid }};
   end
 {%- endfor %}
+{%- if stages.is_empty() %}
+  // A combinational core: clock and reset are kept for the same interface on every pipeline.
+  wire        unused_clk_w = clk_i | rst_ni;
+{%- endif %}
   assign ready_o = {{ first_en }};
   assign valid_o = {{ last_valid }};
   assign last_o  = 1'b1;

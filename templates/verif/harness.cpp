@@ -49,10 +49,14 @@ template <typename T> static void put_bits(T& port, int off, int w, uint64_t v) 
     port = (T)p;
 }
 template <std::size_t N> static void put_bits(VlWide<N>& port, int off, int w, uint64_t v) {
-    for (int b = 0; b < w; ++b) {
-        const int bit = off + b;
-        const uint32_t m = 1u << (bit % 32);
-        if ((v >> b) & 1) port[bit / 32] |= m; else port[bit / 32] &= ~m;
+    while (w > 0) {
+        const int word = off / 32, bit = off % 32;
+        const int take = (32 - bit) < w ? (32 - bit) : w;
+        const uint32_t mask = (take == 32 ? 0xffffffffu : ((1u << take) - 1u)) << bit;
+        port[word] = (port[word] & ~mask) | (((uint32_t)v << bit) & mask);
+        v >>= take;
+        off += take;
+        w -= take;
     }
 }
 template <typename T> static uint64_t get_bits(const T& port, int off, int w) {
@@ -61,9 +65,14 @@ template <typename T> static uint64_t get_bits(const T& port, int off, int w) {
 }
 template <std::size_t N> static uint64_t get_bits(const VlWide<N>& port, int off, int w) {
     uint64_t v = 0;
-    for (int b = 0; b < w; ++b) {
-        const int bit = off + b;
-        v |= (uint64_t)((port[bit / 32] >> (bit % 32)) & 1) << b;
+    int done = 0;
+    while (done < w) {
+        const int word = off / 32, bit = off % 32;
+        const int take = (32 - bit) < (w - done) ? (32 - bit) : (w - done);
+        const uint32_t part = (port[word] >> bit) & (take == 32 ? 0xffffffffu : ((1u << take) - 1u));
+        v |= (uint64_t)part << done;
+        done += take;
+        off += take;
     }
     return v;
 }
@@ -176,20 +185,16 @@ int main(int argc, char** argv) {
     if (wave) { fprintf(stderr, "harness: built without tracing; rebuild with waves\n"); return 2; }
 #endif
     uint64_t time = 0;
-    auto tick = [&](void) {
-        top->clk_i = 0;
-        top->eval();
-#if VM_TRACE
-        if (tfp) tfp->dump(time);
-#endif
-        time += 5;
-        top->clk_i = 1;
+    // Phase 0: clock low, inputs applied, combinational outputs settle. Phase 1: rising edge.
+    auto half = [&](int clk) {
+        top->clk_i = clk;
         top->eval();
 #if VM_TRACE
         if (tfp) tfp->dump(time);
 #endif
         time += 5;
     };
+    auto tick = [&](void) { half(0); half(1); };
 
     Rng rng{seed};
     top->rst_ni = 0;
@@ -213,8 +218,7 @@ int main(int argc, char** argv) {
         const bool draining = !presenting && (src.eof || !src.from_stdin) && src.buf.size() - src.pos < IN_BEAT;
         top->valid_i = presenting;
         top->ready_i = draining ? 1 : !rng.chance(stall_out);
-        top->clk_i = 0;
-        top->eval();
+        half(0);
         const bool in_fire = presenting && top->ready_o;
         const bool out_fire = top->valid_o && top->ready_i;
         if (out_fire) {
@@ -224,7 +228,7 @@ int main(int argc, char** argv) {
             if (first_out < 0) first_out = (int64_t)cycles;
             ++out_beats;
         }
-        tick();
+        half(1);
         if (in_fire) {
             if (first_in < 0) first_in = (int64_t)cycles;
             src.pos += IN_BEAT;

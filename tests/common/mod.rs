@@ -89,3 +89,39 @@ pub fn normal(rng: &mut impl rand::RngExt) -> f64 {
 pub fn rng(seed: u64) -> rand_pcg::Pcg64 {
     rand::SeedableRng::seed_from_u64(seed)
 }
+
+/// An external tool for a test: its path, or None (after saying why) when it is missing and we
+/// are not in CI. Under CI=true a missing tool fails the test.
+pub fn tool(name: &str, package: &str) -> Option<std::path::PathBuf> {
+    match which::which(name) {
+        Ok(p) => Some(p),
+        Err(_) if std::env::var("CI").is_ok_and(|v| v == "true") => {
+            panic!("{name} is required under CI=true: apt-get install {package}")
+        }
+        Err(_) => {
+            eprintln!("SKIP: {name} not found (apt-get install {package}); this test needs it");
+            None
+        }
+    }
+}
+
+/// Run a command in `dir`; panic with its output if it fails, and return stdout + stderr.
+pub fn run_ok(dir: &std::path::Path, prog: &std::path::Path, args: &[&str]) -> String {
+    let out = std::process::Command::new(prog)
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", prog.display()));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.status.success(),
+        "{} {args:?} in {} failed:\n{text}",
+        prog.display(),
+        dir.display()
+    );
+    text
+}
