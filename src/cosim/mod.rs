@@ -219,13 +219,13 @@ pub fn run(unit: &dyn CosimUnit, opts: &CosimOptions) -> Result<CosimReport> {
             let expected = expected_for(unit, &out_layout, opts, first, &stim);
             for (i, e) in expected.iter().enumerate() {
                 got.resize(e.len(), 0);
-                if harness_ended.is_none() {
-                    if let Err(err) = stdout.read_exact(&mut got) {
-                        harness_ended = Some(format!(
-                            "the harness stopped after {} blocks ({err})",
-                            first + i as u64
-                        ));
-                    }
+                if harness_ended.is_none()
+                    && let Err(err) = stdout.read_exact(&mut got)
+                {
+                    harness_ended = Some(format!(
+                        "the harness stopped after {} blocks ({err})",
+                        first + i as u64
+                    ));
                 }
                 let b = first + i as u64;
                 if harness_ended.is_some() || got != *e {

@@ -112,6 +112,24 @@ impl MxQuantizerParams {
         ]
     }
 
+    /// The command that regenerates this configuration.
+    pub fn command_line(&self) -> String {
+        format!(
+            "blockrtl generate --unit {} --format {} --block-size {} --input-format {} --lanes {} --pipeline {}{}",
+            Self::UNIT,
+            self.format.mx_name(),
+            self.block_size,
+            self.input_format.name(),
+            self.lanes(),
+            self.pipeline,
+            if self.flush_subnormals {
+                " --flush-subnormals"
+            } else {
+                ""
+            }
+        )
+    }
+
     pub fn latency(&self) -> u32 {
         let pipe = self.pipeline as u32;
         if self.beats() == 1 {
@@ -140,6 +158,7 @@ impl MxQuantizerParams {
             Self::UNIT,
             &self.config_lines(),
             &[
+                format!("regenerate: {}", self.command_line()),
                 "numerics: shared/docs/numerics.md section 3 (OCP MX v1.0 conversion, RNE, saturating)".into(),
             ],
         );
