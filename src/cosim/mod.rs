@@ -15,7 +15,6 @@ use indicatif::ProgressBar;
 use layout::Layout;
 use rand::SeedableRng;
 use rand_pcg::Pcg64;
-use rayon::prelude::*;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -25,8 +24,10 @@ use std::time::Instant;
 /// What a unit provides for co-simulation: stimulus, and how blocks map to beat records.
 pub trait CosimUnit: Sync {
     fn design(&self) -> Result<Design>;
-    /// One block of stimulus values (raw input codes as the hardware receives them).
-    fn stimulus(&self, dist: Dist, rng: &mut Pcg64) -> Vec<u32>;
+    /// Stimulus values per block (raw input codes as the hardware receives them).
+    fn stimulus_len(&self) -> usize;
+    /// Append one block of stimulus values.
+    fn stimulus(&self, dist: Dist, rng: &mut Pcg64, out: &mut Vec<u32>);
     /// Append the input beat records of one block.
     fn input_beats(&self, layout: &Layout, stim: &[u32], out: &mut Vec<u8>);
     /// Append the golden model's output beat records for one block.
@@ -98,41 +99,64 @@ const SHOWN_FAILURES: usize = 4;
 /// Replay files hold at most this many blocks (from block 0, so stalls replay exactly).
 const REPLAY_MAX_BLOCKS: u64 = 200_000;
 
-fn chunk_rng(seed: u64, chunk: u64) -> Pcg64 {
-    Pcg64::seed_from_u64(seed ^ chunk.wrapping_mul(0x9e37_79b9_7f4a_7c15))
+/// Append the stimulus of block `b`: a pure function of the seed and the block index, so any
+/// block can be regenerated alone (replay files).
+fn block_stimulus(unit: &dyn CosimUnit, opts: &CosimOptions, b: u64, out: &mut Vec<u32>) {
+    let mut rng = Pcg64::seed_from_u64(opts.seed ^ b.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+    let dist = opts.dists[(b % opts.dists.len() as u64) as usize];
+    unit.stimulus(dist, &mut rng, out);
 }
 
-/// The stimulus of one chunk: blocks [first, first + n).
-fn chunk_stimulus(unit: &dyn CosimUnit, opts: &CosimOptions, chunk: u64, n: u64) -> Vec<Vec<u32>> {
-    let mut rng = chunk_rng(opts.seed, chunk);
-    (0..n)
-        .map(|i| {
-            let b = chunk * CHUNK_BLOCKS + i;
-            let dist = opts.dists[(b % opts.dists.len() as u64) as usize];
-            unit.stimulus(dist, &mut rng)
-        })
-        .collect()
-}
-
-fn expected_for(
-    unit: &dyn CosimUnit,
-    out: &Layout,
-    opts: &CosimOptions,
+/// Blocks `first..first + n`: flat stimulus, input records and expected output records, each
+/// block taking a fixed stride in each.
+struct Chunk {
     first: u64,
-    blocks: &[Vec<u32>],
-) -> Vec<Vec<u8>> {
-    blocks
-        .par_iter()
-        .enumerate()
-        .map(|(i, stim)| {
-            let mut e = Vec::new();
-            unit.expected_beats(out, stim, &mut e);
-            if opts.corrupt_expected == Some(first + i as u64) {
-                e[0] ^= 1;
-            }
-            e
-        })
-        .collect()
+    n: usize,
+    stim: Vec<u32>,
+    input: Vec<u8>,
+    expected: Vec<u8>,
+}
+
+impl Chunk {
+    fn stim_of(&self, i: usize) -> &[u32] {
+        let s = self.stim.len() / self.n;
+        &self.stim[i * s..(i + 1) * s]
+    }
+
+    fn expected_of(&self, i: usize) -> &[u8] {
+        let s = self.expected.len() / self.n;
+        &self.expected[i * s..(i + 1) * s]
+    }
+}
+
+/// Sequential on purpose: the harness needs a core of its own.
+fn make_chunk(
+    unit: &dyn CosimUnit,
+    opts: &CosimOptions,
+    inl: &Layout,
+    outl: &Layout,
+    range: std::ops::Range<u64>,
+) -> Chunk {
+    let n = (range.end - range.start) as usize;
+    let mut c = Chunk {
+        first: range.start,
+        n,
+        stim: Vec::with_capacity(n * unit.stimulus_len()),
+        input: Vec::new(),
+        expected: Vec::new(),
+    };
+    for b in range {
+        let at = c.stim.len();
+        block_stimulus(unit, opts, b, &mut c.stim);
+        let stim = &c.stim[at..];
+        unit.input_beats(inl, stim, &mut c.input);
+        let e_at = c.expected.len();
+        unit.expected_beats(outl, stim, &mut c.expected);
+        if opts.corrupt_expected == Some(b) {
+            c.expected[e_at] ^= 1;
+        }
+    }
+    c
 }
 
 pub fn run(unit: &dyn CosimUnit, opts: &CosimOptions) -> Result<CosimReport> {
@@ -179,7 +203,7 @@ pub fn run(unit: &dyn CosimUnit, opts: &CosimOptions) -> Result<CosimReport> {
     };
     let chunks = opts.blocks.div_ceil(CHUNK_BLOCKS);
     let start = Instant::now();
-    let (tx, rx) = sync_channel::<(u64, Vec<Vec<u32>>)>(4);
+    let (tx, rx) = sync_channel::<Chunk>(3);
     let mut report = CosimReport {
         top: design.top.clone(),
         blocks: opts.blocks,
@@ -195,46 +219,39 @@ pub fn run(unit: &dyn CosimUnit, opts: &CosimOptions) -> Result<CosimReport> {
     let mut first_fail: Option<u64> = None;
     let mut harness_ended = None;
     std::thread::scope(|s| {
-        let in_layout = &in_layout;
+        let (inl, outl) = (&in_layout, &out_layout);
         s.spawn(move || {
             for c in 0..chunks {
-                let n = CHUNK_BLOCKS.min(opts.blocks - c * CHUNK_BLOCKS);
-                let stim = chunk_stimulus(unit, opts, c, n);
-                let mut bytes = Vec::new();
-                for b in &stim {
-                    unit.input_beats(in_layout, b, &mut bytes);
-                }
-                if tx.send((c, stim)).is_err() {
+                let end = ((c + 1) * CHUNK_BLOCKS).min(opts.blocks);
+                let mut chunk = make_chunk(unit, opts, inl, outl, c * CHUNK_BLOCKS..end);
+                let input = std::mem::take(&mut chunk.input);
+                if tx.send(chunk).is_err() {
                     return;
                 }
-                if stdin.write_all(&bytes).is_err() {
+                if stdin.write_all(&input).is_err() {
                     return; // the harness ended; the comparer reports it
                 }
             }
             drop(stdin);
         });
         let mut got = Vec::new();
-        for (c, stim) in rx.iter() {
-            let first = c * CHUNK_BLOCKS;
-            let expected = expected_for(unit, &out_layout, opts, first, &stim);
-            for (i, e) in expected.iter().enumerate() {
+        for chunk in rx.iter() {
+            for i in 0..chunk.n {
+                let b = chunk.first + i as u64;
+                let e = chunk.expected_of(i);
                 got.resize(e.len(), 0);
                 if harness_ended.is_none()
                     && let Err(err) = stdout.read_exact(&mut got)
                 {
-                    harness_ended = Some(format!(
-                        "the harness stopped after {} blocks ({err})",
-                        first + i as u64
-                    ));
+                    harness_ended = Some(format!("the harness stopped after {b} blocks ({err})"));
                 }
-                let b = first + i as u64;
-                if harness_ended.is_some() || got != *e {
+                if harness_ended.is_some() || got != e {
                     report.mismatches += 1;
                     first_fail.get_or_insert(b);
                     if report.failures.len() < SHOWN_FAILURES {
                         report.failures.push(describe_failure(
                             b,
-                            &stim[i],
+                            chunk.stim_of(i),
                             &out_layout,
                             e,
                             harness_ended.as_deref().map_or(Some(&got[..]), |_| None),
@@ -242,7 +259,7 @@ pub fn run(unit: &dyn CosimUnit, opts: &CosimOptions) -> Result<CosimReport> {
                     }
                 }
             }
-            bar.inc(stim.len() as u64);
+            bar.inc(chunk.n as u64);
         }
     });
     bar.finish_and_clear();
@@ -329,19 +346,13 @@ fn write_replay(
     let first = last.saturating_sub(REPLAY_MAX_BLOCKS);
     let mut ins = Vec::new();
     let mut outs = Vec::new();
-    let mut c = first / CHUNK_BLOCKS;
-    while c * CHUNK_BLOCKS < last {
-        let n = CHUNK_BLOCKS.min(opts.blocks - c * CHUNK_BLOCKS);
-        let stim = chunk_stimulus(unit, opts, c, n);
-        let exp = expected_for(unit, outl, opts, c * CHUNK_BLOCKS, &stim);
-        for (i, (s, e)) in stim.iter().zip(&exp).enumerate() {
-            let b = c * CHUNK_BLOCKS + i as u64;
-            if (first..last).contains(&b) {
-                unit.input_beats(inl, s, &mut ins);
-                outs.extend_from_slice(e);
-            }
-        }
-        c += 1;
+    let mut at = first;
+    while at < last {
+        let end = (at + CHUNK_BLOCKS).min(last);
+        let chunk = make_chunk(unit, opts, inl, outl, at..end);
+        ins.extend_from_slice(&chunk.input);
+        outs.extend_from_slice(&chunk.expected);
+        at = end;
     }
     let mut file = Vec::new();
     file.extend_from_slice(b"BRTLRPY1");

@@ -1,6 +1,6 @@
 //! ExMy minifloats (the OCP MX FP8/FP6/FP4 element formats), described as data.
 
-use super::exact::{bit_len, shift_rne, split_shift};
+use super::exact::{shift_rne, split_shift};
 
 /// Which codes of the top binade are special.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -111,7 +111,7 @@ impl MiniFloat {
     /// strictly above the largest finite value (so it was clipped), whether or not RNE alone
     /// would have landed on the maximum.
     pub fn round_saturate(&self, mant: u64, exp: i32) -> Rounded {
-        let floor_log2 = exp + bit_len(u128::from(mant)) as i32 - 1;
+        let floor_log2 = exp + (63 - mant.leading_zeros() as i32);
         let max = u64::from(self.max_mag_code());
         let clamped = Rounded {
             mag_code: self.max_mag_code(),
@@ -123,9 +123,12 @@ impl MiniFloat {
         }
         let quantum = floor_log2.max(self.emin()) - self.mbits as i32;
         let shift = quantum - exp;
-        let (kept, inexact) = split_shift(mant, shift);
-        let trunc_code = self.mag_code_of(kept, quantum);
-        let above_max = trunc_code > max || (trunc_code == max && inexact);
+        // Only the top binade can hold a value above the maximum.
+        let above_max = floor_log2 >= self.emax() && {
+            let (kept, inexact) = split_shift(mant, shift);
+            let trunc_code = self.mag_code_of(kept, quantum);
+            trunc_code > max || (trunc_code == max && inexact)
+        };
         let mag_code = self.mag_code_of(shift_rne(mant, shift), quantum);
         if mag_code > max {
             clamped

@@ -571,8 +571,17 @@ impl crate::cosim::CosimUnit for MxQuantizerParams {
         self.emit()
     }
 
-    fn stimulus(&self, dist: crate::stimulus::Dist, rng: &mut rand_pcg::Pcg64) -> Vec<u32> {
-        crate::stimulus::block(dist, self.input_format, self.block_size, rng)
+    fn stimulus_len(&self) -> usize {
+        self.block_size
+    }
+
+    fn stimulus(&self, dist: crate::stimulus::Dist, rng: &mut rand_pcg::Pcg64, out: &mut Vec<u32>) {
+        out.extend(crate::stimulus::block(
+            dist,
+            self.input_format,
+            self.block_size,
+            rng,
+        ));
     }
 
     fn input_beats(&self, layout: &crate::cosim::layout::Layout, stim: &[u32], out: &mut Vec<u8>) {

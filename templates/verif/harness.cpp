@@ -24,6 +24,7 @@
 #include <cstring>
 #include <string>
 #include <vector>
+#include <fcntl.h>
 #include <unistd.h>
 
 static const size_t IN_BEAT = {{ in_beat_bytes }};
@@ -116,7 +117,7 @@ struct Source {
             }
             fflush(stdout);
             if (pos > 0) { buf.erase(buf.begin(), buf.begin() + pos); pos = 0; }
-            uint8_t tmp[1 << 16];
+            static uint8_t tmp[1 << 20];
             ssize_t n = read(0, tmp, sizeof tmp);
             if (n <= 0) { eof = true; return buf.size() - pos >= IN_BEAT; }
             buf.insert(buf.end(), tmp, tmp + n);
@@ -141,6 +142,11 @@ int main(int argc, char** argv) {
         else { fprintf(stderr, "harness: unknown option %s\n", a.c_str()); return 2; }
     }
 
+    // Larger pipes let both sides run ahead of each other instead of taking turns.
+#ifdef F_SETPIPE_SZ
+    fcntl(0, F_SETPIPE_SZ, 1 << 20);
+    fcntl(1, F_SETPIPE_SZ, 1 << 20);
+#endif
     Source src;
     std::vector<uint8_t> expected;
     if (replay) {
@@ -243,7 +249,7 @@ int main(int argc, char** argv) {
                     (unsigned long long)cycles);
             break;
         }
-        if (out_pending.size() >= (1 << 16)) {
+        if (out_pending.size() >= (1 << 18)) {
             if (fwrite(out_pending.data(), 1, out_pending.size(), stdout) != out_pending.size()) return 3;
             out_pending.clear();
         }
