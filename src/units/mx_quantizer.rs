@@ -171,15 +171,7 @@ impl MxQuantizerParams {
         };
         let dec_name = format!("{top}_dec");
         let cvt_name = format!("{top}_cvt");
-        let dec = render(
-            DecTemplate {
-                banner: &banner,
-                name: &dec_name,
-                n: &nums,
-                flush_subnormals: self.flush_subnormals,
-            }
-            .render(),
-        );
+        let dec = nums.dec.render(&banner, &dec_name, self.flush_subnormals);
         let cvt = render(
             CvtTemplate {
                 banner: &banner,
@@ -327,10 +319,10 @@ impl MxQuantizerParams {
     }
 }
 
-/// Every width and constant the templates place, computed once (see the template comments for
-/// what the offset form means).
+/// Widths of the decode lane (`templates/rtl/mxq_dec.v`), shared by every unit that takes
+/// FP32/BF16/FP16 blocks: the input format and how many significand bits the unit keeps.
 #[derive(Debug, Clone)]
-pub struct Numbers {
+pub struct DecodeNumbers {
     pub in_w: u32,
     pub in_msb: u32,
     pub exp_bits: u32,
@@ -339,7 +331,9 @@ pub struct Numbers {
     pub man_bits: u32,
     pub man_msb: u32,
     pub norm_w: u32,
+    /// flb = floor(log2 |x|) + flb_offset (input bias + mantissa bits).
     pub flb_offset: i64,
+    pub flb_max: i64,
     pub flb_w: u32,
     pub flb_msb: u32,
     pub flb_pad_exp: u32,
@@ -348,10 +342,77 @@ pub struct Numbers {
     pub lz_msb: u32,
     pub sig_w: u32,
     pub sig_msb: u32,
-    pub sig_w_plus1: u32,
     pub sig_pad: u32,
     pub sticky_bits: u32,
     pub sticky_msb: u32,
+}
+
+impl DecodeNumbers {
+    pub fn new(input: InputFormat, sig_w: u32) -> DecodeNumbers {
+        let (exp_bits, man_bits) = match input {
+            InputFormat::F32 => (8u32, 23u32),
+            InputFormat::Bf16 => (8, 7),
+            InputFormat::F16 => (5, 10),
+        };
+        let in_w = input.bits();
+        let flb_offset = ((1i64 << (exp_bits - 1)) - 1) + i64::from(man_bits);
+        let norm_w = man_bits + 1;
+        let flb_max = (1i64 << exp_bits) - 2 + i64::from(man_bits);
+        let flb_w = bits_for(flb_max as u64);
+        let lz_w = bits_for(u64::from(man_bits));
+        DecodeNumbers {
+            in_w,
+            in_msb: in_w - 1,
+            exp_bits,
+            exp_msb: exp_bits - 1,
+            exp_hi: in_w - 2,
+            man_bits,
+            man_msb: man_bits - 1,
+            norm_w,
+            flb_offset,
+            flb_max,
+            flb_w,
+            flb_msb: flb_w - 1,
+            flb_pad_exp: flb_w - exp_bits,
+            flb_pad_lz: flb_w - lz_w,
+            lz_w,
+            lz_msb: lz_w - 1,
+            sig_w,
+            sig_msb: sig_w - 1,
+            sig_pad: sig_w.saturating_sub(norm_w),
+            sticky_bits: norm_w.saturating_sub(sig_w),
+            sticky_msb: norm_w.saturating_sub(sig_w).saturating_sub(1),
+        }
+    }
+
+    /// The decode module's text.
+    pub fn render(&self, banner: &str, name: &str, flush_subnormals: bool) -> String {
+        let mut s = DecTemplate {
+            banner,
+            name,
+            n: self,
+            flush_subnormals,
+        }
+        .render()
+        .expect("decode template renders");
+        s.push('\n');
+        s
+    }
+}
+
+/// Every width and constant the templates place, computed once (see the template comments for
+/// what the offset form means).
+#[derive(Debug, Clone)]
+pub struct Numbers {
+    pub dec: DecodeNumbers,
+    pub in_w: u32,
+    pub in_msb: u32,
+    pub flb_offset: i64,
+    pub flb_w: u32,
+    pub flb_msb: u32,
+    pub sig_w: u32,
+    pub sig_msb: u32,
+    pub sig_w_plus1: u32,
     /// Element format as the conversion sees it (INT8: 6 fraction bits, one binade).
     pub elem_man_bits: u32,
     pub emin: i64,
@@ -396,14 +457,6 @@ pub struct Numbers {
 
 impl Numbers {
     fn of(p: &MxQuantizerParams) -> Numbers {
-        let (exp_bits, man_bits) = match p.input_format {
-            InputFormat::F32 => (8u32, 23u32),
-            InputFormat::Bf16 => (8, 7),
-            InputFormat::F16 => (5, 10),
-        };
-        let in_w = p.input_format.bits();
-        let in_bias = (1i64 << (exp_bits - 1)) - 1;
-        let flb_offset = in_bias + i64::from(man_bits);
         let (elem_man_bits, emin, emax, max_mag, is_int) = match p.format.minifloat() {
             Some(mf) => (
                 mf.mbits,
@@ -415,10 +468,14 @@ impl Numbers {
             None => (6, 0, 0, 127, true),
         };
         let sig_w = elem_man_bits + 2;
-        let norm_w = man_bits + 1;
-        let flb_max = (1i64 << exp_bits) - 2 + i64::from(man_bits);
-        let flb_w = bits_for(flb_max as u64);
-        let lz_w = bits_for(u64::from(man_bits));
+        let dec = DecodeNumbers::new(p.input_format, sig_w);
+        let DecodeNumbers {
+            in_w,
+            flb_offset,
+            flb_max,
+            flb_w,
+            ..
+        } = dec;
         let c = emax - emin;
         let l = flb_offset + emin - 127;
         let z = c.max(-l).max(0);
@@ -433,27 +490,15 @@ impl Numbers {
             .max(mag_w + 1);
         let r_w = bits_for(u64::from(sig_w) + 1);
         Numbers {
+            dec: dec.clone(),
             in_w,
             in_msb: in_w - 1,
-            exp_bits,
-            exp_msb: exp_bits - 1,
-            exp_hi: in_w - 2,
-            man_bits,
-            man_msb: man_bits - 1,
-            norm_w,
             flb_offset,
             flb_w,
             flb_msb: flb_w - 1,
-            flb_pad_exp: flb_w - exp_bits,
-            flb_pad_lz: flb_w - lz_w,
-            lz_w,
-            lz_msb: lz_w - 1,
             sig_w,
             sig_msb: sig_w - 1,
             sig_w_plus1: sig_w + 1,
-            sig_pad: sig_w.saturating_sub(norm_w),
-            sticky_bits: norm_w.saturating_sub(sig_w),
-            sticky_msb: norm_w.saturating_sub(sig_w).saturating_sub(1),
             elem_man_bits,
             emin,
             emax,
@@ -499,7 +544,7 @@ impl Numbers {
 struct DecTemplate<'a> {
     banner: &'a str,
     name: &'a str,
-    n: &'a Numbers,
+    n: &'a DecodeNumbers,
     flush_subnormals: bool,
 }
 
