@@ -7,7 +7,8 @@ use blockrtl::format::{Formatbook, ScaleFormat};
 use blockrtl::golden::{FracBits, Selector};
 use blockrtl::io::LoadOptions;
 use blockrtl::quantize::{self, QuantizeOptions, QuantizeRequest};
-use blockrtl::units::{MxQuantizerParams, UnitParams};
+use blockrtl::units::bd_common::BookRef;
+use blockrtl::units::{BdQuantizerParams, BdSelectorParams, MxQuantizerParams, UnitParams};
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -40,7 +41,7 @@ enum Command {
 #[derive(Args, Clone)]
 struct UnitArgs {
     /// Hardware unit.
-    #[arg(long, value_parser = ["mx-quantizer"])]
+    #[arg(long, value_parser = ["mx-quantizer", "bd-quantizer", "bd-selector"])]
     unit: Option<String>,
     /// Element format of the unit (mxfp8_e4m3, mxfp8_e5m2, mxfp6_e3m2, mxfp6_e2m3, mxfp4, mxint8).
     #[arg(long)]
@@ -60,6 +61,18 @@ struct UnitArgs {
     /// Treat FP32/BF16/FP16 subnormal inputs as zeros.
     #[arg(long)]
     flush_subnormals: bool,
+    /// Dialect selector (bd-quantizer, bd-selector).
+    #[arg(long, default_value = "two-stage")]
+    selector: Selector,
+    /// Fraction bits of the scaled magnitudes (bd-quantizer, bd-selector; the RTL takes 1..=6).
+    #[arg(long, default_value_t = 2)]
+    frac_bits: u32,
+    /// Shared-exponent format of bd-quantizer.
+    #[arg(long, default_value = "e8m0")]
+    scale: ScaleFormat,
+    /// Formatbook TOML for bd-quantizer / bd-selector (default: the built-in DialectFP4).
+    #[arg(long)]
+    formatbook: Option<PathBuf>,
 }
 
 impl UnitArgs {
@@ -78,6 +91,24 @@ impl UnitArgs {
                 lanes: self.lanes,
                 pipeline: self.pipeline,
                 flush_subnormals: self.flush_subnormals,
+            }),
+            "bd-quantizer" => UnitParams::BdQuantizer(BdQuantizerParams {
+                block_size: self.block_size,
+                input_format: self.input_format,
+                selector: self.selector,
+                frac_bits: self.frac_bits,
+                scale: self.scale,
+                lanes: self.lanes,
+                pipeline: self.pipeline,
+                formatbook: BookRef::file(self.formatbook.clone()),
+                flush_subnormals: self.flush_subnormals,
+            }),
+            "bd-selector" => UnitParams::BdSelector(BdSelectorParams {
+                block_size: self.block_size,
+                selector: self.selector,
+                frac_bits: self.frac_bits,
+                pipeline: self.pipeline,
+                formatbook: BookRef::file(self.formatbook.clone()),
             }),
             other => return Err(Error::input(format!("unknown unit '{other}'"))),
         };
@@ -276,8 +307,8 @@ fn generate(a: GenerateArgs) -> Result<(), Error> {
 }
 
 fn cosim(a: CosimArgs) -> Result<(), Error> {
-    let UnitParams::MxQuantizer(p) = a.unit.params()?;
-    let unit: &dyn CosimUnit = &p;
+    let boxed = a.unit.params()?.cosim()?;
+    let unit: &dyn CosimUnit = boxed.as_ref();
     if let Some(file) = &a.replay {
         let built = blockrtl::cosim::build::build(&unit.design()?, a.wave.is_some())?;
         let (ok, text) = blockrtl::cosim::replay(&built.binary, file)?;

@@ -37,3 +37,50 @@ pub fn reduce(leaves: Vec<String>, prefix: &str) -> (Vec<Node>, String) {
     let root = level.pop().expect("a tree needs at least one leaf");
     (nodes, root)
 }
+
+/// One adder-tree node: `name = a + b`, `width` bits (one more than its operands).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SumNode {
+    pub name: String,
+    pub a: String,
+    pub b: String,
+    pub width: u32,
+    pub msb: u32,
+    /// Width of the operands, for zero-extension.
+    pub operand_w: u32,
+}
+
+/// A balanced adder tree over a power-of-two number of `leaf_w`-bit leaves; every level adds a
+/// bit, so no sum can overflow. Returns the nodes, the root's name and its width.
+pub fn sum_tree(leaves: Vec<String>, leaf_w: u32, prefix: &str) -> (Vec<SumNode>, String, u32) {
+    assert!(
+        leaves.len().is_power_of_two(),
+        "adder trees take a power-of-two number of leaves"
+    );
+    let mut level = leaves;
+    let mut width = leaf_w;
+    let mut nodes = Vec::new();
+    let mut depth = 1;
+    while level.len() > 1 {
+        let next: Vec<String> = level
+            .chunks(2)
+            .enumerate()
+            .map(|(j, pair)| {
+                let name = format!("{prefix}_l{depth}_n{j}");
+                nodes.push(SumNode {
+                    name: name.clone(),
+                    a: pair[0].clone(),
+                    b: pair[1].clone(),
+                    width: width + 1,
+                    msb: width,
+                    operand_w: width,
+                });
+                name
+            })
+            .collect();
+        level = next;
+        width += 1;
+        depth += 1;
+    }
+    (nodes, level.pop().expect("one root"), width)
+}

@@ -1,7 +1,12 @@
 //! Hardware units: one file per unit, each a params object with `validate`, `golden` and `emit`.
 
+pub mod bd_common;
+pub mod bd_quantizer;
+pub mod bd_selector;
 pub mod mx_quantizer;
 
+pub use bd_quantizer::BdQuantizerParams;
+pub use bd_selector::BdSelectorParams;
 pub use mx_quantizer::MxQuantizerParams;
 
 use crate::emit::design::Design;
@@ -13,25 +18,37 @@ use serde::{Deserialize, Serialize};
 #[serde(tag = "unit", rename_all = "kebab-case")]
 pub enum UnitParams {
     MxQuantizer(MxQuantizerParams),
+    BdQuantizer(BdQuantizerParams),
+    BdSelector(BdSelectorParams),
 }
 
 impl UnitParams {
     pub fn validate(&self) -> Result<()> {
         match self {
             UnitParams::MxQuantizer(p) => p.validate(),
+            UnitParams::BdQuantizer(p) => p.validate(),
+            UnitParams::BdSelector(p) => p.validate(),
         }
     }
 
     pub fn emit(&self) -> Result<Design> {
         match self {
             UnitParams::MxQuantizer(p) => p.emit(),
+            UnitParams::BdQuantizer(p) => p.emit(),
+            UnitParams::BdSelector(p) => p.emit(),
         }
     }
 
-    pub fn top_name(&self) -> String {
-        match self {
-            UnitParams::MxQuantizer(p) => p.top_name(),
-        }
+    /// The unit's co-simulation: stimulus, golden expectations and the design.
+    pub fn cosim(&self) -> Result<Box<dyn crate::cosim::CosimUnit>> {
+        Ok(match self {
+            UnitParams::MxQuantizer(p) => {
+                p.validate()?;
+                Box::new(p.clone())
+            }
+            UnitParams::BdQuantizer(p) => Box::new(bd_quantizer::BdQuantizerCosim::new(p.clone())?),
+            UnitParams::BdSelector(p) => Box::new(bd_selector::BdSelectorCosim::new(p.clone())?),
+        })
     }
 }
 

@@ -1,0 +1,304 @@
+//! What the BlockDialect units share: the formatbook reference, the fixed-point widths, and the
+//! dialect selector's view-model. Tables are computed here from the formatbook data (not from
+//! the golden model's code), so co-simulation checks two independent derivations.
+
+use crate::emit::bits_for;
+use crate::emit::tree::{Node, SumNode, reduce, sum_tree};
+use crate::error::{Error, Result};
+use crate::format::Formatbook;
+use crate::format::formatbook::DIALECT_VALUES;
+use crate::golden::Selector;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
+
+/// Fraction bits the RTL supports (the golden model also takes larger values and `exact`).
+pub const RTL_FRAC_BITS: std::ops::RangeInclusive<u32> = 1..=6;
+
+/// Which formatbook a unit uses: the built-in DialectFP4, or a TOML file, loaded once.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct BookRef {
+    pub path: Option<PathBuf>,
+    #[serde(skip)]
+    loaded: OnceLock<Arc<Formatbook>>,
+}
+
+impl PartialEq for BookRef {
+    fn eq(&self, other: &Self) -> bool {
+        self.path == other.path
+    }
+}
+
+impl Eq for BookRef {}
+
+impl BookRef {
+    pub fn file(path: Option<PathBuf>) -> BookRef {
+        BookRef {
+            path,
+            loaded: OnceLock::new(),
+        }
+    }
+
+    pub fn get(&self) -> Result<Arc<Formatbook>> {
+        if let Some(b) = self.loaded.get() {
+            return Ok(b.clone());
+        }
+        let book = match &self.path {
+            Some(p) => Arc::new(Formatbook::load(p)?),
+            None => Arc::new(Formatbook::dialectfp4()),
+        };
+        Ok(self.loaded.get_or_init(|| book).clone())
+    }
+
+    /// Module-name suffix: empty for the built-in book, else a short hash of its values.
+    pub fn name_suffix(&self) -> Result<String> {
+        if self.path.is_none() {
+            return Ok(String::new());
+        }
+        let book = self.get()?;
+        let mut h = Sha256::new();
+        for d in &book.dialects {
+            h.update(d);
+        }
+        let hex: String = h
+            .finalize()
+            .iter()
+            .take(4)
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        Ok(format!("_b{hex}"))
+    }
+
+    /// Banner lines listing the book's dialects.
+    pub fn banner_lines(&self) -> Result<Vec<String>> {
+        let book = self.get()?;
+        let mut v = vec![format!(
+            "formatbook {} ({} dialects, values in half-units):",
+            book.name,
+            book.len()
+        )];
+        for (id, d) in book.dialects.iter().enumerate() {
+            v.push(format!("  dialect {id:2}: {d:?}"));
+        }
+        Ok(v)
+    }
+}
+
+pub fn check_frac_bits(frac: u32) -> Result<()> {
+    if !RTL_FRAC_BITS.contains(&frac) {
+        return Err(Error::input(format!(
+            "frac bits {frac}: the RTL supports {} to {} (exact and wider fractions are golden-model only)",
+            RTL_FRAC_BITS.start(),
+            RTL_FRAC_BITS.end()
+        )));
+    }
+    Ok(())
+}
+
+pub fn selector_tag(s: Selector) -> &'static str {
+    match s {
+        Selector::Mse => "mse",
+        Selector::TwoStage => "ts",
+    }
+}
+
+/// Nearest value of a dialect to magnitude code m (F fraction bits), ties to the larger value:
+/// a scan over the values, written independently of the golden model's midpoint count.
+fn nearest_value(values: &[u8; DIALECT_VALUES], m: u64, frac: u32) -> u64 {
+    // Compare distances in units of 2^-(F+1): |2M - v * 2^F|.
+    let mut best = u64::from(values[0]);
+    for &v in values {
+        let v = u64::from(v);
+        if (2 * m).abs_diff(v << frac) <= (2 * m).abs_diff(best << frac) {
+            best = v;
+        }
+    }
+    best
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RomEntry {
+    pub m: u64,
+    pub err: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DialectRom {
+    pub id: usize,
+    pub table: Vec<RomEntry>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PairRomEntry {
+    pub t: u64,
+    pub p: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PairConsts {
+    pub index: usize,
+    pub lo0: u64,
+    pub hi0: u64,
+    pub id0: usize,
+    pub lo1: u64,
+    pub hi1: u64,
+    pub id1: usize,
+}
+
+/// Everything `bdq_sel.v` places.
+#[derive(Debug, Clone)]
+pub struct SelView {
+    pub two_stage: bool,
+    pub book: String,
+    pub lanes: usize,
+    pub mw: u32,
+    pub m_msb: u32,
+    pub bus_msb: u32,
+    pub q_w: u32,
+    pub q_msb: u32,
+    pub id_w: u32,
+    pub id_msb: u32,
+    // two-stage
+    pub pair_w: u32,
+    pub pair_msb: u32,
+    pub pair_rom: Vec<PairRomEntry>,
+    pub pairs: Vec<PairConsts>,
+    pub max_tree: Vec<Node>,
+    pub max_root: String,
+    pub t_hi: u32,
+    pub t_lo: u32,
+    pub t_lo_msb: u32,
+    pub count_tree: Vec<SumNode>,
+    pub count_root: String,
+    // mse
+    pub dialects: Vec<DialectRom>,
+    pub e_w: u32,
+    pub e_msb: u32,
+    pub sum_tree: Vec<SumNode>,
+    pub sum_root: String,
+    pub total_msb: u32,
+    pub argmin_tree: Vec<Node>,
+    pub argmin_root: String,
+    pub argmin_single: bool,
+}
+
+impl SelView {
+    pub fn new(book: &Formatbook, selector: Selector, frac: u32, lanes: usize) -> Result<SelView> {
+        let mw = frac + 3;
+        let q_w = mw + 2;
+        let id_w = book.id_bits();
+        let leaves: Vec<String> = (0..lanes).map(|i| format!("g_lane[{i}].leaf")).collect();
+        let mut v = SelView {
+            two_stage: selector == Selector::TwoStage,
+            book: book.name.clone(),
+            lanes,
+            mw,
+            m_msb: mw - 1,
+            bus_msb: lanes as u32 * mw - 1,
+            q_w,
+            q_msb: q_w - 1,
+            id_w,
+            id_msb: id_w - 1,
+            pair_w: 1,
+            pair_msb: 0,
+            pair_rom: Vec::new(),
+            pairs: Vec::new(),
+            max_tree: Vec::new(),
+            max_root: String::new(),
+            t_hi: frac + 2,
+            t_lo: frac - 1,
+            t_lo_msb: frac.saturating_sub(2),
+            count_tree: Vec::new(),
+            count_root: String::new(),
+            dialects: Vec::new(),
+            e_w: 1,
+            e_msb: 0,
+            sum_tree: Vec::new(),
+            sum_root: String::new(),
+            total_msb: 0,
+            argmin_tree: Vec::new(),
+            argmin_root: String::new(),
+            argmin_single: book.len() == 1,
+        };
+        match selector {
+            Selector::TwoStage => {
+                let pairs = book.pairs()?;
+                v.pair_w = bits_for(pairs.len().saturating_sub(1) as u64);
+                v.pair_msb = v.pair_w - 1;
+                // Stage 1: the smallest pair maximum at or above t, else the largest maximum.
+                for t in 0..16u64 {
+                    let above = pairs
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, p)| u64::from(p.max) >= t)
+                        .min_by_key(|(_, p)| p.max);
+                    let p = match above {
+                        Some((i, _)) => i,
+                        None => pairs
+                            .iter()
+                            .enumerate()
+                            .max_by_key(|(_, p)| p.max)
+                            .map(|(i, _)| i)
+                            .unwrap_or(0),
+                    };
+                    v.pair_rom.push(PairRomEntry { t, p });
+                }
+                v.pairs = pairs
+                    .iter()
+                    .enumerate()
+                    .map(|(index, p)| PairConsts {
+                        index,
+                        lo0: u64::from(p.range2[0].0) << frac,
+                        hi0: u64::from(p.range2[0].1) << frac,
+                        id0: p.ids[0],
+                        lo1: u64::from(p.range2[1].0) << frac,
+                        hi1: u64::from(p.range2[1].1) << frac,
+                        id1: p.ids[1],
+                    })
+                    .collect();
+                let (max_tree, max_root) = reduce(leaves.clone(), "mmax");
+                v.max_tree = max_tree;
+                v.max_root = max_root;
+                let (count_tree, count_root, _) = sum_tree(leaves, 1, "cnt");
+                v.count_tree = count_tree;
+                v.count_root = count_root;
+            }
+            Selector::Mse => {
+                let m_limit = (8u64 << frac) - 1;
+                v.dialects = book
+                    .dialects
+                    .iter()
+                    .enumerate()
+                    .map(|(id, values)| DialectRom {
+                        id,
+                        table: (0..=m_limit)
+                            .map(|m| {
+                                let d = (2 * m).abs_diff(nearest_value(values, m, frac) << frac);
+                                RomEntry { m, err: d * d }
+                            })
+                            .collect(),
+                    })
+                    .collect();
+                let max_err = v
+                    .dialects
+                    .iter()
+                    .flat_map(|d| d.table.iter().map(|e| e.err))
+                    .max()
+                    .unwrap_or(0);
+                v.e_w = bits_for(max_err);
+                v.e_msb = v.e_w - 1;
+                let (sum_tree, sum_root, total_w) = sum_tree(leaves, v.e_w, "sum");
+                v.sum_tree = sum_tree;
+                v.sum_root = sum_root;
+                v.total_msb = total_w - 1;
+                let (argmin_tree, argmin_root) =
+                    reduce((0..book.len()).map(|d| format!("tot{d}")).collect(), "amin");
+                v.argmin_tree = argmin_tree;
+                v.argmin_root = argmin_root;
+            }
+        }
+        Ok(v)
+    }
+}

@@ -1,0 +1,589 @@
+//! Unit `bd-quantizer`: one block of FP32/BF16/FP16 inputs in; shared exponent, dialect id and
+//! 4-bit {sign, index} codes out (numerics.md section 5).
+
+use super::bd_common::{BookRef, SelView, check_frac_bits, selector_tag};
+use super::mx_quantizer::{DecodeNumbers, validate_blocking};
+use crate::emit::bits_for;
+use crate::emit::design::{Design, GenFile, Port};
+use crate::emit::pipeline::{Cut, Stage, chain};
+use crate::emit::tree::{Node, reduce};
+use crate::error::{Error, Result};
+use crate::format::formatbook::DIALECT_VALUES;
+use crate::format::{InputFormat, ScaleFormat};
+use crate::golden::{BdConfig, BdQuantizer, FracBits, QuantBlock, Selector};
+use askama::Template;
+use serde::{Deserialize, Serialize};
+
+fn default_frac() -> u32 {
+    2
+}
+
+fn default_selector() -> Selector {
+    Selector::TwoStage
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BdQuantizerParams {
+    pub block_size: usize,
+    #[serde(default)]
+    pub input_format: InputFormat,
+    #[serde(default = "default_selector")]
+    pub selector: Selector,
+    #[serde(default = "default_frac")]
+    pub frac_bits: u32,
+    #[serde(default)]
+    pub scale: ScaleFormat,
+    #[serde(default)]
+    pub lanes: Option<usize>,
+    #[serde(default)]
+    pub pipeline: usize,
+    #[serde(default)]
+    pub formatbook: BookRef,
+    #[serde(default)]
+    pub flush_subnormals: bool,
+}
+
+impl BdQuantizerParams {
+    pub const UNIT: &'static str = "bd-quantizer";
+
+    pub fn lanes(&self) -> usize {
+        self.lanes.unwrap_or(self.block_size)
+    }
+
+    pub fn beats(&self) -> usize {
+        self.block_size / self.lanes()
+    }
+
+    pub fn validate(&self) -> Result<()> {
+        validate_blocking(self.block_size, self.lanes(), self.pipeline)?;
+        check_frac_bits(self.frac_bits)?;
+        if self.beats() != 1 {
+            return Err(Error::input(format!(
+                "bd-quantizer: lanes {} < block size {}: the banked (several beats per block) bd-quantizer is not built yet; use lanes = block size",
+                self.lanes(),
+                self.block_size
+            )));
+        }
+        self.golden().map(|_| ())
+    }
+
+    /// The golden model configured exactly as the hardware.
+    pub fn golden(&self) -> Result<BdQuantizer> {
+        Ok(BdQuantizer::new(BdConfig {
+            book: self.formatbook.get()?,
+            selector: self.selector,
+            frac_bits: FracBits::Bits(self.frac_bits),
+            scale: self.scale,
+            flush_subnormals: self.flush_subnormals,
+        })?)
+    }
+
+    pub fn top_name(&self) -> Result<String> {
+        Ok(format!(
+            "bdq_{}_{}_k{}_l{}_p{}_f{}_{}{}{}",
+            selector_tag(self.selector),
+            self.input_format.name(),
+            self.block_size,
+            self.lanes(),
+            self.pipeline,
+            self.frac_bits,
+            self.scale.name(),
+            if self.flush_subnormals { "_ftz" } else { "" },
+            self.formatbook.name_suffix()?
+        ))
+    }
+
+    pub fn command_line(&self) -> String {
+        let mut s = format!(
+            "blockrtl generate --unit {} --block-size {} --input-format {} --selector {} --frac-bits {} --scale {} --lanes {} --pipeline {}",
+            Self::UNIT,
+            self.block_size,
+            self.input_format.name(),
+            self.selector.name(),
+            self.frac_bits,
+            self.scale.name(),
+            self.lanes(),
+            self.pipeline
+        );
+        if self.flush_subnormals {
+            s.push_str(" --flush-subnormals");
+        }
+        if let Some(p) = &self.formatbook.path {
+            s.push_str(&format!(" --formatbook {}", p.display()));
+        }
+        s
+    }
+
+    fn config_lines(&self) -> Vec<(String, String)> {
+        vec![
+            ("block_size".into(), self.block_size.to_string()),
+            ("input_format".into(), self.input_format.name().into()),
+            ("selector".into(), self.selector.name().into()),
+            ("frac_bits".into(), self.frac_bits.to_string()),
+            ("scale".into(), self.scale.name().into()),
+            ("lanes".into(), self.lanes().to_string()),
+            ("pipeline".into(), self.pipeline.to_string()),
+            ("flush_subnormals".into(), self.flush_subnormals.to_string()),
+        ]
+    }
+
+    pub fn latency(&self) -> u32 {
+        self.pipeline as u32
+    }
+
+    pub fn ports(&self) -> Vec<Port> {
+        let l = self.lanes();
+        vec![
+            Port::input("data_i", self.input_format.bits(), l),
+            Port::output("scale_o", self.scale.bits(), 1),
+            Port::output("dialect_o", 4, 1),
+            Port::output("codes_o", 4, l),
+            Port::output("nan_o", 1, 1),
+            Port::output("last_o", 1, 1),
+        ]
+    }
+
+    pub fn emit(&self) -> Result<Design> {
+        self.validate()?;
+        let book = self.formatbook.get()?;
+        let top = self.top_name()?;
+        let mut notes = vec![format!("regenerate: {}", self.command_line())];
+        notes.extend(self.formatbook.banner_lines()?);
+        notes
+            .push("numerics: shared/docs/numerics.md section 5 (BlockDialect / DialectFP4)".into());
+        let banner = crate::emit::banner::banner(Self::UNIT, &self.config_lines(), &notes);
+        let n = BdNumbers::of(
+            self.input_format,
+            self.scale,
+            self.frac_bits,
+            book.id_bits(),
+        );
+        let names = |s: &str| format!("{top}_{s}");
+        let sel = SelView::new(&book, self.selector, self.frac_bits, self.lanes())?;
+        let mut files = vec![
+            GenFile {
+                name: format!("{}.v", names("dec")),
+                contents: n.dec.render(&banner, &names("dec"), self.flush_subnormals),
+            },
+            GenFile {
+                name: format!("{}.v", names("mag")),
+                contents: finish(
+                    MagTemplate {
+                        banner: &banner,
+                        name: &names("mag"),
+                        n: &n,
+                    }
+                    .render(),
+                ),
+            },
+            GenFile {
+                name: format!("{}.v", names("sel")),
+                contents: finish(
+                    SelTemplate {
+                        banner: &banner,
+                        name: &names("sel"),
+                        s: &sel,
+                    }
+                    .render(),
+                ),
+            },
+            GenFile {
+                name: format!("{}.v", names("enc")),
+                contents: finish(
+                    EncTemplate {
+                        banner: &banner,
+                        name: &names("enc"),
+                        n: &n,
+                    }
+                    .render(),
+                ),
+            },
+        ];
+        let thresholds = book
+            .dialects
+            .iter()
+            .enumerate()
+            .map(|(id, v)| {
+                let thr: Vec<String> = (0..DIALECT_VALUES - 1)
+                    .rev()
+                    .map(|j| {
+                        format!(
+                            "{}'d{}",
+                            n.q_w,
+                            (u64::from(v[j]) + u64::from(v[j + 1])) << self.frac_bits
+                        )
+                    })
+                    .collect();
+                ThresholdRow {
+                    id,
+                    bus: format!("{{{}}}", thr.join(", ")),
+                }
+            })
+            .collect();
+        let leaves = (0..self.lanes())
+            .map(|i| format!("g_lane[{i}].leaf"))
+            .collect();
+        let (tree, tree_root) = reduce(leaves, "max");
+        let p = self.pipeline;
+        // Cut points by value: after the block max, after selection, at the output, after the
+        // magnitudes, after decode, at the input; more stages go to the output.
+        let order_in_pipeline = ["in", "dec", "max", "mag", "sel"];
+        let priority = ["max", "sel", "out", "mag", "dec", "in"];
+        let chosen: Vec<&str> = priority.iter().take(p).copied().collect();
+        let extra_out = p.saturating_sub(priority.len());
+        let (stages, first_en, last_valid) = chain(p, "valid_i", "ready_i");
+        let mut stage_names = stages.iter().map(|s| s.name.clone());
+        let mut cuts = std::collections::HashMap::new();
+        for c in order_in_pipeline {
+            let on = chosen.contains(&c);
+            cuts.insert(
+                c,
+                Cut {
+                    registered: on,
+                    en: if on {
+                        format!("en_{}_w", stage_names.next().expect("a stage"))
+                    } else {
+                        String::new()
+                    },
+                },
+            );
+        }
+        let out_count = usize::from(chosen.contains(&"out")) + extra_out;
+        let mut outs = Vec::new();
+        let (mut code_src, mut out_src) = ("code_w".to_string(), "out_w".to_string());
+        for name in stage_names.take(out_count) {
+            outs.push(BundleStage {
+                name: name.clone(),
+                en: format!("en_{name}_w"),
+                code_src: code_src.clone(),
+                scale_src: out_src.clone(),
+            });
+            code_src = format!("code_{name}_q");
+            out_src = format!("out_{name}_q");
+        }
+        let summary: Vec<&str> = order_in_pipeline
+            .iter()
+            .filter(|c| chosen.contains(c))
+            .copied()
+            .chain(std::iter::repeat_n("out", out_count))
+            .collect();
+        let cut = |k: &str| cuts[k].clone();
+        let view = ParallelTemplate {
+            c: Common {
+                banner: &banner,
+                name: &top,
+                n: &n,
+                lanes: self.lanes(),
+                input_format: self.input_format.name(),
+                scale_desc: match self.scale {
+                    ScaleFormat::E8m0 => "E8M0 byte (0xFF = NaN)".into(),
+                    ScaleFormat::E5 => "5-bit exponent, bias 15 (0x1F = NaN)".into(),
+                },
+                selector: self.selector.name(),
+                data_msb: self.lanes() as u32 * n.dec.in_w - 1,
+                codes_msb: self.lanes() as u32 * 4 - 1,
+                m_bus_msb: self.lanes() as u32 * n.mw - 1,
+                dec_name: names("dec"),
+                mag_name: names("mag"),
+                sel_name: names("sel"),
+                enc_name: names("enc"),
+                tree,
+                tree_root,
+                thresholds,
+            },
+            pipeline: p,
+            stage_summary: if summary.is_empty() {
+                String::new()
+            } else {
+                format!(" (after: {})", summary.join(", "))
+            },
+            stages,
+            first_en,
+            last_valid,
+            cut_in: cut("in"),
+            cut_dec: cut("dec"),
+            cut_max: cut("max"),
+            cut_mag: cut("mag"),
+            cut_sel: cut("sel"),
+            outs,
+            code_out: code_src,
+            out_final: out_src,
+        };
+        files.push(GenFile {
+            name: format!("{top}.v"),
+            contents: finish(view.render()),
+        });
+        Ok(Design {
+            top: top.clone(),
+            unit: Self::UNIT.into(),
+            params: serde_json::to_value(self).expect("serializable"),
+            files,
+            ports: self.ports(),
+            latency: self.latency(),
+            beats_per_block: self.beats(),
+        })
+    }
+
+    /// Quantize one block of raw input codes with the golden model.
+    pub fn golden_block(&self, q: &BdQuantizer, raw: &[u32]) -> QuantBlock {
+        let bits: Vec<u32> = raw.iter().map(|&r| self.input_format.widen(r)).collect();
+        q.quantize(&bits)
+    }
+}
+
+pub(crate) fn finish(r: askama::Result<String>) -> String {
+    let mut s = r.expect("templates render");
+    if !s.ends_with('\n') {
+        s.push('\n');
+    }
+    s
+}
+
+/// Widths and constants of the BlockDialect datapath.
+#[derive(Debug, Clone)]
+pub struct BdNumbers {
+    pub dec: DecodeNumbers,
+    pub frac: u32,
+    /// M = floor(m * 2^F): 3 integer bits + F fraction bits.
+    pub mw: u32,
+    pub m_msb: u32,
+    /// Index of the sign bit in a {sign, M} bundle.
+    pub m_w: u32,
+    /// 4M, compared against midpoint thresholds.
+    pub q_w: u32,
+    pub q_msb: u32,
+    pub sh_msb: u32,
+    pub z: i64,
+    pub tz_w: u32,
+    pub tz_msb: u32,
+    pub tz_pad: u32,
+    pub tz_lo: i64,
+    pub tz_hi: i64,
+    pub scale_off: i64,
+    pub scale_bits: u32,
+    pub scale_msb: u32,
+    pub scale_nan: u32,
+    pub thr_bus_w: u32,
+    pub thr_bus_msb: u32,
+    pub thr_index: Vec<ThrIndex>,
+    pub idx_sum: String,
+    pub dec_msb: u32,
+    pub dec_sign_bit: u32,
+    pub dec_special_bit: u32,
+    pub flb_hi: u32,
+    pub flb_lo: u32,
+    pub sig_hi: u32,
+    pub keep_msb: u32,
+    pub blk_msb: u32,
+    pub out_msb: u32,
+    pub id_w: u32,
+    pub id_msb: u32,
+    pub id_ext: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct ThrIndex {
+    pub j: usize,
+    pub hi: u32,
+    pub lo: u32,
+}
+
+impl BdNumbers {
+    pub fn of(input: InputFormat, scale: ScaleFormat, frac: u32, id_w: u32) -> BdNumbers {
+        let mw = frac + 3;
+        let dec = DecodeNumbers::new(input, mw);
+        let q_w = mw + 2;
+        // T = flb of 2^(e + 2) = e + 2 + flb_offset, with e clamped to the scale's range.
+        let lo = i64::from(scale.min_exp()) + 2 + dec.flb_offset;
+        let hi = i64::from(scale.max_exp()) + 2 + dec.flb_offset;
+        let z = (-lo).max(0);
+        let tz_w = bits_for((dec.flb_max + z).max(hi + z) as u64)
+            .max(dec.flb_w + 1)
+            .max(scale.bits() + 1);
+        let thr_index: Vec<ThrIndex> = (0..DIALECT_VALUES - 1)
+            .map(|j| ThrIndex {
+                j,
+                hi: (j as u32 + 1) * q_w - 1,
+                lo: j as u32 * q_w,
+            })
+            .collect();
+        let idx_sum = (0..DIALECT_VALUES - 1)
+            .map(|j| format!("{{2'd0, ge{j}_w}}"))
+            .collect::<Vec<_>>()
+            .join(" + ");
+        let flb_w = dec.flb_w;
+        BdNumbers {
+            frac,
+            mw,
+            m_msb: mw - 1,
+            m_w: mw,
+            q_w,
+            q_msb: q_w - 1,
+            sh_msb: bits_for(u64::from(mw) - 1) - 1,
+            z,
+            tz_w,
+            tz_msb: tz_w - 1,
+            tz_pad: tz_w - flb_w,
+            tz_lo: lo + z,
+            tz_hi: hi + z,
+            scale_off: z + 2 + dec.flb_offset - i64::from(scale.bias()),
+            scale_bits: scale.bits(),
+            scale_msb: scale.bits() - 1,
+            scale_nan: scale.nan_code(),
+            thr_bus_w: 7 * q_w,
+            thr_bus_msb: 7 * q_w - 1,
+            thr_index,
+            idx_sum,
+            // Bundles: dec = {sign, special, flb, sig}; keep = {sign, flb, sig}.
+            dec_msb: flb_w + mw + 1,
+            dec_sign_bit: flb_w + mw + 1,
+            dec_special_bit: flb_w + mw,
+            flb_hi: flb_w + mw - 1,
+            flb_lo: mw,
+            sig_hi: mw - 1,
+            keep_msb: flb_w + mw,
+            blk_msb: scale.bits() + 1,
+            out_msb: scale.bits() + 4,
+            id_w,
+            id_msb: id_w - 1,
+            id_ext: if id_w < 4 {
+                format!("{{{}'d0, chosen_w}}", 4 - id_w)
+            } else {
+                "chosen_w".into()
+            },
+            dec,
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "rtl/bdq_mag.v", escape = "none")]
+struct MagTemplate<'a> {
+    banner: &'a str,
+    name: &'a str,
+    n: &'a BdNumbers,
+}
+
+#[derive(Template)]
+#[template(path = "rtl/bdq_enc.v", escape = "none")]
+pub(crate) struct EncTemplate<'a> {
+    pub banner: &'a str,
+    pub name: &'a str,
+    pub n: &'a BdNumbers,
+}
+
+#[derive(Template)]
+#[template(path = "rtl/bdq_sel.v", escape = "none")]
+pub(crate) struct SelTemplate<'a> {
+    pub banner: &'a str,
+    pub name: &'a str,
+    pub s: &'a SelView,
+}
+
+struct ThresholdRow {
+    id: usize,
+    bus: String,
+}
+
+/// An output register stage: per-lane codes and the block bundle {scale, dialect, nan}.
+struct BundleStage {
+    name: String,
+    en: String,
+    code_src: String,
+    scale_src: String,
+}
+
+struct Common<'a> {
+    banner: &'a str,
+    name: &'a str,
+    n: &'a BdNumbers,
+    lanes: usize,
+    input_format: &'a str,
+    scale_desc: String,
+    selector: &'a str,
+    data_msb: u32,
+    codes_msb: u32,
+    m_bus_msb: u32,
+    dec_name: String,
+    mag_name: String,
+    sel_name: String,
+    enc_name: String,
+    tree: Vec<Node>,
+    tree_root: String,
+    thresholds: Vec<ThresholdRow>,
+}
+
+#[derive(Template)]
+#[template(path = "rtl/bdq_parallel.v", escape = "none")]
+struct ParallelTemplate<'a> {
+    c: Common<'a>,
+    pipeline: usize,
+    stage_summary: String,
+    stages: Vec<Stage>,
+    first_en: String,
+    last_valid: String,
+    cut_in: Cut,
+    cut_dec: Cut,
+    cut_max: Cut,
+    cut_mag: Cut,
+    cut_sel: Cut,
+    outs: Vec<BundleStage>,
+    code_out: String,
+    out_final: String,
+}
+
+/// Stimulus and golden expectations for co-simulation, against one golden quantizer.
+pub struct BdQuantizerCosim {
+    pub params: BdQuantizerParams,
+    pub golden: BdQuantizer,
+}
+
+impl BdQuantizerCosim {
+    pub fn new(params: BdQuantizerParams) -> Result<Self> {
+        params.validate()?;
+        let golden = params.golden()?;
+        Ok(BdQuantizerCosim { params, golden })
+    }
+}
+
+impl crate::cosim::CosimUnit for BdQuantizerCosim {
+    fn design(&self) -> Result<Design> {
+        self.params.emit()
+    }
+
+    fn stimulus_len(&self) -> usize {
+        self.params.block_size
+    }
+
+    fn stimulus(&self, dist: crate::stimulus::Dist, rng: &mut rand_pcg::Pcg64, out: &mut Vec<u32>) {
+        out.extend(crate::stimulus::block(
+            dist,
+            self.params.input_format,
+            self.params.block_size,
+            rng,
+        ));
+    }
+
+    fn input_beats(&self, layout: &crate::cosim::layout::Layout, stim: &[u32], out: &mut Vec<u8>) {
+        for &x in stim {
+            layout.push(0, u64::from(x), out);
+        }
+    }
+
+    fn expected_beats(
+        &self,
+        layout: &crate::cosim::layout::Layout,
+        stim: &[u32],
+        out: &mut Vec<u8>,
+    ) {
+        let q = self.params.golden_block(&self.golden, stim);
+        layout.push(0, u64::from(q.scale), out);
+        layout.push(1, u64::from(q.dialect.unwrap_or(0)), out);
+        for &c in &q.codes {
+            layout.push(2, u64::from(c), out);
+        }
+        layout.push(3, u64::from(q.nan), out);
+        layout.push(4, 1, out);
+    }
+}

@@ -1,0 +1,287 @@
+//! Unit `bd-selector`: a block's scaled fixed-point magnitudes in, the chosen dialect id out,
+//! with either selector, so its cost can be synthesized apart from the quantizer.
+
+use super::bd_common::{BookRef, SelView, check_frac_bits, selector_tag};
+use super::bd_quantizer::{SelTemplate, finish};
+use super::mx_quantizer::validate_blocking;
+use crate::emit::design::{Design, GenFile, Port};
+use crate::emit::pipeline::{Cut, Stage, chain};
+use crate::error::Result;
+use crate::format::ScaleFormat;
+use crate::golden::{BdConfig, BdQuantizer, FracBits, Selector};
+use askama::Template;
+use serde::{Deserialize, Serialize};
+
+fn default_frac() -> u32 {
+    2
+}
+
+fn default_selector() -> Selector {
+    Selector::TwoStage
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BdSelectorParams {
+    pub block_size: usize,
+    #[serde(default = "default_selector")]
+    pub selector: Selector,
+    #[serde(default = "default_frac")]
+    pub frac_bits: u32,
+    #[serde(default)]
+    pub pipeline: usize,
+    #[serde(default)]
+    pub formatbook: BookRef,
+}
+
+struct OutStage {
+    name: String,
+    en: String,
+    src: String,
+}
+
+#[derive(Template)]
+#[template(path = "rtl/bds_top.v", escape = "none")]
+struct TopTemplate<'a> {
+    banner: &'a str,
+    name: &'a str,
+    selector: &'a str,
+    lanes: usize,
+    mw: u32,
+    frac: u32,
+    bus_msb: u32,
+    id_msb: u32,
+    id_ext: String,
+    sel_name: String,
+    pipeline: usize,
+    stage_summary: String,
+    stages: Vec<Stage>,
+    first_en: String,
+    last_valid: String,
+    cut_in: Cut,
+    outs: Vec<OutStage>,
+    out_final: String,
+}
+
+impl BdSelectorParams {
+    pub const UNIT: &'static str = "bd-selector";
+
+    pub fn validate(&self) -> Result<()> {
+        validate_blocking(self.block_size, self.block_size, self.pipeline)?;
+        check_frac_bits(self.frac_bits)?;
+        self.golden().map(|_| ())
+    }
+
+    pub fn golden(&self) -> Result<BdQuantizer> {
+        Ok(BdQuantizer::new(BdConfig {
+            book: self.formatbook.get()?,
+            selector: self.selector,
+            frac_bits: FracBits::Bits(self.frac_bits),
+            scale: ScaleFormat::E8m0,
+            flush_subnormals: false,
+        })?)
+    }
+
+    pub fn top_name(&self) -> Result<String> {
+        Ok(format!(
+            "bds_{}_k{}_p{}_f{}{}",
+            selector_tag(self.selector),
+            self.block_size,
+            self.pipeline,
+            self.frac_bits,
+            self.formatbook.name_suffix()?
+        ))
+    }
+
+    pub fn command_line(&self) -> String {
+        let mut s = format!(
+            "blockrtl generate --unit {} --block-size {} --selector {} --frac-bits {} --pipeline {}",
+            Self::UNIT,
+            self.block_size,
+            self.selector.name(),
+            self.frac_bits,
+            self.pipeline
+        );
+        if let Some(p) = &self.formatbook.path {
+            s.push_str(&format!(" --formatbook {}", p.display()));
+        }
+        s
+    }
+
+    pub fn mag_bits(&self) -> u32 {
+        self.frac_bits + 3
+    }
+
+    pub fn ports(&self) -> Vec<Port> {
+        vec![
+            Port::input("mags_i", self.mag_bits(), self.block_size),
+            Port::output("dialect_o", 4, 1),
+        ]
+    }
+
+    pub fn emit(&self) -> Result<Design> {
+        self.validate()?;
+        let book = self.formatbook.get()?;
+        let top = self.top_name()?;
+        let mut notes = vec![format!("regenerate: {}", self.command_line())];
+        notes.extend(self.formatbook.banner_lines()?);
+        let config = vec![
+            ("block_size".into(), self.block_size.to_string()),
+            ("selector".into(), self.selector.name().into()),
+            ("frac_bits".into(), self.frac_bits.to_string()),
+            ("pipeline".into(), self.pipeline.to_string()),
+        ];
+        let banner = crate::emit::banner::banner(Self::UNIT, &config, &notes);
+        let sel = SelView::new(&book, self.selector, self.frac_bits, self.block_size)?;
+        let sel_name = format!("{top}_sel");
+        let p = self.pipeline;
+        // One stage registers the result; a second registers the inputs; more go to the output.
+        let cut_in_on = p >= 2;
+        let out_count = p - usize::from(cut_in_on);
+        let (stages, first_en, last_valid) = chain(p, "valid_i", "ready_i");
+        let mut names = stages.iter().map(|s| s.name.clone());
+        let cut_in = Cut {
+            registered: cut_in_on,
+            en: if cut_in_on {
+                format!("en_{}_w", names.next().expect("a stage"))
+            } else {
+                String::new()
+            },
+        };
+        let mut outs = Vec::new();
+        let mut src = "dialect_w".to_string();
+        for name in names.take(out_count) {
+            outs.push(OutStage {
+                name: name.clone(),
+                en: format!("en_{name}_w"),
+                src: src.clone(),
+            });
+            src = format!("dialect_{name}_q");
+        }
+        let id_w = book.id_bits();
+        let view = TopTemplate {
+            banner: &banner,
+            name: &top,
+            selector: self.selector.name(),
+            lanes: self.block_size,
+            mw: self.mag_bits(),
+            frac: self.frac_bits,
+            bus_msb: self.block_size as u32 * self.mag_bits() - 1,
+            id_msb: id_w - 1,
+            id_ext: if id_w < 4 {
+                format!("{{{}'d0, chosen_w}}", 4 - id_w)
+            } else {
+                "chosen_w".into()
+            },
+            sel_name: sel_name.clone(),
+            pipeline: p,
+            stage_summary: match (cut_in_on, out_count) {
+                (_, 0) => String::new(),
+                (true, n) => format!(" (input, {n} at the output)"),
+                (false, n) => format!(" ({n} at the output)"),
+            },
+            stages,
+            first_en,
+            last_valid,
+            cut_in,
+            outs,
+            out_final: src,
+        };
+        Ok(Design {
+            top: top.clone(),
+            unit: Self::UNIT.into(),
+            params: serde_json::to_value(self).expect("serializable"),
+            files: vec![
+                GenFile {
+                    name: format!("{sel_name}.v"),
+                    contents: finish(
+                        SelTemplate {
+                            banner: &banner,
+                            name: &sel_name,
+                            s: &sel,
+                        }
+                        .render(),
+                    ),
+                },
+                GenFile {
+                    name: format!("{top}.v"),
+                    contents: finish(view.render()),
+                },
+            ],
+            ports: self.ports(),
+            latency: p as u32,
+            beats_per_block: 1,
+        })
+    }
+}
+
+/// Stimulus and expectations for co-simulating the selector alone.
+pub struct BdSelectorCosim {
+    pub params: BdSelectorParams,
+    pub golden: BdQuantizer,
+}
+
+impl BdSelectorCosim {
+    pub fn new(params: BdSelectorParams) -> Result<Self> {
+        params.validate()?;
+        let golden = params.golden()?;
+        Ok(BdSelectorCosim { params, golden })
+    }
+}
+
+impl crate::cosim::CosimUnit for BdSelectorCosim {
+    fn design(&self) -> Result<Design> {
+        self.params.emit()
+    }
+
+    fn stimulus_len(&self) -> usize {
+        self.params.block_size
+    }
+
+    /// Magnitudes as the quantizer would make them from a block of `dist` (so the block max is
+    /// in [4, 8)), except `uniform-bits`, which draws every magnitude code uniformly.
+    fn stimulus(&self, dist: crate::stimulus::Dist, rng: &mut rand_pcg::Pcg64, out: &mut Vec<u32>) {
+        use rand::RngExt;
+        let k = self.params.block_size;
+        let limit = (8u32 << self.params.frac_bits) - 1;
+        if dist == crate::stimulus::Dist::UniformBits {
+            out.extend((0..k).map(|_| rng.random_range(0..=limit)));
+            return;
+        }
+        let raw = crate::stimulus::block(dist, crate::format::InputFormat::F32, k, rng);
+        let amax = raw
+            .iter()
+            .map(|&b| b & 0x7fff_ffff)
+            .filter(|&m| m < 0x7f80_0000)
+            .max()
+            .unwrap_or(0);
+        let e = if amax == 0 {
+            -127
+        } else {
+            self.golden.shared_exp(amax)
+        };
+        out.extend(raw.iter().map(|&b| {
+            if b & 0x7fff_ffff >= 0x7f80_0000 {
+                0
+            } else {
+                self.golden.scaled_magnitude(b, e) as u32
+            }
+        }));
+    }
+
+    fn input_beats(&self, layout: &crate::cosim::layout::Layout, stim: &[u32], out: &mut Vec<u8>) {
+        for &m in stim {
+            layout.push(0, u64::from(m), out);
+        }
+    }
+
+    fn expected_beats(
+        &self,
+        layout: &crate::cosim::layout::Layout,
+        stim: &[u32],
+        out: &mut Vec<u8>,
+    ) {
+        let ms: Vec<u64> = stim.iter().map(|&m| u64::from(m)).collect();
+        layout.push(0, u64::from(self.golden.select(&ms)), out);
+    }
+}

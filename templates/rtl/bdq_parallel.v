@@ -1,0 +1,216 @@
+{{ c.banner }}
+`default_nettype none
+
+// BlockDialect (DialectFP4) block quantizer, all {{ c.lanes }} elements of a block per beat.
+// Ports (flat, little-endian lanes: element i is bits [i*W +: W]):
+//   data_i    {{ c.lanes }} x {{ c.n.dec.in_w }}-bit {{ c.input_format }} inputs
+//   scale_o   shared exponent, {{ c.scale_desc }}
+//   dialect_o the block's dialect id ({{ c.selector }} selector)
+//   codes_o   {{ c.lanes }} x 4-bit codes {sign, index into the dialect}
+//   nan_o     the block held a NaN or an infinity (NaN scale, dialect 0, codes 0)
+//   last_o    last beat of a block (always 1 here: one beat per block)
+// Handshake: AXI-Stream style valid/ready on both sides; data held while stalled.
+// Pipeline: {{ pipeline }} register stage(s){{ stage_summary }}; latency {{ pipeline }} cycle(s).
+module {{ c.name }} (
+  input  wire        clk_i,
+  input  wire        rst_ni,
+  input  wire        valid_i,
+  output wire        ready_o,
+  input  wire [{{ c.data_msb }}:0] data_i,
+  output wire        valid_o,
+  input  wire        ready_i,
+  output wire [{{ c.n.scale_msb }}:0] scale_o,
+  output wire [3:0]  dialect_o,
+  output wire [{{ c.codes_msb }}:0] codes_o,
+  output wire        nan_o,
+  output wire        last_o
+);
+
+  // ---- handshake: a stage loads when it is empty or the stage after it moves on ----
+{%- for s in stages %}
+  reg         valid_{{ s.name }}_q;
+  wire        en_{{ s.name }}_w = ~valid_{{ s.name }}_q | {{ s.next_en }};
+  always @(posedge clk_i) begin
+    if (!rst_ni) valid_{{ s.name }}_q <= 1'b0;
+    else if (en_{{ s.name }}_w) valid_{{ s.name }}_q <= {{ s.prev_valid }};
+  end
+{%- endfor %}
+{%- if stages.is_empty() %}
+  // A combinational core: clock and reset are kept for the same interface on every pipeline.
+  wire        unused_clk_w = clk_i | rst_ni;
+{%- endif %}
+  assign ready_o = {{ first_en }};
+  assign valid_o = {{ last_valid }};
+  assign last_o  = 1'b1;
+
+  // ---- per lane: decode, scaled magnitude, and (after selection) the code ----
+  wire [{{ c.m_bus_msb }}:0] m_all_w;
+  genvar i;
+  generate
+    for (i = 0; i < {{ c.lanes }}; i = i + 1) begin : g_lane
+{%- if cut_in.registered %}
+      reg  [{{ c.n.dec.in_msb }}:0] raw_q;
+      always @(posedge clk_i) if ({{ cut_in.en }}) raw_q <= data_i[i*{{ c.n.dec.in_w }} +: {{ c.n.dec.in_w }}];
+      wire [{{ c.n.dec.in_msb }}:0] raw_w = raw_q;
+{%- else %}
+      wire [{{ c.n.dec.in_msb }}:0] raw_w = data_i[i*{{ c.n.dec.in_w }} +: {{ c.n.dec.in_w }}];
+{%- endif %}
+      wire        sign_w, special_w, unused_sticky_w;
+      wire [{{ c.n.dec.flb_msb }}:0] flb_w;
+      wire [{{ c.n.dec.sig_msb }}:0] sig_w;
+      {{ c.dec_name }} u_dec (
+        .raw_i    (raw_w),
+        .sign_o   (sign_w),
+        .special_o(special_w),
+        .flb_o    (flb_w),
+        .sig_o    (sig_w),
+        .sticky_o (unused_sticky_w)
+      );
+      // {sign, special, flb, sig}
+      wire [{{ c.n.dec_msb }}:0] dec_w = {sign_w, special_w, flb_w, sig_w};
+{%- if cut_dec.registered %}
+      reg  [{{ c.n.dec_msb }}:0] dec_q;
+      always @(posedge clk_i) if ({{ cut_dec.en }}) dec_q <= dec_w;
+      wire [{{ c.n.dec_msb }}:0] tree_w = dec_q;
+{%- else %}
+      wire [{{ c.n.dec_msb }}:0] tree_w = dec_w;
+{%- endif %}
+      wire [{{ c.n.dec.flb_msb }}:0] leaf_flb_w     = tree_w[{{ c.n.flb_hi }}:{{ c.n.flb_lo }}];
+      wire        leaf_special_w = tree_w[{{ c.n.dec_special_bit }}];
+      // {sign, flb, sig}: what the magnitude needs once the block exponent is known.
+      wire [{{ c.n.keep_msb }}:0] keep_w = {tree_w[{{ c.n.dec_sign_bit }}], tree_w[{{ c.n.flb_hi }}:0]};
+{%- if cut_max.registered %}
+      reg  [{{ c.n.keep_msb }}:0] keep_q;
+      always @(posedge clk_i) if ({{ cut_max.en }}) keep_q <= keep_w;
+      wire [{{ c.n.keep_msb }}:0] mag_in_w = keep_q;
+{%- else %}
+      wire [{{ c.n.keep_msb }}:0] mag_in_w = keep_w;
+{%- endif %}
+      wire [{{ c.n.m_msb }}:0] m_w;
+      {{ c.mag_name }} u_mag (
+        .flb_i(mag_in_w[{{ c.n.flb_hi }}:{{ c.n.flb_lo }}]),
+        .sig_i(mag_in_w[{{ c.n.sig_hi }}:0]),
+        .tz_i (tz_w),
+        .m_o  (m_w)
+      );
+      // {sign, M}
+      wire [{{ c.n.m_w }}:0] sm_w = {mag_in_w[{{ c.n.keep_msb }}], m_w};
+{%- if cut_mag.registered %}
+      reg  [{{ c.n.m_w }}:0] sm_q;
+      always @(posedge clk_i) if ({{ cut_mag.en }}) sm_q <= sm_w;
+      wire [{{ c.n.m_w }}:0] sel_in_w = sm_q;
+{%- else %}
+      wire [{{ c.n.m_w }}:0] sel_in_w = sm_w;
+{%- endif %}
+      assign m_all_w[i*{{ c.n.mw }} +: {{ c.n.mw }}] = sel_in_w[{{ c.n.m_msb }}:0];
+{%- if cut_sel.registered %}
+      reg  [{{ c.n.m_w }}:0] enc_q;
+      always @(posedge clk_i) if ({{ cut_sel.en }}) enc_q <= sel_in_w;
+      wire [{{ c.n.m_w }}:0] enc_in_w = enc_q;
+{%- else %}
+      wire [{{ c.n.m_w }}:0] enc_in_w = sel_in_w;
+{%- endif %}
+      wire [3:0]  code_w;
+      {{ c.enc_name }} u_enc (
+        .sign_i(enc_in_w[{{ c.n.m_w }}]),
+        .m_i   (enc_in_w[{{ c.n.m_msb }}:0]),
+        .thr_i (thr_w),
+        .zero_i(enc_zero_w),
+        .code_o(code_w)
+      );
+{%- for o in outs %}
+      reg  [3:0]  code_{{ o.name }}_q;
+      always @(posedge clk_i) if ({{ o.en }}) code_{{ o.name }}_q <= {{ o.code_src }};
+{%- endfor %}
+      assign codes_o[i*4 +: 4] = {{ code_out }};
+    end
+  endgenerate
+
+  // ---- block maximum of flb, and NaN/Inf anywhere ----
+{%- for nd in c.tree %}
+  wire [{{ c.n.dec.flb_msb }}:0] {{ nd.name }}_flb_w = ({{ nd.a }}_flb_w > {{ nd.b }}_flb_w) ? {{ nd.a }}_flb_w : {{ nd.b }}_flb_w;
+  wire        {{ nd.name }}_special_w = {{ nd.a }}_special_w | {{ nd.b }}_special_w;
+{%- endfor %}
+{%- if cut_max.registered %}
+  reg  [{{ c.n.dec.flb_msb }}:0] blk_flb_q;
+  reg         blk_special_q;
+  always @(posedge clk_i) begin
+    if ({{ cut_max.en }}) begin
+      blk_flb_q     <= {{ c.tree_root }}_flb_w;
+      blk_special_q <= {{ c.tree_root }}_special_w;
+    end
+  end
+  wire [{{ c.n.dec.flb_msb }}:0] blk_flb_w     = blk_flb_q;
+  wire        blk_special_w = blk_special_q;
+{%- else %}
+  wire [{{ c.n.dec.flb_msb }}:0] blk_flb_w     = {{ c.tree_root }}_flb_w;
+  wire        blk_special_w = {{ c.tree_root }}_special_w;
+{%- endif %}
+
+  // ---- shared exponent e = clamp(floor(log2 amax) - 2), in offset form ----
+  // tz = flb of 2^(e + 2), plus {{ c.n.z }}, clamped to [{{ c.n.tz_lo }}, {{ c.n.tz_hi }}]; scale code = tz - {{ c.n.scale_off }}.
+  wire [{{ c.n.tz_msb }}:0] tz_raw_w = {{ "{" }}{{ c.n.tz_pad }}'d0, blk_flb_w} + {{ c.n.tz_w }}'d{{ c.n.z }};
+  wire [{{ c.n.tz_msb }}:0] tz_w = (tz_raw_w < {{ c.n.tz_w }}'d{{ c.n.tz_lo }}) ? {{ c.n.tz_w }}'d{{ c.n.tz_lo }}
+                  : (tz_raw_w > {{ c.n.tz_w }}'d{{ c.n.tz_hi }}) ? {{ c.n.tz_w }}'d{{ c.n.tz_hi }} : tz_raw_w;
+  wire        all_zero_w = ~|blk_flb_w;
+  wire [{{ c.n.tz_msb }}:0] scale_full_w = tz_w - {{ c.n.tz_w }}'d{{ c.n.scale_off }};
+  wire [{{ c.n.scale_msb }}:0] scale_w = blk_special_w ? {{ c.n.scale_bits }}'d{{ c.n.scale_nan }} : all_zero_w ? {{ c.n.scale_bits }}'d0 : scale_full_w[{{ c.n.scale_msb }}:0];
+  wire unused_w = |scale_full_w[{{ c.n.tz_msb }}:{{ c.n.scale_bits }}];
+  // {scale, special, zero}: block facts that travel with the lanes.
+  wire [{{ c.n.blk_msb }}:0] blk_w = {scale_w, blk_special_w, all_zero_w | blk_special_w};
+{%- if cut_mag.registered %}
+  reg  [{{ c.n.blk_msb }}:0] blk_mag_q;
+  always @(posedge clk_i) if ({{ cut_mag.en }}) blk_mag_q <= blk_w;
+  wire [{{ c.n.blk_msb }}:0] blk_sel_w = blk_mag_q;
+{%- else %}
+  wire [{{ c.n.blk_msb }}:0] blk_sel_w = blk_w;
+{%- endif %}
+
+  // ---- dialect selection ----
+  wire [{{ c.n.id_msb }}:0] chosen_w;
+  {{ c.sel_name }} u_sel (
+    .m_i      (m_all_w),
+    .dialect_o(chosen_w)
+  );
+  wire [3:0]  dialect_w = blk_sel_w[1] ? 4'd0 : {{ c.n.id_ext }};
+{%- if cut_sel.registered %}
+  reg  [{{ c.n.blk_msb }}:0] blk_enc_q;
+  reg  [3:0]  dialect_q;
+  always @(posedge clk_i) begin
+    if ({{ cut_sel.en }}) begin
+      blk_enc_q <= blk_sel_w;
+      dialect_q <= dialect_w;
+    end
+  end
+  wire [{{ c.n.blk_msb }}:0] blk_enc_w = blk_enc_q;
+  wire [3:0]  dialect_enc_w = dialect_q;
+{%- else %}
+  wire [{{ c.n.blk_msb }}:0] blk_enc_w = blk_sel_w;
+  wire [3:0]  dialect_enc_w = dialect_w;
+{%- endif %}
+  wire        enc_zero_w = blk_enc_w[0];
+
+  // The chosen dialect's midpoints, as 4M thresholds (see the encoder).
+  reg  [{{ c.n.thr_bus_msb }}:0] thr_w;
+  always @* begin
+    case (dialect_enc_w)
+{%- for d in c.thresholds %}
+      4'd{{ d.id }}: thr_w = {{ d.bus }};
+{%- endfor %}
+      default: thr_w = {{ c.n.thr_bus_w }}'d0;
+    endcase
+  end
+
+  // ---- outputs: {scale, dialect, nan} per block ----
+  wire [{{ c.n.out_msb }}:0] out_w = {blk_enc_w[{{ c.n.blk_msb }}:2], dialect_enc_w, blk_enc_w[1]};
+{%- for o in outs %}
+  reg  [{{ c.n.out_msb }}:0] out_{{ o.name }}_q;
+  always @(posedge clk_i) if ({{ o.en }}) out_{{ o.name }}_q <= {{ o.scale_src }};
+{%- endfor %}
+  assign scale_o   = {{ out_final }}[{{ c.n.out_msb }}:5];
+  assign dialect_o = {{ out_final }}[4:1];
+  assign nan_o     = {{ out_final }}[0];
+
+endmodule
+
+`default_nettype wire
