@@ -14,6 +14,15 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
+/// Print a line to stdout; a closed pipe (`| head`) ends the program quietly, not in a panic.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write;
+        if writeln!(std::io::stdout(), $($arg)*).is_err() {
+            std::process::exit(0);
+        }
+    }};
+}
 #[derive(Parser)]
 #[command(
     name = "blockrtl",
@@ -269,7 +278,7 @@ fn quantize(a: QuantizeArgs) -> Result<(), Error> {
     let mut out = std::io::stdout().lock();
     if a.json {
         serde_json::to_writer_pretty(&mut out, &report).map_err(|e| Error::tool(e.to_string()))?;
-        println!();
+        say!("");
     } else {
         report
             .write_text(&mut out)
@@ -289,7 +298,7 @@ fn generate(a: GenerateArgs) -> Result<(), Error> {
         .collect::<Result<Vec<_>, Error>>()?;
     let summary = blockrtl::emit::design::write_designs(&a.out, &designs, a.force)?;
     for d in &designs {
-        println!(
+        say!(
             "{}: {} files, latency {} cycles, {} beat(s) per block",
             d.top,
             d.files.len(),
@@ -297,7 +306,7 @@ fn generate(a: GenerateArgs) -> Result<(), Error> {
             d.beats_per_block
         );
     }
-    println!(
+    say!(
         "{}: {} written, {} unchanged",
         a.out.display(),
         summary.written.len(),
@@ -344,11 +353,11 @@ fn cosim(a: CosimArgs) -> Result<(), Error> {
         r.build_seconds
     );
     for f in &r.failures {
-        println!("{f}");
+        say!("{f}");
     }
-    println!("{}", r.summary());
+    say!("{}", r.summary());
     if let Some(path) = &r.replay {
-        println!(
+        say!(
             "replay: {} (run it with the same unit flags and --replay {})",
             path.display(),
             path.display()

@@ -128,6 +128,11 @@ pub struct RomEntry {
 pub struct DialectRom {
     pub id: usize,
     pub table: Vec<RomEntry>,
+    /// This dialect's slice of a packed per-dialect sum bus.
+    pub hi: u32,
+    pub lo: u32,
+    pub thi: u32,
+    pub tlo: u32,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -172,16 +177,21 @@ pub struct SelView {
     pub t_lo_msb: u32,
     pub count_tree: Vec<SumNode>,
     pub count_root: String,
+    pub cnt_w: u32,
+    pub cnt_msb: u32,
     // mse
     pub dialects: Vec<DialectRom>,
     pub e_w: u32,
     pub e_msb: u32,
     pub sum_tree: Vec<SumNode>,
     pub sum_root: String,
-    pub total_msb: u32,
+    /// Width of one dialect's sum over the lanes, and of the packed bus of all of them.
+    pub sum_w: u32,
+    pub errs_msb: u32,
+    pub tots_msb: u32,
+    pub tot_msb: u32,
     pub argmin_tree: Vec<Node>,
     pub argmin_root: String,
-    pub argmin_single: bool,
 }
 
 impl SelView {
@@ -212,15 +222,19 @@ impl SelView {
             t_lo_msb: frac.saturating_sub(2),
             count_tree: Vec::new(),
             count_root: String::new(),
+            cnt_w: 1,
+            cnt_msb: 0,
             dialects: Vec::new(),
             e_w: 1,
             e_msb: 0,
             sum_tree: Vec::new(),
             sum_root: String::new(),
-            total_msb: 0,
+            sum_w: 1,
+            errs_msb: 0,
+            tots_msb: 0,
+            tot_msb: 0,
             argmin_tree: Vec::new(),
             argmin_root: String::new(),
-            argmin_single: book.len() == 1,
         };
         match selector {
             Selector::TwoStage => {
@@ -261,9 +275,11 @@ impl SelView {
                 let (max_tree, max_root) = reduce(leaves.clone(), "mmax");
                 v.max_tree = max_tree;
                 v.max_root = max_root;
-                let (count_tree, count_root, _) = sum_tree(leaves, 1, "cnt");
+                let (count_tree, count_root, cnt_w) = sum_tree(leaves, 1, "cnt");
                 v.count_tree = count_tree;
                 v.count_root = count_root;
+                v.cnt_w = cnt_w;
+                v.cnt_msb = cnt_w - 1;
             }
             Selector::Mse => {
                 let m_limit = (8u64 << frac) - 1;
@@ -273,6 +289,10 @@ impl SelView {
                     .enumerate()
                     .map(|(id, values)| DialectRom {
                         id,
+                        hi: 0,
+                        lo: 0,
+                        thi: 0,
+                        tlo: 0,
                         table: (0..=m_limit)
                             .map(|m| {
                                 let d = (2 * m).abs_diff(nearest_value(values, m, frac) << frac);
@@ -289,10 +309,19 @@ impl SelView {
                     .unwrap_or(0);
                 v.e_w = bits_for(max_err);
                 v.e_msb = v.e_w - 1;
-                let (sum_tree, sum_root, total_w) = sum_tree(leaves, v.e_w, "sum");
+                let (sum_tree, sum_root, sum_w) = sum_tree(leaves, v.e_w, "sum");
                 v.sum_tree = sum_tree;
                 v.sum_root = sum_root;
-                v.total_msb = total_w - 1;
+                v.sum_w = sum_w;
+                v.tot_msb = sum_w - 1;
+                v.errs_msb = book.len() as u32 * sum_w - 1;
+                v.tots_msb = v.errs_msb;
+                for d in &mut v.dialects {
+                    d.lo = d.id as u32 * sum_w;
+                    d.hi = d.lo + sum_w - 1;
+                    d.tlo = d.lo;
+                    d.thi = d.hi;
+                }
                 let (argmin_tree, argmin_root) =
                     reduce((0..book.len()).map(|d| format!("tot{d}")).collect(), "amin");
                 v.argmin_tree = argmin_tree;
@@ -301,4 +330,115 @@ impl SelView {
         }
         Ok(v)
     }
+}
+
+/// Render the selector's modules: `<prefix>_sel` and the parts it is made of (two-stage:
+/// `_pair`, `_stats`; mse: `_stats`, `_amin`), dependencies first.
+pub fn selector_files(
+    banner: &str,
+    prefix: &str,
+    s: &SelView,
+) -> Vec<crate::emit::design::GenFile> {
+    use askama::Template;
+    let name = |x: &str| format!("{prefix}_{x}");
+    let file = |n: String, text: String| crate::emit::design::GenFile {
+        name: format!("{n}.v"),
+        contents: text,
+    };
+    let mut v = Vec::new();
+    if s.two_stage {
+        v.push(file(
+            name("pair"),
+            finish(
+                PairTemplate {
+                    banner,
+                    name: &name("pair"),
+                    s,
+                }
+                .render(),
+            ),
+        ));
+    }
+    v.push(file(
+        name("stats"),
+        finish(
+            StatsTemplate {
+                banner,
+                name: &name("stats"),
+                s,
+            }
+            .render(),
+        ),
+    ));
+    if !s.two_stage {
+        v.push(file(
+            name("amin"),
+            finish(
+                AminTemplate {
+                    banner,
+                    name: &name("amin"),
+                    s,
+                }
+                .render(),
+            ),
+        ));
+    }
+    v.push(file(
+        name("sel"),
+        finish(
+            SelTemplate {
+                banner,
+                name: &name("sel"),
+                s,
+                pair_name: name("pair"),
+                stats_name: name("stats"),
+                amin_name: name("amin"),
+            }
+            .render(),
+        ),
+    ));
+    v
+}
+
+pub(crate) fn finish(r: askama::Result<String>) -> String {
+    let mut s = r.expect("templates render");
+    if !s.ends_with('\n') {
+        s.push('\n');
+    }
+    s
+}
+
+#[derive(askama::Template)]
+#[template(path = "rtl/bdq_pair.v", escape = "none")]
+pub(crate) struct PairTemplate<'a> {
+    pub banner: &'a str,
+    pub name: &'a str,
+    pub s: &'a SelView,
+}
+
+#[derive(askama::Template)]
+#[template(path = "rtl/bdq_stats.v", escape = "none")]
+pub(crate) struct StatsTemplate<'a> {
+    pub banner: &'a str,
+    pub name: &'a str,
+    pub s: &'a SelView,
+}
+
+#[derive(askama::Template)]
+#[template(path = "rtl/bdq_amin.v", escape = "none")]
+pub(crate) struct AminTemplate<'a> {
+    pub banner: &'a str,
+    pub name: &'a str,
+    pub s: &'a SelView,
+}
+
+#[derive(askama::Template)]
+#[template(path = "rtl/bdq_sel.v", escape = "none")]
+pub(crate) struct SelTemplate<'a> {
+    pub banner: &'a str,
+    pub name: &'a str,
+    pub s: &'a SelView,
+    pub pair_name: String,
+    pub stats_name: String,
+    pub amin_name: String,
 }

@@ -1,7 +1,7 @@
 //! Unit `bd-quantizer`: one block of FP32/BF16/FP16 inputs in; shared exponent, dialect id and
 //! 4-bit {sign, index} codes out (numerics.md section 5).
 
-use super::bd_common::{BookRef, SelView, check_frac_bits, selector_tag};
+use super::bd_common::{BookRef, SelView, check_frac_bits, finish, selector_files, selector_tag};
 use super::mx_quantizer::{DecodeNumbers, validate_blocking};
 use crate::emit::bits_for;
 use crate::emit::design::{Design, GenFile, Port};
@@ -178,17 +178,6 @@ impl BdQuantizerParams {
                 ),
             },
             GenFile {
-                name: format!("{}.v", names("sel")),
-                contents: finish(
-                    SelTemplate {
-                        banner: &banner,
-                        name: &names("sel"),
-                        s: &sel,
-                    }
-                    .render(),
-                ),
-            },
-            GenFile {
                 name: format!("{}.v", names("enc")),
                 contents: finish(
                     EncTemplate {
@@ -310,6 +299,7 @@ impl BdQuantizerParams {
             code_out: code_src,
             out_final: out_src,
         };
+        files.extend(selector_files(&banner, &top, &sel));
         files.push(GenFile {
             name: format!("{top}.v"),
             contents: finish(view.render()),
@@ -332,14 +322,6 @@ impl BdQuantizerParams {
     }
 }
 
-pub(crate) fn finish(r: askama::Result<String>) -> String {
-    let mut s = r.expect("templates render");
-    if !s.ends_with('\n') {
-        s.push('\n');
-    }
-    s
-}
-
 /// Widths and constants of the BlockDialect datapath.
 #[derive(Debug, Clone)]
 pub struct BdNumbers {
@@ -360,6 +342,9 @@ pub struct BdNumbers {
     pub tz_pad: u32,
     pub tz_lo: i64,
     pub tz_hi: i64,
+    /// Whether the exponent can fall below / rise above the scale's range for this input.
+    pub clamp_lo: bool,
+    pub clamp_hi: bool,
     pub scale_off: i64,
     pub scale_bits: u32,
     pub scale_msb: u32,
@@ -427,6 +412,8 @@ impl BdNumbers {
             tz_pad: tz_w - flb_w,
             tz_lo: lo + z,
             tz_hi: hi + z,
+            clamp_lo: lo + z > z,
+            clamp_hi: hi < dec.flb_max,
             scale_off: z + 2 + dec.flb_offset - i64::from(scale.bias()),
             scale_bits: scale.bits(),
             scale_msb: scale.bits() - 1,
@@ -471,14 +458,6 @@ pub(crate) struct EncTemplate<'a> {
     pub banner: &'a str,
     pub name: &'a str,
     pub n: &'a BdNumbers,
-}
-
-#[derive(Template)]
-#[template(path = "rtl/bdq_sel.v", escape = "none")]
-pub(crate) struct SelTemplate<'a> {
-    pub banner: &'a str,
-    pub name: &'a str,
-    pub s: &'a SelView,
 }
 
 struct ThresholdRow {

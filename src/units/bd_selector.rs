@@ -1,8 +1,7 @@
 //! Unit `bd-selector`: a block's scaled fixed-point magnitudes in, the chosen dialect id out,
 //! with either selector, so its cost can be synthesized apart from the quantizer.
 
-use super::bd_common::{BookRef, SelView, check_frac_bits, selector_tag};
-use super::bd_quantizer::{SelTemplate, finish};
+use super::bd_common::{BookRef, SelView, check_frac_bits, finish, selector_files, selector_tag};
 use super::mx_quantizer::validate_blocking;
 use crate::emit::design::{Design, GenFile, Port};
 use crate::emit::pipeline::{Cut, Stage, chain};
@@ -191,23 +190,14 @@ impl BdSelectorParams {
             top: top.clone(),
             unit: Self::UNIT.into(),
             params: serde_json::to_value(self).expect("serializable"),
-            files: vec![
-                GenFile {
-                    name: format!("{sel_name}.v"),
-                    contents: finish(
-                        SelTemplate {
-                            banner: &banner,
-                            name: &sel_name,
-                            s: &sel,
-                        }
-                        .render(),
-                    ),
-                },
-                GenFile {
+            files: {
+                let mut f = selector_files(&banner, &top, &sel);
+                f.push(GenFile {
                     name: format!("{top}.v"),
                     contents: finish(view.render()),
-                },
-            ],
+                });
+                f
+            },
             ports: self.ports(),
             latency: p as u32,
             beats_per_block: 1,

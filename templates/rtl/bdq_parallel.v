@@ -150,8 +150,16 @@ module {{ c.name }} (
   // ---- shared exponent e = clamp(floor(log2 amax) - 2), in offset form ----
   // tz = flb of 2^(e + 2), plus {{ c.n.z }}, clamped to [{{ c.n.tz_lo }}, {{ c.n.tz_hi }}]; scale code = tz - {{ c.n.scale_off }}.
   wire [{{ c.n.tz_msb }}:0] tz_raw_w = {{ "{" }}{{ c.n.tz_pad }}'d0, blk_flb_w} + {{ c.n.tz_w }}'d{{ c.n.z }};
-  wire [{{ c.n.tz_msb }}:0] tz_w = (tz_raw_w < {{ c.n.tz_w }}'d{{ c.n.tz_lo }}) ? {{ c.n.tz_w }}'d{{ c.n.tz_lo }}
-                  : (tz_raw_w > {{ c.n.tz_w }}'d{{ c.n.tz_hi }}) ? {{ c.n.tz_w }}'d{{ c.n.tz_hi }} : tz_raw_w;
+{%- if c.n.clamp_lo %}
+  wire [{{ c.n.tz_msb }}:0] tz_lo_w = (tz_raw_w < {{ c.n.tz_w }}'d{{ c.n.tz_lo }}) ? {{ c.n.tz_w }}'d{{ c.n.tz_lo }} : tz_raw_w;
+{%- else %}
+  wire [{{ c.n.tz_msb }}:0] tz_lo_w = tz_raw_w;
+{%- endif %}
+{%- if c.n.clamp_hi %}
+  wire [{{ c.n.tz_msb }}:0] tz_w = (tz_lo_w > {{ c.n.tz_w }}'d{{ c.n.tz_hi }}) ? {{ c.n.tz_w }}'d{{ c.n.tz_hi }} : tz_lo_w;
+{%- else %}
+  wire [{{ c.n.tz_msb }}:0] tz_w = tz_lo_w;
+{%- endif %}
   wire        all_zero_w = ~|blk_flb_w;
   wire [{{ c.n.tz_msb }}:0] scale_full_w = tz_w - {{ c.n.tz_w }}'d{{ c.n.scale_off }};
   wire [{{ c.n.scale_msb }}:0] scale_w = blk_special_w ? {{ c.n.scale_bits }}'d{{ c.n.scale_nan }} : all_zero_w ? {{ c.n.scale_bits }}'d0 : scale_full_w[{{ c.n.scale_msb }}:0];
