@@ -332,12 +332,15 @@ impl SelView {
     }
 }
 
-/// Render the selector's modules: `<prefix>_sel` and the parts it is made of (two-stage:
-/// `_pair`, `_stats`; mse: `_stats`, `_amin`), dependencies first.
+/// Render the selector's parts, dependencies first: two-stage `_pair` and `_stats`, mse `_stats`
+/// (over `stats.lanes` magnitudes) and `_amin` (over totals as wide as `amin`'s), and, when
+/// `with_sel`, the whole-block selector `_sel` made of them.
 pub fn selector_files(
     banner: &str,
     prefix: &str,
-    s: &SelView,
+    stats: &SelView,
+    amin: &SelView,
+    with_sel: bool,
 ) -> Vec<crate::emit::design::GenFile> {
     use askama::Template;
     let name = |x: &str| format!("{prefix}_{x}");
@@ -345,6 +348,7 @@ pub fn selector_files(
         name: format!("{n}.v"),
         contents: text,
     };
+    let s = stats;
     let mut v = Vec::new();
     if s.two_stage {
         v.push(file(
@@ -377,26 +381,28 @@ pub fn selector_files(
                 AminTemplate {
                     banner,
                     name: &name("amin"),
-                    s,
+                    s: amin,
                 }
                 .render(),
             ),
         ));
     }
-    v.push(file(
-        name("sel"),
-        finish(
-            SelTemplate {
-                banner,
-                name: &name("sel"),
-                s,
-                pair_name: name("pair"),
-                stats_name: name("stats"),
-                amin_name: name("amin"),
-            }
-            .render(),
-        ),
-    ));
+    if with_sel {
+        v.push(file(
+            name("sel"),
+            finish(
+                SelTemplate {
+                    banner,
+                    name: &name("sel"),
+                    s,
+                    pair_name: name("pair"),
+                    stats_name: name("stats"),
+                    amin_name: name("amin"),
+                }
+                .render(),
+            ),
+        ));
+    }
     v
 }
 

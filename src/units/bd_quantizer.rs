@@ -7,7 +7,7 @@ use crate::emit::bits_for;
 use crate::emit::design::{Design, GenFile, Port};
 use crate::emit::pipeline::{Cut, Stage, chain};
 use crate::emit::tree::{Node, reduce};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::format::formatbook::DIALECT_VALUES;
 use crate::format::{InputFormat, ScaleFormat};
 use crate::golden::{BdConfig, BdQuantizer, FracBits, QuantBlock, Selector};
@@ -58,13 +58,6 @@ impl BdQuantizerParams {
     pub fn validate(&self) -> Result<()> {
         validate_blocking(self.block_size, self.lanes(), self.pipeline)?;
         check_frac_bits(self.frac_bits)?;
-        if self.beats() != 1 {
-            return Err(Error::input(format!(
-                "bd-quantizer: lanes {} < block size {}: the banked (several beats per block) bd-quantizer is not built yet; use lanes = block size",
-                self.lanes(),
-                self.block_size
-            )));
-        }
         self.golden().map(|_| ())
     }
 
@@ -128,8 +121,15 @@ impl BdQuantizerParams {
         ]
     }
 
+    /// Cycles from a block's first input beat to its first output beat: the fill and select
+    /// phases take a block's beats each when there are several.
     pub fn latency(&self) -> u32 {
-        self.pipeline as u32
+        let fill_select = if self.beats() > 1 {
+            2 * self.beats() as u32
+        } else {
+            0
+        };
+        fill_select + self.pipeline as u32
     }
 
     pub fn ports(&self) -> Vec<Port> {
@@ -160,7 +160,10 @@ impl BdQuantizerParams {
             book.id_bits(),
         );
         let names = |s: &str| format!("{top}_{s}");
-        let sel = SelView::new(&book, self.selector, self.frac_bits, self.lanes())?;
+        let lanes = self.lanes();
+        let stats = SelView::new(&book, self.selector, self.frac_bits, lanes)?;
+        let whole = SelView::new(&book, self.selector, self.frac_bits, self.block_size)?;
+        let serial = self.beats() > 1;
         let mut files = vec![
             GenFile {
                 name: format!("{}.v", names("dec")),
@@ -189,6 +192,7 @@ impl BdQuantizerParams {
                 ),
             },
         ];
+        files.extend(selector_files(&banner, &top, &stats, &whole, !serial));
         let thresholds = book
             .dialects
             .iter()
@@ -210,24 +214,65 @@ impl BdQuantizerParams {
                 }
             })
             .collect();
-        let leaves = (0..self.lanes())
-            .map(|i| format!("g_lane[{i}].leaf"))
-            .collect();
+        let leaves = (0..lanes).map(|i| format!("g_lane[{i}].leaf")).collect();
         let (tree, tree_root) = reduce(leaves, "max");
+        let common = Common {
+            banner: &banner,
+            name: &top,
+            n: &n,
+            lanes,
+            input_format: self.input_format.name(),
+            scale_desc: match self.scale {
+                ScaleFormat::E8m0 => "E8M0 byte (0xFF = NaN)".into(),
+                ScaleFormat::E5 => "5-bit exponent, bias 15 (0x1F = NaN)".into(),
+            },
+            selector: self.selector.name(),
+            data_msb: lanes as u32 * n.dec.in_w - 1,
+            codes_msb: lanes as u32 * 4 - 1,
+            m_bus_msb: lanes as u32 * n.mw - 1,
+            dec_name: names("dec"),
+            mag_name: names("mag"),
+            sel_name: names("sel"),
+            enc_name: names("enc"),
+            tree,
+            tree_root,
+            thresholds,
+        };
+        let text = if serial {
+            finish(self.serial_view(common, &stats, &whole, &top).render())
+        } else {
+            finish(self.parallel_view(common).render())
+        };
+        files.push(GenFile {
+            name: format!("{top}.v"),
+            contents: text,
+        });
+        Ok(Design {
+            top: top.clone(),
+            unit: Self::UNIT.into(),
+            params: serde_json::to_value(self).expect("serializable"),
+            files,
+            ports: self.ports(),
+            latency: self.latency(),
+            beats_per_block: self.beats(),
+        })
+    }
+
+    fn parallel_view<'a>(&self, c: Common<'a>) -> ParallelTemplate<'a> {
         let p = self.pipeline;
         // Cut points by value: after the block max, after selection, at the output, after the
         // magnitudes, after decode, at the input; more stages go to the output.
         let order_in_pipeline = ["in", "dec", "max", "mag", "sel"];
         let priority = ["max", "sel", "out", "mag", "dec", "in"];
         let chosen: Vec<&str> = priority.iter().take(p).copied().collect();
-        let extra_out = p.saturating_sub(priority.len());
+        let out_count = usize::from(chosen.contains(&"out")) + p.saturating_sub(priority.len());
         let (stages, first_en, last_valid) = chain(p, "valid_i", "ready_i");
         let mut stage_names = stages.iter().map(|s| s.name.clone());
         let mut cuts = std::collections::HashMap::new();
-        for c in order_in_pipeline {
-            let on = chosen.contains(&c);
+        for cp in order_in_pipeline {
+            let on = chosen.contains(&cp);
             cuts.insert(
-                c,
+                cp,
                 Cut {
                     registered: on,
                     en: if on {
@@ -238,49 +283,16 @@ impl BdQuantizerParams {
                 },
             );
         }
-        let out_count = usize::from(chosen.contains(&"out")) + extra_out;
-        let mut outs = Vec::new();
-        let (mut code_src, mut out_src) = ("code_w".to_string(), "out_w".to_string());
-        for name in stage_names.take(out_count) {
-            outs.push(BundleStage {
-                name: name.clone(),
-                en: format!("en_{name}_w"),
-                code_src: code_src.clone(),
-                scale_src: out_src.clone(),
-            });
-            code_src = format!("code_{name}_q");
-            out_src = format!("out_{name}_q");
-        }
+        let (outs, code_out, out_final) = bundle_stages(stage_names.take(out_count));
         let summary: Vec<&str> = order_in_pipeline
             .iter()
-            .filter(|c| chosen.contains(c))
+            .filter(|cp| chosen.contains(cp))
             .copied()
             .chain(std::iter::repeat_n("out", out_count))
             .collect();
         let cut = |k: &str| cuts[k].clone();
-        let view = ParallelTemplate {
-            c: Common {
-                banner: &banner,
-                name: &top,
-                n: &n,
-                lanes: self.lanes(),
-                input_format: self.input_format.name(),
-                scale_desc: match self.scale {
-                    ScaleFormat::E8m0 => "E8M0 byte (0xFF = NaN)".into(),
-                    ScaleFormat::E5 => "5-bit exponent, bias 15 (0x1F = NaN)".into(),
-                },
-                selector: self.selector.name(),
-                data_msb: self.lanes() as u32 * n.dec.in_w - 1,
-                codes_msb: self.lanes() as u32 * 4 - 1,
-                m_bus_msb: self.lanes() as u32 * n.mw - 1,
-                dec_name: names("dec"),
-                mag_name: names("mag"),
-                sel_name: names("sel"),
-                enc_name: names("enc"),
-                tree,
-                tree_root,
-                thresholds,
-            },
+        ParallelTemplate {
+            c,
             pipeline: p,
             stage_summary: if summary.is_empty() {
                 String::new()
@@ -296,23 +308,70 @@ impl BdQuantizerParams {
             cut_mag: cut("mag"),
             cut_sel: cut("sel"),
             outs,
-            code_out: code_src,
-            out_final: out_src,
-        };
-        files.extend(selector_files(&banner, &top, &sel));
-        files.push(GenFile {
-            name: format!("{top}.v"),
-            contents: finish(view.render()),
-        });
-        Ok(Design {
-            top: top.clone(),
-            unit: Self::UNIT.into(),
-            params: serde_json::to_value(self).expect("serializable"),
-            files,
-            ports: self.ports(),
+            code_out,
+            out_final,
+        }
+    }
+
+    fn serial_view<'a>(
+        &self,
+        c: Common<'a>,
+        s: &'a SelView,
+        a: &'a SelView,
+        top: &str,
+    ) -> SerialTemplate<'a> {
+        let beats = self.beats();
+        let (stages, first_en, last_valid) = chain(self.pipeline, "em_ready_w", "ready_i");
+        let (outs, code_out, out_final) = bundle_stages(stages.iter().map(|st| st.name.clone()));
+        let beat_w = bits_for(beats as u64 - 1);
+        let acc_w = bits_for(self.block_size as u64);
+        let n = c.n;
+        let mse_rows = s
+            .dialects
+            .iter()
+            .zip(&a.dialects)
+            .map(|(d, t)| MseRow {
+                id: d.id,
+                hi: d.hi,
+                lo: d.lo,
+                thi: t.thi,
+                tlo: t.tlo,
+            })
+            .collect();
+        SerialTemplate {
+            k: self.block_size,
+            beats,
             latency: self.latency(),
-            beats_per_block: self.beats(),
-        })
+            beat_w,
+            beat_msb: beat_w - 1,
+            beat_last: beats - 1,
+            mem_last: 3 * beats - 1,
+            top_msb: n.dec.flb_w + n.mw - 1,
+            out_msb: n.scale_bits + 5,
+            two_stage: self.selector == Selector::TwoStage,
+            s,
+            a,
+            pair_name: format!("{top}_pair"),
+            stats_name: format!("{top}_stats"),
+            amin_name: format!("{top}_amin"),
+            acc_w,
+            acc_msb: acc_w - 1,
+            cnt_pad: acc_w.saturating_sub(s.cnt_w).max(1),
+            err_pad: a.sum_w.saturating_sub(s.sum_w).max(1),
+            mse_rows,
+            decided_ext: if n.id_w < 4 {
+                format!("{{{}'d0, decided_w}}", 4 - n.id_w)
+            } else {
+                "decided_w".into()
+            },
+            stages,
+            first_en,
+            last_valid,
+            outs,
+            code_out,
+            out_final,
+            c,
+        }
     }
 
     /// Quantize one block of raw input codes with the golden model.
@@ -465,7 +524,33 @@ struct ThresholdRow {
     bus: String,
 }
 
-/// An output register stage: per-lane codes and the block bundle {scale, dialect, nan}.
+/// Chain output register stages (per-lane codes, and the block bundle) through `names`;
+/// returns them and the final code and bundle signal names.
+fn bundle_stages(names: impl Iterator<Item = String>) -> (Vec<BundleStage>, String, String) {
+    let (mut code_src, mut out_src) = ("code_w".to_string(), "out_w".to_string());
+    let mut outs = Vec::new();
+    for name in names {
+        outs.push(BundleStage {
+            en: format!("en_{name}_w"),
+            code_src: code_src.clone(),
+            scale_src: out_src.clone(),
+            name: name.clone(),
+        });
+        code_src = format!("code_{name}_q");
+        out_src = format!("out_{name}_q");
+    }
+    (outs, code_src, out_src)
+}
+
+struct MseRow {
+    id: usize,
+    hi: u32,
+    lo: u32,
+    thi: u32,
+    tlo: u32,
+}
+
+/// An output register stage: per-lane codes and the block bundle (scale, dialect, nan...).
 struct BundleStage {
     name: String,
     en: String,
@@ -491,6 +576,39 @@ struct Common<'a> {
     tree: Vec<Node>,
     tree_root: String,
     thresholds: Vec<ThresholdRow>,
+}
+
+#[derive(Template)]
+#[template(path = "rtl/bdq_serial.v", escape = "none")]
+struct SerialTemplate<'a> {
+    c: Common<'a>,
+    k: usize,
+    beats: usize,
+    latency: u32,
+    beat_w: u32,
+    beat_msb: u32,
+    beat_last: usize,
+    mem_last: usize,
+    top_msb: u32,
+    out_msb: u32,
+    two_stage: bool,
+    s: &'a SelView,
+    a: &'a SelView,
+    pair_name: String,
+    stats_name: String,
+    amin_name: String,
+    acc_w: u32,
+    acc_msb: u32,
+    cnt_pad: u32,
+    err_pad: u32,
+    mse_rows: Vec<MseRow>,
+    decided_ext: String,
+    stages: Vec<Stage>,
+    first_en: String,
+    last_valid: String,
+    outs: Vec<BundleStage>,
+    code_out: String,
+    out_final: String,
 }
 
 #[derive(Template)]
@@ -557,12 +675,15 @@ impl crate::cosim::CosimUnit for BdQuantizerCosim {
         out: &mut Vec<u8>,
     ) {
         let q = self.params.golden_block(&self.golden, stim);
-        layout.push(0, u64::from(q.scale), out);
-        layout.push(1, u64::from(q.dialect.unwrap_or(0)), out);
-        for &c in &q.codes {
-            layout.push(2, u64::from(c), out);
+        let beats = self.params.beats();
+        for (b, codes) in q.codes.chunks(self.params.lanes()).enumerate() {
+            layout.push(0, u64::from(q.scale), out);
+            layout.push(1, u64::from(q.dialect.unwrap_or(0)), out);
+            for &c in codes {
+                layout.push(2, u64::from(c), out);
+            }
+            layout.push(3, u64::from(q.nan), out);
+            layout.push(4, u64::from(b + 1 == beats), out);
         }
-        layout.push(3, u64::from(q.nan), out);
-        layout.push(4, 1, out);
     }
 }

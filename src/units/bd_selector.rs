@@ -191,7 +191,7 @@ impl BdSelectorParams {
             unit: Self::UNIT.into(),
             params: serde_json::to_value(self).expect("serializable"),
             files: {
-                let mut f = selector_files(&banner, &top, &sel);
+                let mut f = selector_files(&banner, &top, &sel, &sel, true);
                 f.push(GenFile {
                     name: format!("{top}.v"),
                     contents: finish(view.render()),
