@@ -20,15 +20,20 @@ pub enum Dist {
     UniformBits,
     /// The numerics.md section 6 edge cases, mixed.
     Edge,
+    /// Blocks built on one dialect's grid (DialectFP4, or the unit's formatbook): its values,
+    /// the midpoints between them and one FP32 ulp either side, so every dialect and every
+    /// rounding and range boundary is hit.
+    Dialects,
 }
 
 impl Dist {
-    pub const ALL: [Dist; 5] = [
+    pub const ALL: [Dist; 6] = [
         Dist::Normal,
         Dist::Laplace,
         Dist::Outlier,
         Dist::UniformBits,
         Dist::Edge,
+        Dist::Dialects,
     ];
 
     pub fn name(self) -> &'static str {
@@ -38,6 +43,7 @@ impl Dist {
             Dist::Outlier => "outlier",
             Dist::UniformBits => "uniform-bits",
             Dist::Edge => "edge",
+            Dist::Dialects => "dialects",
         }
     }
 }
@@ -54,7 +60,7 @@ impl FromStr for Dist {
         Dist::ALL
             .into_iter()
             .find(|d| d.name() == s)
-            .ok_or_else(|| format!("unknown distribution '{s}' (expected normal, laplace, outlier, uniform-bits or edge)"))
+            .ok_or_else(|| format!("unknown distribution '{s}' (expected normal, laplace, outlier, uniform-bits, edge or dialects)"))
     }
 }
 
@@ -101,7 +107,39 @@ pub fn block(dist: Dist, fmt: InputFormat, k: usize, r: &mut impl Rng) -> Vec<u3
         }
         Dist::UniformBits => (0..k).map(|_| r.random::<u32>() & fmt_mask(fmt)).collect(),
         Dist::Edge => edge_block(fmt, k, r),
+        Dist::Dialects => dialect_block(crate::format::Formatbook::builtin(), fmt, k, r),
     }
+}
+
+/// A block on one random dialect's grid of `book`, at a random scale: the dialect's maximum
+/// (so stage 1 names its pair), then values, midpoints and midpoints +-1 FP32 ulp.
+pub fn dialect_block(
+    book: &crate::format::Formatbook,
+    fmt: InputFormat,
+    k: usize,
+    r: &mut impl Rng,
+) -> Vec<u32> {
+    let d = &book.dialects[r.random_range(0..book.len())];
+    let span = if fmt == InputFormat::F16 { 6 } else { 20 };
+    let scale = pow2(r.random_range(-span..=span));
+    (0..k)
+        .map(|i| {
+            let j = if i == 0 { 7 } else { r.random_range(0..8usize) };
+            let v = f64::from(d[j]) / 2.0;
+            let x = match r.random_range(0..4u32) {
+                0 | 1 => v,
+                _ if j == 7 => v,
+                2 => (v + f64::from(d[j + 1]) / 2.0) / 2.0,
+                _ => {
+                    let mid = ((v + f64::from(d[j + 1]) / 2.0) / 2.0) as f32;
+                    let step: i32 = if r.random::<bool>() { 1 } else { -1 };
+                    f64::from(f32::from_bits((mid.to_bits() as i32 + step) as u32))
+                }
+            };
+            let signed = if r.random::<bool>() { x } else { -x };
+            to_raw(signed * scale, fmt)
+        })
+        .collect()
 }
 
 fn fmt_mask(fmt: InputFormat) -> u32 {
@@ -219,7 +257,7 @@ pub fn tensor(
                 Dist::Normal => normal(&mut r) * sigma,
                 Dist::Laplace => laplace(&mut r) * sigma / std::f64::consts::SQRT_2,
                 Dist::Outlier => normal(&mut r) * sigma * if c % 97 == 13 { 50.0 } else { 1.0 },
-                Dist::UniformBits | Dist::Edge => {
+                Dist::UniformBits | Dist::Edge | Dist::Dialects => {
                     return Err(format!(
                         "--dist {dist} makes co-simulation blocks, not tensors (use normal, laplace or outlier)"
                     ));

@@ -3,14 +3,17 @@
 
 mod common;
 
-use blockrtl::format::{ElementFormat, InputFormat};
-use blockrtl::units::MxQuantizerParams;
+use blockrtl::emit::design::Design;
+use blockrtl::format::{ElementFormat, InputFormat, ScaleFormat};
+use blockrtl::golden::Selector;
+use blockrtl::units::bd_common::BookRef;
+use blockrtl::units::{BdQuantizerParams, BdSelectorParams, MxQuantizerParams, UnitParams};
 use rayon::prelude::*;
 use std::path::Path;
 
 /// All six formats x k in {8, 32, 64} x lanes in {k, k/4} x pipeline in {0, 2}; input formats
 /// and the flush option rotate through the matrix so each appears with every format.
-fn matrix() -> Vec<MxQuantizerParams> {
+fn mx_matrix() -> Vec<UnitParams> {
     let inputs = [InputFormat::F32, InputFormat::Bf16, InputFormat::F16];
     let mut v = Vec::new();
     let mut n = 0;
@@ -18,14 +21,14 @@ fn matrix() -> Vec<MxQuantizerParams> {
         for k in [8, 32, 64] {
             for lanes in [k, k / 4] {
                 for pipeline in [0, 2] {
-                    v.push(MxQuantizerParams {
+                    v.push(UnitParams::MxQuantizer(MxQuantizerParams {
                         format,
                         block_size: k,
                         input_format: inputs[n % 3],
                         lanes: Some(lanes),
                         pipeline,
                         flush_subnormals: n % 7 == 3,
-                    });
+                    }));
                     n += 1;
                 }
             }
@@ -34,21 +37,76 @@ fn matrix() -> Vec<MxQuantizerParams> {
     // Deeper pipelines place registers at every cut point, input to output.
     for pipeline in [1, 3, 4, 6] {
         for lanes in [32, 8] {
-            v.push(MxQuantizerParams {
+            v.push(UnitParams::MxQuantizer(MxQuantizerParams {
                 format: ElementFormat::E4m3,
                 block_size: 32,
                 input_format: InputFormat::Bf16,
                 lanes: Some(lanes),
                 pipeline,
                 flush_subnormals: false,
-            });
+            }));
         }
     }
     v
 }
 
-fn lint_one(dir: &Path, p: &MxQuantizerParams, tools: &Tools) {
-    let d = p.emit().unwrap();
+/// BlockDialect: both selectors x k in {16, 32, 64} x lanes in {k, k/4} x pipeline in {0, 2},
+/// input and scale formats rotating; deeper pipelines; and the selector alone.
+fn bd_matrix() -> Vec<UnitParams> {
+    let inputs = [InputFormat::F32, InputFormat::Bf16, InputFormat::F16];
+    let mut v = Vec::new();
+    let mut n = 0;
+    for selector in [Selector::TwoStage, Selector::Mse] {
+        for k in [16, 32, 64] {
+            for lanes in [k, k / 4] {
+                for pipeline in [0, 2] {
+                    v.push(UnitParams::BdQuantizer(BdQuantizerParams {
+                        block_size: k,
+                        input_format: inputs[n % 3],
+                        selector,
+                        frac_bits: 1 + (n % 3) as u32,
+                        scale: if n % 4 == 1 {
+                            ScaleFormat::E5
+                        } else {
+                            ScaleFormat::E8m0
+                        },
+                        lanes: Some(lanes),
+                        pipeline,
+                        formatbook: BookRef::default(),
+                        flush_subnormals: n % 5 == 2,
+                    }));
+                    n += 1;
+                }
+            }
+        }
+        for pipeline in [1, 3, 5, 7] {
+            v.push(UnitParams::BdQuantizer(BdQuantizerParams {
+                block_size: 16,
+                input_format: InputFormat::Bf16,
+                selector,
+                frac_bits: 2,
+                scale: ScaleFormat::E8m0,
+                lanes: Some(if pipeline == 3 { 4 } else { 16 }),
+                pipeline,
+                formatbook: BookRef::default(),
+                flush_subnormals: false,
+            }));
+        }
+        for (k, pipeline) in [(16, 0), (32, 2), (64, 3)] {
+            v.push(UnitParams::BdSelector(BdSelectorParams {
+                block_size: k,
+                selector,
+                frac_bits: 2,
+                pipeline,
+                formatbook: BookRef::default(),
+            }));
+        }
+    }
+    v
+}
+
+fn lint_one(dir: &Path, u: &UnitParams, tools: &Tools) {
+    let d: Design = u.emit().unwrap();
     let sub = dir.join(&d.top);
     d.write_to(&sub, false).unwrap();
     let top = d.top.as_str();
@@ -106,10 +164,13 @@ fn every_config_is_lint_clean_in_three_tools() {
         yosys,
     };
     let dir = tempfile::tempdir().unwrap();
-    let configs = matrix();
+    let mut configs = mx_matrix();
+    configs.extend(bd_matrix());
+    // The largest designs (BlockDialect MSE) first, so the two workers finish together.
+    configs.reverse();
     configs
         .par_iter()
-        .for_each(|p| lint_one(dir.path(), p, &tools));
+        .for_each(|u| lint_one(dir.path(), u, &tools));
     eprintln!(
         "lint matrix: {} configurations clean in verilator -Wall, iverilog -g2005, yosys synth",
         configs.len()

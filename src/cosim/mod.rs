@@ -101,7 +101,7 @@ const REPLAY_MAX_BLOCKS: u64 = 200_000;
 
 /// Append the stimulus of block `b`: a pure function of the seed and the block index, so any
 /// block can be regenerated alone (replay files).
-fn block_stimulus(unit: &dyn CosimUnit, opts: &CosimOptions, b: u64, out: &mut Vec<u32>) {
+pub fn block_stimulus(unit: &dyn CosimUnit, opts: &CosimOptions, b: u64, out: &mut Vec<u32>) {
     let mut rng = Pcg64::seed_from_u64(opts.seed ^ b.wrapping_mul(0x9e37_79b9_7f4a_7c15));
     let dist = opts.dists[(b % opts.dists.len() as u64) as usize];
     unit.stimulus(dist, &mut rng, out);

@@ -94,8 +94,16 @@ pub struct DialectPair {
 
 impl Formatbook {
     pub fn dialectfp4() -> Formatbook {
-        Formatbook::parse(DIALECTFP4_TOML, "dialectfp4 (built in)")
-            .expect("the built-in formatbook is valid")
+        Formatbook::builtin().clone()
+    }
+
+    /// The built-in DialectFP4 book, parsed once.
+    pub fn builtin() -> &'static Formatbook {
+        static BOOK: std::sync::OnceLock<Formatbook> = std::sync::OnceLock::new();
+        BOOK.get_or_init(|| {
+            Formatbook::parse(DIALECTFP4_TOML, "dialectfp4 (built in)")
+                .expect("the built-in formatbook is valid")
+        })
     }
 
     pub fn load(path: &Path) -> Result<Formatbook, FormatbookError> {

@@ -654,12 +654,13 @@ impl crate::cosim::CosimUnit for BdQuantizerCosim {
     }
 
     fn stimulus(&self, dist: crate::stimulus::Dist, rng: &mut rand_pcg::Pcg64, out: &mut Vec<u32>) {
-        out.extend(crate::stimulus::block(
-            dist,
-            self.params.input_format,
-            self.params.block_size,
-            rng,
-        ));
+        let (fmt, k) = (self.params.input_format, self.params.block_size);
+        out.extend(match dist {
+            crate::stimulus::Dist::Dialects => {
+                crate::stimulus::dialect_block(&self.golden.config.book, fmt, k, rng)
+            }
+            _ => crate::stimulus::block(dist, fmt, k, rng),
+        });
     }
 
     fn input_beats(&self, layout: &crate::cosim::layout::Layout, stim: &[u32], out: &mut Vec<u8>) {

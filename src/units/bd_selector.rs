@@ -238,7 +238,13 @@ impl crate::cosim::CosimUnit for BdSelectorCosim {
             out.extend((0..k).map(|_| rng.random_range(0..=limit)));
             return;
         }
-        let raw = crate::stimulus::block(dist, crate::format::InputFormat::F32, k, rng);
+        let f32in = crate::format::InputFormat::F32;
+        let raw = match dist {
+            crate::stimulus::Dist::Dialects => {
+                crate::stimulus::dialect_block(&self.golden.config.book, f32in, k, rng)
+            }
+            _ => crate::stimulus::block(dist, f32in, k, rng),
+        };
         let amax = raw
             .iter()
             .map(|&b| b & 0x7fff_ffff)
