@@ -60,17 +60,28 @@ impl Layout {
         out.extend_from_slice(&value.to_le_bytes()[..self.fields[field].bytes as usize]);
     }
 
+    /// `push` for fields of up to 128 bits; a signed value is written in two's complement.
+    pub fn push_wide(&self, field: usize, value: i128, out: &mut Vec<u8>) {
+        let f = &self.fields[field];
+        let masked = if f.bits >= 128 {
+            value as u128
+        } else {
+            (value as u128) & ((1u128 << f.bits) - 1)
+        };
+        out.extend_from_slice(&masked.to_le_bytes()[..f.bytes as usize]);
+    }
+
     /// Read one beat back into per-field values.
-    pub fn unpack(&self, beat: &[u8]) -> Vec<Vec<u64>> {
+    pub fn unpack(&self, beat: &[u8]) -> Vec<Vec<u128>> {
         self.fields
             .iter()
             .map(|f| {
                 (0..f.count)
                     .map(|j| {
                         let at = f.offset + j * f.bytes as usize;
-                        let mut b = [0u8; 8];
+                        let mut b = [0u8; 16];
                         b[..f.bytes as usize].copy_from_slice(&beat[at..at + f.bytes as usize]);
-                        u64::from_le_bytes(b)
+                        u128::from_le_bytes(b)
                     })
                     .collect()
             })

@@ -89,14 +89,24 @@ static void wr_le(uint8_t* p, int n, uint64_t v) {
 static void drive(V{{ top }}* top, const uint8_t* rec) {
 {%- for f in inputs %}
     for (int j = 0; j < {{ f.count }}; ++j)
+{%- if f.bytes > 8 %}
+        for (int b = 0; b < {{ f.bytes }}; ++b)
+            put_bits(top->{{ f.name }}, j * {{ f.bits }} + 8 * b, ({{ f.bits }} - 8 * b) < 8 ? ({{ f.bits }} - 8 * b) : 8, rec[{{ f.offset }} + j * {{ f.bytes }} + b]);
+{%- else %}
         put_bits(top->{{ f.name }}, j * {{ f.bits }}, {{ f.bits }}, rd_le(rec + {{ f.offset }} + j * {{ f.bytes }}, {{ f.bytes }}));
+{%- endif %}
 {%- endfor %}
 }
 
 static void sample(V{{ top }}* top, uint8_t* rec) {
 {%- for f in outputs %}
     for (int j = 0; j < {{ f.count }}; ++j)
+{%- if f.bytes > 8 %}
+        for (int b = 0; b < {{ f.bytes }}; ++b)
+            rec[{{ f.offset }} + j * {{ f.bytes }} + b] = (uint8_t)get_bits(top->{{ f.name }}, j * {{ f.bits }} + 8 * b, ({{ f.bits }} - 8 * b) < 8 ? ({{ f.bits }} - 8 * b) : 8);
+{%- else %}
         wr_le(rec + {{ f.offset }} + j * {{ f.bytes }}, {{ f.bytes }}, get_bits(top->{{ f.name }}, j * {{ f.bits }}, {{ f.bits }}));
+{%- endif %}
 {%- endfor %}
 }
 
