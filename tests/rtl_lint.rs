@@ -105,6 +105,46 @@ fn bd_matrix() -> Vec<UnitParams> {
     v
 }
 
+/// Dot: format pairs (every format on each side, mixed included) with k, lanes, pipeline and
+/// accumulation rotating through {8, 32, 64} x {k, k/4} x {0, 2} x {none, fp32 n = 7}.
+fn dot_matrix() -> Vec<UnitParams> {
+    use blockrtl::units::dot::{AccumulateKind, OperandFormat};
+    let pairs = [
+        ("mxfp4", "mxfp4"),
+        ("dialectfp4", "dialectfp4"),
+        ("mxint8", "mxint8"),
+        ("mxfp8_e4m3", "mxfp4"),
+        ("mxfp8_e5m2", "mxfp8_e5m2"),
+        ("mxfp6_e3m2", "mxfp6_e2m3"),
+        ("mxfp6_e2m3", "dialectfp4"),
+        ("dialectfp4", "mxint8"),
+    ];
+    let mut v = Vec::new();
+    let mut n = 0usize;
+    for (a, b) in pairs {
+        for combo in 0..4 {
+            let k = [8, 32, 64][(n + combo) % 3];
+            let fp32 = combo % 2 == 1;
+            v.push(UnitParams::Dot(blockrtl::units::DotParams {
+                format_a: a.parse::<OperandFormat>().unwrap(),
+                format_b: b.parse::<OperandFormat>().unwrap(),
+                block_size: k,
+                lanes: Some(if combo >= 2 { k / 4 } else { k }),
+                pipeline: [0, 2, 2, 0][combo] + usize::from(n % 3 == 2),
+                accumulate: if fp32 {
+                    AccumulateKind::Fp32
+                } else {
+                    AccumulateKind::None
+                },
+                dot_length: if fp32 { 7 } else { 1 },
+                formatbook: BookRef::default(),
+            }));
+        }
+        n += 1;
+    }
+    v
+}
+
 fn lint_one(dir: &Path, u: &UnitParams, tools: &Tools) {
     let d: Design = u.emit().unwrap();
     let sub = dir.join(&d.top);
@@ -165,6 +205,7 @@ fn every_config_is_lint_clean_in_three_tools() {
     };
     let dir = tempfile::tempdir().unwrap();
     let mut configs = mx_matrix();
+    configs.extend(dot_matrix());
     configs.extend(bd_matrix());
     // The largest designs (BlockDialect MSE) first, so the two workers finish together.
     configs.reverse();
