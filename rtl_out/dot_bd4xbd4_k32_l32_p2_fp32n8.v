@@ -7,6 +7,8 @@
 //   pipeline = 2
 //   accumulate = fp32
 //   dot_length = 8
+//   acc_width = 48
+//   acc_lsb = -24
 // regenerate: blockrtl generate --unit dot --format-a dialectfp4 --format-b dialectfp4 --block-size 32 --lanes 32 --pipeline 2 --accumulate fp32 --dot-length 8
 // formatbook dialectfp4 (16 dialects, values in half-units):
 //   dialect  0: [0, 1, 2, 3, 4, 6, 11, 15]
@@ -255,7 +257,12 @@ module dot_bd4xbd4_k32_l32_p2_fp32n8 (
   wire [13:0] bsum_w = part_w;
   wire        bnan_w = fnan_w;
 
-  // ---- FP32 accumulation over 8 block pair(s) ----
+  // ---- groups of 8 block pairs ----
+  reg  [2:0] blk_q;
+  wire        first_blk_w = blk_q == 3'd0;
+  wire        last_blk_w  = blk_q == 3'd7;
+
+  // ---- FP32 accumulation ----
   wire        bneg_w = bsum_w[13];
   wire [13:0] bmag_w = bneg_w ? 14'd0 - bsum_w : bsum_w;
   wire [31:0] bf32_w;
@@ -265,13 +272,10 @@ module dot_bd4xbd4_k32_l32_p2_fp32n8 (
     .exp_i({1'b0, fsa_w} + {1'b0, fsb_w}),
     .f32_o(bf32_w)
   );
-  reg  [2:0] blk_q;
   reg  [31:0] facc_q;
-  reg         fnan_q;
-  wire        first_blk_w = blk_q == 3'd0;
-  wire        last_blk_w  = blk_q == 3'd7;
+  reg         gnan_q;
   wire [31:0] fin_acc_w = first_blk_w ? 32'd0 : facc_q;
-  wire        gnan_w = bnan_w | (~first_blk_w & fnan_q);
+  wire        gnan_w = bnan_w | (~first_blk_w & gnan_q);
   wire [31:0] fsum_w;
   dot_bd4xbd4_k32_l32_p2_fp32n8_fadd u_fadd (
     .a_i(fin_acc_w),
@@ -296,7 +300,7 @@ module dot_bd4xbd4_k32_l32_p2_fp32n8 (
     if (fire_w) begin
       if (last_beat_w) begin
         facc_q <= fsum_w;
-        fnan_q <= gnan_w;
+        gnan_q <= gnan_w;
       end
     end
   end

@@ -7,6 +7,8 @@
 //   pipeline = 2
 //   accumulate = none
 //   dot_length = 1
+//   acc_width = 48
+//   acc_lsb = -24
 // regenerate: blockrtl generate --unit dot --format-a dialectfp4 --format-b dialectfp4 --block-size 32 --lanes 32 --pipeline 2 --accumulate none
 // formatbook dialectfp4 (16 dialects, values in half-units):
 //   dialect  0: [0, 1, 2, 3, 4, 6, 11, 15]
@@ -253,6 +255,8 @@ module dot_bd4xbd4_k32_l32_p2_none (
   wire        last_beat_w = 1'b1;
   wire [13:0] bsum_w = part_w;
   wire        bnan_w = fnan_w;
+  wire        first_blk_w = 1'b1;
+  wire        last_blk_w  = 1'b1;
   wire        emit_w = last_beat_w;
   // exp = scale_a + scale_b + (-256), in 10-bit two's complement.
   wire [9:0] bexp_w = {2'd0, fsa_w} + {2'd0, fsb_w} + 10'd768;

@@ -7,6 +7,8 @@
 //   pipeline = 2
 //   accumulate = none
 //   dot_length = 1
+//   acc_width = 48
+//   acc_lsb = -24
 // regenerate: blockrtl generate --unit dot --format-a mxfp8_e4m3 --format-b mxfp4 --block-size 32 --lanes 32 --pipeline 2 --accumulate none
 // numerics: shared/docs/numerics.md sections 4 and 5 (exact block sums)
 `default_nettype none
@@ -184,6 +186,8 @@ module dot_e4m3xe2m1_k32_l32_p2_none (
   wire        last_beat_w = 1'b1;
   wire [27:0] bsum_w = part_w;
   wire        bnan_w = fnan_w;
+  wire        first_blk_w = 1'b1;
+  wire        last_blk_w  = 1'b1;
   wire        emit_w = last_beat_w;
   // exp = scale_a + scale_b + (-264), in 10-bit two's complement.
   wire [9:0] bexp_w = {2'd0, fsa_w} + {2'd0, fsb_w} + 10'd760;

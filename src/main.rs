@@ -94,9 +94,15 @@ struct UnitArgs {
     /// Accumulation of the dot unit: none (one exact sum per block pair) or fp32 (DotGeneral).
     #[arg(long, default_value = "none")]
     accumulate: blockrtl::units::dot::AccumulateKind,
-    /// Block pairs per fp32 DotGeneral result.
+    /// Block pairs per fp32 / fixed DotGeneral result.
     #[arg(long, default_value_t = 1)]
     dot_length: usize,
+    /// Width of the fixed-point accumulator (--accumulate fixed).
+    #[arg(long, default_value_t = 48)]
+    acc_width: u32,
+    /// Weight of the fixed-point accumulator's LSB, as a power of two (--accumulate fixed).
+    #[arg(long, default_value_t = -24, allow_negative_numbers = true)]
+    acc_lsb: i32,
 }
 
 impl UnitArgs {
@@ -146,6 +152,8 @@ impl UnitArgs {
                 pipeline: self.pipeline,
                 accumulate: self.accumulate,
                 dot_length: self.dot_length,
+                acc_width: self.acc_width,
+                acc_lsb: self.acc_lsb,
                 formatbook: BookRef::file(self.formatbook.clone()),
             }),
             other => return Err(Error::input(format!("unknown unit '{other}'"))),

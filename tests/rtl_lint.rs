@@ -137,10 +137,31 @@ fn dot_matrix() -> Vec<UnitParams> {
                     AccumulateKind::None
                 },
                 dot_length: if fp32 { 7 } else { 1 },
+                acc_width: 48,
+                acc_lsb: -24,
                 formatbook: BookRef::default(),
             }));
         }
         n += 1;
+    }
+    // Fixed-point accumulation, narrow and wide, LSB below and above 1.
+    for (a, b, w, lsb, p) in [
+        ("mxfp4", "mxfp4", 24, -8, 0),
+        ("mxint8", "mxfp8_e4m3", 64, -40, 2),
+        ("dialectfp4", "dialectfp4", 16, 3, 1),
+    ] {
+        v.push(UnitParams::Dot(blockrtl::units::DotParams {
+            format_a: a.parse::<OperandFormat>().unwrap(),
+            format_b: b.parse::<OperandFormat>().unwrap(),
+            block_size: 32,
+            lanes: Some(8),
+            pipeline: p,
+            accumulate: AccumulateKind::Fixed,
+            dot_length: 5,
+            acc_width: w,
+            acc_lsb: lsb,
+            formatbook: BookRef::default(),
+        }));
     }
     v
 }

@@ -106,3 +106,66 @@ pub fn dot_general(
     }
     total
 }
+
+/// A fixed-point DotGeneral result: `value * 2^lsb`, and whether the accumulator saturated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FixedAcc {
+    /// Two's complement, within [-2^(width-1), 2^(width-1) - 1]; 0 when `nan`.
+    pub value: i128,
+    pub saturated: bool,
+    pub nan: bool,
+}
+
+/// DotGeneral into a `width`-bit fixed-point accumulator with LSB weight 2^lsb, starting at 0.
+/// Block pair i adds floor(sum_i * 2^(exp_i - lsb)) (exact when exp_i >= lsb, else the bits
+/// below the LSB are dropped toward minus infinity); after each addition the accumulator
+/// saturates to its range, and `saturated` says it did at least once. NaN anywhere gives NaN.
+pub fn dot_general_fixed(
+    fa: &BlockFormat,
+    a: &[QuantBlock],
+    fb: &BlockFormat,
+    b: &[QuantBlock],
+    width: u32,
+    lsb: i32,
+) -> FixedAcc {
+    assert!((2..=120).contains(&width), "accumulator width 2..=120");
+    let max = (1i128 << (width - 1)) - 1;
+    let min = -(1i128 << (width - 1));
+    let mut acc = 0i128;
+    let mut saturated = false;
+    for (x, y) in a.iter().zip(b) {
+        let r = dot(fa, x, fb, y);
+        if r.nan {
+            return FixedAcc {
+                value: 0,
+                saturated: false,
+                nan: true,
+            };
+        }
+        let shift = i64::from(r.exp) - i64::from(lsb);
+        // The contribution, clamped to a range that already saturates any accumulator value.
+        let limit = 1i128 << width;
+        let c = if r.sum == 0 {
+            0
+        } else if shift >= 0 {
+            if shift > i64::from(width) || r.sum.unsigned_abs() > (limit as u128) >> shift {
+                if r.sum > 0 { limit } else { -limit }
+            } else {
+                r.sum << shift
+            }
+        } else if -shift >= 127 {
+            if r.sum < 0 { -1 } else { 0 }
+        } else {
+            r.sum >> (-shift)
+        };
+        let next = acc + c;
+        let clamped = next.clamp(min, max);
+        saturated |= clamped != next;
+        acc = clamped;
+    }
+    FixedAcc {
+        value: acc,
+        saturated,
+        nan: false,
+    }
+}

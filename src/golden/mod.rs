@@ -7,7 +7,7 @@ pub mod mx;
 pub mod stats;
 
 pub use dialect::{BdConfig, BdQuantizer, FracBits, Selector};
-pub use dot::{Accumulation, DotResult, dot, dot_general};
+pub use dot::{Accumulation, DotResult, FixedAcc, dot, dot_general, dot_general_fixed};
 pub use mx::MxConfig;
 
 use crate::format::exact::{F32_MAG, F32_SIGN, is_f32_subnormal};

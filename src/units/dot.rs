@@ -12,7 +12,7 @@ use crate::format::minifloat::Specials;
 use crate::format::{ElementFormat, ScaleFormat};
 use crate::golden::{
     Accumulation, BdConfig, BdQuantizer, BlockFormat, FracBits, MxConfig, QuantBlock, Selector,
-    dot, dot_general,
+    dot, dot_general, dot_general_fixed,
 };
 use askama::Template;
 use rand::RngExt;
@@ -86,6 +86,8 @@ pub enum AccumulateKind {
     None,
     /// DotGeneral over `dot_length` block pairs into FP32.
     Fp32,
+    /// DotGeneral over `dot_length` block pairs into a saturating fixed-point accumulator.
+    Fixed,
 }
 
 impl FromStr for AccumulateKind {
@@ -94,8 +96,9 @@ impl FromStr for AccumulateKind {
         match s {
             "none" => Ok(AccumulateKind::None),
             "fp32" => Ok(AccumulateKind::Fp32),
+            "fixed" => Ok(AccumulateKind::Fixed),
             _ => Err(format!(
-                "unknown accumulation '{s}' (expected none or fp32)"
+                "unknown accumulation '{s}' (expected none, fp32 or fixed)"
             )),
         }
     }
@@ -119,8 +122,22 @@ pub struct DotParams {
     pub accumulate: AccumulateKind,
     #[serde(default = "one")]
     pub dot_length: usize,
+    /// Fixed accumulator width in bits (two's complement).
+    #[serde(default = "default_acc_width")]
+    pub acc_width: u32,
+    /// Weight of the fixed accumulator's LSB: 2^acc_lsb.
+    #[serde(default = "default_acc_lsb")]
+    pub acc_lsb: i32,
     #[serde(default)]
     pub formatbook: BookRef,
+}
+
+fn default_acc_width() -> u32 {
+    48
+}
+
+fn default_acc_lsb() -> i32 {
+    -24
 }
 
 /// The largest n the FP32 accumulator counts to.
@@ -341,7 +358,8 @@ struct TopTemplate<'a> {
     qa: i32,
     qb: i32,
     fp32: bool,
-    fp32_multi: bool,
+    fixed: bool,
+    multi: bool,
     /// Beat or block counters exist (several beats per block, or several blocks per result).
     has_counters: bool,
     n: usize,
@@ -401,6 +419,27 @@ struct TopTemplate<'a> {
     blk_last: usize,
     tof32_name: String,
     fadd_name: String,
+    // fixed accumulation
+    acc_w: u32,
+    acc_msb: u32,
+    acc_lsb: i32,
+    acc_pad: u32,
+    acc_max: u128,
+    s_w: u32,
+    s_msb: u32,
+    s_pad: u32,
+    acc_lsb_abs_sub: String,
+    ls_w: u32,
+    ls_msb: u32,
+    ls_cap: u32,
+    ww_w: u32,
+    ww_msb: u32,
+    ww_pad: u32,
+    cw_w: u32,
+    cw_msb: u32,
+    rs_w: u32,
+    rs_msb: u32,
+    cr_pad: u32,
 }
 
 impl DotParams {
@@ -418,7 +457,7 @@ impl DotParams {
     pub fn group(&self) -> usize {
         match self.accumulate {
             AccumulateKind::None => 1,
-            AccumulateKind::Fp32 => self.dot_length,
+            AccumulateKind::Fp32 | AccumulateKind::Fixed => self.dot_length,
         }
     }
 
@@ -432,8 +471,22 @@ impl DotParams {
         }
         if self.accumulate == AccumulateKind::None && self.dot_length != 1 {
             return Err(Error::input(
-                "--dot-length needs --accumulate fp32 (without accumulation each block pair gives one result)",
+                "--dot-length needs --accumulate fp32 or fixed (without accumulation each block pair gives one result)",
             ));
+        }
+        if self.accumulate == AccumulateKind::Fixed {
+            if !(2..=96).contains(&self.acc_width) {
+                return Err(Error::input(format!(
+                    "acc width {} must be 2 to 96 bits",
+                    self.acc_width
+                )));
+            }
+            if !(-400..=400).contains(&self.acc_lsb) {
+                return Err(Error::input(format!(
+                    "acc lsb {} must be within -400..=400",
+                    self.acc_lsb
+                )));
+            }
         }
         if self.sum_bits() > 128 {
             return Err(Error::input(
@@ -464,6 +517,13 @@ impl DotParams {
         let acc = match self.accumulate {
             AccumulateKind::None => "none".to_string(),
             AccumulateKind::Fp32 => format!("fp32n{}", self.dot_length),
+            AccumulateKind::Fixed => format!(
+                "fx{}l{}{}n{}",
+                self.acc_width,
+                if self.acc_lsb < 0 { "m" } else { "" },
+                self.acc_lsb.unsigned_abs(),
+                self.dot_length
+            ),
         };
         Ok(format!(
             "dot_{}x{}_k{}_l{}_p{}_{}{}",
@@ -488,10 +548,17 @@ impl DotParams {
             match self.accumulate {
                 AccumulateKind::None => "none",
                 AccumulateKind::Fp32 => "fp32",
+                AccumulateKind::Fixed => "fixed",
             }
         );
-        if self.accumulate == AccumulateKind::Fp32 {
+        if self.accumulate != AccumulateKind::None {
             s.push_str(&format!(" --dot-length {}", self.dot_length));
+        }
+        if self.accumulate == AccumulateKind::Fixed {
+            s.push_str(&format!(
+                " --acc-width {} --acc-lsb {}",
+                self.acc_width, self.acc_lsb
+            ));
         }
         if let Some(p) = &self.formatbook.path {
             s.push_str(&format!(" --formatbook {}", p.display()));
@@ -529,6 +596,11 @@ impl DotParams {
                 v.push(Port::output("nan_o", 1, 1));
             }
             AccumulateKind::Fp32 => v.push(Port::output("result_o", 32, 1)),
+            AccumulateKind::Fixed => {
+                v.push(Port::output("acc_o", self.acc_width, 1));
+                v.push(Port::output("sat_o", 1, 1));
+                v.push(Port::output("nan_o", 1, 1));
+            }
         }
         v
     }
@@ -558,12 +630,15 @@ impl DotParams {
                 format!("{:?}", self.accumulate).to_lowercase(),
             ),
             ("dot_length".into(), self.dot_length.to_string()),
+            ("acc_width".into(), self.acc_width.to_string()),
+            ("acc_lsb".into(), self.acc_lsb.to_string()),
         ];
         let banner = crate::emit::banner::banner(Self::UNIT, &config, &notes);
         let (da, db) = (SideView::of(self.format_a), SideView::of(self.format_b));
         let lanes = self.lanes();
         let beats = self.beats();
         let fp32 = self.accumulate == AccumulateKind::Fp32;
+        let fixed = self.accumulate == AccumulateKind::Fixed;
         let mut files = Vec::new();
         let deca_name = format!("{top}_deca");
         let decb_name = format!("{top}_decb");
@@ -698,6 +773,7 @@ impl DotParams {
         let exp_w = self.exp_bits();
         let c = self.exp_const();
         let beat_cnt_w = bits_for(beats.saturating_sub(1) as u64);
+        let fx = FixedView::new(self.acc_width, self.acc_lsb, sum_w, exp_w);
         let blk_cnt_w = bits_for(self.group().saturating_sub(1) as u64);
         let view = TopTemplate {
             banner: &banner,
@@ -710,8 +786,9 @@ impl DotParams {
             qa: da.quantum,
             qb: db.quantum,
             fp32,
-            fp32_multi: fp32 && self.dot_length > 1,
-            has_counters: beats > 1 || (fp32 && self.dot_length > 1),
+            fixed,
+            multi: self.group() > 1,
+            has_counters: beats > 1 || self.group() > 1,
             n: self.dot_length,
             a_dialect: a_dl,
             b_dialect: b_dl,
@@ -808,6 +885,26 @@ impl DotParams {
             blk_last: self.group() - 1,
             tof32_name,
             fadd_name,
+            acc_w: fx.acc_w,
+            acc_msb: fx.acc_w - 1,
+            acc_lsb: self.acc_lsb,
+            acc_pad: fx.cw - fx.acc_w,
+            acc_max: (1u128 << (fx.acc_w - 1)) - 1,
+            s_w: fx.s_w,
+            s_msb: fx.s_w - 1,
+            s_pad: fx.s_w - exp_w,
+            acc_lsb_abs_sub: fx.lsb_sub,
+            ls_w: fx.ls_w,
+            ls_msb: fx.ls_w - 1,
+            ls_cap: fx.acc_w + 1,
+            ww_w: fx.ww,
+            ww_msb: fx.ww - 1,
+            ww_pad: fx.ww - sum_w,
+            cw_w: fx.cw,
+            cw_msb: fx.cw - 1,
+            rs_w: fx.rs_w,
+            rs_msb: fx.rs_w - 1,
+            cr_pad: fx.cw - sum_w,
         };
         files.push(GenFile {
             name: format!("{top}.v"),
@@ -822,6 +919,41 @@ impl DotParams {
             latency: self.latency(),
             beats_per_block: beats * self.group(),
         })
+    }
+}
+
+/// Widths of the fixed-point accumulation path (see the template).
+struct FixedView {
+    acc_w: u32,
+    /// Signed width of s = exp - lsb.
+    s_w: u32,
+    /// `- lsb` as a literal subtraction term (a negative lsb adds).
+    lsb_sub: String,
+    ls_w: u32,
+    /// Width of the exact left-shifted sum: sum bits + acc bits + 2.
+    ww: u32,
+    /// Width of a clamped contribution and of the accumulator sum: acc bits + 2.
+    cw: u32,
+    rs_w: u32,
+}
+
+impl FixedView {
+    fn new(acc_w: u32, lsb: i32, sum_w: u32, exp_w: u32) -> FixedView {
+        let s_w = exp_w.max(bits_for(u64::from(lsb.unsigned_abs())) + 1) + 2;
+        FixedView {
+            acc_w,
+            s_w,
+            lsb_sub: if lsb >= 0 {
+                lsb.to_string()
+            } else {
+                // s = exp - lsb = exp + |lsb|: written as subtracting a two's complement literal.
+                ((1u64 << s_w) - u64::from(lsb.unsigned_abs())).to_string()
+            },
+            ls_w: bits_for(u64::from(acc_w) + 1),
+            ww: sum_w + acc_w + 2,
+            cw: (acc_w + 2).max(sum_w + 1),
+            rs_w: bits_for(u64::from(sum_w)),
+        }
     }
 }
 
@@ -1062,6 +1194,13 @@ impl crate::cosim::CosimUnit for DotCosim {
                 );
                 let bits = if v.is_nan() { 0x7fc0_0000 } else { v.to_bits() };
                 layout.push(0, u64::from(bits), out);
+            }
+            AccumulateKind::Fixed => {
+                let p = &self.params;
+                let r = dot_general_fixed(&self.fa, &av, &self.fb, &bv, p.acc_width, p.acc_lsb);
+                layout.push_wide(0, r.value, out);
+                layout.push(1, u64::from(r.saturated), out);
+                layout.push(2, u64::from(r.nan), out);
             }
         }
     }

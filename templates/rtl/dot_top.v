@@ -10,6 +10,11 @@
 // subnormals kept): ((0 + r0) + r1) + ... One partial sum, so one adder in a one-cycle loop.
 // A NaN anywhere gives the canonical NaN 0x7FC00000.
 {%- endif %}
+{%- if fixed %}
+// Accumulation (fixed): over {{ n }} block pair(s) into a {{ acc_w }}-bit two's complement accumulator
+// with LSB weight 2^{{ acc_lsb }}, starting at 0. Each block adds floor(sum * 2^(exp - ({{ acc_lsb }}))) (exact
+// when exp >= {{ acc_lsb }}); after each addition the accumulator saturates, and sat_o says so.
+{%- endif %}
 // Ports (flat, little-endian lanes: element i is bits [i*W +: W]):
 //   scale_a_i, scale_b_i  E8M0 block scales (0xFF = NaN), on every beat of the block
 {%- if a_dialect %}
@@ -21,6 +26,9 @@
 //   codes_a_i, codes_b_i  {{ lanes }} element codes each
 {%- if fp32 %}
 //   result_o              FP32 DotGeneral result, once every {{ n }} block pair(s)
+{%- else if fixed %}
+//   acc_o                 fixed-point DotGeneral result (x 2^{{ acc_lsb }}), once every {{ n }} block pair(s)
+//   sat_o                 the accumulator saturated; nan_o: a NaN anywhere (acc_o is then 0)
 {%- else %}
 //   sum_o, exp_o          the block's exact sum and its exponent (two's complement); 0 when NaN
 //   nan_o                 a NaN scale or a NaN/Inf element on either side
@@ -46,6 +54,10 @@ module {{ name }} (
   input  wire        ready_i,
 {%- if fp32 %}
   output wire [31:0] result_o
+{%- else if fixed %}
+  output wire [{{ acc_msb }}:0] acc_o,
+  output wire        sat_o,
+  output wire        nan_o
 {%- else %}
   output wire [{{ sum_msb }}:0] sum_o,
   output wire [{{ exp_msb }}:0] exp_o,
@@ -209,9 +221,19 @@ module {{ name }} (
   wire        unused_part_w = |part_w[{{ part_msb }}:{{ sum_w }}];
 {%- endif %}
 {%- endif %}
+{%- if multi %}
+
+  // ---- groups of {{ n }} block pairs ----
+  reg  [{{ blk_cnt_msb }}:0] blk_q;
+  wire        first_blk_w = blk_q == {{ blk_cnt_w }}'d0;
+  wire        last_blk_w  = blk_q == {{ blk_cnt_w }}'d{{ blk_last }};
+{%- else %}
+  wire        first_blk_w = 1'b1;
+  wire        last_blk_w  = 1'b1;
+{%- endif %}
 {%- if fp32 %}
 
-  // ---- FP32 accumulation over {{ n }} block pair(s) ----
+  // ---- FP32 accumulation ----
   wire        bneg_w = bsum_w[{{ sum_msb }}];
   wire [{{ sum_msb }}:0] bmag_w = bneg_w ? {{ sum_w }}'d0 - bsum_w : bsum_w;
   wire [31:0] bf32_w;
@@ -221,18 +243,15 @@ module {{ name }} (
     .exp_i({1'b0, fsa_w} + {1'b0, fsb_w}),
     .f32_o(bf32_w)
   );
-{%- if n > 1 %}
-  reg  [{{ blk_cnt_msb }}:0] blk_q;
+{%- if multi %}
   reg  [31:0] facc_q;
-  reg         fnan_q;
-  wire        first_blk_w = blk_q == {{ blk_cnt_w }}'d0;
-  wire        last_blk_w  = blk_q == {{ blk_cnt_w }}'d{{ blk_last }};
+  reg         gnan_q;
   wire [31:0] fin_acc_w = first_blk_w ? 32'd0 : facc_q;
-  wire        gnan_w = bnan_w | (~first_blk_w & fnan_q);
+  wire        gnan_w = bnan_w | (~first_blk_w & gnan_q);
 {%- else %}
-  wire        last_blk_w = 1'b1;
   wire [31:0] fin_acc_w = 32'd0;
   wire        gnan_w = bnan_w;
+  wire        unused_first_w = first_blk_w;
 {%- endif %}
   wire [31:0] fsum_w;
   {{ fadd_name }} u_fadd (
@@ -242,6 +261,50 @@ module {{ name }} (
   );
   wire        emit_w = last_beat_w & last_blk_w;
   assign result_o = gnan_w ? 32'h7fc00000 : fsum_w;
+{%- else if fixed %}
+
+  // ---- fixed-point accumulation ----
+  // The block's exponent relative to the accumulator LSB: s = exp - ({{ acc_lsb }}).
+  wire [{{ exp_msb }}:0] bexp_w = {{ "{" }}{{ exp_pad }}'d0, fsa_w} + {{ "{" }}{{ exp_pad }}'d0, fsb_w} + {{ exp_w }}'d{{ exp_add }};
+  wire signed [{{ s_msb }}:0] s_w = $signed({{ "{" }}{{ "{" }}{{ s_pad }}{bexp_w[{{ exp_msb }}]}}, bexp_w}) - {{ s_w }}'sd{{ acc_lsb_abs_sub }};
+  wire        s_neg_w = s_w[{{ s_msb }}];
+  wire [{{ s_msb }}:0] s_abs_w = s_neg_w ? {{ s_w }}'d0 - s_w : s_w;
+  // Left: exact, then clamped to +-2^{{ acc_w }} (already past saturation for any accumulator value).
+  wire [{{ ls_msb }}:0] ls_w = (s_abs_w > {{ s_w }}'d{{ ls_cap }}) ? {{ ls_w }}'d{{ ls_cap }} : s_abs_w[{{ ls_msb }}:0];
+  wire signed [{{ ww_msb }}:0] wide_w = $signed({{ "{" }}{{ "{" }}{{ ww_pad }}{bsum_w[{{ sum_msb }}]}}, bsum_w}) <<< ls_w;
+  wire signed [{{ ww_msb }}:0] lim_w = {{ ww_w }}'sd1 <<< {{ acc_w }};
+  wire signed [{{ cw_msb }}:0] cl_w = (wide_w > lim_w) ? lim_w[{{ cw_msb }}:0] : (wide_w < -lim_w) ? -lim_w[{{ cw_msb }}:0] : wide_w[{{ cw_msb }}:0];
+  // Right: arithmetic (floor), at most the sum's width.
+  wire [{{ rs_msb }}:0] rs_w = (s_abs_w > {{ s_w }}'d{{ sum_w }}) ? {{ rs_w }}'d{{ sum_w }} : s_abs_w[{{ rs_msb }}:0];
+  wire signed [{{ sum_msb }}:0] rsh_w = $signed(bsum_w) >>> rs_w;
+  wire signed [{{ cw_msb }}:0] cr_w = $signed({{ "{" }}{{ "{" }}{{ cr_pad }}{rsh_w[{{ sum_msb }}]}}, rsh_w});
+  wire signed [{{ cw_msb }}:0] contrib_w = s_neg_w ? cr_w : cl_w;
+{%- if multi %}
+  reg  [{{ acc_msb }}:0] xacc_q;
+  reg         gnan_q, gsat_q;
+  wire signed [{{ cw_msb }}:0] prev_w = first_blk_w ? {{ cw_w }}'sd0 : $signed({{ "{" }}{{ "{" }}{{ acc_pad }}{xacc_q[{{ acc_msb }}]}}, xacc_q});
+{%- else %}
+  wire signed [{{ cw_msb }}:0] prev_w = {{ cw_w }}'sd0;
+{%- endif %}
+  wire signed [{{ cw_msb }}:0] next_w = prev_w + contrib_w;
+  wire signed [{{ cw_msb }}:0] max_w = {{ cw_w }}'sd{{ acc_max }};
+  wire signed [{{ cw_msb }}:0] min_w = -{{ cw_w }}'sd{{ acc_max }} - {{ cw_w }}'sd1;
+  wire        over_w  = next_w > max_w;
+  wire        under_w = next_w < min_w;
+  wire [{{ acc_msb }}:0] xsum_w = over_w ? max_w[{{ acc_msb }}:0] : under_w ? min_w[{{ acc_msb }}:0] : next_w[{{ acc_msb }}:0];
+{%- if multi %}
+  wire        gnan_w = bnan_w | (~first_blk_w & gnan_q);
+  wire        gsat_w = over_w | under_w | (~first_blk_w & gsat_q);
+{%- else %}
+  wire        gnan_w = bnan_w;
+  wire        gsat_w = over_w | under_w;
+  wire        unused_first_w = first_blk_w;
+{%- endif %}
+  wire        emit_w = last_beat_w & last_blk_w;
+  assign acc_o = gnan_w ? {{ acc_w }}'d0 : xsum_w;
+  assign sat_o = ~gnan_w & gsat_w;
+  assign nan_o = gnan_w;
+  wire        unused_w = |{lim_w[{{ ww_msb }}:{{ cw_w }}], s_abs_w};
 {%- else %}
   wire        emit_w = last_beat_w;
   // exp = scale_a + scale_b + ({{ exp_const }}), in {{ exp_w }}-bit two's complement.
@@ -261,14 +324,14 @@ module {{ name }} (
 {%- if beats > 1 %}
       beat_q <= {{ beat_cnt_w }}'d0;
 {%- endif %}
-{%- if fp32_multi %}
+{%- if multi %}
       blk_q <= {{ blk_cnt_w }}'d0;
 {%- endif %}
     end else if (fire_w) begin
 {%- if beats > 1 %}
       beat_q <= last_beat_w ? {{ beat_cnt_w }}'d0 : beat_q + {{ beat_cnt_w }}'d1;
 {%- endif %}
-{%- if fp32_multi %}
+{%- if multi %}
       if (last_beat_w) blk_q <= last_blk_w ? {{ blk_cnt_w }}'d0 : blk_q + {{ blk_cnt_w }}'d1;
 {%- endif %}
     end
@@ -279,10 +342,15 @@ module {{ name }} (
       bacc_q <= bsum_w;
       bnan_q <= bnan_w;
 {%- endif %}
-{%- if fp32_multi %}
+{%- if multi %}
       if (last_beat_w) begin
+{%- if fp32 %}
         facc_q <= fsum_w;
-        fnan_q <= gnan_w;
+{%- else %}
+        xacc_q <= xsum_w;
+        gsat_q <= gsat_w;
+{%- endif %}
+        gnan_q <= gnan_w;
       end
 {%- endif %}
     end
