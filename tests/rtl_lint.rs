@@ -120,8 +120,7 @@ fn dot_matrix() -> Vec<UnitParams> {
         ("dialectfp4", "mxint8"),
     ];
     let mut v = Vec::new();
-    let mut n = 0usize;
-    for (a, b) in pairs {
+    for (n, (a, b)) in pairs.into_iter().enumerate() {
         for combo in 0..4 {
             let k = [8, 32, 64][(n + combo) % 3];
             let fp32 = combo % 2 == 1;
@@ -142,7 +141,6 @@ fn dot_matrix() -> Vec<UnitParams> {
                 formatbook: BookRef::default(),
             }));
         }
-        n += 1;
     }
     // Fixed-point accumulation, narrow and wide, LSB below and above 1.
     for (a, b, w, lsb, p) in [
