@@ -186,8 +186,6 @@ module dot_e4m3xe2m1_k32_l32_p2_none (
   wire        last_beat_w = 1'b1;
   wire [27:0] bsum_w = part_w;
   wire        bnan_w = fnan_w;
-  wire        first_blk_w = 1'b1;
-  wire        last_blk_w  = 1'b1;
   wire        emit_w = last_beat_w;
   // exp = scale_a + scale_b + (-264), in 10-bit two's complement.
   wire [9:0] bexp_w = {2'd0, fsa_w} + {2'd0, fsb_w} + 10'd760;

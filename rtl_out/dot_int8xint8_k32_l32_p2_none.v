@@ -188,8 +188,6 @@ module dot_int8xint8_k32_l32_p2_none (
   wire        bnan_w = fnan_w;
   // The tree grows a bit per level; the block sum itself never needs the top ones.
   wire        unused_part_w = |part_w[21:21];
-  wire        first_blk_w = 1'b1;
-  wire        last_blk_w  = 1'b1;
   wire        emit_w = last_beat_w;
   // exp = scale_a + scale_b + (-266), in 10-bit two's complement.
   wire [9:0] bexp_w = {2'd0, fsa_w} + {2'd0, fsb_w} + 10'd758;

@@ -359,6 +359,8 @@ struct TopTemplate<'a> {
     qb: i32,
     fp32: bool,
     fixed: bool,
+    /// fp32 or fixed: results over groups of block pairs.
+    accumulating: bool,
     multi: bool,
     /// Beat or block counters exist (several beats per block, or several blocks per result).
     has_counters: bool,
@@ -462,6 +464,8 @@ impl DotParams {
     }
 
     pub fn validate(&self) -> Result<()> {
+        // The book first: widths below depend on it.
+        self.formatbook.get()?;
         validate_blocking(self.block_size, self.lanes(), self.pipeline)?;
         if self.dot_length == 0 || self.dot_length > MAX_DOT_LENGTH {
             return Err(Error::input(format!(
@@ -787,6 +791,7 @@ impl DotParams {
             qb: db.quantum,
             fp32,
             fixed,
+            accumulating: fp32 || fixed,
             multi: self.group() > 1,
             has_counters: beats > 1 || self.group() > 1,
             n: self.dot_length,

@@ -227,7 +227,7 @@ module {{ name }} (
   reg  [{{ blk_cnt_msb }}:0] blk_q;
   wire        first_blk_w = blk_q == {{ blk_cnt_w }}'d0;
   wire        last_blk_w  = blk_q == {{ blk_cnt_w }}'d{{ blk_last }};
-{%- else %}
+{%- else if accumulating %}
   wire        first_blk_w = 1'b1;
   wire        last_blk_w  = 1'b1;
 {%- endif %}
