@@ -93,14 +93,7 @@ module {{ c.name }} (
   end
 
   // ---- output pipeline handshake ----
-{%- for s in stages %}
-  reg         valid_{{ s.name }}_q;
-  wire        en_{{ s.name }}_w = ~valid_{{ s.name }}_q | {{ s.next_en }};
-  always @(posedge clk_i) begin
-    if (!rst_ni) valid_{{ s.name }}_q <= 1'b0;
-    else if (en_{{ s.name }}_w) valid_{{ s.name }}_q <= {{ s.prev_valid }};
-  end
-{%- endfor %}
+{%- include "rtl/stages.inc" %}
   assign valid_o = {{ last_valid }};
 
   // ---- exponent threshold of a bank: tz = flb of 2^(e + 2) plus {{ c.n.z }}, clamped ----

@@ -17,14 +17,7 @@ module {{ name }} (
   input  wire        ready_i,
   output wire [3:0]  dialect_o
 );
-{%- for s in stages %}
-  reg         valid_{{ s.name }}_q;
-  wire        en_{{ s.name }}_w = ~valid_{{ s.name }}_q | {{ s.next_en }};
-  always @(posedge clk_i) begin
-    if (!rst_ni) valid_{{ s.name }}_q <= 1'b0;
-    else if (en_{{ s.name }}_w) valid_{{ s.name }}_q <= {{ s.prev_valid }};
-  end
-{%- endfor %}
+{%- include "rtl/stages.inc" %}
 {%- if stages.is_empty() %}
   // A combinational core: clock and reset are kept for the same interface on every pipeline.
   wire        unused_clk_w = clk_i | rst_ni;

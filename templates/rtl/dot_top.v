@@ -66,14 +66,7 @@ module {{ name }} (
 );
 
   // ---- handshake: a stage loads when it is empty or the stage after it moves on ----
-{%- for s in stages %}
-  reg         valid_{{ s.name }}_q;
-  wire        en_{{ s.name }}_w = ~valid_{{ s.name }}_q | {{ s.next_en }};
-  always @(posedge clk_i) begin
-    if (!rst_ni) valid_{{ s.name }}_q <= 1'b0;
-    else if (en_{{ s.name }}_w) valid_{{ s.name }}_q <= {{ s.prev_valid }};
-  end
-{%- endfor %}
+{%- include "rtl/stages.inc" %}
   assign ready_o = {{ first_en }};
 
   // ---- inputs: {scale_a, scale_b, dialect_a, dialect_b} and the codes ----
