@@ -1,7 +1,7 @@
 //! Random and edge-case blocks for co-simulation and demo tensors. Values are raw codes of the
 //! input format (what the hardware receives); widen them to get the golden model's input.
 
-use crate::format::InputFormat;
+use crate::format::{Formatbook, InputFormat};
 use rand::{Rng, RngExt, SeedableRng};
 use rand_pcg::Pcg64;
 use std::fmt;
@@ -92,7 +92,14 @@ pub fn to_raw(x: f64, fmt: InputFormat) -> u32 {
 }
 
 /// One block of k raw input codes drawn from `dist`.
-pub fn block(dist: Dist, fmt: InputFormat, k: usize, r: &mut impl Rng) -> Vec<u32> {
+/// `book` is the formatbook `Dist::Dialects` builds its blocks on; other distributions ignore it.
+pub fn block(
+    dist: Dist,
+    fmt: InputFormat,
+    k: usize,
+    book: &Formatbook,
+    r: &mut impl Rng,
+) -> Vec<u32> {
     // Scales stay inside FP16's range for f16 inputs so blocks are not all Inf or zero.
     let span = if fmt == InputFormat::F16 { 8 } else { 20 };
     let scale = pow2(r.random_range(-span..=span));
@@ -107,18 +114,13 @@ pub fn block(dist: Dist, fmt: InputFormat, k: usize, r: &mut impl Rng) -> Vec<u3
         }
         Dist::UniformBits => (0..k).map(|_| r.random::<u32>() & fmt_mask(fmt)).collect(),
         Dist::Edge => edge_block(fmt, k, r),
-        Dist::Dialects => dialect_block(crate::format::Formatbook::builtin(), fmt, k, r),
+        Dist::Dialects => dialect_block(book, fmt, k, r),
     }
 }
 
 /// A block on one random dialect's grid of `book`, at a random scale: the dialect's maximum
 /// (so stage 1 names its pair), then values, midpoints and midpoints +-1 FP32 ulp.
-pub fn dialect_block(
-    book: &crate::format::Formatbook,
-    fmt: InputFormat,
-    k: usize,
-    r: &mut impl Rng,
-) -> Vec<u32> {
+pub fn dialect_block(book: &Formatbook, fmt: InputFormat, k: usize, r: &mut impl Rng) -> Vec<u32> {
     let d = &book.dialects[r.random_range(0..book.len())];
     let span = if fmt == InputFormat::F16 { 6 } else { 20 };
     let scale = pow2(r.random_range(-span..=span));

@@ -63,6 +63,7 @@ fn report_numbers_match_the_golden_model() {
                 blockrtl::stimulus::Dist::Laplace,
                 InputFormat::F32,
                 64,
+                blockrtl::format::Formatbook::builtin(),
                 &mut r,
             )
         })

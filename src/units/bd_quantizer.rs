@@ -3,10 +3,10 @@
 
 use super::bd_common::{BookRef, SelView, check_frac_bits, finish, selector_files, selector_tag};
 use super::mx_quantizer::{DecodeNumbers, validate_blocking};
-use crate::emit::bits_for;
 use crate::emit::design::{Design, GenFile, Port};
 use crate::emit::pipeline::{Cut, Stage, chain};
 use crate::emit::tree::{Node, reduce};
+use crate::emit::{bits_for, zero_extend};
 use crate::error::Result;
 use crate::format::formatbook::DIALECT_VALUES;
 use crate::format::{InputFormat, ScaleFormat};
@@ -359,11 +359,7 @@ impl BdQuantizerParams {
             cnt_pad: acc_w.saturating_sub(s.cnt_w).max(1),
             err_pad: a.sum_w.saturating_sub(s.sum_w).max(1),
             mse_rows,
-            decided_ext: if n.id_w < 4 {
-                format!("{{{}'d0, decided_w}}", 4 - n.id_w)
-            } else {
-                "decided_w".into()
-            },
+            decided_ext: zero_extend("decided_w", n.id_w, 4),
             stages,
             first_en,
             last_valid,
@@ -493,11 +489,7 @@ impl BdNumbers {
             out_msb: scale.bits() + 4,
             id_w,
             id_msb: id_w - 1,
-            id_ext: if id_w < 4 {
-                format!("{{{}'d0, chosen_w}}", 4 - id_w)
-            } else {
-                "chosen_w".into()
-            },
+            id_ext: zero_extend("chosen_w", id_w, 4),
             dec,
         }
     }
@@ -655,12 +647,13 @@ impl crate::cosim::CosimUnit for BdQuantizerCosim {
 
     fn stimulus(&self, dist: crate::stimulus::Dist, rng: &mut rand_pcg::Pcg64, out: &mut Vec<u32>) {
         let (fmt, k) = (self.params.input_format, self.params.block_size);
-        out.extend(match dist {
-            crate::stimulus::Dist::Dialects => {
-                crate::stimulus::dialect_block(&self.golden.config.book, fmt, k, rng)
-            }
-            _ => crate::stimulus::block(dist, fmt, k, rng),
-        });
+        out.extend(crate::stimulus::block(
+            dist,
+            fmt,
+            k,
+            &self.golden.config.book,
+            rng,
+        ));
     }
 
     fn input_beats(&self, layout: &crate::cosim::layout::Layout, stim: &[u32], out: &mut Vec<u8>) {

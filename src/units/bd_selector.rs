@@ -167,11 +167,7 @@ impl BdSelectorParams {
             frac: self.frac_bits,
             bus_msb: self.block_size as u32 * self.mag_bits() - 1,
             id_msb: id_w - 1,
-            id_ext: if id_w < 4 {
-                format!("{{{}'d0, chosen_w}}", 4 - id_w)
-            } else {
-                "chosen_w".into()
-            },
+            id_ext: crate::emit::zero_extend("chosen_w", id_w, 4),
             sel_name: sel_name.clone(),
             pipeline: p,
             stage_summary: match (cut_in_on, out_count) {
@@ -239,12 +235,7 @@ impl crate::cosim::CosimUnit for BdSelectorCosim {
             return;
         }
         let f32in = crate::format::InputFormat::F32;
-        let raw = match dist {
-            crate::stimulus::Dist::Dialects => {
-                crate::stimulus::dialect_block(&self.golden.config.book, f32in, k, rng)
-            }
-            _ => crate::stimulus::block(dist, f32in, k, rng),
-        };
+        let raw = crate::stimulus::block(dist, f32in, k, &self.golden.config.book, rng);
         let amax = raw
             .iter()
             .map(|&b| b & 0x7fff_ffff)

@@ -3,10 +3,10 @@
 
 use super::bd_common::{BookRef, finish};
 use super::mx_quantizer::validate_blocking;
-use crate::emit::bits_for;
 use crate::emit::design::{Design, GenFile, Port};
 use crate::emit::pipeline::{Cut, Stage, chain};
 use crate::emit::tree::{SumNode, sum_tree};
+use crate::emit::{bits_for, zero_extend};
 use crate::error::{Error, Result};
 use crate::format::minifloat::Specials;
 use crate::format::{ElementFormat, ScaleFormat};
@@ -712,13 +712,6 @@ impl DotParams {
         let pw = (128 - max_prod.leading_zeros()).max(mul_w) + 1;
         let shs_w =
             bits_for(u64::from(da.max_shift + db.max_shift).max(1)).max(da.sh_w.max(db.sh_w)) + 1;
-        let ext = |w: u32, total: u32, sig: &str| {
-            if total > w {
-                format!("{{{}'d0, {sig}}}", total - w)
-            } else {
-                sig.to_string()
-            }
-        };
         let leaves = (0..lanes).map(|i| format!("g_lane[{i}].leaf")).collect();
         let (tree, tree_root, part_w) = sum_tree(leaves, pw, "acc");
         // Pipeline: products first, then the beat sum, then the inputs; more go after the sum.
@@ -849,14 +842,14 @@ impl DotParams {
             mul_msb: mul_w - 1,
             mul_expr: format!(
                 "{} * {}",
-                ext(da.sig_w, mul_w, "a_sig_w"),
-                ext(db.sig_w, mul_w, "b_sig_w")
+                zero_extend("a_sig_w", da.sig_w, mul_w),
+                zero_extend("b_sig_w", db.sig_w, mul_w)
             ),
             sh_sum_msb: shs_w - 1,
             shs_expr: format!(
                 "{} + {}",
-                ext(da.sh_w, shs_w, "a_sh_w"),
-                ext(db.sh_w, shs_w, "b_sh_w")
+                zero_extend("a_sh_w", da.sh_w, shs_w),
+                zero_extend("b_sh_w", db.sh_w, shs_w)
             ),
             pw,
             pw_msb: pw - 1,
@@ -1082,17 +1075,16 @@ impl DotCosim {
                 b
             }
             _ => {
-                let raw = match (dist, &self.params.formatbook) {
-                    (Dist::Dialects, book) if f == OperandFormat::Dialect => {
-                        crate::stimulus::dialect_block(
-                            &book.get().expect("validated"),
-                            f32in,
-                            k,
-                            rng,
-                        )
+                // Dialect operands aim at their own book, MX operands at DialectFP4's grids.
+                let own;
+                let book = match f {
+                    OperandFormat::Dialect => {
+                        own = self.params.formatbook.get().expect("validated");
+                        &*own
                     }
-                    _ => crate::stimulus::block(dist, f32in, k, rng),
+                    OperandFormat::Mx(_) => crate::format::Formatbook::builtin(),
                 };
+                let raw = crate::stimulus::block(dist, f32in, k, book, rng);
                 q.quantize(&raw)
             }
         }

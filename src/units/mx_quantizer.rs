@@ -621,10 +621,12 @@ impl crate::cosim::CosimUnit for MxQuantizerParams {
     }
 
     fn stimulus(&self, dist: crate::stimulus::Dist, rng: &mut rand_pcg::Pcg64, out: &mut Vec<u32>) {
+        let book = crate::format::Formatbook::builtin();
         out.extend(crate::stimulus::block(
             dist,
             self.input_format,
             self.block_size,
+            book,
             rng,
         ));
     }
