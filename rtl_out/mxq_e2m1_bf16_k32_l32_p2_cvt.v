@@ -25,29 +25,40 @@ module mxq_e2m1_bf16_k32_l32_p2_cvt (
   output wire [3:0] code_o
 );
 
-  wire [9:0] flz_w   = {1'd0, flb_i} + 10'd2;
-  wire        below_w = flz_w < tz_i;
-  wire [9:0] gap_w   = tz_i - flz_w;
-  wire [1:0] eoff_w  = flz_w[1:0] - tz_i[1:0];
+  // One subtraction per lane: d = (flb + 2) - tz, as flb - (tz - 2) in 12 bits; tz - 2
+  // is the same for every lane (one shared subtractor after flattening). d < 0: the element
+  // lies below the threshold by gap = -d; its low bits are the element's exponent offset.
+  wire [11:0] tzm_w   = {2'd0, tz_i} - 12'd2;
+  wire [11:0] d_w     = {3'd0, flb_i} - tzm_w;
+  wire        below_w = d_w[11];
+  wire        far_w   = below_w & (d_w < 12'd4093);
+  wire [1:0] eoff_w  = d_w[1:0];
   // Right shift: one place for the round bit, plus the gap for elements below the threshold;
-  // past 4 places every bit is gone and the result is 0.
+  // past 4 places every bit is gone and the result is 0. gap + 1 = ~d + 2.
   wire [2:0] shift_w = !below_w ? 3'd1
-                     : (gap_w > 10'd3) ? 3'd4
-                     : gap_w[2:0] + 3'd1;
+                     : far_w ? 3'd4
+                     : ~d_w[2:0] + 3'd2;
   wire [3:0] ext_w   = {sig_i, 1'b0};
   wire [3:0] sh_w    = ext_w >> shift_w;
   wire [3:0] lost_w  = ext_w & ~({4{1'b1}} << shift_w);
   wire        tie_sticky_w = sticky_i | (|lost_w);
-  wire        round_up_w   = sh_w[0] & (tie_sticky_w | sh_w[1]);
-  wire [2:0] n_w     = sh_w[3:1] + {2'd0, round_up_w};
-  wire [3:0] mag_w   = (below_w ? 4'd0 : {1'd0, eoff_w, 1'd0})
+  wire [3:0] b_sh_w = sh_w;
+  wire [1:0] b_eoff_w = eoff_w;
+  wire        b_tie_w = tie_sticky_w;
+  wire        b_below_w = below_w;
+  wire        b_ezero_w = ~sig_i[2];
+  wire        b_sign_w = sign_i;
+  wire        b_zero_w = zero_i;
+  wire        round_up_w   = b_sh_w[0] & (b_tie_w | b_sh_w[1]);
+  wire [2:0] n_w     = b_sh_w[3:1] + {2'd0, round_up_w};
+  wire [3:0] mag_w   = (b_below_w ? 4'd0 : {1'd0, b_eoff_w, 1'd0})
                    + {1'd0, n_w};
   wire        sat_w       = mag_w > 4'd7;
-  wire        elem_zero_w = ~sig_i[2];
+  wire        elem_zero_w = b_ezero_w;
   wire [2:0] sat_mag_w = elem_zero_w ? 3'd0
                        : sat_w ? 3'd7 : mag_w[2:0];
 
-  assign code_o = zero_i ? 4'd0 : {sign_i, sat_mag_w};
+  assign code_o = b_zero_w ? 4'd0 : {b_sign_w, sat_mag_w};
 
 endmodule
 

@@ -93,7 +93,7 @@ module mxq_e2m1_f32_k32_l32_p2 (
     end
   endgenerate
 
-  // ---- block maximum of flb, and NaN/Inf anywhere: a tree, one wire per node ----
+  // ---- block maximum of flb, and NaN/Inf anywhere: a tree, one wire or register per node ----
   wire [8:0] max_l1_n0_flb_w = (g_lane[0].leaf_flb_w > g_lane[1].leaf_flb_w) ? g_lane[0].leaf_flb_w : g_lane[1].leaf_flb_w;
   wire        max_l1_n0_special_w = g_lane[0].leaf_special_w | g_lane[1].leaf_special_w;
   wire [8:0] max_l1_n1_flb_w = (g_lane[2].leaf_flb_w > g_lane[3].leaf_flb_w) ? g_lane[2].leaf_flb_w : g_lane[3].leaf_flb_w;
@@ -158,26 +158,34 @@ module mxq_e2m1_f32_k32_l32_p2 (
   wire        max_l5_n0_special_w = max_l4_n0_special_w | max_l4_n1_special_w;
   wire [8:0] max_flb_w = max_l5_n0_flb_w;
   wire        any_special_w = max_l5_n0_special_w;
-  reg  [8:0] max_flb_q;
-  reg         any_special_q;
-  always @(posedge clk_i) begin
-    if (en_s1_w) begin
-      max_flb_q     <= max_flb_w;
-      any_special_q <= any_special_w;
-    end
-  end
-  wire [8:0] blk_flb_w     = max_flb_q;
-  wire        blk_special_w = any_special_q;
 
   // ---- shared exponent: shared = max(floor(log2 amax) - 2, -127) ----
   // In offset form: tz = T + 2 with T = shared + 150 + (0), and the scale byte is
   // tz - 25. The floor sits at 25 (shared = -127).
-  wire [9:0] tz_raw_w  = {1'd0, blk_flb_w} + 10'd0;
-  wire [9:0] tz_w      = (tz_raw_w > 10'd25) ? tz_raw_w : 10'd25;
-  wire        all_zero_w  = ~|blk_flb_w;
-  wire        force_zero_w = all_zero_w | blk_special_w;
-  wire [9:0] scale_full_w = tz_w - 10'd25;
-  wire [7:0]  scale_w = blk_special_w ? 8'hff : all_zero_w ? 8'h00 : scale_full_w[7:0];
+  wire        above_w   = {1'd0, max_flb_w} > 10'd25;
+  wire [9:0] tz_raw_w  = {1'd0, max_flb_w} + 10'd0;
+  wire [9:0] tz_max_w  = above_w ? tz_raw_w : 10'd25;
+  wire        all_zero_w  = ~|max_flb_w;
+  // tz - 25, formed from the max directly (the floor is where the scale byte is 0).
+  wire [9:0] scale_full_w = above_w ? ({1'd0, max_flb_w} + 10'd999) : 10'd0;
+  wire [7:0]  scale_max_w = any_special_w ? 8'hff : all_zero_w ? 8'h00 : scale_full_w[7:0];
+  wire        zero_max_w = all_zero_w | any_special_w;
+  reg  [9:0] tz_q;
+  reg  [7:0]  scale_q;
+  reg         zero_q;
+  reg         special_q;
+  always @(posedge clk_i) begin
+    if (en_s1_w) begin
+      tz_q      <= tz_max_w;
+      scale_q   <= scale_max_w;
+      zero_q    <= zero_max_w;
+      special_q <= any_special_w;
+    end
+  end
+  wire [9:0] tz_w = tz_q;
+  wire [7:0]  scale_w = scale_q;
+  wire        force_zero_w = zero_q;
+  wire        blk_special_w = special_q;
   reg  [7:0]  scale_s2_q;
   reg         nan_s2_q;
   always @(posedge clk_i) begin

@@ -25,29 +25,40 @@ module mxq_e4m3_bf16_k32_l32_p2_cvt (
   output wire [7:0] code_o
 );
 
-  wire [9:0] flz_w   = {1'd0, flb_i} + 10'd14;
-  wire        below_w = flz_w < tz_i;
-  wire [9:0] gap_w   = tz_i - flz_w;
-  wire [3:0] eoff_w  = flz_w[3:0] - tz_i[3:0];
+  // One subtraction per lane: d = (flb + 14) - tz, as flb - (tz - 14) in 12 bits; tz - 14
+  // is the same for every lane (one shared subtractor after flattening). d < 0: the element
+  // lies below the threshold by gap = -d; its low bits are the element's exponent offset.
+  wire [11:0] tzm_w   = {2'd0, tz_i} - 12'd14;
+  wire [11:0] d_w     = {3'd0, flb_i} - tzm_w;
+  wire        below_w = d_w[11];
+  wire        far_w   = below_w & (d_w < 12'd4091);
+  wire [3:0] eoff_w  = d_w[3:0];
   // Right shift: one place for the round bit, plus the gap for elements below the threshold;
-  // past 6 places every bit is gone and the result is 0.
+  // past 6 places every bit is gone and the result is 0. gap + 1 = ~d + 2.
   wire [2:0] shift_w = !below_w ? 3'd1
-                     : (gap_w > 10'd5) ? 3'd6
-                     : gap_w[2:0] + 3'd1;
+                     : far_w ? 3'd6
+                     : ~d_w[2:0] + 3'd2;
   wire [5:0] ext_w   = {sig_i, 1'b0};
   wire [5:0] sh_w    = ext_w >> shift_w;
   wire [5:0] lost_w  = ext_w & ~({6{1'b1}} << shift_w);
   wire        tie_sticky_w = sticky_i | (|lost_w);
-  wire        round_up_w   = sh_w[0] & (tie_sticky_w | sh_w[1]);
-  wire [4:0] n_w     = sh_w[5:1] + {4'd0, round_up_w};
-  wire [7:0] mag_w   = (below_w ? 8'd0 : {1'd0, eoff_w, 3'd0})
+  wire [5:0] b_sh_w = sh_w;
+  wire [3:0] b_eoff_w = eoff_w;
+  wire        b_tie_w = tie_sticky_w;
+  wire        b_below_w = below_w;
+  wire        b_ezero_w = ~sig_i[4];
+  wire        b_sign_w = sign_i;
+  wire        b_zero_w = zero_i;
+  wire        round_up_w   = b_sh_w[0] & (b_tie_w | b_sh_w[1]);
+  wire [4:0] n_w     = b_sh_w[5:1] + {4'd0, round_up_w};
+  wire [7:0] mag_w   = (b_below_w ? 8'd0 : {1'd0, b_eoff_w, 3'd0})
                    + {3'd0, n_w};
   wire        sat_w       = mag_w > 8'd126;
-  wire        elem_zero_w = ~sig_i[4];
+  wire        elem_zero_w = b_ezero_w;
   wire [6:0] sat_mag_w = elem_zero_w ? 7'd0
                        : sat_w ? 7'd126 : mag_w[6:0];
 
-  assign code_o = zero_i ? 8'd0 : {sign_i, sat_mag_w};
+  assign code_o = b_zero_w ? 8'd0 : {b_sign_w, sat_mag_w};
 
 endmodule
 

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Installs what a fresh Debian 12 machine lacks for blockrtl: the EDA tools from apt.
+# Installs what a fresh Debian 12 machine lacks for blockrtl: the EDA tools from apt
+# (simulation, synthesis, iCE40 place-and-route). ECP5 and FuseSoC: scripts/install-eda-venv.sh.
 # (Rust itself is expected on the machine; crates come from crates.io through cargo.)
 set -euo pipefail
 SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 need=()
-for pkg in verilator yosys iverilog g++ make ccache zlib1g-dev python3; do
+for pkg in verilator yosys nextpnr-ice40 fpga-icestorm iverilog g++ make ccache zlib1g-dev python3; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then
@@ -15,3 +16,4 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 verilator --version >&2
 yosys -V >&2
+nextpnr-ice40 --version >&2 || true

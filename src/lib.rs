@@ -8,6 +8,7 @@ pub mod golden;
 pub mod io;
 pub mod quantize;
 pub mod stimulus;
+pub mod synth;
 pub mod units;
 
 pub use error::{Error, Result};

@@ -7,6 +7,7 @@
 
 pub mod build;
 pub mod layout;
+pub mod testbench;
 
 use crate::emit::design::Design;
 use crate::error::{Error, Result};
@@ -157,6 +158,17 @@ fn make_chunk(
         }
     }
     c
+}
+
+/// Input records and expected output records of blocks `0..opts.blocks`, as `run` streams them.
+pub fn vectors(
+    unit: &dyn CosimUnit,
+    opts: &CosimOptions,
+    inl: &Layout,
+    outl: &Layout,
+) -> (Vec<u8>, Vec<u8>) {
+    let c = make_chunk(unit, opts, inl, outl, 0..opts.blocks);
+    (c.input, c.expected)
 }
 
 pub fn run(unit: &dyn CosimUnit, opts: &CosimOptions) -> Result<CosimReport> {

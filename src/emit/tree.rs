@@ -6,6 +6,10 @@ pub struct Node {
     pub name: String,
     pub a: String,
     pub b: String,
+    /// Tree level, 1 at the leaves' parents.
+    pub level: usize,
+    /// The enable of the register holding this node, or empty for a plain wire.
+    pub en: String,
 }
 
 /// Pairwise reduction of `leaves`, level by level; an odd one out moves up a level unchanged.
@@ -24,6 +28,8 @@ pub fn reduce(leaves: Vec<String>, prefix: &str) -> (Vec<Node>, String) {
                         name: name.clone(),
                         a: a.clone(),
                         b: b.clone(),
+                        level: depth,
+                        en: String::new(),
                     });
                     next.push(name);
                 }

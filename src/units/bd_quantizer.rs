@@ -57,6 +57,7 @@ impl BdQuantizerParams {
 
     pub fn validate(&self) -> Result<()> {
         validate_blocking(self.block_size, self.lanes(), self.pipeline)?;
+        super::mx_quantizer::check_flush(self.input_format, self.flush_subnormals)?;
         check_frac_bits(self.frac_bits)?;
         self.golden().map(|_| ())
     }
@@ -255,6 +256,7 @@ impl BdQuantizerParams {
             ports: self.ports(),
             latency: self.latency(),
             beats_per_block: self.beats(),
+            testbench: None,
         })
     }
 

@@ -197,6 +197,7 @@ impl BdSelectorParams {
             ports: self.ports(),
             latency: p as u32,
             beats_per_block: 1,
+            testbench: None,
         })
     }
 }

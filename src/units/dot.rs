@@ -916,6 +916,7 @@ impl DotParams {
             ports: self.ports(),
             latency: self.latency(),
             beats_per_block: beats * self.group(),
+            testbench: None,
         })
     }
 }

@@ -37,6 +37,17 @@ pub const RTL_BLOCK_SIZES: std::ops::RangeInclusive<usize> = 2..=1024;
 pub const MAX_PIPELINE: usize = 8;
 
 /// Checks shared by every unit with a block size, lanes and pipeline depth.
+/// numerics.md 3.6 flushes FP32 subnormals; every FP16 subnormal is a normal FP32 value, so
+/// the option means nothing for FP16 input (and the RTL would flush FP16 subnormals instead).
+pub fn check_flush(input: crate::format::InputFormat, flush: bool) -> Result<()> {
+    if flush && input == crate::format::InputFormat::F16 {
+        return Err(Error::input(
+            "flush_subnormals applies to f32 and bf16 inputs: it zeroes FP32 subnormals (numerics.md 3.6), and no FP16 value is one",
+        ));
+    }
+    Ok(())
+}
+
 pub fn validate_blocking(k: usize, lanes: usize, pipeline: usize) -> Result<()> {
     if k == 0 {
         return Err(Error::input("block size must be at least 1"));
@@ -71,7 +82,8 @@ impl MxQuantizerParams {
     }
 
     pub fn validate(&self) -> Result<()> {
-        validate_blocking(self.block_size, self.lanes(), self.pipeline)
+        validate_blocking(self.block_size, self.lanes(), self.pipeline)?;
+        check_flush(self.input_format, self.flush_subnormals)
     }
 
     pub fn golden(&self) -> MxConfig {
@@ -177,6 +189,7 @@ impl MxQuantizerParams {
                 banner: &banner,
                 name: &cvt_name,
                 n: &nums,
+                mid_cut: self.cvt_mid_cut(),
             }
             .render(),
         );
@@ -206,6 +219,7 @@ impl MxQuantizerParams {
             ports: self.ports(),
             latency: self.latency(),
             beats_per_block: self.beats(),
+            testbench: None,
         })
     }
 
@@ -230,6 +244,11 @@ impl MxQuantizerParams {
         }
     }
 
+    /// The fourth stage of a one-beat pipeline goes inside the conversion.
+    fn cvt_mid_cut(&self) -> bool {
+        self.beats() == 1 && self.pipeline >= 4
+    }
+
     fn parallel_view<'a>(
         &self,
         banner: &'a str,
@@ -237,13 +256,18 @@ impl MxQuantizerParams {
         n: &'a Numbers,
     ) -> ParallelTemplate<'a> {
         // Cut points by value: after the block max (splits decode+tree from conversion), at the
-        // output, after decode (before the tree), at the input; more stages go to the output.
+        // output, after decode (before the tree), then inside the max tree (its levels are the
+        // longest paths once decode and conversion are cut off), at the input; more stages go
+        // to the output.
         let p = self.pipeline;
+        let levels = c_tree_levels(self.lanes());
         let cut_max = p >= 1;
         let cut_out = p >= 2;
         let cut_dec = p >= 3;
-        let cut_in = p >= 4;
-        let extra_out = p.saturating_sub(4);
+        let cut_cvt = self.cvt_mid_cut();
+        let tree_cuts = p.saturating_sub(4).min(levels.saturating_sub(1));
+        let cut_in = p > 4 + tree_cuts;
+        let extra_out = p.saturating_sub(5 + tree_cuts);
         let (stages, first_en, last_valid) = chain(p, "valid_i", "ready_i");
         let mut names = stages.iter().map(|s| s.name.clone());
         let mut take = |on: bool| Cut {
@@ -254,25 +278,58 @@ impl MxQuantizerParams {
                 String::new()
             },
         };
-        // Pipeline order: in, dec, max, out...
+        // Pipeline order: in, dec, tree levels, max, half-way through conversion, out...
         let cut_in = take(cut_in);
         let cut_dec = take(cut_dec);
+        let cut_levels: Vec<usize> = (1..=tree_cuts)
+            .map(|i| (2 * i * levels + tree_cuts + 1) / (2 * (tree_cuts + 1)))
+            .collect();
+        let tree_regs: Vec<Cut> = cut_levels.iter().map(|_| take(true)).collect();
         let cut_max = take(cut_max);
+        let cut_cvt = take(cut_cvt);
+        let mut c = self.common(banner, top, n);
+        for node in &mut c.tree {
+            if let Some(i) = cut_levels.iter().position(|&l| l == node.level) {
+                node.en = tree_regs[i].en.clone();
+            }
+        }
+        let mut keep_src = "keep_w".to_string();
+        let keep_delay: Vec<(String, String, String)> = tree_regs
+            .iter()
+            .enumerate()
+            .map(|(i, cut)| {
+                let name = format!("keep_t{}_q", i + 1);
+                let d = (name.clone(), cut.en.clone(), keep_src.clone());
+                keep_src = name;
+                d
+            })
+            .collect();
         let out_names: Vec<String> = names.take(usize::from(cut_out) + extra_out).collect();
-        let (outs, (code_out, scale_out, nan_out, _)) =
-            out_stages(&out_names, ("code_w", "scale_w", "blk_special_w", "1'b1"));
+        let (outs, (code_out, scale_out, nan_out, _)) = if cut_cvt.registered {
+            out_stages(&out_names, ("code_w", "scale_c_q", "special_c_q", "1'b1"))
+        } else {
+            out_stages(&out_names, ("code_w", "scale_w", "blk_special_w", "1'b1"))
+        };
+        let tree_summary = cut_levels
+            .iter()
+            .map(|l| format!("after max-tree level {l}"))
+            .collect::<Vec<_>>();
         let registered: Vec<&str> = [
             (cut_in.registered, "input"),
             (cut_dec.registered, "after decode"),
-            (cut_max.registered, "after the block max"),
         ]
         .into_iter()
         .filter(|(on, _)| *on)
         .map(|(_, s)| s)
+        .chain(tree_summary.iter().map(String::as_str))
+        .chain(cut_max.registered.then_some("after the block max"))
+        .chain(cut_cvt.registered.then_some("inside conversion"))
         .chain(std::iter::repeat_n("output", outs.len()))
         .collect();
         ParallelTemplate {
-            c: self.common(banner, top, n),
+            c,
+            keep_delay,
+            keep_src,
             pipeline: p,
             stage_summary: if registered.is_empty() {
                 String::new()
@@ -285,6 +342,7 @@ impl MxQuantizerParams {
             cut_in,
             cut_dec,
             cut_max,
+            cut_cvt,
             out_stages: outs,
             code_out,
             scale_out,
@@ -425,6 +483,11 @@ pub struct Numbers {
     pub tz_floor: i64,
     pub scale_off: i64,
     pub tz_unused_bits: bool,
+    /// Whether the block max lies above the scale floor, from the max itself (in parallel
+    /// with the additions, not after them).
+    pub above_floor_expr: String,
+    /// max flb + this (mod 2^tz_w) is the scale byte above the floor.
+    pub scale_add: u64,
     pub eo_w: u32,
     pub eo_msb: u32,
     pub cm_w: u32,
@@ -432,6 +495,12 @@ pub struct Numbers {
     pub cm_pad_n: u32,
     pub eoff_pad: u32,
     pub r_w: u32,
+    /// Width of the signed lane difference d = flz - tz, and its bounds.
+    pub d_w: u32,
+    pub d_msb: u32,
+    pub d_pad: u32,
+    /// 2^d_w - sig_w: d below this (as unsigned, d negative) means the gap exceeds sig_w.
+    pub far_below: u64,
     pub r_msb: u32,
     pub el_w: u32,
     pub el_msb: u32,
@@ -510,6 +579,16 @@ impl Numbers {
             tz_floor: l + z,
             scale_off: l + z,
             tz_unused_bits: tz_w > 8,
+            above_floor_expr: if l + z - (z - c) < 0 {
+                "1'b1".into()
+            } else {
+                format!(
+                    "{{{}'d0, max_flb_w}} > {tz_w}'d{}",
+                    tz_w - flb_w,
+                    l + z - (z - c)
+                )
+            },
+            scale_add: ((z - c) - (l + z)).rem_euclid(1i64 << tz_w) as u64,
             eo_w,
             eo_msb: eo_w - 1,
             cm_w,
@@ -518,6 +597,10 @@ impl Numbers {
             eoff_pad: cm_w - eo_w - elem_man_bits,
             r_w,
             r_msb: r_w - 1,
+            d_w: tz_w + 2,
+            d_msb: tz_w + 1,
+            d_pad: tz_w + 2 - flb_w,
+            far_below: (1u64 << (tz_w + 2)) - u64::from(sig_w),
             el_w,
             el_msb: el_w - 1,
             mag_w,
@@ -551,6 +634,8 @@ struct DecTemplate<'a> {
 #[derive(Template)]
 #[template(path = "rtl/mxq_cvt.v", escape = "none")]
 struct CvtTemplate<'a> {
+    /// Register half-way through conversion (deep one-beat pipelines).
+    mid_cut: bool,
     banner: &'a str,
     name: &'a str,
     n: &'a Numbers,
@@ -577,6 +662,10 @@ struct Common<'a> {
 #[template(path = "rtl/mxq_parallel.v", escape = "none")]
 struct ParallelTemplate<'a> {
     c: Common<'a>,
+    /// Per lane, what conversion needs delayed along the registered tree levels:
+    /// (register, enable, source).
+    keep_delay: Vec<(String, String, String)>,
+    keep_src: String,
     pipeline: usize,
     stage_summary: String,
     stages: Vec<Stage>,
@@ -585,6 +674,7 @@ struct ParallelTemplate<'a> {
     cut_in: Cut,
     cut_dec: Cut,
     cut_max: Cut,
+    cut_cvt: Cut,
     out_stages: Vec<OutStage>,
     code_out: String,
     scale_out: String,
@@ -654,4 +744,15 @@ impl crate::cosim::CosimUnit for MxQuantizerParams {
             layout.push(3, u64::from(b + 1 == beats), out);
         }
     }
+}
+
+/// Levels of a pairwise reduction tree over `leaves` leaves.
+fn c_tree_levels(leaves: usize) -> usize {
+    let mut levels = 0;
+    let mut n = leaves;
+    while n > 1 {
+        n = n.div_ceil(2);
+        levels += 1;
+    }
+    levels
 }

@@ -7,6 +7,10 @@
 //   to {{ n.elem_man_bits }} fraction bits; elements below it shift right by the gap (subnormal codes).
 // Rounding is to nearest, ties to even; saturation to the largest finite magnitude comes after.
 module {{ name }} (
+{%- if mid_cut %}
+  input  wire        clk_i,
+  input  wire        en_i,
+{%- endif %}
   input  wire        sign_i,
   input  wire [{{ n.flb_msb }}:0] flb_i,
   input  wire [{{ n.sig_msb }}:0] sig_i,
@@ -16,25 +20,61 @@ module {{ name }} (
   output wire [{{ n.el_msb }}:0] code_o
 );
 
-  wire [{{ n.tz_msb }}:0] flz_w   = {{ "{" }}{{ n.tz_pad }}'d0, flb_i} + {{ n.tz_w }}'d{{ n.z }};
-  wire        below_w = flz_w < tz_i;
-  wire [{{ n.tz_msb }}:0] gap_w   = tz_i - flz_w;
-  wire [{{ n.eo_msb }}:0] eoff_w  = flz_w[{{ n.eo_msb }}:0] - tz_i[{{ n.eo_msb }}:0];
+  // One subtraction per lane: d = (flb + {{ n.z }}) - tz, as flb - (tz - {{ n.z }}) in {{ n.d_w }} bits; tz - {{ n.z }}
+  // is the same for every lane (one shared subtractor after flattening). d < 0: the element
+  // lies below the threshold by gap = -d; its low bits are the element's exponent offset.
+  wire [{{ n.d_msb }}:0] tzm_w   = {{ "{" }}2'd0, tz_i} - {{ n.d_w }}'d{{ n.z }};
+  wire [{{ n.d_msb }}:0] d_w     = {{ "{" }}{{ n.d_pad }}'d0, flb_i} - tzm_w;
+  wire        below_w = d_w[{{ n.d_msb }}];
+  wire        far_w   = below_w & (d_w < {{ n.d_w }}'d{{ n.far_below }});
+  wire [{{ n.eo_msb }}:0] eoff_w  = d_w[{{ n.eo_msb }}:0];
   // Right shift: one place for the round bit, plus the gap for elements below the threshold;
-  // past {{ n.sig_w_plus1 }} places every bit is gone and the result is 0.
+  // past {{ n.sig_w_plus1 }} places every bit is gone and the result is 0. gap + 1 = ~d + 2.
   wire [{{ n.r_msb }}:0] shift_w = !below_w ? {{ n.r_w }}'d1
-                     : (gap_w > {{ n.tz_w }}'d{{ n.sig_w }}) ? {{ n.r_w }}'d{{ n.sig_w_plus1 }}
-                     : gap_w[{{ n.r_msb }}:0] + {{ n.r_w }}'d1;
+                     : far_w ? {{ n.r_w }}'d{{ n.sig_w_plus1 }}
+                     : ~d_w[{{ n.r_msb }}:0] + {{ n.r_w }}'d2;
   wire [{{ n.sig_w }}:0] ext_w   = {sig_i, 1'b0};
   wire [{{ n.sig_w }}:0] sh_w    = ext_w >> shift_w;
   wire [{{ n.sig_w }}:0] lost_w  = ext_w & ~({{ "{" }}{{ n.sig_w_plus1 }}{1'b1}} << shift_w);
   wire        tie_sticky_w = sticky_i | (|lost_w);
-  wire        round_up_w   = sh_w[0] & (tie_sticky_w | sh_w[1]);
-  wire [{{ n.sig_msb }}:0] n_w     = sh_w[{{ n.sig_w }}:1] + {{ "{" }}{{ n.sig_msb }}'d0, round_up_w};
-  wire [{{ n.cm_msb }}:0] mag_w   = (below_w ? {{ n.cm_w }}'d0 : {{ "{" }}{{ n.eoff_pad }}'d0, eoff_w, {{ n.elem_man_bits }}'d0})
+{%- if mid_cut %}
+  // Registered half-way (after the shift): the rounding half starts from flip-flops.
+  reg  [{{ n.sig_w }}:0] sh_q;
+  reg  [{{ n.eo_msb }}:0] eoff_q;
+  reg         tie_q, below_q, ezero_q, sign_q, zero_q;
+  always @(posedge clk_i) begin
+    if (en_i) begin
+      sh_q    <= sh_w;
+      eoff_q  <= eoff_w;
+      tie_q   <= tie_sticky_w;
+      below_q <= below_w;
+      ezero_q <= ~sig_i[{{ n.sig_msb }}];
+      sign_q  <= sign_i;
+      zero_q  <= zero_i;
+    end
+  end
+  wire [{{ n.sig_w }}:0] b_sh_w = sh_q;
+  wire [{{ n.eo_msb }}:0] b_eoff_w = eoff_q;
+  wire        b_tie_w = tie_q;
+  wire        b_below_w = below_q;
+  wire        b_ezero_w = ezero_q;
+  wire        b_sign_w = sign_q;
+  wire        b_zero_w = zero_q;
+{%- else %}
+  wire [{{ n.sig_w }}:0] b_sh_w = sh_w;
+  wire [{{ n.eo_msb }}:0] b_eoff_w = eoff_w;
+  wire        b_tie_w = tie_sticky_w;
+  wire        b_below_w = below_w;
+  wire        b_ezero_w = ~sig_i[{{ n.sig_msb }}];
+  wire        b_sign_w = sign_i;
+  wire        b_zero_w = zero_i;
+{%- endif %}
+  wire        round_up_w   = b_sh_w[0] & (b_tie_w | b_sh_w[1]);
+  wire [{{ n.sig_msb }}:0] n_w     = b_sh_w[{{ n.sig_w }}:1] + {{ "{" }}{{ n.sig_msb }}'d0, round_up_w};
+  wire [{{ n.cm_msb }}:0] mag_w   = (b_below_w ? {{ n.cm_w }}'d0 : {{ "{" }}{{ n.eoff_pad }}'d0, b_eoff_w, {{ n.elem_man_bits }}'d0})
                    + {{ "{" }}{{ n.cm_pad_n }}'d0, n_w};
   wire        sat_w       = mag_w > {{ n.cm_w }}'d{{ n.max_mag }};
-  wire        elem_zero_w = ~sig_i[{{ n.sig_msb }}];
+  wire        elem_zero_w = b_ezero_w;
   wire [{{ n.mag_msb }}:0] sat_mag_w = elem_zero_w ? {{ n.mag_w }}'d0
                        : sat_w ? {{ n.mag_w }}'d{{ n.max_mag }} : mag_w[{{ n.mag_msb }}:0];
 {%- if n.is_int %}
@@ -42,10 +82,10 @@ module {{ name }} (
   // INT8: two's complement of the magnitude; there is no negative zero.
   wire [{{ n.el_msb }}:0] pos_w = {1'b0, sat_mag_w};
   wire [{{ n.el_msb }}:0] neg_w = {{ n.el_w }}'d0 - pos_w;
-  assign code_o = zero_i ? {{ n.el_w }}'d0 : sign_i ? neg_w : pos_w;
+  assign code_o = b_zero_w ? {{ n.el_w }}'d0 : b_sign_w ? neg_w : pos_w;
 {%- else %}
 
-  assign code_o = zero_i ? {{ n.el_w }}'d0 : {sign_i, sat_mag_w};
+  assign code_o = b_zero_w ? {{ n.el_w }}'d0 : {b_sign_w, sat_mag_w};
 {%- endif %}
 
 endmodule

@@ -70,15 +70,23 @@ module {{ c.name }} (
       wire        leaf_special_w = tree_w[{{ c.n.dec_special_bit }}];
       // What conversion needs of the lane, {sign, flb, sig, sticky} (special went to the tree).
       wire [{{ c.n.store_msb }}:0] keep_w = {tree_w[{{ c.n.dec_sign_bit }}], tree_w[{{ c.n.flb_hi }}:0]};
+{%- for d in keep_delay %}
+      reg  [{{ c.n.store_msb }}:0] {{ d.0 }};
+      always @(posedge clk_i) if ({{ d.1 }}) {{ d.0 }} <= {{ d.2 }};
+{%- endfor %}
 {%- if cut_max.registered %}
       reg  [{{ c.n.store_msb }}:0] cvt_q;
-      always @(posedge clk_i) if ({{ cut_max.en }}) cvt_q <= keep_w;
+      always @(posedge clk_i) if ({{ cut_max.en }}) cvt_q <= {{ keep_src }};
       wire [{{ c.n.store_msb }}:0] cvt_in_w = cvt_q;
 {%- else %}
-      wire [{{ c.n.store_msb }}:0] cvt_in_w = keep_w;
+      wire [{{ c.n.store_msb }}:0] cvt_in_w = {{ keep_src }};
 {%- endif %}
       wire [{{ c.n.el_msb }}:0] code_w;
       {{ c.cvt_name }} u_cvt (
+{%- if cut_cvt.registered %}
+        .clk_i   (clk_i),
+        .en_i    ({{ cut_cvt.en }}),
+{%- endif %}
         .sign_i  (cvt_in_w[{{ c.n.store_sign_bit }}]),
         .flb_i   (cvt_in_w[{{ c.n.flb_hi }}:{{ c.n.flb_lo }}]),
         .sig_i   (cvt_in_w[{{ c.n.sig_hi }}:{{ c.n.sig_lo }}]),
@@ -95,38 +103,72 @@ module {{ c.name }} (
     end
   endgenerate
 
-  // ---- block maximum of flb, and NaN/Inf anywhere: a tree, one wire per node ----
+  // ---- block maximum of flb, and NaN/Inf anywhere: a tree, one wire or register per node ----
 {%- for n in c.tree %}
+{%- if n.en.is_empty() %}
   wire [{{ c.n.flb_msb }}:0] {{ n.name }}_flb_w = ({{ n.a }}_flb_w > {{ n.b }}_flb_w) ? {{ n.a }}_flb_w : {{ n.b }}_flb_w;
   wire        {{ n.name }}_special_w = {{ n.a }}_special_w | {{ n.b }}_special_w;
+{%- else %}
+  reg  [{{ c.n.flb_msb }}:0] {{ n.name }}_flb_q;
+  reg         {{ n.name }}_special_q;
+  always @(posedge clk_i) begin
+    if ({{ n.en }}) begin
+      {{ n.name }}_flb_q     <= ({{ n.a }}_flb_w > {{ n.b }}_flb_w) ? {{ n.a }}_flb_w : {{ n.b }}_flb_w;
+      {{ n.name }}_special_q <= {{ n.a }}_special_w | {{ n.b }}_special_w;
+    end
+  end
+  wire [{{ c.n.flb_msb }}:0] {{ n.name }}_flb_w = {{ n.name }}_flb_q;
+  wire        {{ n.name }}_special_w = {{ n.name }}_special_q;
+{%- endif %}
 {%- endfor %}
   wire [{{ c.n.flb_msb }}:0] max_flb_w = {{ c.tree_root }}_flb_w;
   wire        any_special_w = {{ c.tree_root }}_special_w;
-{%- if cut_max.registered %}
-  reg  [{{ c.n.flb_msb }}:0] max_flb_q;
-  reg         any_special_q;
-  always @(posedge clk_i) begin
-    if ({{ cut_max.en }}) begin
-      max_flb_q     <= max_flb_w;
-      any_special_q <= any_special_w;
-    end
-  end
-  wire [{{ c.n.flb_msb }}:0] blk_flb_w     = max_flb_q;
-  wire        blk_special_w = any_special_q;
-{%- else %}
-  wire [{{ c.n.flb_msb }}:0] blk_flb_w     = max_flb_w;
-  wire        blk_special_w = any_special_w;
-{%- endif %}
 
   // ---- shared exponent: shared = max(floor(log2 amax) - {{ c.n.emax }}, -127) ----
   // In offset form: tz = T + {{ c.n.z }} with T = shared + {{ c.n.flb_offset }} + ({{ c.n.emin }}), and the scale byte is
   // tz - {{ c.n.scale_off }}. The floor sits at {{ c.n.tz_floor }} (shared = -127).
-  wire [{{ c.n.tz_msb }}:0] tz_raw_w  = {{ "{" }}{{ c.n.tz_pad }}'d0, blk_flb_w} + {{ c.n.tz_w }}'d{{ c.n.tz_add }};
-  wire [{{ c.n.tz_msb }}:0] tz_w      = (tz_raw_w > {{ c.n.tz_w }}'d{{ c.n.tz_floor }}) ? tz_raw_w : {{ c.n.tz_w }}'d{{ c.n.tz_floor }};
-  wire        all_zero_w  = ~|blk_flb_w;
-  wire        force_zero_w = all_zero_w | blk_special_w;
-  wire [{{ c.n.tz_msb }}:0] scale_full_w = tz_w - {{ c.n.tz_w }}'d{{ c.n.scale_off }};
-  wire [7:0]  scale_w = blk_special_w ? 8'hff : all_zero_w ? 8'h00 : scale_full_w[7:0];
+  wire        above_w   = {{ c.n.above_floor_expr }};
+  wire [{{ c.n.tz_msb }}:0] tz_raw_w  = {{ "{" }}{{ c.n.tz_pad }}'d0, max_flb_w} + {{ c.n.tz_w }}'d{{ c.n.tz_add }};
+  wire [{{ c.n.tz_msb }}:0] tz_max_w  = above_w ? tz_raw_w : {{ c.n.tz_w }}'d{{ c.n.tz_floor }};
+  wire        all_zero_w  = ~|max_flb_w;
+  // tz - {{ c.n.scale_off }}, formed from the max directly (the floor is where the scale byte is 0).
+  wire [{{ c.n.tz_msb }}:0] scale_full_w = above_w ? ({{ "{" }}{{ c.n.tz_pad }}'d0, max_flb_w} + {{ c.n.tz_w }}'d{{ c.n.scale_add }}) : {{ c.n.tz_w }}'d0;
+  wire [7:0]  scale_max_w = any_special_w ? 8'hff : all_zero_w ? 8'h00 : scale_full_w[7:0];
+  wire        zero_max_w = all_zero_w | any_special_w;
+{%- if cut_max.registered %}
+  reg  [{{ c.n.tz_msb }}:0] tz_q;
+  reg  [7:0]  scale_q;
+  reg         zero_q;
+  reg         special_q;
+  always @(posedge clk_i) begin
+    if ({{ cut_max.en }}) begin
+      tz_q      <= tz_max_w;
+      scale_q   <= scale_max_w;
+      zero_q    <= zero_max_w;
+      special_q <= any_special_w;
+    end
+  end
+  wire [{{ c.n.tz_msb }}:0] tz_w = tz_q;
+  wire [7:0]  scale_w = scale_q;
+  wire        force_zero_w = zero_q;
+  wire        blk_special_w = special_q;
+{%- else %}
+  wire [{{ c.n.tz_msb }}:0] tz_w = tz_max_w;
+  wire [7:0]  scale_w = scale_max_w;
+  wire        force_zero_w = zero_max_w;
+  wire        blk_special_w = any_special_w;
+{%- endif %}
+{%- if cut_cvt.registered %}
+  // The block's scale and NaN flag keep pace with the conversion's inner register.
+  reg  [7:0]  scale_c_q;
+  reg         special_c_q;
+  always @(posedge clk_i) begin
+    if ({{ cut_cvt.en }}) begin
+      scale_c_q   <= scale_w;
+      special_c_q <= blk_special_w;
+    end
+  end
+{%- endif %}
 {%- for o in out_stages %}
   reg  [7:0]  scale_{{ o.name }}_q;
   reg         nan_{{ o.name }}_q;

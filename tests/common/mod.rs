@@ -125,3 +125,22 @@ pub fn run_ok(dir: &std::path::Path, prog: &std::path::Path, args: &[&str]) -> S
     );
     text
 }
+
+/// A tool from PATH or from the project's YoWASP/FuseSoC venv (`scripts/install-eda-venv.sh`);
+/// None (with a printed reason) when missing, a failure under CI=true.
+pub fn venv_tool(name: &str) -> Option<std::path::PathBuf> {
+    let local = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join(".venv-eda/bin")
+        .join(name);
+    if let Ok(p) = which::which(name) {
+        return Some(p);
+    }
+    if local.is_file() {
+        return Some(local);
+    }
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("{name} is required under CI=true: run scripts/install-eda-venv.sh");
+    }
+    eprintln!("SKIP: {name} not found (run scripts/install-eda-venv.sh); this test needs it");
+    None
+}

