@@ -35,10 +35,20 @@ fn mx_matrix() -> Vec<UnitParams> {
             }
         }
     }
-    // Deeper pipelines place registers at every cut point: inside conversion (4), inside the
-    // max tree (5..), at the input.
-    for pipeline in [1, 3, 4, 5, 6, 8] {
-        for lanes in [32, 8] {
+    // Deeper pipelines place registers at every cut point: inside conversion (4, 5), inside
+    // the max tree (6..), at the input; multi-beat units stop at 8 stages.
+    let deep = [
+        (32, 1),
+        (32, 3),
+        (32, 4),
+        (32, 5),
+        (32, 6),
+        (32, 9),
+        (32, 12),
+    ];
+    let serial = [(8, 1), (8, 3), (8, 4), (8, 6), (8, 8)];
+    for (lanes, pipeline) in deep.into_iter().chain(serial) {
+        {
             v.push(UnitParams::MxQuantizer(MxQuantizerParams {
                 format: ElementFormat::E4m3,
                 block_size: 32,
@@ -143,6 +153,25 @@ fn dot_matrix() -> Vec<UnitParams> {
                 formatbook: BookRef::default(),
             }));
         }
+    }
+    // Deep pipelines register adder-tree levels (4..) and then more after the sum.
+    for (a, b, p, acc) in [
+        ("mxfp4", "mxfp4", 5, AccumulateKind::None),
+        ("mxint8", "mxint8", 7, AccumulateKind::None),
+        ("dialectfp4", "mxfp4", 8, AccumulateKind::Fp32),
+    ] {
+        v.push(UnitParams::Dot(blockrtl::units::DotParams {
+            format_a: a.parse::<OperandFormat>().unwrap(),
+            format_b: b.parse::<OperandFormat>().unwrap(),
+            block_size: 32,
+            lanes: None,
+            pipeline: p,
+            accumulate: acc,
+            dot_length: if acc == AccumulateKind::Fp32 { 3 } else { 1 },
+            acc_width: 48,
+            acc_lsb: -24,
+            formatbook: BookRef::default(),
+        }));
     }
     // Fixed-point accumulation, narrow and wide, LSB below and above 1.
     for (a, b, w, lsb, p) in [

@@ -55,6 +55,10 @@ pub struct SumNode {
     /// Width of the operands, for zero- or sign-extension.
     pub operand_w: u32,
     pub operand_msb: u32,
+    /// Tree level, 1 at the leaves' parents.
+    pub level: usize,
+    /// The enable of the register holding this node, or empty for a plain wire.
+    pub en: String,
 }
 
 /// A balanced adder tree over a power-of-two number of `leaf_w`-bit leaves; every level adds a
@@ -82,6 +86,8 @@ pub fn sum_tree(leaves: Vec<String>, leaf_w: u32, prefix: &str) -> (Vec<SumNode>
                     msb: width,
                     operand_w: width,
                     operand_msb: width - 1,
+                    level: depth,
+                    en: String::new(),
                 });
                 name
             })
@@ -91,4 +97,27 @@ pub fn sum_tree(leaves: Vec<String>, leaf_w: u32, prefix: &str) -> (Vec<SumNode>
         depth += 1;
     }
     (nodes, level.pop().expect("one root"), width)
+}
+
+/// Levels of a pairwise reduction tree over `leaves` leaves.
+pub fn levels(leaves: usize) -> usize {
+    let mut levels = 0;
+    let mut n = leaves;
+    while n > 1 {
+        n = n.div_ceil(2);
+        levels += 1;
+    }
+    levels
+}
+
+/// The levels after which `cuts` registers go, spread evenly over a tree of `levels` levels;
+/// with as many cuts as levels, every level (the root included) is registered.
+pub fn cut_levels(levels: usize, cuts: usize) -> Vec<usize> {
+    let cuts = cuts.min(levels);
+    if cuts == levels {
+        return (1..=levels).collect();
+    }
+    (1..=cuts)
+        .map(|i| (2 * i * levels + cuts + 1) / (2 * (cuts + 1)))
+        .collect()
 }

@@ -405,6 +405,9 @@ struct TopTemplate<'a> {
     pw_msb: u32,
     mag_pad: u32,
     tree: Vec<SumNode>,
+    /// The beat's scale facts delayed beside registered tree levels: (register, enable, source).
+    sc_delay: Vec<(String, String, String)>,
+    sc_final: String,
     tree_root: String,
     beat_msb: u32,
     part_msb: u32,
@@ -714,12 +717,16 @@ impl DotParams {
             bits_for(u64::from(da.max_shift + db.max_shift).max(1)).max(da.sh_w.max(db.sh_w)) + 1;
         let leaves = (0..lanes).map(|i| format!("g_lane[{i}].leaf")).collect();
         let (tree, tree_root, part_w) = sum_tree(leaves, pw, "acc");
-        // Pipeline: products first, then the beat sum, then the inputs; more go after the sum.
+        // Pipeline: products first, then the beat sum, then the inputs, then inside the adder
+        // tree (its levels are the long paths once products are registered); more go after
+        // the sum.
         let p = self.pipeline;
         let (stages, first_en, last_valid) = chain(p, "valid_i", "take_w");
         let cut_prod_on = p >= 1;
-        let post_count = usize::from(p >= 2) + p.saturating_sub(3);
         let cut_in_on = p >= 3;
+        let levels = crate::emit::tree::levels(lanes);
+        let tree_cuts = p.saturating_sub(3).min(levels.saturating_sub(1));
+        let post_count = usize::from(p >= 2) + p.saturating_sub(3 + tree_cuts);
         let mut names = stages.iter().map(|s| s.name.clone());
         let mut take = |on: bool| Cut {
             registered: on,
@@ -731,6 +738,26 @@ impl DotParams {
         };
         let cut_in = take(cut_in_on);
         let cut_prod = take(cut_prod_on);
+        let cut_levels = crate::emit::tree::cut_levels(levels, tree_cuts);
+        let tree_regs: Vec<Cut> = cut_levels.iter().map(|_| take(true)).collect();
+        let mut tree = tree;
+        for node in &mut tree {
+            if let Some(i) = cut_levels.iter().position(|&l| l == node.level) {
+                node.en = tree_regs[i].en.clone();
+            }
+        }
+        // The beat's scale facts keep pace with the registered tree levels.
+        let mut sc_src = "sc_t_w".to_string();
+        let sc_delay: Vec<(String, String, String)> = tree_regs
+            .iter()
+            .enumerate()
+            .map(|(i, cut)| {
+                let name = format!("sc_l{}_q", i + 1);
+                let d = (name.clone(), cut.en.clone(), sc_src.clone());
+                sc_src = name;
+                d
+            })
+            .collect();
         let mut post = Vec::new();
         let mut src = "beat_w".to_string();
         for name in names.take(post_count) {
@@ -747,6 +774,9 @@ impl DotParams {
         }
         if cut_prod_on {
             summary.push("products".to_string());
+        }
+        for l in &cut_levels {
+            summary.push(format!("after adder-tree level {l}"));
         }
         if post_count > 0 {
             summary.push(format!("{post_count} after the beat sum"));
@@ -855,6 +885,8 @@ impl DotParams {
             pw_msb: pw - 1,
             mag_pad: pw - mul_w,
             tree,
+            sc_delay,
+            sc_final: sc_src,
             tree_root,
             beat_msb: part_w + 16,
             part_msb: part_w - 1,

@@ -35,6 +35,8 @@ pub struct MxQuantizerParams {
 pub const RTL_BLOCK_SIZES: std::ops::RangeInclusive<usize> = 2..=1024;
 /// More stages than this have nowhere useful to go.
 pub const MAX_PIPELINE: usize = 8;
+/// The one-beat MX quantizer has more cut points (every max-tree level, two inside conversion).
+pub const MXQ_MAX_PIPELINE: usize = 12;
 
 /// Checks shared by every unit with a block size, lanes and pipeline depth.
 /// numerics.md 3.6 flushes FP32 subnormals; every FP16 subnormal is a normal FP32 value, so
@@ -49,6 +51,15 @@ pub fn check_flush(input: crate::format::InputFormat, flush: bool) -> Result<()>
 }
 
 pub fn validate_blocking(k: usize, lanes: usize, pipeline: usize) -> Result<()> {
+    validate_blocking_upto(k, lanes, pipeline, MAX_PIPELINE)
+}
+
+pub fn validate_blocking_upto(
+    k: usize,
+    lanes: usize,
+    pipeline: usize,
+    max_pipeline: usize,
+) -> Result<()> {
     if k == 0 {
         return Err(Error::input("block size must be at least 1"));
     }
@@ -62,9 +73,9 @@ pub fn validate_blocking(k: usize, lanes: usize, pipeline: usize) -> Result<()> 
             "lanes {lanes} must divide the block size {k} (k / lanes beats per block)"
         )));
     }
-    if pipeline > MAX_PIPELINE {
+    if pipeline > max_pipeline {
         return Err(Error::input(format!(
-            "pipeline {pipeline}: at most {MAX_PIPELINE} stages"
+            "pipeline {pipeline}: at most {max_pipeline} stages"
         )));
     }
     Ok(())
@@ -82,7 +93,12 @@ impl MxQuantizerParams {
     }
 
     pub fn validate(&self) -> Result<()> {
-        validate_blocking(self.block_size, self.lanes(), self.pipeline)?;
+        let most = if self.beats() == 1 {
+            MXQ_MAX_PIPELINE
+        } else {
+            MAX_PIPELINE
+        };
+        validate_blocking_upto(self.block_size, self.lanes(), self.pipeline, most)?;
         check_flush(self.input_format, self.flush_subnormals)
     }
 
@@ -190,6 +206,7 @@ impl MxQuantizerParams {
                 name: &cvt_name,
                 n: &nums,
                 mid_cut: self.cvt_mid_cut(),
+                d_cut: self.cvt_d_cut(),
             }
             .render(),
         );
@@ -249,6 +266,11 @@ impl MxQuantizerParams {
         self.beats() == 1 && self.pipeline >= 4
     }
 
+    /// The fifth goes after the conversion's subtraction.
+    fn cvt_d_cut(&self) -> bool {
+        self.beats() == 1 && self.pipeline >= 5
+    }
+
     fn parallel_view<'a>(
         &self,
         banner: &'a str,
@@ -260,14 +282,15 @@ impl MxQuantizerParams {
         // longest paths once decode and conversion are cut off), at the input; more stages go
         // to the output.
         let p = self.pipeline;
-        let levels = c_tree_levels(self.lanes());
+        let levels = crate::emit::tree::levels(self.lanes());
         let cut_max = p >= 1;
         let cut_out = p >= 2;
         let cut_dec = p >= 3;
         let cut_cvt = self.cvt_mid_cut();
-        let tree_cuts = p.saturating_sub(4).min(levels.saturating_sub(1));
-        let cut_in = p > 4 + tree_cuts;
-        let extra_out = p.saturating_sub(5 + tree_cuts);
+        let cut_d = self.cvt_d_cut();
+        let tree_cuts = p.saturating_sub(5).min(levels);
+        let cut_in = p > 5 + tree_cuts;
+        let extra_out = p.saturating_sub(6 + tree_cuts);
         let (stages, first_en, last_valid) = chain(p, "valid_i", "ready_i");
         let mut names = stages.iter().map(|s| s.name.clone());
         let mut take = |on: bool| Cut {
@@ -281,11 +304,10 @@ impl MxQuantizerParams {
         // Pipeline order: in, dec, tree levels, max, half-way through conversion, out...
         let cut_in = take(cut_in);
         let cut_dec = take(cut_dec);
-        let cut_levels: Vec<usize> = (1..=tree_cuts)
-            .map(|i| (2 * i * levels + tree_cuts + 1) / (2 * (tree_cuts + 1)))
-            .collect();
+        let cut_levels = crate::emit::tree::cut_levels(levels, tree_cuts);
         let tree_regs: Vec<Cut> = cut_levels.iter().map(|_| take(true)).collect();
         let cut_max = take(cut_max);
+        let cut_d = take(cut_d);
         let cut_cvt = take(cut_cvt);
         let mut c = self.common(banner, top, n);
         for node in &mut c.tree {
@@ -305,11 +327,26 @@ impl MxQuantizerParams {
             })
             .collect();
         let out_names: Vec<String> = names.take(usize::from(cut_out) + extra_out).collect();
-        let (outs, (code_out, scale_out, nan_out, _)) = if cut_cvt.registered {
-            out_stages(&out_names, ("code_w", "scale_c_q", "special_c_q", "1'b1"))
-        } else {
-            out_stages(&out_names, ("code_w", "scale_w", "blk_special_w", "1'b1"))
-        };
+        // The block's scale and NaN flag keep pace with the conversion's inner registers.
+        let mut blk_src = ("scale_w".to_string(), "blk_special_w".to_string());
+        let blk_delay: Vec<(String, String, String, String)> = [("d", &cut_d), ("c", &cut_cvt)]
+            .into_iter()
+            .filter(|(_, cut)| cut.registered)
+            .map(|(tag, cut)| {
+                let d = (
+                    tag.to_string(),
+                    cut.en.clone(),
+                    blk_src.0.clone(),
+                    blk_src.1.clone(),
+                );
+                blk_src = (format!("scale_{tag}_q"), format!("special_{tag}_q"));
+                d
+            })
+            .collect();
+        let (outs, (code_out, scale_out, nan_out, _)) = out_stages(
+            &out_names,
+            ("code_w", blk_src.0.as_str(), blk_src.1.as_str(), "1'b1"),
+        );
         let tree_summary = cut_levels
             .iter()
             .map(|l| format!("after max-tree level {l}"))
@@ -323,7 +360,12 @@ impl MxQuantizerParams {
         .map(|(_, s)| s)
         .chain(tree_summary.iter().map(String::as_str))
         .chain(cut_max.registered.then_some("after the block max"))
-        .chain(cut_cvt.registered.then_some("inside conversion"))
+        .chain(
+            cut_d
+                .registered
+                .then_some("after the conversion's subtraction"),
+        )
+        .chain(cut_cvt.registered.then_some("after the conversion's shift"))
         .chain(std::iter::repeat_n("output", outs.len()))
         .collect();
         ParallelTemplate {
@@ -342,7 +384,9 @@ impl MxQuantizerParams {
             cut_in,
             cut_dec,
             cut_max,
+            cut_d,
             cut_cvt,
+            blk_delay,
             out_stages: outs,
             code_out,
             scale_out,
@@ -499,6 +543,13 @@ pub struct Numbers {
     pub d_w: u32,
     pub d_msb: u32,
     pub d_pad: u32,
+    /// Low bits of d kept past a register inside conversion (shift amount and exponent offset).
+    pub dl_w: u32,
+    pub dl_msb: u32,
+    /// T = tz - z from the block max: max flb + tzm_add above the floor, tzm_floor at it
+    /// (both mod 2^d_w).
+    pub tzm_add: u64,
+    pub tzm_floor: u64,
     /// 2^d_w - sig_w: d below this (as unsigned, d negative) means the gap exceeds sig_w.
     pub far_below: u64,
     pub r_msb: u32,
@@ -601,6 +652,10 @@ impl Numbers {
             d_msb: tz_w + 1,
             d_pad: tz_w + 2 - flb_w,
             far_below: (1u64 << (tz_w + 2)) - u64::from(sig_w),
+            dl_w: r_w.max(eo_w),
+            dl_msb: r_w.max(eo_w) - 1,
+            tzm_add: ((z - c) - z).rem_euclid(1i64 << (tz_w + 2)) as u64,
+            tzm_floor: ((l + z) - z).rem_euclid(1i64 << (tz_w + 2)) as u64,
             el_w,
             el_msb: el_w - 1,
             mag_w,
@@ -634,8 +689,10 @@ struct DecTemplate<'a> {
 #[derive(Template)]
 #[template(path = "rtl/mxq_cvt.v", escape = "none")]
 struct CvtTemplate<'a> {
-    /// Register half-way through conversion (deep one-beat pipelines).
+    /// Register half-way through conversion, after the shift (deep one-beat pipelines).
     mid_cut: bool,
+    /// Register after the conversion's subtraction (deeper still).
+    d_cut: bool,
     banner: &'a str,
     name: &'a str,
     n: &'a Numbers,
@@ -674,7 +731,11 @@ struct ParallelTemplate<'a> {
     cut_in: Cut,
     cut_dec: Cut,
     cut_max: Cut,
+    cut_d: Cut,
     cut_cvt: Cut,
+    /// Block-level scale/NaN registers beside the conversion's: (tag, enable, scale source,
+    /// NaN source).
+    blk_delay: Vec<(String, String, String, String)>,
     out_stages: Vec<OutStage>,
     code_out: String,
     scale_out: String,
@@ -744,15 +805,4 @@ impl crate::cosim::CosimUnit for MxQuantizerParams {
             layout.push(3, u64::from(b + 1 == beats), out);
         }
     }
-}
-
-/// Levels of a pairwise reduction tree over `leaves` leaves.
-fn c_tree_levels(leaves: usize) -> usize {
-    let mut levels = 0;
-    let mut n = leaves;
-    while n > 1 {
-        n = n.div_ceil(2);
-        levels += 1;
-    }
-    levels
 }

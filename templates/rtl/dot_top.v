@@ -181,11 +181,28 @@ module {{ name }} (
 
   // ---- the beat's sum: a signed adder tree, one bit wider per level; NaN anywhere ----
 {%- for nd in tree %}
+{%- if nd.en.is_empty() %}
   wire [{{ nd.msb }}:0] {{ nd.name }}_p_w = {{ "{" }}{{ nd.a }}_p_w[{{ nd.operand_msb }}], {{ nd.a }}_p_w} + {{ "{" }}{{ nd.b }}_p_w[{{ nd.operand_msb }}], {{ nd.b }}_p_w};
   wire        {{ nd.name }}_n_w = {{ nd.a }}_n_w | {{ nd.b }}_n_w;
+{%- else %}
+  reg  [{{ nd.msb }}:0] {{ nd.name }}_p_q;
+  reg         {{ nd.name }}_n_q;
+  always @(posedge clk_i) begin
+    if ({{ nd.en }}) begin
+      {{ nd.name }}_p_q <= {{ "{" }}{{ nd.a }}_p_w[{{ nd.operand_msb }}], {{ nd.a }}_p_w} + {{ "{" }}{{ nd.b }}_p_w[{{ nd.operand_msb }}], {{ nd.b }}_p_w};
+      {{ nd.name }}_n_q <= {{ nd.a }}_n_w | {{ nd.b }}_n_w;
+    end
+  end
+  wire [{{ nd.msb }}:0] {{ nd.name }}_p_w = {{ nd.name }}_p_q;
+  wire        {{ nd.name }}_n_w = {{ nd.name }}_n_q;
+{%- endif %}
+{%- endfor %}
+{%- for d in sc_delay %}
+  reg  [16:0] {{ d.0 }};
+  always @(posedge clk_i) if ({{ d.1 }}) {{ d.0 }} <= {{ d.2 }};
 {%- endfor %}
   // {beat sum, scale facts, NaN}
-  wire [{{ beat_msb }}:0] beat_w = {{ "{" }}{{ tree_root }}_p_w, sc_t_w[16:1], sc_t_w[0] | {{ tree_root }}_n_w};
+  wire [{{ beat_msb }}:0] beat_w = {{ "{" }}{{ tree_root }}_p_w, {{ sc_final }}[16:1], {{ sc_final }}[0] | {{ tree_root }}_n_w};
 {%- for st in post %}
   reg  [{{ beat_msb }}:0] beat_{{ st.name }}_q;
   always @(posedge clk_i) if ({{ st.en }}) beat_{{ st.name }}_q <= {{ st.src }};

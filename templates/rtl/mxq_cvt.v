@@ -2,41 +2,76 @@
 `default_nettype none
 
 // One lane of element conversion, once the block threshold is known:
-//   tz_i = T + {{ n.z }}, where T = shared_exp + {{ n.flb_offset }} + emin is the flb of the element format's
-//   smallest normal binade. Elements at or above it keep their binade and round the significand
+//   tzm_i = T (in {{ n.d_w }}-bit two's complement), where T = shared_exp + {{ n.flb_offset }} + emin is the flb of the
+//   element format's smallest normal binade. Elements at or above it keep their binade and round the significand
 //   to {{ n.elem_man_bits }} fraction bits; elements below it shift right by the gap (subnormal codes).
 // Rounding is to nearest, ties to even; saturation to the largest finite magnitude comes after.
 module {{ name }} (
-{%- if mid_cut %}
+{%- if d_cut || mid_cut %}
   input  wire        clk_i,
+{%- endif %}
+{%- if d_cut %}
+  input  wire        en_d_i,
+{%- endif %}
+{%- if mid_cut %}
   input  wire        en_i,
 {%- endif %}
   input  wire        sign_i,
   input  wire [{{ n.flb_msb }}:0] flb_i,
   input  wire [{{ n.sig_msb }}:0] sig_i,
   input  wire        sticky_i,
-  input  wire [{{ n.tz_msb }}:0] tz_i,
+  input  wire [{{ n.d_msb }}:0] tzm_i,
   input  wire        zero_i,
   output wire [{{ n.el_msb }}:0] code_o
 );
 
-  // One subtraction per lane: d = (flb + {{ n.z }}) - tz, as flb - (tz - {{ n.z }}) in {{ n.d_w }} bits; tz - {{ n.z }}
-  // is the same for every lane (one shared subtractor after flattening). d < 0: the element
-  // lies below the threshold by gap = -d; its low bits are the element's exponent offset.
-  wire [{{ n.d_msb }}:0] tzm_w   = {{ "{" }}2'd0, tz_i} - {{ n.d_w }}'d{{ n.z }};
-  wire [{{ n.d_msb }}:0] d_w     = {{ "{" }}{{ n.d_pad }}'d0, flb_i} - tzm_w;
+  // One subtraction per lane: d = flb - T in {{ n.d_w }} bits. d < 0: the element lies below the
+  // threshold by gap = -d; the low bits of d are the element's exponent offset.
+  wire [{{ n.d_msb }}:0] d_w     = {{ "{" }}{{ n.d_pad }}'d0, flb_i} - tzm_i;
   wire        below_w = d_w[{{ n.d_msb }}];
   wire        far_w   = below_w & (d_w < {{ n.d_w }}'d{{ n.far_below }});
-  wire [{{ n.eo_msb }}:0] eoff_w  = d_w[{{ n.eo_msb }}:0];
+{%- if d_cut %}
+  // Registered after the subtraction (deep pipelines).
+  reg  [{{ n.dl_msb }}:0] dl_q;
+  reg         a_below_q, a_far_q, a_sign_q, a_sticky_q, a_zero_q;
+  reg  [{{ n.sig_msb }}:0] a_sig_q;
+  always @(posedge clk_i) begin
+    if (en_d_i) begin
+      dl_q       <= d_w[{{ n.dl_msb }}:0];
+      a_below_q  <= below_w;
+      a_far_q    <= far_w;
+      a_sign_q   <= sign_i;
+      a_sticky_q <= sticky_i;
+      a_zero_q   <= zero_i;
+      a_sig_q    <= sig_i;
+    end
+  end
+  wire [{{ n.dl_msb }}:0] a_dl_w = dl_q;
+  wire        a_below_w  = a_below_q;
+  wire        a_far_w    = a_far_q;
+  wire        a_sign_w   = a_sign_q;
+  wire        a_sticky_w = a_sticky_q;
+  wire        a_zero_w   = a_zero_q;
+  wire [{{ n.sig_msb }}:0] a_sig_w = a_sig_q;
+{%- else %}
+  wire [{{ n.dl_msb }}:0] a_dl_w = d_w[{{ n.dl_msb }}:0];
+  wire        a_below_w  = below_w;
+  wire        a_far_w    = far_w;
+  wire        a_sign_w   = sign_i;
+  wire        a_sticky_w = sticky_i;
+  wire        a_zero_w   = zero_i;
+  wire [{{ n.sig_msb }}:0] a_sig_w = sig_i;
+{%- endif %}
+  wire [{{ n.eo_msb }}:0] eoff_w  = a_dl_w[{{ n.eo_msb }}:0];
   // Right shift: one place for the round bit, plus the gap for elements below the threshold;
   // past {{ n.sig_w_plus1 }} places every bit is gone and the result is 0. gap + 1 = ~d + 2.
-  wire [{{ n.r_msb }}:0] shift_w = !below_w ? {{ n.r_w }}'d1
-                     : far_w ? {{ n.r_w }}'d{{ n.sig_w_plus1 }}
-                     : ~d_w[{{ n.r_msb }}:0] + {{ n.r_w }}'d2;
-  wire [{{ n.sig_w }}:0] ext_w   = {sig_i, 1'b0};
+  wire [{{ n.r_msb }}:0] shift_w = !a_below_w ? {{ n.r_w }}'d1
+                     : a_far_w ? {{ n.r_w }}'d{{ n.sig_w_plus1 }}
+                     : ~a_dl_w[{{ n.r_msb }}:0] + {{ n.r_w }}'d2;
+  wire [{{ n.sig_w }}:0] ext_w   = {a_sig_w, 1'b0};
   wire [{{ n.sig_w }}:0] sh_w    = ext_w >> shift_w;
   wire [{{ n.sig_w }}:0] lost_w  = ext_w & ~({{ "{" }}{{ n.sig_w_plus1 }}{1'b1}} << shift_w);
-  wire        tie_sticky_w = sticky_i | (|lost_w);
+  wire        tie_sticky_w = a_sticky_w | (|lost_w);
 {%- if mid_cut %}
   // Registered half-way (after the shift): the rounding half starts from flip-flops.
   reg  [{{ n.sig_w }}:0] sh_q;
@@ -47,10 +82,10 @@ module {{ name }} (
       sh_q    <= sh_w;
       eoff_q  <= eoff_w;
       tie_q   <= tie_sticky_w;
-      below_q <= below_w;
-      ezero_q <= ~sig_i[{{ n.sig_msb }}];
-      sign_q  <= sign_i;
-      zero_q  <= zero_i;
+      below_q <= a_below_w;
+      ezero_q <= ~a_sig_w[{{ n.sig_msb }}];
+      sign_q  <= a_sign_w;
+      zero_q  <= a_zero_w;
     end
   end
   wire [{{ n.sig_w }}:0] b_sh_w = sh_q;
@@ -64,10 +99,10 @@ module {{ name }} (
   wire [{{ n.sig_w }}:0] b_sh_w = sh_w;
   wire [{{ n.eo_msb }}:0] b_eoff_w = eoff_w;
   wire        b_tie_w = tie_sticky_w;
-  wire        b_below_w = below_w;
-  wire        b_ezero_w = ~sig_i[{{ n.sig_msb }}];
-  wire        b_sign_w = sign_i;
-  wire        b_zero_w = zero_i;
+  wire        b_below_w = a_below_w;
+  wire        b_ezero_w = ~a_sig_w[{{ n.sig_msb }}];
+  wire        b_sign_w = a_sign_w;
+  wire        b_zero_w = a_zero_w;
 {%- endif %}
   wire        round_up_w   = b_sh_w[0] & (b_tie_w | b_sh_w[1]);
   wire [{{ n.sig_msb }}:0] n_w     = b_sh_w[{{ n.sig_w }}:1] + {{ "{" }}{{ n.sig_msb }}'d0, round_up_w};

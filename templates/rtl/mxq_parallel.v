@@ -83,15 +83,20 @@ module {{ c.name }} (
 {%- endif %}
       wire [{{ c.n.el_msb }}:0] code_w;
       {{ c.cvt_name }} u_cvt (
-{%- if cut_cvt.registered %}
+{%- if cut_cvt.registered || cut_d.registered %}
         .clk_i   (clk_i),
+{%- endif %}
+{%- if cut_d.registered %}
+        .en_d_i  ({{ cut_d.en }}),
+{%- endif %}
+{%- if cut_cvt.registered %}
         .en_i    ({{ cut_cvt.en }}),
 {%- endif %}
         .sign_i  (cvt_in_w[{{ c.n.store_sign_bit }}]),
         .flb_i   (cvt_in_w[{{ c.n.flb_hi }}:{{ c.n.flb_lo }}]),
         .sig_i   (cvt_in_w[{{ c.n.sig_hi }}:{{ c.n.sig_lo }}]),
         .sticky_i(cvt_in_w[0]),
-        .tz_i    (tz_w),
+        .tzm_i   (tzm_w),
         .zero_i  (force_zero_w),
         .code_o  (code_w)
       );
@@ -128,47 +133,47 @@ module {{ c.name }} (
   // In offset form: tz = T + {{ c.n.z }} with T = shared + {{ c.n.flb_offset }} + ({{ c.n.emin }}), and the scale byte is
   // tz - {{ c.n.scale_off }}. The floor sits at {{ c.n.tz_floor }} (shared = -127).
   wire        above_w   = {{ c.n.above_floor_expr }};
-  wire [{{ c.n.tz_msb }}:0] tz_raw_w  = {{ "{" }}{{ c.n.tz_pad }}'d0, max_flb_w} + {{ c.n.tz_w }}'d{{ c.n.tz_add }};
-  wire [{{ c.n.tz_msb }}:0] tz_max_w  = above_w ? tz_raw_w : {{ c.n.tz_w }}'d{{ c.n.tz_floor }};
+  // The conversion's threshold T = tz - {{ c.n.z }}, {{ c.n.d_w }}-bit two's complement, formed from the max directly.
+  wire [{{ c.n.d_msb }}:0] tzm_max_w = above_w ? ({{ "{" }}{{ c.n.d_w - c.n.flb_w }}'d0, max_flb_w} + {{ c.n.d_w }}'d{{ c.n.tzm_add }}) : {{ c.n.d_w }}'d{{ c.n.tzm_floor }};
   wire        all_zero_w  = ~|max_flb_w;
   // tz - {{ c.n.scale_off }}, formed from the max directly (the floor is where the scale byte is 0).
   wire [{{ c.n.tz_msb }}:0] scale_full_w = above_w ? ({{ "{" }}{{ c.n.tz_pad }}'d0, max_flb_w} + {{ c.n.tz_w }}'d{{ c.n.scale_add }}) : {{ c.n.tz_w }}'d0;
   wire [7:0]  scale_max_w = any_special_w ? 8'hff : all_zero_w ? 8'h00 : scale_full_w[7:0];
   wire        zero_max_w = all_zero_w | any_special_w;
 {%- if cut_max.registered %}
-  reg  [{{ c.n.tz_msb }}:0] tz_q;
+  reg  [{{ c.n.d_msb }}:0] tzm_q;
   reg  [7:0]  scale_q;
   reg         zero_q;
   reg         special_q;
   always @(posedge clk_i) begin
     if ({{ cut_max.en }}) begin
-      tz_q      <= tz_max_w;
+      tzm_q     <= tzm_max_w;
       scale_q   <= scale_max_w;
       zero_q    <= zero_max_w;
       special_q <= any_special_w;
     end
   end
-  wire [{{ c.n.tz_msb }}:0] tz_w = tz_q;
+  wire [{{ c.n.d_msb }}:0] tzm_w = tzm_q;
   wire [7:0]  scale_w = scale_q;
   wire        force_zero_w = zero_q;
   wire        blk_special_w = special_q;
 {%- else %}
-  wire [{{ c.n.tz_msb }}:0] tz_w = tz_max_w;
+  wire [{{ c.n.d_msb }}:0] tzm_w = tzm_max_w;
   wire [7:0]  scale_w = scale_max_w;
   wire        force_zero_w = zero_max_w;
   wire        blk_special_w = any_special_w;
 {%- endif %}
-{%- if cut_cvt.registered %}
-  // The block's scale and NaN flag keep pace with the conversion's inner register.
-  reg  [7:0]  scale_c_q;
-  reg         special_c_q;
+{%- for b in blk_delay %}
+  // The block's scale and NaN flag keep pace with the conversion's inner registers.
+  reg  [7:0]  scale_{{ b.0 }}_q;
+  reg         special_{{ b.0 }}_q;
   always @(posedge clk_i) begin
-    if ({{ cut_cvt.en }}) begin
-      scale_c_q   <= scale_w;
-      special_c_q <= blk_special_w;
+    if ({{ b.1 }}) begin
+      scale_{{ b.0 }}_q   <= {{ b.2 }};
+      special_{{ b.0 }}_q <= {{ b.3 }};
     end
   end
-{%- endif %}
+{%- endfor %}
 {%- for o in out_stages %}
   reg  [7:0]  scale_{{ o.name }}_q;
   reg         nan_{{ o.name }}_q;

@@ -103,7 +103,7 @@ module {{ c.name }} (
         .flb_i   (rd_w[{{ c.n.flb_hi }}:{{ c.n.flb_lo }}]),
         .sig_i   (rd_w[{{ c.n.sig_hi }}:{{ c.n.sig_lo }}]),
         .sticky_i(rd_w[0]),
-        .tz_i    (tz_w),
+        .tzm_i   (tzm_w),
         .zero_i  (force_zero_w),
         .code_o  (code_w)
       );
@@ -154,6 +154,8 @@ module {{ c.name }} (
   wire        all_zero_w   = ~|blk_flb_w;
   wire        force_zero_w = all_zero_w | blk_special_w;
   wire [{{ c.n.tz_msb }}:0] scale_full_w = tz_w - {{ c.n.tz_w }}'d{{ c.n.scale_off }};
+  // The conversion's threshold T = tz - {{ c.n.z }}, in {{ c.n.d_w }}-bit two's complement.
+  wire [{{ c.n.d_msb }}:0] tzm_w = {{ "{" }}2'd0, tz_w} - {{ c.n.d_w }}'d{{ c.n.z }};
   wire [7:0]  scale_w = blk_special_w ? 8'hff : all_zero_w ? 8'h00 : scale_full_w[7:0];
 {%- for o in out_stages %}
   reg  [7:0]  scale_{{ o.name }}_q;
