@@ -83,7 +83,7 @@ module mxq_e2m1_bf16_k32_l32_p2 (
         .flb_i   (cvt_in_w[12:4]),
         .sig_i   (cvt_in_w[3:1]),
         .sticky_i(cvt_in_w[0]),
-        .tz_i    (tz_w),
+        .tzm_i   (tzm_w),
         .zero_i  (force_zero_w),
         .code_o  (code_w)
       );
@@ -163,26 +163,26 @@ module mxq_e2m1_bf16_k32_l32_p2 (
   // In offset form: tz = T + 2 with T = shared + 134 + (0), and the scale byte is
   // tz - 9. The floor sits at 9 (shared = -127).
   wire        above_w   = {1'd0, max_flb_w} > 10'd9;
-  wire [9:0] tz_raw_w  = {1'd0, max_flb_w} + 10'd0;
-  wire [9:0] tz_max_w  = above_w ? tz_raw_w : 10'd9;
+  // The conversion's threshold T = tz - 2, 12-bit two's complement, formed from the max directly.
+  wire [11:0] tzm_max_w = above_w ? ({3'd0, max_flb_w} + 12'd4094) : 12'd7;
   wire        all_zero_w  = ~|max_flb_w;
   // tz - 9, formed from the max directly (the floor is where the scale byte is 0).
   wire [9:0] scale_full_w = above_w ? ({1'd0, max_flb_w} + 10'd1015) : 10'd0;
   wire [7:0]  scale_max_w = any_special_w ? 8'hff : all_zero_w ? 8'h00 : scale_full_w[7:0];
   wire        zero_max_w = all_zero_w | any_special_w;
-  reg  [9:0] tz_q;
+  reg  [11:0] tzm_q;
   reg  [7:0]  scale_q;
   reg         zero_q;
   reg         special_q;
   always @(posedge clk_i) begin
     if (en_s1_w) begin
-      tz_q      <= tz_max_w;
+      tzm_q     <= tzm_max_w;
       scale_q   <= scale_max_w;
       zero_q    <= zero_max_w;
       special_q <= any_special_w;
     end
   end
-  wire [9:0] tz_w = tz_q;
+  wire [11:0] tzm_w = tzm_q;
   wire [7:0]  scale_w = scale_q;
   wire        force_zero_w = zero_q;
   wire        blk_special_w = special_q;

@@ -11,8 +11,8 @@
 `default_nettype none
 
 // One lane of element conversion, once the block threshold is known:
-//   tz_i = T + 0, where T = shared_exp + 150 + emin is the flb of the element format's
-//   smallest normal binade. Elements at or above it keep their binade and round the significand
+//   tzm_i = T (in 12-bit two's complement), where T = shared_exp + 150 + emin is the flb of the
+//   element format's smallest normal binade. Elements at or above it keep their binade and round the significand
 //   to 6 fraction bits; elements below it shift right by the gap (subnormal codes).
 // Rounding is to nearest, ties to even; saturation to the largest finite magnitude comes after.
 module mxq_int8_f32_k32_l32_p2_cvt (
@@ -20,35 +20,40 @@ module mxq_int8_f32_k32_l32_p2_cvt (
   input  wire [8:0] flb_i,
   input  wire [7:0] sig_i,
   input  wire        sticky_i,
-  input  wire [9:0] tz_i,
+  input  wire [11:0] tzm_i,
   input  wire        zero_i,
   output wire [7:0] code_o
 );
 
-  // One subtraction per lane: d = (flb + 0) - tz, as flb - (tz - 0) in 12 bits; tz - 0
-  // is the same for every lane (one shared subtractor after flattening). d < 0: the element
-  // lies below the threshold by gap = -d; its low bits are the element's exponent offset.
-  wire [11:0] tzm_w   = {2'd0, tz_i} - 12'd0;
-  wire [11:0] d_w     = {3'd0, flb_i} - tzm_w;
+  // One subtraction per lane: d = flb - T in 12 bits. d < 0: the element lies below the
+  // threshold by gap = -d; the low bits of d are the element's exponent offset.
+  wire [11:0] d_w     = {3'd0, flb_i} - tzm_i;
   wire        below_w = d_w[11];
   wire        far_w   = below_w & (d_w < 12'd4088);
-  wire [0:0] eoff_w  = d_w[0:0];
+  wire [3:0] a_dl_w = d_w[3:0];
+  wire        a_below_w  = below_w;
+  wire        a_far_w    = far_w;
+  wire        a_sign_w   = sign_i;
+  wire        a_sticky_w = sticky_i;
+  wire        a_zero_w   = zero_i;
+  wire [7:0] a_sig_w = sig_i;
+  wire [0:0] eoff_w  = a_dl_w[0:0];
   // Right shift: one place for the round bit, plus the gap for elements below the threshold;
   // past 9 places every bit is gone and the result is 0. gap + 1 = ~d + 2.
-  wire [3:0] shift_w = !below_w ? 4'd1
-                     : far_w ? 4'd9
-                     : ~d_w[3:0] + 4'd2;
-  wire [8:0] ext_w   = {sig_i, 1'b0};
+  wire [3:0] shift_w = !a_below_w ? 4'd1
+                     : a_far_w ? 4'd9
+                     : ~a_dl_w[3:0] + 4'd2;
+  wire [8:0] ext_w   = {a_sig_w, 1'b0};
   wire [8:0] sh_w    = ext_w >> shift_w;
   wire [8:0] lost_w  = ext_w & ~({9{1'b1}} << shift_w);
-  wire        tie_sticky_w = sticky_i | (|lost_w);
+  wire        tie_sticky_w = a_sticky_w | (|lost_w);
   wire [8:0] b_sh_w = sh_w;
   wire [0:0] b_eoff_w = eoff_w;
   wire        b_tie_w = tie_sticky_w;
-  wire        b_below_w = below_w;
-  wire        b_ezero_w = ~sig_i[7];
-  wire        b_sign_w = sign_i;
-  wire        b_zero_w = zero_i;
+  wire        b_below_w = a_below_w;
+  wire        b_ezero_w = ~a_sig_w[7];
+  wire        b_sign_w = a_sign_w;
+  wire        b_zero_w = a_zero_w;
   wire        round_up_w   = b_sh_w[0] & (b_tie_w | b_sh_w[1]);
   wire [7:0] n_w     = b_sh_w[8:1] + {7'd0, round_up_w};
   wire [8:0] mag_w   = (b_below_w ? 9'd0 : {2'd0, b_eoff_w, 6'd0})
