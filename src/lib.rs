@@ -3,6 +3,7 @@
 pub mod cosim;
 pub mod emit;
 pub mod error;
+pub mod explore;
 pub mod format;
 pub mod golden;
 pub mod io;

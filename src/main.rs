@@ -48,6 +48,9 @@ enum Command {
     Cosim(CosimArgs),
     /// Synthesize a unit with Yosys (and place and route it with nextpnr): area and Fmax.
     Synth(SynthArgs),
+    /// Accuracy against hardware cost for every format and block size of a model's tensors;
+    /// `explore formatbook` searches a formatbook for them.
+    Explore(ExploreArgs),
     /// Write a synthetic weight-like tensor (.npy or .safetensors) to try `quantize` on.
     MakeTensor(MakeTensorArgs),
 }
@@ -264,6 +267,85 @@ struct SynthArgs {
     /// Run the tools again even if a cached report of the same inputs exists.
     #[arg(long)]
     no_cache: bool,
+}
+
+#[derive(Args)]
+#[command(args_conflicts_with_subcommands = true)]
+struct ExploreArgs {
+    #[command(subcommand)]
+    sub: Option<ExploreSub>,
+    /// Checkpoint: .safetensors (F32, BF16, F16 tensors) or one .npy array.
+    #[arg(long)]
+    input: Option<PathBuf>,
+    /// Tensors to take, by regular expression (repeatable; default: every floating tensor).
+    #[arg(long = "tensor")]
+    tensors: Vec<String>,
+    /// Formats to try, comma-separated.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "mxfp8_e4m3,mxfp8_e5m2,mxfp6_e3m2,mxfp6_e2m3,mxfp4,mxint8,dialectfp4"
+    )]
+    formats: Vec<String>,
+    /// Block sizes to try, comma-separated (blocks run along the last axis).
+    #[arg(long, value_delimiter = ',', default_value = "16,32,64")]
+    block_sizes: Vec<usize>,
+    /// DialectFP4 dialect selector for the weights (activations always use two-stage).
+    #[arg(long, default_value = "mse")]
+    selector: Selector,
+    /// Hardware cost from `synth` on this target (generic, ice40, ecp5, xilinx), or none for
+    /// error only.
+    #[arg(long, default_value = "generic")]
+    synth_target: String,
+    /// Mixed precision: pick per tensor within this many bits per element over the model.
+    #[arg(long)]
+    budget_bits_per_element: Option<f64>,
+    /// Mixed precision: pick per tensor the least-cost configuration with at least this SQNR.
+    #[arg(long)]
+    min_sqnr_db: Option<f64>,
+    /// Activation tensors (.npy or .safetensors) to analyse with the weights.
+    #[arg(long)]
+    activations: Option<PathBuf>,
+    /// Output folder: report.json, report.md, pareto.svg, layers.svg, assignment.toml.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Replace existing report files.
+    #[arg(long)]
+    force: bool,
+}
+
+#[derive(Subcommand)]
+enum ExploreSub {
+    /// Search a formatbook (dialects of 8 half-unit integers 0..15) for a model's tensors.
+    Formatbook(FormatbookSearchArgs),
+}
+
+#[derive(Args)]
+struct FormatbookSearchArgs {
+    #[arg(long)]
+    input: PathBuf,
+    /// Tensors to take, by regular expression (repeatable).
+    #[arg(long = "tensor")]
+    tensors: Vec<String>,
+    /// Dialects in the book (1..=16; fewer than 16 start from the best subset of DialectFP4).
+    #[arg(long, default_value_t = 16)]
+    dialects: usize,
+    #[arg(long, default_value_t = 32)]
+    block_size: usize,
+    /// Tensors held out of the search, by regular expression (default: every fourth tensor).
+    #[arg(long)]
+    holdout: Option<String>,
+    /// Training blocks sampled for the search's error.
+    #[arg(long, default_value_t = 16384)]
+    sample_blocks: usize,
+    /// Most local-search rounds (each tries every one-step move once).
+    #[arg(long, default_value_t = 12)]
+    max_rounds: usize,
+    /// Output folder: formatbook.toml, formatbook-report.json, formatbook-report.md.
+    #[arg(long)]
+    out: PathBuf,
+    #[arg(long)]
+    force: bool,
 }
 
 #[derive(Args)]
@@ -640,6 +722,150 @@ fn synth(a: SynthArgs) -> Result<(), Error> {
     Ok(())
 }
 
+fn regexes(patterns: &[String]) -> Result<Vec<regex::Regex>, Error> {
+    patterns
+        .iter()
+        .map(|t| regex::Regex::new(t).map_err(|e| Error::input(format!("--tensor '{t}': {e}"))))
+        .collect()
+}
+
+fn explore(a: ExploreArgs) -> Result<(), Error> {
+    let progress = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    if let Some(ExploreSub::Formatbook(f)) = a.sub {
+        return explore_formatbook(f, progress);
+    }
+    let input = a
+        .input
+        .ok_or_else(|| Error::input("explore needs --input MODEL.safetensors"))?;
+    let out = a
+        .out
+        .ok_or_else(|| Error::input("explore needs --out FOLDER for its report"))?;
+    let synth = match a.synth_target.as_str() {
+        "none" => None,
+        t => {
+            let target: Target = t.parse().map_err(Error::input)?;
+            let o = SynthOptions::new(target);
+            o.validate()?;
+            Some(o)
+        }
+    };
+    let opts = blockrtl::explore::ExploreOptions {
+        input,
+        load: LoadOptions {
+            tensor_patterns: regexes(&a.tensors)?,
+            input_format: None,
+        },
+        formats: a.formats,
+        block_sizes: a.block_sizes,
+        selector: a.selector,
+        synth,
+        budget_bits: a.budget_bits_per_element,
+        min_sqnr_db: a.min_sqnr_db,
+        activations: a.activations,
+        progress,
+    };
+    blockrtl::explore::validate(&opts)?;
+    // Refuse before the work, not after it.
+    if !a.force {
+        for n in [
+            "report.json",
+            "report.md",
+            "pareto.svg",
+            "layers.svg",
+            "assignment.toml",
+        ] {
+            if out.join(n).exists() {
+                return Err(Error::input(format!(
+                    "{} exists; refusing to overwrite it (add --force to replace it)",
+                    out.join(n).display()
+                )));
+            }
+        }
+    }
+    let report = blockrtl::explore::run(&opts)?;
+    let written = blockrtl::explore::write_outputs(&report, &opts, &out, a.force)?;
+    for c in &report.configs {
+        say!(
+            "{:<12} k={:<4} {:>6.3} bits/element  SQNR {:>7} dB  cost {}",
+            c.format,
+            c.block_size,
+            c.bits_per_element,
+            c.sqnr_db.map_or("inf".into(), |d| format!("{d:.2}")),
+            c.cost.map_or("-".into(), |v| v.to_string())
+        );
+    }
+    if let Some(asg) = &report.assignment {
+        say!(
+            "assignment ({} = {}): {:.3} bits/element, SQNR {} dB{}",
+            asg.target,
+            asg.target_value,
+            asg.bits_per_element,
+            asg.sqnr_db.map_or("inf".into(), |d| format!("{d:.2}")),
+            if asg.all_met {
+                ""
+            } else {
+                " (not every tensor meets it)"
+            }
+        );
+    }
+    say!(
+        "times: load {:.1} s, error {:.1} s, synth {:.1} s, activations {:.1} s",
+        report.seconds.load,
+        report.seconds.error,
+        report.seconds.synth,
+        report.seconds.activations
+    );
+    let names: Vec<String> = written.iter().map(|p| p.display().to_string()).collect();
+    say!("wrote {}", names.join(", "));
+    Ok(())
+}
+
+fn explore_formatbook(f: FormatbookSearchArgs, progress: bool) -> Result<(), Error> {
+    let names = [
+        "formatbook.toml",
+        "formatbook-report.json",
+        "formatbook-report.md",
+    ];
+    std::fs::create_dir_all(&f.out)
+        .map_err(|e| Error::input(format!("cannot create --out {}: {e}", f.out.display())))?;
+    for n in names {
+        blockrtl::emit::write::check_writable_new(&f.out.join(n), f.force)?;
+    }
+    let holdout = f
+        .holdout
+        .as_deref()
+        .map(|h| regex::Regex::new(h).map_err(|e| Error::input(format!("--holdout '{h}': {e}"))))
+        .transpose()?;
+    let opts = blockrtl::explore::formatbook_search::SearchOptions {
+        input: f.input,
+        load: LoadOptions {
+            tensor_patterns: regexes(&f.tensors)?,
+            input_format: None,
+        },
+        dialects: f.dialects,
+        block_size: f.block_size,
+        holdout,
+        sample_blocks: f.sample_blocks,
+        max_rounds: f.max_rounds,
+        progress,
+    };
+    let (book, report) = blockrtl::explore::formatbook_search::search(&opts)?;
+    let mut json = serde_json::to_string_pretty(&report).expect("serializable");
+    json.push('\n');
+    let md = report.markdown();
+    let texts = [
+        blockrtl::explore::formatbook_search::book_toml(&book, &report),
+        json,
+        md.clone(),
+    ];
+    for (n, t) in names.iter().zip(texts) {
+        blockrtl::emit::write::write_atomic(&f.out.join(n), t.as_bytes())?;
+    }
+    say!("{}", md.trim_end());
+    say!("wrote {}/{{{}}}", f.out.display(), names.join(","));
+    Ok(())
+}
+
 fn make_tensor(a: MakeTensorArgs) -> Result<(), Error> {
     let dims: Vec<usize> = a
         .shape
@@ -694,6 +920,7 @@ fn main() -> ExitCode {
         Command::Generate(a) => generate(a),
         Command::Cosim(a) => cosim(a),
         Command::Synth(a) => synth(a),
+        Command::Explore(a) => explore(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,0 +1,664 @@
+//! `explore`: the golden model's error for every tensor, format and block size, the hardware
+//! cost of each configuration's quantizer and dot unit (from `synth`, cached), a mixed-precision
+//! assignment per tensor, and plots.
+
+pub mod activations;
+pub mod assign;
+pub mod formatbook_search;
+pub mod plot;
+
+use crate::error::{Error, Result};
+use crate::format::{ElementFormat, InputFormat, ScaleFormat};
+use crate::golden::{FracBits, Selector};
+use crate::io::{LoadOptions, Tensor};
+use crate::quantize::{QuantizeOptions, quantize_tensor, quantizer_for};
+use crate::synth::{SynthOptions, Target};
+use crate::units::bd_common::BookRef;
+use crate::units::dot::{AccumulateKind, OperandFormat};
+use crate::units::{BdQuantizerParams, DotParams, MxQuantizerParams, UnitParams};
+use indicatif::ProgressBar;
+use rayon::prelude::*;
+use serde::Serialize;
+use std::path::PathBuf;
+use std::time::Instant;
+
+/// One point of the design space: an element format and a block size.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct Config {
+    pub format: String,
+    pub block_size: usize,
+}
+
+impl Config {
+    pub fn label(&self) -> String {
+        format!("{} k{}", self.format, self.block_size)
+    }
+
+    /// Storage per element: the element code, plus the block's shared scale (8 bits) and, for
+    /// DialectFP4, its 4-bit dialect id, spread over the block.
+    pub fn bits_per_element(&self) -> f64 {
+        let (elem, extra) = if self.format == "dialectfp4" {
+            (4.0, 12.0)
+        } else {
+            let f = ElementFormat::ALL
+                .into_iter()
+                .find(|f| f.mx_name() == self.format)
+                .expect("validated format");
+            (f64::from(f.bits()), 8.0)
+        };
+        elem + extra / self.block_size as f64
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ExploreOptions {
+    pub input: PathBuf,
+    pub load: LoadOptions,
+    pub formats: Vec<String>,
+    pub block_sizes: Vec<usize>,
+    pub selector: Selector,
+    /// Hardware cost target; None skips synthesis (error only).
+    pub synth: Option<SynthOptions>,
+    pub budget_bits: Option<f64>,
+    pub min_sqnr_db: Option<f64>,
+    pub activations: Option<PathBuf>,
+    pub progress: bool,
+}
+
+/// The error of one tensor in one configuration.
+#[derive(Debug, Clone, Serialize)]
+pub struct ErrorRow {
+    pub tensor: String,
+    pub format: String,
+    pub block_size: usize,
+    pub elements: u64,
+    pub padded: u64,
+    pub bits_per_element: f64,
+    pub mse: f64,
+    /// None when the error is exactly zero.
+    pub sqnr_db: Option<f64>,
+    pub max_abs_err: f64,
+    pub saturation_rate: f64,
+    pub sum_sq_error: f64,
+    pub sum_sq_signal: f64,
+}
+
+/// What one configuration costs in hardware (None where synthesis was skipped or failed).
+#[derive(Debug, Clone, Serialize)]
+pub struct CostRow {
+    pub format: String,
+    pub block_size: usize,
+    pub quantizer_top: Option<String>,
+    pub dot_top: Option<String>,
+    /// LUTs for FPGA targets, gates for generic: quantizer + dot unit.
+    pub cost: Option<u64>,
+    pub cost_unit: String,
+    pub quantizer: Option<CostParts>,
+    pub dot: Option<CostParts>,
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CostParts {
+    pub cells: u64,
+    pub luts: Option<u64>,
+    pub ffs: u64,
+    pub fmax_mhz_median: Option<f64>,
+    pub cached: bool,
+}
+
+/// Whole-model error of one configuration (signal and error energies summed over tensors).
+#[derive(Debug, Clone, Serialize)]
+pub struct ConfigSummary {
+    pub format: String,
+    pub block_size: usize,
+    pub bits_per_element: f64,
+    pub sqnr_db: Option<f64>,
+    pub cost: Option<u64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ExploreReport {
+    pub generator: String,
+    pub input: String,
+    pub tensors: Vec<TensorInfo>,
+    pub selector: String,
+    pub synth_target: Option<String>,
+    pub errors: Vec<ErrorRow>,
+    pub configs: Vec<ConfigSummary>,
+    pub costs: Vec<CostRow>,
+    pub assignment: Option<assign::Assignment>,
+    pub activations: Option<activations::ActivationReport>,
+    pub seconds: Timing,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TensorInfo {
+    pub name: String,
+    pub shape: Vec<usize>,
+    pub dtype: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Timing {
+    pub load: f64,
+    pub error: f64,
+    pub synth: f64,
+    pub activations: f64,
+}
+
+fn quantize_options(block_size: usize, selector: Selector) -> QuantizeOptions {
+    QuantizeOptions {
+        block_size,
+        pad: true,
+        selector,
+        frac_bits: FracBits::Bits(2),
+        scale: ScaleFormat::E8m0,
+        formatbook: None,
+        flush_subnormals: false,
+    }
+}
+
+pub fn configs(opts: &ExploreOptions) -> Vec<Config> {
+    opts.formats
+        .iter()
+        .flat_map(|f| {
+            opts.block_sizes.iter().map(|&k| Config {
+                format: f.clone(),
+                block_size: k,
+            })
+        })
+        .collect()
+}
+
+pub fn validate(opts: &ExploreOptions) -> Result<()> {
+    if opts.formats.is_empty() || opts.block_sizes.is_empty() {
+        return Err(Error::input("give at least one format and one block size"));
+    }
+    for f in &opts.formats {
+        if !crate::quantize::FORMAT_NAMES.contains(&f.as_str()) {
+            return Err(Error::input(format!(
+                "unknown format '{f}' (one of {})",
+                crate::quantize::FORMAT_NAMES.join(", ")
+            )));
+        }
+    }
+    for &k in &opts.block_sizes {
+        if !(1..=4096).contains(&k) {
+            return Err(Error::input(format!("block size {k} must be 1..=4096")));
+        }
+    }
+    if opts.budget_bits.is_some() && opts.min_sqnr_db.is_some() {
+        return Err(Error::input(
+            "give one target: --budget-bits-per-element or --min-sqnr-db",
+        ));
+    }
+    Ok(())
+}
+
+/// The error of every tensor in every configuration, in parallel (blocks within a tensor are
+/// spread over the cores; the order of results is fixed).
+pub fn errors(
+    tensors: &[Tensor],
+    configs: &[Config],
+    selector: Selector,
+    bar: &ProgressBar,
+) -> Result<Vec<ErrorRow>> {
+    let mut rows = Vec::new();
+    for c in configs {
+        let qopts = quantize_options(c.block_size, selector);
+        let q = quantizer_for(&c.format, &qopts)?;
+        for t in tensors {
+            let r = quantize_tensor(t, &q, &qopts, false, bar)?;
+            let s = &r.stats;
+            let valid = (s.elements - s.nan_elements).max(1);
+            rows.push(ErrorRow {
+                tensor: t.name.clone(),
+                format: c.format.clone(),
+                block_size: c.block_size,
+                elements: s.elements,
+                padded: r.padded,
+                bits_per_element: c.bits_per_element(),
+                mse: s.mse(),
+                sqnr_db: s.sqnr_db(),
+                max_abs_err: s.max_abs_err,
+                saturation_rate: s.saturated as f64 / valid as f64,
+                sum_sq_error: s.sum_sq_error,
+                sum_sq_signal: s.sum_sq_signal,
+            });
+        }
+    }
+    Ok(rows)
+}
+
+/// The most common storage format of the tensors: what the quantizer hardware reads.
+fn common_dtype(tensors: &[Tensor]) -> InputFormat {
+    let count = |f: InputFormat| tensors.iter().filter(|t| t.dtype == f).count();
+    [InputFormat::F32, InputFormat::Bf16, InputFormat::F16]
+        .into_iter()
+        .max_by_key(|&f| (count(f), f == InputFormat::F32))
+        .unwrap_or_default()
+}
+
+/// The quantizer and the dot unit (same format on both sides, one block pair a cycle) of a
+/// configuration, or why it has no hardware.
+pub fn units_of(
+    c: &Config,
+    input: InputFormat,
+    selector: Selector,
+) -> std::result::Result<(UnitParams, UnitParams), String> {
+    let k = c.block_size;
+    if !k.is_power_of_two() || !(2..=1024).contains(&k) {
+        return Err(format!(
+            "block size {k}: the RTL takes powers of two from 2 to 1024"
+        ));
+    }
+    let quantizer = if c.format == "dialectfp4" {
+        UnitParams::BdQuantizer(BdQuantizerParams {
+            block_size: k,
+            input_format: input,
+            selector,
+            frac_bits: 2,
+            scale: ScaleFormat::E8m0,
+            lanes: None,
+            pipeline: 2,
+            formatbook: BookRef::default(),
+            flush_subnormals: false,
+        })
+    } else {
+        UnitParams::MxQuantizer(MxQuantizerParams {
+            format: c.format.parse().map_err(|e: String| e)?,
+            block_size: k,
+            input_format: input,
+            lanes: None,
+            pipeline: 2,
+            flush_subnormals: false,
+        })
+    };
+    let operand: OperandFormat = c.format.parse().map_err(|e: String| e)?;
+    let dot = UnitParams::Dot(DotParams {
+        format_a: operand,
+        format_b: operand,
+        block_size: k,
+        lanes: None,
+        pipeline: 2,
+        accumulate: AccumulateKind::None,
+        dot_length: 1,
+        acc_width: 48,
+        acc_lsb: -24,
+        formatbook: BookRef::default(),
+    });
+    quantizer.validate().map_err(|e| e.to_string())?;
+    dot.validate().map_err(|e| e.to_string())?;
+    Ok((quantizer, dot))
+}
+
+fn parts(r: &crate::synth::SynthReport) -> CostParts {
+    CostParts {
+        cells: r.cells,
+        luts: r.luts,
+        ffs: r.ffs,
+        fmax_mhz_median: r.fmax_mhz_median,
+        cached: r.cached,
+    }
+}
+
+/// Synthesize every configuration's quantizer and dot unit (reports cached by `synth`).
+pub fn costs(
+    configs: &[Config],
+    input: InputFormat,
+    selector: Selector,
+    synth: &SynthOptions,
+    bar: &ProgressBar,
+) -> Vec<CostRow> {
+    let unit = if synth.target == Target::Generic {
+        "gates"
+    } else {
+        "LUTs"
+    };
+    configs
+        .par_iter()
+        .map(|c| {
+            let mut row = CostRow {
+                format: c.format.clone(),
+                block_size: c.block_size,
+                quantizer_top: None,
+                dot_top: None,
+                cost: None,
+                cost_unit: unit.into(),
+                quantizer: None,
+                dot: None,
+                note: None,
+            };
+            match units_of(c, input, selector) {
+                Err(why) => row.note = Some(why),
+                Ok((q, d)) => {
+                    let run = |u: &UnitParams| {
+                        u.emit()
+                            .and_then(|design| crate::synth::run(&design, synth, &|_| {}))
+                    };
+                    match (run(&q), run(&d)) {
+                        (Ok(rq), Ok(rd)) => {
+                            let of = |r: &crate::synth::SynthReport| r.luts.unwrap_or(r.cells);
+                            row.cost = Some(of(&rq) + of(&rd));
+                            row.quantizer_top = Some(rq.top.clone());
+                            row.dot_top = Some(rd.top.clone());
+                            row.quantizer = Some(parts(&rq));
+                            row.dot = Some(parts(&rd));
+                        }
+                        (Err(e), _) | (_, Err(e)) => {
+                            row.note = Some(e.to_string().replace('\n', " | "))
+                        }
+                    }
+                }
+            }
+            bar.inc(1);
+            row
+        })
+        .collect()
+}
+
+/// Whole-model SQNR per configuration.
+pub fn summaries(configs: &[Config], errors: &[ErrorRow], costs: &[CostRow]) -> Vec<ConfigSummary> {
+    configs
+        .iter()
+        .map(|c| {
+            let rows = errors
+                .iter()
+                .filter(|r| r.format == c.format && r.block_size == c.block_size);
+            let (sig, err) = rows.fold((0.0, 0.0), |(s, e), r| {
+                (s + r.sum_sq_signal, e + r.sum_sq_error)
+            });
+            ConfigSummary {
+                format: c.format.clone(),
+                block_size: c.block_size,
+                bits_per_element: c.bits_per_element(),
+                sqnr_db: (err > 0.0).then(|| 10.0 * (sig / err).log10()),
+                cost: costs
+                    .iter()
+                    .find(|x| x.format == c.format && x.block_size == c.block_size)
+                    .and_then(|x| x.cost),
+            }
+        })
+        .collect()
+}
+
+fn bar(total: u64, what: &str, unit: &str, show: bool) -> ProgressBar {
+    if !show {
+        return ProgressBar::hidden();
+    }
+    let b = ProgressBar::new(total);
+    b.set_style(
+        indicatif::ProgressStyle::with_template(&format!(
+            "{{msg}} [{{bar:40}}] {{pos}}/{{len}} {unit} ({{eta}})"
+        ))
+        .expect("valid template")
+        .progress_chars("=> "),
+    );
+    b.set_message(what.to_string());
+    b
+}
+
+pub fn run(opts: &ExploreOptions) -> Result<ExploreReport> {
+    validate(opts)?;
+    let mut timing = Timing::default();
+    let t0 = Instant::now();
+    let tensors = crate::io::load(&opts.input, &opts.load)?;
+    if tensors.is_empty() {
+        return Err(Error::input(format!(
+            "{}: no floating-point tensor matched",
+            opts.input.display()
+        )));
+    }
+    timing.load = t0.elapsed().as_secs_f64();
+    let configs = configs(opts);
+    let t1 = Instant::now();
+    let blocks: u64 = configs
+        .iter()
+        .map(|c| {
+            tensors
+                .iter()
+                .map(|t| (t.rows() * t.row_len().div_ceil(c.block_size)) as u64)
+                .sum::<u64>()
+        })
+        .sum();
+    let b = bar(blocks, "error", "blocks", opts.progress);
+    let errors = errors(&tensors, &configs, opts.selector, &b)?;
+    b.finish_and_clear();
+    timing.error = t1.elapsed().as_secs_f64();
+    let t2 = Instant::now();
+    let costs = match &opts.synth {
+        Some(s) => {
+            let b = bar(
+                configs.len() as u64,
+                "synth",
+                "configurations",
+                opts.progress,
+            );
+            let c = costs(&configs, common_dtype(&tensors), opts.selector, s, &b);
+            b.finish_and_clear();
+            c
+        }
+        None => Vec::new(),
+    };
+    timing.synth = t2.elapsed().as_secs_f64();
+    let assignment = if opts.budget_bits.is_some() || opts.min_sqnr_db.is_some() {
+        Some(assign::assign(
+            &tensors,
+            &errors,
+            &costs,
+            opts.budget_bits,
+            opts.min_sqnr_db,
+        )?)
+    } else {
+        None
+    };
+    let t3 = Instant::now();
+    let activations = match &opts.activations {
+        Some(path) => Some(activations::run(path, &tensors, &configs, opts.progress)?),
+        None => None,
+    };
+    timing.activations = t3.elapsed().as_secs_f64();
+    Ok(ExploreReport {
+        generator: crate::TOOL.to_string(),
+        input: opts.input.display().to_string(),
+        tensors: tensors
+            .iter()
+            .map(|t| TensorInfo {
+                name: t.name.clone(),
+                shape: t.shape.clone(),
+                dtype: t.dtype.to_string(),
+            })
+            .collect(),
+        selector: opts.selector.name().to_string(),
+        synth_target: opts.synth.as_ref().map(|s| s.target.to_string()),
+        configs: summaries(&configs, &errors, &costs),
+        errors,
+        costs,
+        assignment,
+        activations,
+        seconds: timing,
+    })
+}
+
+fn opt_db(v: Option<f64>) -> String {
+    v.map_or("inf".into(), |d| format!("{d:.2}"))
+}
+
+impl ExploreReport {
+    /// The Markdown report: configurations, per-tensor errors, costs, the assignment.
+    pub fn markdown(&self) -> String {
+        let mut s = format!(
+            "# blockrtl explore: {}\n\nGenerated by {}. {} tensor(s); selector {} for dialectfp4.\n\n",
+            self.input,
+            self.generator,
+            self.tensors.len(),
+            self.selector
+        );
+        s.push_str("![Pareto front](pareto.svg)\n\n![Per-layer SQNR](layers.svg)\n\n");
+        s.push_str("## Configurations (whole model)\n\n| format | k | bits/element | SQNR dB | cost |\n|---|---|---|---|---|\n");
+        for c in &self.configs {
+            s.push_str(&format!(
+                "| {} | {} | {:.3} | {} | {} |\n",
+                c.format,
+                c.block_size,
+                c.bits_per_element,
+                opt_db(c.sqnr_db),
+                c.cost.map_or("-".into(), |v| v.to_string())
+            ));
+        }
+        s.push_str("\n## Per tensor\n\n| tensor | format | k | MSE | SQNR dB | max error | saturated |\n|---|---|---|---|---|---|---|\n");
+        for r in &self.errors {
+            s.push_str(&format!(
+                "| {} | {} | {} | {:.4e} | {} | {:.4e} | {:.2e} |\n",
+                r.tensor,
+                r.format,
+                r.block_size,
+                r.mse,
+                opt_db(r.sqnr_db),
+                r.max_abs_err,
+                r.saturation_rate
+            ));
+        }
+        if !self.costs.is_empty() {
+            s.push_str(&format!(
+                "\n## Hardware cost ({})\n\n| format | k | quantizer | dot | cost | note |\n|---|---|---|---|---|---|\n",
+                self.synth_target.as_deref().unwrap_or("-")
+            ));
+            let show = |p: &Option<CostParts>| {
+                p.as_ref().map_or("-".to_string(), |p| {
+                    format!(
+                        "{} {}",
+                        p.luts.unwrap_or(p.cells),
+                        if p.luts.is_some() { "LUTs" } else { "gates" }
+                    )
+                })
+            };
+            for c in &self.costs {
+                s.push_str(&format!(
+                    "| {} | {} | {} | {} | {} | {} |\n",
+                    c.format,
+                    c.block_size,
+                    show(&c.quantizer),
+                    show(&c.dot),
+                    c.cost.map_or("-".into(), |v| v.to_string()),
+                    c.note.as_deref().unwrap_or("")
+                ));
+            }
+        }
+        if let Some(a) = &self.assignment {
+            s.push_str(&a.markdown());
+        }
+        if let Some(a) = &self.activations {
+            s.push_str(&a.markdown());
+        }
+        s.push_str(&format!(
+            "\nRun time: load {:.1} s, error {:.1} s, synthesis {:.1} s, activations {:.1} s.\n",
+            self.seconds.load, self.seconds.error, self.seconds.synth, self.seconds.activations
+        ));
+        s
+    }
+}
+
+/// The assignment as a `generate --config` file: each configuration it uses once, as its
+/// quantizer and its dot unit; comments say which tensor uses which.
+pub fn assignment_toml(
+    a: &assign::Assignment,
+    input: InputFormat,
+    selector: Selector,
+) -> Result<String> {
+    #[derive(Serialize)]
+    struct ConfigOut<'a> {
+        unit: &'a [UnitParams],
+    }
+    let mut units = Vec::new();
+    let mut notes = Vec::new();
+    for c in a.configs() {
+        match units_of(&c, input, selector) {
+            Ok((q, d)) => {
+                units.push(q);
+                units.push(d);
+            }
+            Err(why) => notes.push(format!("# {} has no hardware: {why}", c.label())),
+        }
+    }
+    let mut s = format!(
+        "# {} ({}): mixed-precision assignment ({} = {}).\n# Generate the hardware with: blockrtl generate --config THIS_FILE --out rtl/\n",
+        crate::emit::banner::MARKER,
+        crate::TOOL,
+        a.target,
+        a.target_value
+    );
+    for c in &a.choices {
+        s.push_str(&format!(
+            "#   {}: {} k={} ({:.3} bits/element, SQNR {} dB)\n",
+            c.tensor,
+            c.format,
+            c.block_size,
+            c.bits_per_element,
+            c.sqnr_db.map_or("inf".into(), |d| format!("{d:.2}"))
+        ));
+    }
+    for n in notes {
+        s.push_str(&n);
+        s.push('\n');
+    }
+    s.push('\n');
+    s.push_str(
+        &toml::to_string(&ConfigOut { unit: &units })
+            .map_err(|e| Error::tool(format!("cannot write the assignment: {e}")))?,
+    );
+    Ok(s)
+}
+
+/// Write report.json, report.md, pareto.svg, layers.svg and (with a target) assignment.toml
+/// into `out`, refusing to replace existing files unless `force`.
+pub fn write_outputs(
+    report: &ExploreReport,
+    opts: &ExploreOptions,
+    out: &std::path::Path,
+    force: bool,
+) -> Result<Vec<PathBuf>> {
+    std::fs::create_dir_all(out)
+        .map_err(|e| Error::input(format!("cannot create --out {}: {e}", out.display())))?;
+    let mut files: Vec<(String, String)> = Vec::new();
+    let mut json = serde_json::to_string_pretty(report).expect("serializable");
+    json.push('\n');
+    files.push(("report.json".into(), json));
+    files.push(("report.md".into(), report.markdown()));
+    let cost_unit = report.costs.first().map(|c| c.cost_unit.as_str());
+    files.push((
+        "pareto.svg".into(),
+        plot::pareto_svg(&report.configs, cost_unit)?,
+    ));
+    let k = if opts.block_sizes.contains(&32) {
+        32
+    } else {
+        opts.block_sizes[0]
+    };
+    files.push((
+        "layers.svg".into(),
+        plot::layers_svg(&report.errors, &opts.formats, k)?,
+    ));
+    if let Some(a) = &report.assignment {
+        let dtype = report
+            .tensors
+            .first()
+            .and_then(|t| t.dtype.parse().ok())
+            .unwrap_or_default();
+        files.push((
+            "assignment.toml".into(),
+            assignment_toml(a, dtype, opts.selector)?,
+        ));
+    }
+    for (name, _) in &files {
+        crate::emit::write::check_writable_new(&out.join(name), force)?;
+    }
+    let mut written = Vec::new();
+    for (name, text) in &files {
+        let p = out.join(name);
+        crate::emit::write::write_atomic(&p, text.as_bytes())?;
+        written.push(p);
+    }
+    Ok(written)
+}
