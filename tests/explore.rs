@@ -1,0 +1,391 @@
+//! `explore` from the outside, on small synthetic checkpoints (normal, heavy-tailed and
+//! outlier-channel tensors) made here: the report agrees with `quantize`, assignments meet their
+//! targets and generate, the searched formatbook is valid and never worse than its start, and
+//! the pictures are well-formed SVG.
+
+mod common;
+
+use blockrtl::format::InputFormat;
+use blockrtl::stimulus::Dist;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn blockrtl(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_blockrtl"))
+        .args(args)
+        .env(
+            "BLOCKRTL_CACHE",
+            Path::new(env!("CARGO_TARGET_TMPDIR")).join("explore-cache"),
+        )
+        .output()
+        .expect("runs")
+}
+
+fn ok(out: &Output) -> String {
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Three 128 x 256 tensors of different character, and one 32 x 256 activation tensor.
+fn checkpoint(dir: &Path) -> (PathBuf, PathBuf) {
+    let model = dir.join("model.safetensors");
+    let tensors: Vec<(String, Vec<usize>, Vec<u32>)> = [
+        ("attn.weight", Dist::Normal, 1),
+        ("mlp.weight", Dist::Laplace, 2),
+        ("proj.weight", Dist::Outlier, 3),
+        ("head.weight", Dist::Laplace, 4),
+    ]
+    .into_iter()
+    .map(|(name, dist, seed)| {
+        let raw = blockrtl::stimulus::tensor(dist, 128, 256, InputFormat::F32, seed).unwrap();
+        (name.to_string(), vec![128, 256], raw)
+    })
+    .collect();
+    blockrtl::io::write_tensors(&model, InputFormat::F32, &tensors).unwrap();
+    let acts = dir.join("acts.npy");
+    let raw = blockrtl::stimulus::tensor(Dist::Normal, 32, 256, InputFormat::F32, 9).unwrap();
+    blockrtl::io::write_tensors(&acts, InputFormat::F32, &[("a".into(), vec![32, 256], raw)])
+        .unwrap();
+    (model, acts)
+}
+
+fn read_json(p: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
+}
+
+#[test]
+fn report_agrees_with_quantize_and_pictures_are_svg() {
+    let dir = tempfile::tempdir().unwrap();
+    let (model, acts) = checkpoint(dir.path());
+    let out = dir.path().join("rep");
+    let m = model.display().to_string();
+    ok(&blockrtl(&[
+        "explore",
+        "--input",
+        &m,
+        "--formats",
+        "mxfp4,dialectfp4,mxint8",
+        "--block-sizes",
+        "16,32",
+        "--synth-target",
+        "none",
+        "--activations",
+        &acts.display().to_string(),
+        "--out",
+        &out.display().to_string(),
+    ]));
+    let report = read_json(&out.join("report.json"));
+    let rows = report["errors"].as_array().unwrap();
+    assert_eq!(rows.len(), 3 * 2 * 4);
+    // The same numbers `quantize` reports (the weights' selector is mse in both).
+    let q: Value = serde_json::from_str(&ok(&blockrtl(&[
+        "quantize",
+        "--input",
+        &m,
+        "--format",
+        "mxfp4",
+        "--format",
+        "dialectfp4",
+        "--block-size",
+        "32",
+        "--selector",
+        "mse",
+        "--json",
+    ])))
+    .unwrap();
+    for qr in q["rows"].as_array().unwrap() {
+        let e = rows
+            .iter()
+            .find(|r| {
+                r["tensor"] == qr["tensor"] && r["format"] == qr["format"] && r["block_size"] == 32
+            })
+            .unwrap_or_else(|| panic!("no explore row for {qr}"));
+        for key in ["mse", "sqnr_db", "max_abs_err", "elements"] {
+            assert_eq!(
+                e[key], qr[key],
+                "{key} of {} {}",
+                qr["tensor"], qr["format"]
+            );
+        }
+    }
+    // Activations: errors for every configuration, DotGeneral errors against FP64.
+    let act = &report["activations"];
+    assert_eq!(act["errors"].as_array().unwrap().len(), 3 * 2);
+    let dots = act["dot"].as_array().unwrap();
+    assert_eq!(dots.len(), 4 * 3 * 2);
+    for d in dots {
+        let db = d["sqnr_db"].as_f64().unwrap();
+        // Block-scaled 4-bit dot products of Gaussian data land well inside 5..60 dB.
+        assert!((5.0..60.0).contains(&db), "{d}");
+    }
+    for (svg, label) in [("pareto.svg", "mxint8 k16"), ("layers.svg", "proj.weight")] {
+        let text = std::fs::read_to_string(out.join(svg)).unwrap();
+        let doc = roxmltree::Document::parse(&text).unwrap_or_else(|e| panic!("{svg}: {e}"));
+        assert_eq!(doc.root_element().tag_name().name(), "svg");
+        assert!(text.contains(label), "{svg} lacks the label {label}");
+    }
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(md.contains("| proj.weight | dialectfp4 | 32 |"));
+    // Nothing is overwritten without --force.
+    let again = blockrtl(&[
+        "explore",
+        "--input",
+        &m,
+        "--synth-target",
+        "none",
+        "--out",
+        &out.display().to_string(),
+    ]);
+    assert_eq!(again.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("refusing to overwrite"));
+}
+
+#[test]
+fn assignments_meet_their_targets_and_generate() {
+    let dir = tempfile::tempdir().unwrap();
+    let (model, _) = checkpoint(dir.path());
+    let m = model.display().to_string();
+    let budget = dir.path().join("budget");
+    ok(&blockrtl(&[
+        "explore",
+        "--input",
+        &m,
+        "--formats",
+        "mxfp4,dialectfp4,mxfp6_e2m3,mxint8",
+        "--block-sizes",
+        "32",
+        "--synth-target",
+        "none",
+        "--budget-bits-per-element",
+        "5.5",
+        "--out",
+        &budget.display().to_string(),
+    ]));
+    let a = &read_json(&budget.join("report.json"))["assignment"];
+    let bits = a["bits_per_element"].as_f64().unwrap();
+    assert!(bits <= 5.5 + 1e-9, "{bits}");
+    // With 5.5 bits to spend over four equal tensors, some tensor gets more than 4.375.
+    assert!(bits > 4.375 + 1e-9, "the budget was not used: {bits}");
+    // The assignment is a config `generate` accepts.
+    let rtl = dir.path().join("rtl");
+    ok(&blockrtl(&[
+        "generate",
+        "--config",
+        &budget.join("assignment.toml").display().to_string(),
+        "--out",
+        &rtl.display().to_string(),
+    ]));
+    assert!(rtl.join("manifest.json").is_file());
+
+    let floor = dir.path().join("floor");
+    ok(&blockrtl(&[
+        "explore",
+        "--input",
+        &m,
+        "--formats",
+        "mxfp4,dialectfp4,mxfp6_e2m3,mxint8",
+        "--block-sizes",
+        "16,32",
+        "--synth-target",
+        "none",
+        "--min-sqnr-db",
+        "25",
+        "--out",
+        &floor.display().to_string(),
+    ]));
+    let r = read_json(&floor.join("report.json"));
+    let a = &r["assignment"];
+    for c in a["choices"].as_array().unwrap() {
+        assert_eq!(c["met"], true, "{c}");
+        assert!(c["sqnr_db"].as_f64().unwrap() >= 25.0, "{c}");
+        // Least storage among the configurations that meet the floor (no hardware costs here).
+        let best = r["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["tensor"] == c["tensor"] && e["sqnr_db"].as_f64().unwrap() >= 25.0)
+            .map(|e| e["bits_per_element"].as_f64().unwrap())
+            .fold(f64::INFINITY, f64::min);
+        assert_eq!(c["bits_per_element"].as_f64().unwrap(), best, "{c}");
+    }
+}
+
+#[test]
+fn hardware_costs_come_from_synth() {
+    if common::tool("yosys", "yosys").is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (model, _) = checkpoint(dir.path());
+    let out = dir.path().join("hw");
+    ok(&blockrtl(&[
+        "explore",
+        "--input",
+        &model.display().to_string(),
+        "--formats",
+        "mxfp4,mxint8",
+        "--block-sizes",
+        "8",
+        "--synth-target",
+        "generic",
+        "--min-sqnr-db",
+        "30",
+        "--out",
+        &out.display().to_string(),
+    ]));
+    let r = read_json(&out.join("report.json"));
+    let costs = r["costs"].as_array().unwrap();
+    assert_eq!(costs.len(), 2);
+    let cost = |f: &str| {
+        costs.iter().find(|c| c["format"] == f).unwrap()["cost"]
+            .as_u64()
+            .unwrap()
+    };
+    // An 8-bit integer multiplier array costs more gates than 2-bit significand products.
+    assert!(cost("mxint8") > cost("mxfp4"), "{costs:?}");
+    let q = &costs[0]["quantizer"];
+    assert!(q["cells"].as_u64().unwrap() > 0);
+}
+
+#[test]
+fn searched_formatbook_is_valid_and_never_worse() {
+    let dir = tempfile::tempdir().unwrap();
+    let (model, _) = checkpoint(dir.path());
+    let out = dir.path().join("book");
+    ok(&blockrtl(&[
+        "explore",
+        "formatbook",
+        "--input",
+        &model.display().to_string(),
+        "--sample-blocks",
+        "1024",
+        "--max-rounds",
+        "2",
+        "--out",
+        &out.display().to_string(),
+    ]));
+    let book_path = out.join("formatbook.toml");
+    let book = blockrtl::format::Formatbook::load(&book_path).expect("a valid formatbook");
+    assert_eq!(book.dialects.len(), 16);
+    let r = read_json(&out.join("formatbook-report.json"));
+    let train = &r["train_sqnr_db"];
+    assert!(
+        train["searched"].as_f64().unwrap() >= train["dialectfp4"].as_f64().unwrap(),
+        "{train}"
+    );
+    // Of four tensors, the fourth (in file order) is held out by default.
+    let held = r["holdout_tensors"].as_array().unwrap();
+    assert_eq!(held.len(), 1);
+    assert_eq!(r["train_tensors"].as_array().unwrap().len(), 3);
+    assert!(!r["train_tensors"].as_array().unwrap().contains(&held[0]));
+    assert!(r["holdout_sqnr_db"]["searched"].as_f64().is_some());
+    // Fewer dialects: a smaller book, still valid.
+    let small = dir.path().join("small");
+    ok(&blockrtl(&[
+        "explore",
+        "formatbook",
+        "--input",
+        &model.display().to_string(),
+        "--dialects",
+        "4",
+        "--sample-blocks",
+        "512",
+        "--max-rounds",
+        "1",
+        "--out",
+        &small.display().to_string(),
+    ]));
+    let b4 = blockrtl::format::Formatbook::load(&small.join("formatbook.toml")).unwrap();
+    assert_eq!(b4.dialects.len(), 4);
+    // The searched book generates lint-clean hardware (the mse selector takes any book).
+    let Some(verilator) = common::tool("verilator", "verilator") else {
+        return;
+    };
+    let rtl = dir.path().join("rtl");
+    ok(&blockrtl(&[
+        "generate",
+        "--unit",
+        "bd-quantizer",
+        "--selector",
+        "mse",
+        "--formatbook",
+        &book_path.display().to_string(),
+        "--out",
+        &rtl.display().to_string(),
+    ]));
+    let manifest = read_json(&rtl.join("manifest.json"));
+    let top = manifest["designs"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .next()
+        .unwrap()
+        .clone();
+    let top = top.as_str();
+    let flist = format!("{top}.f");
+    common::run_ok(
+        &rtl,
+        &verilator,
+        &["--lint-only", "-Wall", "--top-module", top, "-f", &flist],
+    );
+}
+
+#[test]
+fn bad_explore_requests_are_input_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let (model, _) = checkpoint(dir.path());
+    let m = model.display().to_string();
+    for (args, needle) in [
+        (vec!["explore", "--input", &m], "--out"),
+        (
+            vec!["explore", "--input", &m, "--formats", "mxfp5", "--out", "x"],
+            "unknown format",
+        ),
+        (
+            vec![
+                "explore",
+                "--input",
+                &m,
+                "--budget-bits-per-element",
+                "5",
+                "--min-sqnr-db",
+                "3",
+                "--out",
+                "x",
+            ],
+            "one target",
+        ),
+        (
+            vec![
+                "explore",
+                "--input",
+                &m,
+                "--synth-target",
+                "none",
+                "--formats",
+                "mxint8",
+                "--budget-bits-per-element",
+                "4",
+                "--out",
+            ],
+            "",
+        ),
+    ] {
+        let mut args = args.clone();
+        if args.last() == Some(&"--out") {
+            let o = dir.path().join("o").display().to_string();
+            args.push(Box::leak(o.into_boxed_str()));
+        }
+        let out = blockrtl(&args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(needle), "{args:?}: {err}");
+        assert!(!err.contains("panicked"));
+    }
+}
