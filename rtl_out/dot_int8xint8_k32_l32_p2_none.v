@@ -66,30 +66,13 @@ module dot_int8xint8_k32_l32_p2_none (
   genvar i;
   generate
     for (i = 0; i < 32; i = i + 1) begin : g_lane
-      wire        sa_sign_w, sb_sign_w, a_special_w, b_special_w;
-      wire [7:0] a_sig_w;
-      wire [7:0] b_sig_w;
-      wire [0:0] a_sh_w;
-      wire [0:0] b_sh_w;
-      dot_int8xint8_k32_l32_p2_none_deca u_deca (
-        .code_i   (ca_w[i*8 +: 8]),
-        .sign_o   (sa_sign_w),
-        .sig_o    (a_sig_w),
-        .shift_o  (a_sh_w),
-        .special_o(a_special_w)
-      );
-      dot_int8xint8_k32_l32_p2_none_decb u_decb (
-        .code_i   (cb_w[i*8 +: 8]),
-        .sign_o   (sb_sign_w),
-        .sig_o    (b_sig_w),
-        .shift_o  (b_sh_w),
-        .special_o(b_special_w)
-      );
-      wire [15:0] mul_w = {8'd0, a_sig_w} * {8'd0, b_sig_w};
-      wire [1:0] shs_w = {1'd0, a_sh_w} + {1'd0, b_sh_w};
-      wire [16:0] mag_w = {1'd0, mul_w} << shs_w;
-      wire [16:0] prod_w = (sa_sign_w ^ sb_sign_w) ? 17'd0 - mag_w : mag_w;
-      wire        leaf_nan_w = a_special_w | b_special_w;
+      // Both operands are two's-complement INT8 codes: one signed multiply gives the product
+      // in quanta, with no sign-magnitude decode around it (INT8 has no NaN codes).
+      wire signed [7:0]  ia_w = ca_w[i*8 +: 8];
+      wire signed [7:0]  ib_w = cb_w[i*8 +: 8];
+      wire signed [15:0] ip_w = ia_w * ib_w;
+      wire [16:0] prod_w = {{1{ip_w[15]}}, ip_w};
+      wire        leaf_nan_w = 1'b0;
       reg  [16:0] prod_q;
       reg         nan_q;
       always @(posedge clk_i) begin

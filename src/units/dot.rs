@@ -399,6 +399,9 @@ struct TopTemplate<'a> {
     decb_name: String,
     mul_msb: u32,
     mul_expr: String,
+    /// Both operands INT8: one signed multiply of the codes (`Some(sign-extension)`), with no
+    /// sign-magnitude decode around it.
+    int_direct: Option<String>,
     sh_sum_msb: u32,
     shs_expr: String,
     pw: u32,
@@ -870,6 +873,15 @@ impl DotParams {
             deca_name,
             decb_name,
             mul_msb: mul_w - 1,
+            int_direct: (self.format_a == OperandFormat::Mx(ElementFormat::Int8)
+                && self.format_b == OperandFormat::Mx(ElementFormat::Int8))
+            .then(|| {
+                if pw > 16 {
+                    format!("{{{{{}{{ip_w[15]}}}}, ip_w}}", pw - 16)
+                } else {
+                    "ip_w".to_string()
+                }
+            }),
             mul_expr: format!(
                 "{} * {}",
                 zero_extend("a_sig_w", da.sig_w, mul_w),

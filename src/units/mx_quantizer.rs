@@ -93,7 +93,8 @@ impl MxQuantizerParams {
     }
 
     pub fn validate(&self) -> Result<()> {
-        let most = if self.beats() == 1 {
+        // One beat per block (lanes == k) has the extra cut points.
+        let most = if self.lanes() == self.block_size {
             MXQ_MAX_PIPELINE
         } else {
             MAX_PIPELINE

@@ -121,6 +121,15 @@ module {{ name }} (
   genvar i;
   generate
     for (i = 0; i < {{ lanes }}; i = i + 1) begin : g_lane
+{%- if let Some(ext) = int_direct %}
+      // Both operands are two's-complement INT8 codes: one signed multiply gives the product
+      // in quanta, with no sign-magnitude decode around it (INT8 has no NaN codes).
+      wire signed [7:0]  ia_w = ca_w[i*8 +: 8];
+      wire signed [7:0]  ib_w = cb_w[i*8 +: 8];
+      wire signed [15:0] ip_w = ia_w * ib_w;
+      wire [{{ pw_msb }}:0] prod_w = {{ ext }};
+      wire        leaf_nan_w = 1'b0;
+{%- else %}
       wire        sa_sign_w, sb_sign_w, a_special_w, b_special_w;
       wire [{{ da.sig_msb }}:0] a_sig_w;
       wire [{{ db.sig_msb }}:0] b_sig_w;
@@ -151,6 +160,7 @@ module {{ name }} (
       wire [{{ pw_msb }}:0] mag_w = {{ "{" }}{{ mag_pad }}'d0, mul_w} << shs_w;
       wire [{{ pw_msb }}:0] prod_w = (sa_sign_w ^ sb_sign_w) ? {{ pw }}'d0 - mag_w : mag_w;
       wire        leaf_nan_w = a_special_w | b_special_w;
+{%- endif %}
 {%- if cut_prod.registered %}
       reg  [{{ pw_msb }}:0] prod_q;
       reg         nan_q;
