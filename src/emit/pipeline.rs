@@ -1,7 +1,11 @@
 //! Valid/ready pipeline stages: which cut points get registers, and how stages chain.
 //!
-//! Every registered stage has a valid bit (reset) and loads when it is empty or the stage after
-//! it moves on, so bubbles collapse and a stalled sink stalls only what it must.
+//! Every registered stage has a valid bit (reset). In short pipelines a stage loads when it is
+//! empty or the stage after it moves on, so bubbles collapse and a stalled sink stalls only what
+//! it must. From `GLOBAL_STALL_FROM` stages on, that enable would ripple through every stage
+//! into thousands of flip-flop enables (measured: the critical path of a 10-stage quantizer on
+//! ECP5), so deep pipelines move as one: every stage loads when the last one is empty or the
+//! sink takes it. One block per cycle either way while the sink is ready.
 
 use serde::Serialize;
 
@@ -10,13 +14,19 @@ use serde::Serialize;
 pub struct Stage {
     pub name: String,
     pub prev_valid: String,
-    pub next_en: String,
+    /// This stage's load enable.
+    pub en_expr: String,
 }
+
+/// Pipelines this deep stall as one (see the module comment).
+pub const GLOBAL_STALL_FROM: usize = 6;
 
 /// Chain `count` stages named s1..sN after `source_valid`, ending at `sink_ready`. Returns the
 /// stages, the first stage's enable (what the source sees as ready) and the last valid.
 pub fn chain(count: usize, source_valid: &str, sink_ready: &str) -> (Vec<Stage>, String, String) {
     let names: Vec<String> = (1..=count).map(|i| format!("s{i}")).collect();
+    let global = count >= GLOBAL_STALL_FROM;
+    let last = names.last().cloned().unwrap_or_default();
     let stages = names
         .iter()
         .enumerate()
@@ -27,9 +37,16 @@ pub fn chain(count: usize, source_valid: &str, sink_ready: &str) -> (Vec<Stage>,
             } else {
                 format!("valid_{}_q", names[i - 1])
             },
-            next_en: names
-                .get(i + 1)
-                .map_or(sink_ready.to_string(), |m| format!("en_{m}_w")),
+            en_expr: if global {
+                format!("~valid_{last}_q | {sink_ready}")
+            } else {
+                format!(
+                    "~valid_{n}_q | {}",
+                    names
+                        .get(i + 1)
+                        .map_or(sink_ready.to_string(), |m| format!("en_{m}_w"))
+                )
+            },
         })
         .collect();
     let first_en = names
