@@ -786,12 +786,12 @@ fn explore(a: ExploreArgs) -> Result<(), Error> {
     let written = blockrtl::explore::write_outputs(&report, &opts, &out, a.force)?;
     for c in &report.configs {
         say!(
-            "{:<12} k={:<4} {:>6.3} bits/element  SQNR {:>7} dB  cost {}",
+            "{:<12} k={:<4} {:>6.3} bits/element  SQNR {:>7} dB  cost/element/cycle {}",
             c.format,
             c.block_size,
             c.bits_per_element,
             c.sqnr_db.map_or("inf".into(), |d| format!("{d:.2}")),
-            c.cost.map_or("-".into(), |v| v.to_string())
+            c.cost.map_or("-".into(), |v| format!("{v:.1}"))
         );
     }
     if let Some(asg) = &report.assignment {

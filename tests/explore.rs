@@ -242,13 +242,13 @@ fn hardware_costs_come_from_synth() {
     let r = read_json(&out.join("report.json"));
     let costs = r["costs"].as_array().unwrap();
     assert_eq!(costs.len(), 2);
-    let cost = |f: &str| {
-        costs.iter().find(|c| c["format"] == f).unwrap()["cost"]
-            .as_u64()
-            .unwrap()
-    };
+    let field = |f: &str, k: &str| costs.iter().find(|c| c["format"] == f).unwrap()[k].clone();
+    let cost = |f: &str| field(f, "cost").as_f64().unwrap();
     // An 8-bit integer multiplier array costs more gates than 2-bit significand products.
     assert!(cost("mxint8") > cost("mxfp4"), "{costs:?}");
+    // Per element per cycle: the total over the block's 8 lanes.
+    let total = field("mxfp4", "total").as_u64().unwrap();
+    assert_eq!(cost("mxfp4"), total as f64 / 8.0);
     let q = &costs[0]["quantizer"];
     assert!(q["cells"].as_u64().unwrap() > 0);
 }

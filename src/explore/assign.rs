@@ -14,7 +14,8 @@ pub struct Choice {
     pub elements: u64,
     pub bits_per_element: f64,
     pub sqnr_db: Option<f64>,
-    pub cost: Option<u64>,
+    /// Per element per cycle.
+    pub cost: Option<f64>,
     /// Whether this tensor meets the SQNR floor (always true under a bits budget).
     pub met: bool,
 }
@@ -31,7 +32,7 @@ pub struct Assignment {
     pub all_met: bool,
 }
 
-fn cost_of(costs: &[CostRow], r: &ErrorRow) -> Option<u64> {
+fn cost_of(costs: &[CostRow], r: &ErrorRow) -> Option<f64> {
     costs
         .iter()
         .find(|c| c.format == r.format && c.block_size == r.block_size)
@@ -74,9 +75,9 @@ pub fn assign(
                 // Cheapest configuration that meets the floor: hardware cost where known, then
                 // storage, then the better SQNR; if none meets it, the best SQNR there is.
                 let meeting = rows.iter().filter(|r| sqnr_key(r) >= floor).min_by(|a, b| {
-                    let ca = cost_of(costs, a).unwrap_or(u64::MAX);
-                    let cb = cost_of(costs, b).unwrap_or(u64::MAX);
-                    ca.cmp(&cb)
+                    let ca = cost_of(costs, a).unwrap_or(f64::INFINITY);
+                    let cb = cost_of(costs, b).unwrap_or(f64::INFINITY);
+                    ca.total_cmp(&cb)
                         .then(a.bits_per_element.total_cmp(&b.bits_per_element))
                         .then(sqnr_key(b).total_cmp(&sqnr_key(a)))
                 });
@@ -217,7 +218,7 @@ impl Assignment {
                 c.block_size,
                 c.bits_per_element,
                 c.sqnr_db.map_or("inf".into(), |d| format!("{d:.2}")),
-                c.cost.map_or("-".into(), |v| v.to_string()),
+                c.cost.map_or("-".into(), |v| format!("{v:.1}")),
                 if c.met { "yes" } else { "no" }
             ));
         }

@@ -90,8 +90,12 @@ pub struct CostRow {
     pub block_size: usize,
     pub quantizer_top: Option<String>,
     pub dot_top: Option<String>,
-    /// LUTs for FPGA targets, gates for generic: quantizer + dot unit.
-    pub cost: Option<u64>,
+    /// LUTs for FPGA targets, gates for generic: quantizer + dot unit, each taking one block a
+    /// cycle.
+    pub total: Option<u64>,
+    /// `total / block size`: the cost of one element per cycle, so block sizes compare at equal
+    /// throughput.
+    pub cost: Option<f64>,
     pub cost_unit: String,
     pub quantizer: Option<CostParts>,
     pub dot: Option<CostParts>,
@@ -114,7 +118,8 @@ pub struct ConfigSummary {
     pub block_size: usize,
     pub bits_per_element: f64,
     pub sqnr_db: Option<f64>,
-    pub cost: Option<u64>,
+    /// Hardware cost per element per cycle (see `CostRow::cost`).
+    pub cost: Option<f64>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -324,6 +329,7 @@ pub fn costs(
                 block_size: c.block_size,
                 quantizer_top: None,
                 dot_top: None,
+                total: None,
                 cost: None,
                 cost_unit: unit.into(),
                 quantizer: None,
@@ -340,7 +346,9 @@ pub fn costs(
                     match (run(&q), run(&d)) {
                         (Ok(rq), Ok(rd)) => {
                             let of = |r: &crate::synth::SynthReport| r.luts.unwrap_or(r.cells);
-                            row.cost = Some(of(&rq) + of(&rd));
+                            let total = of(&rq) + of(&rd);
+                            row.total = Some(total);
+                            row.cost = Some(total as f64 / c.block_size as f64);
                             row.quantizer_top = Some(rq.top.clone());
                             row.dot_top = Some(rd.top.clone());
                             row.quantizer = Some(parts(&rq));
@@ -496,7 +504,7 @@ impl ExploreReport {
             self.selector
         );
         s.push_str("![Pareto front](pareto.svg)\n\n![Per-layer SQNR](layers.svg)\n\n");
-        s.push_str("## Configurations (whole model)\n\n| format | k | bits/element | SQNR dB | cost |\n|---|---|---|---|---|\n");
+        s.push_str("## Configurations (whole model)\n\nCost: quantizer + dot unit, per element per cycle (total / k).\n\n| format | k | bits/element | SQNR dB | cost |\n|---|---|---|---|---|\n");
         for c in &self.configs {
             s.push_str(&format!(
                 "| {} | {} | {:.3} | {} | {} |\n",
@@ -504,7 +512,7 @@ impl ExploreReport {
                 c.block_size,
                 c.bits_per_element,
                 opt_db(c.sqnr_db),
-                c.cost.map_or("-".into(), |v| v.to_string())
+                c.cost.map_or("-".into(), |v| format!("{v:.1}"))
             ));
         }
         s.push_str("\n## Per tensor\n\n| tensor | format | k | MSE | SQNR dB | max error | saturated |\n|---|---|---|---|---|---|---|\n");
@@ -522,7 +530,7 @@ impl ExploreReport {
         }
         if !self.costs.is_empty() {
             s.push_str(&format!(
-                "\n## Hardware cost ({})\n\n| format | k | quantizer | dot | cost | note |\n|---|---|---|---|---|---|\n",
+                "\n## Hardware cost ({})\n\n| format | k | quantizer | dot | total | per element/cycle | note |\n|---|---|---|---|---|---|---|\n",
                 self.synth_target.as_deref().unwrap_or("-")
             ));
             let show = |p: &Option<CostParts>| {
@@ -536,12 +544,13 @@ impl ExploreReport {
             };
             for c in &self.costs {
                 s.push_str(&format!(
-                    "| {} | {} | {} | {} | {} | {} |\n",
+                    "| {} | {} | {} | {} | {} | {} | {} |\n",
                     c.format,
                     c.block_size,
                     show(&c.quantizer),
                     show(&c.dot),
-                    c.cost.map_or("-".into(), |v| v.to_string()),
+                    c.total.map_or("-".into(), |v| v.to_string()),
+                    c.cost.map_or("-".into(), |v| format!("{v:.1}")),
                     c.note.as_deref().unwrap_or("")
                 ));
             }

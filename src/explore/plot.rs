@@ -41,7 +41,7 @@ pub fn pareto_svg(configs: &[ConfigSummary], cost_unit: Option<&str>) -> Result<
         .filter_map(|c| {
             let y = c.sqnr_db?;
             let x = if use_cost {
-                c.cost? as f64
+                c.cost?
             } else {
                 c.bits_per_element
             };
@@ -49,7 +49,10 @@ pub fn pareto_svg(configs: &[ConfigSummary], cost_unit: Option<&str>) -> Result<
         })
         .collect();
     let x_desc = if use_cost {
-        format!("quantizer + dot unit cost ({})", cost_unit.unwrap_or(""))
+        format!(
+            "quantizer + dot unit, {} per element per cycle",
+            cost_unit.unwrap_or("")
+        )
     } else {
         "bits per element (element + shared scale + dialect id)".to_string()
     };
