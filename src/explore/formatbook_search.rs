@@ -13,7 +13,7 @@ use crate::format::{Formatbook, ScaleFormat};
 use crate::golden::stats::ErrorStats;
 use crate::golden::{BdConfig, BdQuantizer, FracBits, Quantizer, Selector};
 use crate::io::{LoadOptions, Tensor};
-use crate::quantize::{QuantizeOptions, quantize_tensor};
+use crate::quantize::quantize_tensor;
 use indicatif::ProgressBar;
 use rayon::prelude::*;
 use regex::Regex;
@@ -91,15 +91,7 @@ fn sample_error(book: &Formatbook, blocks: &[u32], k: usize) -> Result<f64> {
 
 /// Whole-tensor SQNR of a quantizer over several tensors (energies summed).
 fn sqnr(tensors: &[&Tensor], q: &Quantizer, k: usize) -> Result<Option<f64>> {
-    let opts = QuantizeOptions {
-        block_size: k,
-        pad: true,
-        selector: Selector::Mse,
-        frac_bits: FracBits::Bits(2),
-        scale: ScaleFormat::E8m0,
-        formatbook: None,
-        flush_subnormals: false,
-    };
+    let opts = super::quantize_options(k, Selector::Mse);
     let mut total = ErrorStats::default();
     for t in tensors {
         total.merge(&quantize_tensor(t, q, &opts, false, &ProgressBar::hidden())?.stats);
@@ -246,19 +238,7 @@ pub fn search(opts: &SearchOptions) -> Result<(Formatbook, SearchReport)> {
         }
     }
     bar.finish_and_clear();
-    let k32 = k;
-    let mx = crate::quantize::quantizer_for(
-        "mxfp4",
-        &QuantizeOptions {
-            block_size: k32,
-            pad: true,
-            selector: Selector::Mse,
-            frac_bits: FracBits::Bits(2),
-            scale: ScaleFormat::E8m0,
-            formatbook: None,
-            flush_subnormals: false,
-        },
-    )?;
+    let mx = crate::quantize::quantizer_for("mxfp4", &super::quantize_options(k, Selector::Mse))?;
     let set = |ts: &[&Tensor], searched: &Formatbook| -> Result<SqnrSet> {
         Ok(SqnrSet {
             mxfp4: sqnr(ts, &mx, k)?,
