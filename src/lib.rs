@@ -1,5 +1,6 @@
 //! blockrtl: generate and co-simulate RTL for block-scaled number formats (OCP MX, DialectFP4).
 
+pub mod cache;
 pub mod cosim;
 pub mod emit;
 pub mod error;

@@ -5,8 +5,7 @@ use super::layout::{Field, Layout};
 use crate::emit::design::Design;
 use crate::error::{Error, Result};
 use askama::Template;
-use sha2::{Digest, Sha256};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 use std::time::Instant;
 
@@ -31,20 +30,6 @@ pub struct Built {
     pub dir: PathBuf,
     pub cached: bool,
     pub seconds: f64,
-}
-
-/// Where builds are cached: $BLOCKRTL_CACHE, else $XDG_CACHE_HOME/blockrtl, else ~/.cache/blockrtl.
-pub fn cache_root() -> PathBuf {
-    if let Some(p) = std::env::var_os("BLOCKRTL_CACHE") {
-        return PathBuf::from(p);
-    }
-    if let Some(p) = std::env::var_os("XDG_CACHE_HOME") {
-        return PathBuf::from(p).join("blockrtl");
-    }
-    match std::env::var_os("HOME") {
-        Some(h) => PathBuf::from(h).join(".cache").join("blockrtl"),
-        None => std::env::temp_dir().join("blockrtl-cache"),
-    }
 }
 
 /// The path of an external tool, or a clear error naming the Debian package.
@@ -94,23 +79,13 @@ pub fn build(design: &Design, waves: bool) -> Result<Built> {
         .unwrap_or_default();
     let harness = harness_source(design);
     let flags: Vec<String> = verilator_flags(design, waves);
-    let mut h = Sha256::new();
-    for part in [
+    let key = crate::cache::key(&[
         design.hash().as_str(),
         harness.as_str(),
         version.as_str(),
         &flags.join(" "),
-    ] {
-        h.update(part.as_bytes());
-        h.update([0]);
-    }
-    let key: String = h
-        .finalize()
-        .iter()
-        .take(8)
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    let root = cache_root().join("cosim");
+    ]);
+    let root = crate::cache::root().join("cosim");
     let dir = root.join(format!("{}-{key}", design.top));
     let binary = dir.join("obj").join(format!("V{}_harness", design.top));
     if binary.is_file() {
@@ -122,24 +97,10 @@ pub fn build(design: &Design, waves: bool) -> Result<Built> {
         });
     }
     let start = Instant::now();
-    std::fs::create_dir_all(&root)
-        .map_err(|e| Error::tool(format!("cannot create cache {}: {e}", root.display())))?;
     // Build in a private folder and rename it into place, so parallel builds never collide.
-    let tmp = tempfile::Builder::new()
-        .prefix(&format!(".{}-", design.top))
-        .tempdir_in(&root)
-        .map_err(|e| {
-            Error::tool(format!(
-                "cannot create a build folder in {}: {e}",
-                root.display()
-            ))
-        })?;
-    let mut files = Vec::new();
-    for f in &design.files {
-        write(tmp.path(), &f.name, &f.contents)?;
-        files.push(f.name.clone());
-    }
-    write(tmp.path(), "harness.cpp", &harness)?;
+    let tmp = crate::cache::scratch(&root, &design.top)?;
+    let files = design.write_sources(tmp.path())?;
+    crate::cache::write(tmp.path(), "harness.cpp", &harness)?;
     let mut cmd = Command::new(&verilator);
     cmd.current_dir(tmp.path())
         .args(&flags)
@@ -173,11 +134,7 @@ pub fn build(design: &Design, waves: bool) -> Result<Built> {
             tail.join("\n")
         )));
     }
-    let kept = tmp.keep();
-    if std::fs::rename(&kept, &dir).is_err() {
-        // Another process finished the same build first: use theirs.
-        let _ = std::fs::remove_dir_all(&kept);
-    }
+    crate::cache::publish(&tmp.keep(), &dir, false);
     Ok(Built {
         binary,
         dir,
@@ -213,9 +170,4 @@ fn verilator_flags(design: &Design, waves: bool) -> Vec<String> {
         f.push("--trace-fst".into());
     }
     f
-}
-
-fn write(dir: &Path, name: &str, text: &str) -> Result<()> {
-    std::fs::write(dir.join(name), text)
-        .map_err(|e| Error::tool(format!("cannot write {}: {e}", dir.join(name).display())))
 }

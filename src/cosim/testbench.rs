@@ -153,17 +153,9 @@ pub struct IcarusRun {
 pub fn run_icarus(design: &Design, tb: &Testbench, dir: &Path) -> Result<IcarusRun> {
     let iverilog = super::build::require_tool("iverilog", "iverilog")?;
     let vvp = super::build::require_tool("vvp", "iverilog")?;
-    let write = |name: &str, text: &str| {
-        std::fs::write(dir.join(name), text)
-            .map_err(|e| Error::tool(format!("cannot write {}: {e}", dir.join(name).display())))
-    };
-    let mut sources = Vec::new();
-    for f in &design.files {
-        write(&f.name, &f.contents)?;
-        sources.push(f.name.clone());
-    }
+    let mut sources = design.write_sources(dir)?;
     for (name, text) in &tb.files {
-        write(name, text)?;
+        crate::cache::write(dir, name, text)?;
     }
     sources.push(format!("{}.v", tb.top));
     let out = Command::new(iverilog)

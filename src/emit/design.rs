@@ -102,6 +102,15 @@ pub struct WriteSummary {
 }
 
 impl Design {
+    /// Write the Verilog files alone into `dir` (a tool's run folder); returns their names,
+    /// dependencies first.
+    pub fn write_sources(&self, dir: &Path) -> Result<Vec<String>> {
+        for f in &self.files {
+            crate::cache::write(dir, &f.name, &f.contents)?;
+        }
+        Ok(self.files.iter().map(|f| f.name.clone()).collect())
+    }
+
     /// SHA-256 over the names and contents of the Verilog files: the design's identity.
     pub fn hash(&self) -> String {
         let mut h = Sha256::new();

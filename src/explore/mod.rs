@@ -300,9 +300,9 @@ pub fn units_of(
 
 fn parts(r: &crate::synth::SynthReport) -> CostParts {
     CostParts {
-        cells: r.cells,
-        luts: r.luts,
-        ffs: r.ffs,
+        cells: r.area.cells,
+        luts: r.area.luts,
+        ffs: r.area.ffs,
         fmax_mhz_median: r.fmax_mhz_median,
         cached: r.cached,
     }
@@ -345,7 +345,8 @@ pub fn costs(
                     };
                     match (run(&q), run(&d)) {
                         (Ok(rq), Ok(rd)) => {
-                            let of = |r: &crate::synth::SynthReport| r.luts.unwrap_or(r.cells);
+                            let of =
+                                |r: &crate::synth::SynthReport| r.area.luts.unwrap_or(r.area.cells);
                             let total = of(&rq) + of(&rd);
                             row.total = Some(total);
                             row.cost = Some(total as f64 / c.block_size as f64);

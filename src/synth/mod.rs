@@ -13,7 +13,7 @@ use crate::error::{Error, Result};
 use pnr::{Part, PnrRun, Use};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
+use stat::Area;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
@@ -140,13 +140,8 @@ pub struct SynthReport {
     pub device: Option<String>,
     /// The unit alone: Yosys cells of its own module (for ice40/ecp5 synthesized inside the
     /// wrapper but kept as a separate module, so the wrapper is not counted).
-    pub cells: u64,
-    pub luts: Option<u64>,
-    pub ffs: u64,
-    pub carries: u64,
-    pub dsps: u64,
-    pub brams: u64,
-    pub cell_types: BTreeMap<String, u64>,
+    #[serde(flatten)]
+    pub area: Area,
     /// Achieved Fmax per seed, of the unit inside the place-and-route wrapper.
     pub fmax_mhz: Vec<f64>,
     pub fmax_mhz_median: Option<f64>,
@@ -180,11 +175,12 @@ impl SynthReport {
             if self.cached { " (cached)" } else { "" }
         )?;
         writeln!(out, "  tools: {}", tools.join("; "))?;
-        let luts = self.luts.map(|l| format!("{l} LUTs, ")).unwrap_or_default();
+        let a = &self.area;
+        let luts = a.luts.map(|l| format!("{l} LUTs, ")).unwrap_or_default();
         writeln!(
             out,
             "  area (the unit alone, wrapper not counted): {} cells: {luts}{} FFs, {} carries, {} DSPs, {} BRAMs",
-            self.cells, self.ffs, self.carries, self.dsps, self.brams
+            a.cells, a.ffs, a.carries, a.dsps, a.brams
         )?;
         if let Some(m) = self.fmax_mhz_median {
             let per: Vec<String> = self
@@ -234,7 +230,7 @@ pub fn run(
         tools_used.insert(t.name.to_string(), t.version.clone());
     }
     let key = cache_key(design, opts, &script, wrapper.as_deref(), &tools_used);
-    let root = crate::cosim::build::cache_root().join("synth");
+    let root = crate::cache::root().join("synth");
     let dir = root.join(format!("{}-{}-{key}", design.top, opts.target));
     let report_path = dir.join("report.json");
     if opts.use_cache
@@ -245,22 +241,14 @@ pub fn run(
         return Ok(r);
     }
     let start = Instant::now();
-    std::fs::create_dir_all(&root)
-        .map_err(|e| Error::tool(format!("cannot create cache {}: {e}", root.display())))?;
-    let tmp = tempfile::Builder::new()
-        .prefix(&format!(".{}-", design.top))
-        .tempdir_in(&root)
-        .map_err(|e| Error::tool(format!("cannot create a folder in {}: {e}", root.display())))?;
     // Kept on failure, so the logs the error points at are still there.
-    let kept = tmp.keep();
+    let kept = crate::cache::scratch(&root, &design.top)?.keep();
     let work = kept.as_path();
-    for f in &design.files {
-        write(work, &f.name, &f.contents)?;
-    }
+    design.write_sources(work)?;
     if let Some(w) = &wrapper {
-        write(work, &wrapper::wrapper_file(design), w)?;
+        crate::cache::write(work, &wrapper::wrapper_file(design), w)?;
     }
-    write(work, "synth.ys", &script)?;
+    crate::cache::write(work, "synth.ys", &script)?;
     log(&format!("{}: yosys ({})", design.top, opts.target));
     run_tool(
         &yosys.path,
@@ -278,13 +266,7 @@ pub fn run(
             Target::Xilinx => Some(opts.family.clone()),
             _ => opts.part.as_ref().map(|p| p.to_string()),
         },
-        cells: area.cells,
-        luts: area.luts,
-        ffs: area.ffs,
-        carries: area.carries,
-        dsps: area.dsps,
-        brams: area.brams,
-        cell_types: area.cell_types,
+        area,
         fmax_mhz: Vec::new(),
         fmax_mhz_median: None,
         freq_target_mhz: None,
@@ -314,7 +296,7 @@ pub fn run(
                 let logf = format!("pnr-seed{seed}.log");
                 let args = pnr::args(part, opts.freq_mhz, seed, "net.json", &rep);
                 let args: Vec<&str> = args.iter().map(String::as_str).collect();
-                run_tool_logged(&tool.path, &args, work, &logf)?;
+                run_tool(&tool.path, &args, work, &logf)?;
                 pnr::parse_report(&read(work, &rep)?, seed)
             })
             .collect::<Result<Vec<_>>>()?;
@@ -327,14 +309,9 @@ pub fn run(
     report.seconds = start.elapsed().as_secs_f64();
     let mut text = serde_json::to_string_pretty(&report).expect("serializable");
     text.push('\n');
-    write(work, "report.json", &text)?;
-    if std::fs::rename(&kept, &dir).is_err() {
-        // The same run finished elsewhere first, or an older entry is in the way: replace it.
-        let _ = std::fs::remove_dir_all(&dir);
-        if std::fs::rename(&kept, &dir).is_err() {
-            let _ = std::fs::remove_dir_all(&kept);
-        }
-    }
+    crate::cache::write(work, "report.json", &text)?;
+    // An entry in the way is stale (unreadable, or --no-cache asked for a new one).
+    crate::cache::publish(work, &dir, true);
     Ok(report)
 }
 
@@ -396,31 +373,16 @@ fn cache_key(
     wrapper: Option<&str>,
     tools: &BTreeMap<String, String>,
 ) -> String {
-    let mut h = Sha256::new();
-    let fields = [
-        FLOW_VERSION.to_string(),
-        design.hash(),
-        script.to_string(),
-        wrapper.unwrap_or_default().to_string(),
-        format!("{:?}", opts.part),
-        format!("{}", opts.freq_mhz),
-        opts.seeds.to_string(),
-        format!("{tools:?}"),
-    ];
-    for f in &fields {
-        h.update(f.as_bytes());
-        h.update([0]);
-    }
-    h.finalize()
-        .iter()
-        .take(8)
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
-fn write(dir: &Path, name: &str, text: &str) -> Result<()> {
-    std::fs::write(dir.join(name), text)
-        .map_err(|e| Error::tool(format!("cannot write {}: {e}", dir.join(name).display())))
+    crate::cache::key(&[
+        FLOW_VERSION,
+        &design.hash(),
+        script,
+        wrapper.unwrap_or_default(),
+        &format!("{:?}", opts.part),
+        &format!("{}", opts.freq_mhz),
+        &opts.seeds.to_string(),
+        &format!("{tools:?}"),
+    ])
 }
 
 fn read(dir: &Path, name: &str) -> Result<String> {
@@ -433,43 +395,32 @@ fn read(dir: &Path, name: &str) -> Result<String> {
     })
 }
 
-/// Run a tool that writes its own log file (`yosys -l`).
+/// Run a tool in `cwd`. What it printed ends up in `log_name`, unless the tool wrote that log
+/// itself (`yosys -l`); on failure the error ends with the log's last lines.
 fn run_tool(tool: &Path, args: &[&str], cwd: &Path, log_name: &str) -> Result<()> {
     let out = Command::new(tool)
         .args(args)
         .current_dir(cwd)
         .output()
         .map_err(|e| Error::tool(format!("cannot run {}: {e}", tool.display())))?;
-    if out.status.success() {
-        return Ok(());
-    }
-    let logged = std::fs::read_to_string(cwd.join(log_name)).unwrap_or_default();
-    let text = format!(
-        "{logged}{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    Err(failure(tool, &text, cwd))
-}
-
-/// Run a tool and keep everything it printed in `log_name`.
-fn run_tool_logged(tool: &Path, args: &[&str], cwd: &Path, log_name: &str) -> Result<()> {
-    let out = Command::new(tool)
-        .args(args)
-        .current_dir(cwd)
-        .output()
-        .map_err(|e| Error::tool(format!("cannot run {}: {e}", tool.display())))?;
-    let text = format!(
+    let printed = format!(
         "{}{}",
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    write(cwd, log_name, &text)?;
-    if out.status.success() {
-        Ok(())
-    } else {
-        Err(failure(tool, &text, cwd))
+    let own_log = cwd.join(log_name).exists();
+    if !own_log {
+        crate::cache::write(cwd, log_name, &printed)?;
     }
+    if out.status.success() {
+        return Ok(());
+    }
+    let logged = if own_log {
+        std::fs::read_to_string(cwd.join(log_name)).unwrap_or_default()
+    } else {
+        String::new()
+    };
+    Err(failure(tool, &format!("{logged}{printed}"), cwd))
 }
 
 fn failure(tool: &Path, text: &str, cwd: &Path) -> Error {

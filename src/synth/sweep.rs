@@ -156,12 +156,12 @@ fn cells_of(row: &Row) -> Vec<String> {
     match &row.report {
         Some(r) => {
             v.extend([
-                r.cells.to_string(),
-                num(r.luts),
-                r.ffs.to_string(),
-                r.carries.to_string(),
-                r.dsps.to_string(),
-                r.brams.to_string(),
+                r.area.cells.to_string(),
+                num(r.area.luts),
+                r.area.ffs.to_string(),
+                r.area.carries.to_string(),
+                r.area.dsps.to_string(),
+                r.area.brams.to_string(),
                 r.fmax_mhz_median.map_or("-".into(), |f| format!("{f:.1}")),
                 String::new(),
             ]);
