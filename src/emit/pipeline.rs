@@ -65,6 +65,28 @@ pub struct Cut {
     pub en: String,
 }
 
+/// Registers that carry a signal along a run of cuts, each fed by the one before and the first
+/// by `src`: `(register, enable, source)` per cut, and the name at the end (`src` when there
+/// are no cuts).
+pub fn delay_chain(
+    cuts: &[Cut],
+    name: impl Fn(usize) -> String,
+    src: &str,
+) -> (Vec<(String, String, String)>, String) {
+    let mut at = src.to_string();
+    let regs = cuts
+        .iter()
+        .enumerate()
+        .map(|(i, cut)| {
+            let reg = name(i);
+            let d = (reg.clone(), cut.en.clone(), at.clone());
+            at = reg;
+            d
+        })
+        .collect();
+    (regs, at)
+}
+
 /// An output register stage: its name, enable, and the sources of what it registers.
 #[derive(Debug, Clone, Serialize)]
 pub struct OutStage {

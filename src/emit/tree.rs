@@ -121,3 +121,40 @@ pub fn cut_levels(levels: usize, cuts: usize) -> Vec<usize> {
         .map(|i| (2 * i * levels + cuts + 1) / (2 * (cuts + 1)))
         .collect()
 }
+
+/// A tree node whose value can be held in a register.
+pub trait LevelNode {
+    fn level(&self) -> usize;
+    fn set_en(&mut self, en: String);
+}
+
+impl LevelNode for Node {
+    fn level(&self) -> usize {
+        self.level
+    }
+    fn set_en(&mut self, en: String) {
+        self.en = en;
+    }
+}
+
+impl LevelNode for SumNode {
+    fn level(&self) -> usize {
+        self.level
+    }
+    fn set_en(&mut self, en: String) {
+        self.en = en;
+    }
+}
+
+/// Register every node of the levels in `cut_levels` with the enable of its cut.
+pub fn register_levels<N: LevelNode>(
+    nodes: &mut [N],
+    cut_levels: &[usize],
+    cuts: &[super::pipeline::Cut],
+) {
+    for node in nodes {
+        if let Some(i) = cut_levels.iter().position(|&l| l == node.level()) {
+            node.set_en(cuts[i].en.clone());
+        }
+    }
+}

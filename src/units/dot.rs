@@ -4,7 +4,7 @@
 use super::bd_common::{BookRef, finish};
 use super::mx_quantizer::validate_blocking;
 use crate::emit::design::{Design, GenFile, Port};
-use crate::emit::pipeline::{Cut, Stage, chain};
+use crate::emit::pipeline::{Cut, Stage, chain, delay_chain};
 use crate::emit::tree::{SumNode, sum_tree};
 use crate::emit::{bits_for, zero_extend};
 use crate::error::{Error, Result};
@@ -744,23 +744,9 @@ impl DotParams {
         let cut_levels = crate::emit::tree::cut_levels(levels, tree_cuts);
         let tree_regs: Vec<Cut> = cut_levels.iter().map(|_| take(true)).collect();
         let mut tree = tree;
-        for node in &mut tree {
-            if let Some(i) = cut_levels.iter().position(|&l| l == node.level) {
-                node.en = tree_regs[i].en.clone();
-            }
-        }
+        crate::emit::tree::register_levels(&mut tree, &cut_levels, &tree_regs);
         // The beat's scale facts keep pace with the registered tree levels.
-        let mut sc_src = "sc_t_w".to_string();
-        let sc_delay: Vec<(String, String, String)> = tree_regs
-            .iter()
-            .enumerate()
-            .map(|(i, cut)| {
-                let name = format!("sc_l{}_q", i + 1);
-                let d = (name.clone(), cut.en.clone(), sc_src.clone());
-                sc_src = name;
-                d
-            })
-            .collect();
+        let (sc_delay, sc_src) = delay_chain(&tree_regs, |i| format!("sc_l{}_q", i + 1), "sc_t_w");
         let mut post = Vec::new();
         let mut src = "beat_w".to_string();
         for name in names.take(post_count) {

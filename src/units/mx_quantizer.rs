@@ -5,7 +5,7 @@
 
 use crate::emit::bits_for;
 use crate::emit::design::{Design, GenFile, Port};
-use crate::emit::pipeline::{Cut, OutStage, Stage, chain, out_stages};
+use crate::emit::pipeline::{Cut, OutStage, Stage, chain, delay_chain, out_stages};
 use crate::emit::tree::{Node, reduce};
 use crate::error::{Error, Result};
 use crate::format::{ElementFormat, InputFormat};
@@ -311,42 +311,31 @@ impl MxQuantizerParams {
         let cut_d = take(cut_d);
         let cut_cvt = take(cut_cvt);
         let mut c = self.common(banner, top, n);
-        for node in &mut c.tree {
-            if let Some(i) = cut_levels.iter().position(|&l| l == node.level) {
-                node.en = tree_regs[i].en.clone();
-            }
-        }
-        let mut keep_src = "keep_w".to_string();
-        let keep_delay: Vec<(String, String, String)> = tree_regs
-            .iter()
-            .enumerate()
-            .map(|(i, cut)| {
-                let name = format!("keep_t{}_q", i + 1);
-                let d = (name.clone(), cut.en.clone(), keep_src.clone());
-                keep_src = name;
-                d
-            })
-            .collect();
+        crate::emit::tree::register_levels(&mut c.tree, &cut_levels, &tree_regs);
+        let (keep_delay, keep_src) =
+            delay_chain(&tree_regs, |i| format!("keep_t{}_q", i + 1), "keep_w");
         let out_names: Vec<String> = names.take(usize::from(cut_out) + extra_out).collect();
         // The block's scale and NaN flag keep pace with the conversion's inner registers.
-        let mut blk_src = ("scale_w".to_string(), "blk_special_w".to_string());
-        let blk_delay: Vec<(String, String, String, String)> = [("d", &cut_d), ("c", &cut_cvt)]
+        let (tags, blk_cuts): (Vec<&str>, Vec<Cut>) = [("d", &cut_d), ("c", &cut_cvt)]
             .into_iter()
             .filter(|(_, cut)| cut.registered)
-            .map(|(tag, cut)| {
-                let d = (
-                    tag.to_string(),
-                    cut.en.clone(),
-                    blk_src.0.clone(),
-                    blk_src.1.clone(),
-                );
-                blk_src = (format!("scale_{tag}_q"), format!("special_{tag}_q"));
-                d
-            })
+            .map(|(tag, cut)| (tag, cut.clone()))
+            .unzip();
+        let (scale_regs, scale_src) =
+            delay_chain(&blk_cuts, |i| format!("scale_{}_q", tags[i]), "scale_w");
+        let (special_regs, special_src) = delay_chain(
+            &blk_cuts,
+            |i| format!("special_{}_q", tags[i]),
+            "blk_special_w",
+        );
+        let blk_delay: Vec<(String, String, String, String)> = tags
+            .iter()
+            .zip(scale_regs.into_iter().zip(special_regs))
+            .map(|(tag, ((_, en, scale), (_, _, special)))| (tag.to_string(), en, scale, special))
             .collect();
         let (outs, (code_out, scale_out, nan_out, _)) = out_stages(
             &out_names,
-            ("code_w", blk_src.0.as_str(), blk_src.1.as_str(), "1'b1"),
+            ("code_w", scale_src.as_str(), special_src.as_str(), "1'b1"),
         );
         let tree_summary = cut_levels
             .iter()
