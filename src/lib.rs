@@ -8,6 +8,7 @@ pub mod explore;
 pub mod format;
 pub mod golden;
 pub mod io;
+pub mod progress;
 pub mod quantize;
 pub mod stimulus;
 pub mod synth;

@@ -671,18 +671,12 @@ fn synth(a: SynthArgs) -> Result<(), Error> {
         .map(|b| sweep::expand(b, &axes))
         .collect::<Result<Vec<_>, Error>>()?
         .concat();
-    let bar = indicatif::ProgressBar::new(configs.len() as u64);
-    bar.set_style(
-        indicatif::ProgressStyle::with_template(
-            "synth {msg} [{bar:40}] {pos}/{len} configurations ({elapsed})",
-        )
-        .expect("valid template")
-        .progress_chars("=> "),
+    let bar = blockrtl::progress::bar(
+        configs.len() as u64,
+        &format!("synth {}", opts.target),
+        "configurations",
+        true,
     );
-    bar.set_message(opts.target.to_string());
-    if !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
-        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
-    }
     use rayon::prelude::*;
     let rows: Vec<sweep::Row> = configs
         .par_iter()
@@ -766,22 +760,7 @@ fn explore(a: ExploreArgs) -> Result<(), Error> {
     };
     blockrtl::explore::validate(&opts)?;
     // Refuse before the work, not after it.
-    if !a.force {
-        for n in [
-            "report.json",
-            "report.md",
-            "pareto.svg",
-            "layers.svg",
-            "assignment.toml",
-        ] {
-            if out.join(n).exists() {
-                return Err(Error::input(format!(
-                    "{} exists; refusing to overwrite it (add --force to replace it)",
-                    out.join(n).display()
-                )));
-            }
-        }
-    }
+    blockrtl::explore::refuse_existing(&out, a.force)?;
     let report = blockrtl::explore::run(&opts)?;
     let written = blockrtl::explore::write_outputs(&report, &opts, &out, a.force)?;
     for c in &report.configs {
@@ -790,7 +769,7 @@ fn explore(a: ExploreArgs) -> Result<(), Error> {
             c.format,
             c.block_size,
             c.bits_per_element,
-            c.sqnr_db.map_or("inf".into(), |d| format!("{d:.2}")),
+            blockrtl::golden::stats::show_db(c.sqnr_db),
             c.cost.map_or("-".into(), |v| format!("{v:.1}"))
         );
     }
@@ -800,7 +779,7 @@ fn explore(a: ExploreArgs) -> Result<(), Error> {
             asg.target,
             asg.target_value,
             asg.bits_per_element,
-            asg.sqnr_db.map_or("inf".into(), |d| format!("{d:.2}")),
+            blockrtl::golden::stats::show_db(asg.sqnr_db),
             if asg.all_met {
                 ""
             } else {

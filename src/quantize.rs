@@ -5,7 +5,7 @@ use crate::format::{ElementFormat, Formatbook, ScaleFormat};
 use crate::golden::stats::ErrorStats;
 use crate::golden::{BdConfig, BdQuantizer, FracBits, MxConfig, QuantBlock, Quantizer, Selector};
 use crate::io::Tensor;
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::ProgressBar;
 use rayon::prelude::*;
 use serde::Serialize;
 use std::io::Write;
@@ -148,18 +148,6 @@ pub fn quantize_tensor(
     })
 }
 
-/// A progress bar on stderr, drawn only when stderr is a terminal.
-pub fn progress_bar(total: u64, what: &str) -> ProgressBar {
-    let bar = ProgressBar::new(total);
-    bar.set_style(
-        ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} blocks ({eta})")
-            .expect("valid template")
-            .progress_chars("=> "),
-    );
-    bar.set_message(what.to_string());
-    bar
-}
-
 /// One report row: a tensor (or the total over tensors) in one format.
 #[derive(Debug, Clone, Serialize)]
 pub struct ReportRow {
@@ -256,7 +244,7 @@ impl Report {
         );
         writeln!(out, "{header}")?;
         for r in self.rows.iter().chain(&self.totals) {
-            let sqnr = r.sqnr_db.map_or("inf".to_string(), |v| format!("{v:.2}"));
+            let sqnr = crate::golden::stats::show_db(r.sqnr_db);
             writeln!(
                 out,
                 "{:<24} {:<11} {:>9} {:>11} {:>12.4e} {:>9} {:>12.4e} {:>10} {:>6}",
@@ -347,7 +335,7 @@ pub fn run(req: &QuantizeRequest) -> Result<Report> {
         .map(|t| (t.rows() * t.row_len().div_ceil(req.opts.block_size)) as u64)
         .sum::<u64>()
         * quantizers.len() as u64;
-    let bar = progress_bar(total_blocks, "quantize");
+    let bar = crate::progress::bar(total_blocks, "quantize", "blocks", true);
     let mut rows = Vec::new();
     let mut totals = Vec::new();
     let mut codes_out = Vec::new();

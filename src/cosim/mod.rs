@@ -12,7 +12,6 @@ pub mod testbench;
 use crate::emit::design::Design;
 use crate::error::{Error, Result};
 use crate::stimulus::Dist;
-use indicatif::ProgressBar;
 use layout::Layout;
 use rand::SeedableRng;
 use rand_pcg::Pcg64;
@@ -208,11 +207,12 @@ pub fn run(unit: &dyn CosimUnit, opts: &CosimOptions) -> Result<CosimReport> {
         let _ = stderr.read_to_string(&mut s);
         s
     });
-    let bar = if opts.progress {
-        crate::quantize::progress_bar(opts.blocks, &format!("cosim {}", design.top))
-    } else {
-        ProgressBar::hidden()
-    };
+    let bar = crate::progress::bar(
+        opts.blocks,
+        &format!("cosim {}", design.top),
+        "blocks",
+        opts.progress,
+    );
     let chunks = opts.blocks.div_ceil(CHUNK_BLOCKS);
     let start = Instant::now();
     let (tx, rx) = sync_channel::<Chunk>(3);

@@ -60,23 +60,7 @@ pub fn run(
     progress: bool,
 ) -> Result<ActivationReport> {
     let acts = crate::io::load(path, &LoadOptions::default())?;
-    let bar = if progress {
-        crate::quantize::progress_bar(
-            configs
-                .iter()
-                .map(|c| {
-                    acts.iter()
-                        .map(|t| (t.rows() * t.row_len().div_ceil(c.block_size)) as u64)
-                        .sum::<u64>()
-                })
-                .sum(),
-            "activations",
-        )
-    } else {
-        indicatif::ProgressBar::hidden()
-    };
-    let errors = super::errors(&acts, configs, Selector::TwoStage, &bar)?;
-    bar.finish_and_clear();
+    let errors = super::errors(&acts, configs, Selector::TwoStage, "activations", progress)?;
     let mut dot = Vec::new();
     let mut skipped = Vec::new();
     for w in weights {
@@ -142,7 +126,7 @@ pub fn run(
                         format: c.format.clone(),
                         block_size: c.block_size,
                         outputs: (wq.len() * aq.len()) as u64,
-                        sqnr_db: (err > 0.0).then(|| 10.0 * (sig / err).log10()),
+                        sqnr_db: crate::golden::stats::sqnr_db(sig, err),
                         max_abs_err: max,
                     })
                 })
@@ -161,14 +145,7 @@ pub fn run(
     }
     Ok(ActivationReport {
         file: path.display().to_string(),
-        tensors: acts
-            .iter()
-            .map(|t| TensorInfo {
-                name: t.name.clone(),
-                shape: t.shape.clone(),
-                dtype: t.dtype.to_string(),
-            })
-            .collect(),
+        tensors: acts.iter().map(TensorInfo::of).collect(),
         errors,
         dot,
         note: (!skipped.is_empty()).then(|| {
@@ -193,7 +170,7 @@ impl ActivationReport {
                 r.format,
                 r.block_size,
                 r.mse,
-                r.sqnr_db.map_or("inf".into(), |d| format!("{d:.2}")),
+                crate::golden::stats::show_db(r.sqnr_db),
                 r.saturation_rate
             ));
         }
@@ -206,7 +183,7 @@ impl ActivationReport {
                 r.format,
                 r.block_size,
                 r.outputs,
-                r.sqnr_db.map_or("inf".into(), |d| format!("{d:.2}")),
+                crate::golden::stats::show_db(r.sqnr_db),
                 r.max_abs_err
             ));
         }

@@ -118,7 +118,7 @@ pub fn assign(
         target_value: min_sqnr.or(budget).unwrap_or_default(),
         all_met: choices.iter().all(|c| c.met),
         bits_per_element: bits,
-        sqnr_db: (err > 0.0).then(|| 10.0 * (sig / err).log10()),
+        sqnr_db: crate::golden::stats::sqnr_db(sig, err),
         choices,
     })
 }
@@ -203,7 +203,7 @@ impl Assignment {
             self.target,
             self.target_value,
             self.bits_per_element,
-            self.sqnr_db.map_or("inf".into(), |d| format!("{d:.2}")),
+            crate::golden::stats::show_db(self.sqnr_db),
             if self.all_met {
                 ""
             } else {
@@ -217,7 +217,7 @@ impl Assignment {
                 c.format,
                 c.block_size,
                 c.bits_per_element,
-                c.sqnr_db.map_or("inf".into(), |d| format!("{d:.2}")),
+                crate::golden::stats::show_db(c.sqnr_db),
                 c.cost.map_or("-".into(), |v| format!("{v:.1}")),
                 if c.met { "yes" } else { "no" }
             ));

@@ -191,19 +191,12 @@ pub fn search(opts: &SearchOptions) -> Result<(Formatbook, SearchReport)> {
     book.name = format!("searched{}", opts.dialects);
     let start_book = book.clone();
     let mut err = eval(&book)?;
-    let bar = if opts.progress {
-        let b = ProgressBar::new(opts.max_rounds as u64);
-        b.set_style(
-            indicatif::ProgressStyle::with_template(
-                "formatbook search [{bar:40}] round {pos}/{len} ({elapsed}) {msg}",
-            )
-            .expect("valid template")
-            .progress_chars("=> "),
-        );
-        b
-    } else {
-        ProgressBar::hidden()
-    };
+    let bar = crate::progress::bar(
+        opts.max_rounds as u64,
+        "formatbook search",
+        "rounds",
+        opts.progress,
+    );
     let mut rounds = 0;
     for _ in 0..opts.max_rounds {
         rounds += 1;
@@ -232,7 +225,7 @@ pub fn search(opts: &SearchOptions) -> Result<(Formatbook, SearchReport)> {
             }
         }
         bar.inc(1);
-        bar.set_message(format!("sample error {err:.4e}"));
+        bar.set_message(format!("formatbook search, sample error {err:.4e}"));
         if !improved {
             break;
         }

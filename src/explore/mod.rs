@@ -144,6 +144,16 @@ pub struct TensorInfo {
     pub dtype: String,
 }
 
+impl TensorInfo {
+    pub fn of(t: &Tensor) -> TensorInfo {
+        TensorInfo {
+            name: t.name.clone(),
+            shape: t.shape.clone(),
+            dtype: t.dtype.to_string(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Timing {
     pub load: f64,
@@ -202,19 +212,29 @@ pub fn validate(opts: &ExploreOptions) -> Result<()> {
 }
 
 /// The error of every tensor in every configuration, in parallel (blocks within a tensor are
-/// spread over the cores; the order of results is fixed).
+/// spread over the cores; the order of results is fixed), with a progress bar named `what`.
 pub fn errors(
     tensors: &[Tensor],
     configs: &[Config],
     selector: Selector,
-    bar: &ProgressBar,
+    what: &str,
+    progress: bool,
 ) -> Result<Vec<ErrorRow>> {
+    let blocks: u64 = configs
+        .iter()
+        .flat_map(|c| {
+            tensors
+                .iter()
+                .map(|t| (t.rows() * t.row_len().div_ceil(c.block_size)) as u64)
+        })
+        .sum();
+    let bar = crate::progress::bar(blocks, what, "blocks", progress);
     let mut rows = Vec::new();
     for c in configs {
         let qopts = quantize_options(c.block_size, selector);
         let q = quantizer_for(&c.format, &qopts)?;
         for t in tensors {
-            let r = quantize_tensor(t, &q, &qopts, false, bar)?;
+            let r = quantize_tensor(t, &q, &qopts, false, &bar)?;
             let s = &r.stats;
             let valid = (s.elements - s.nan_elements).max(1);
             rows.push(ErrorRow {
@@ -233,6 +253,7 @@ pub fn errors(
             });
         }
     }
+    bar.finish_and_clear();
     Ok(rows)
 }
 
@@ -382,7 +403,7 @@ pub fn summaries(configs: &[Config], errors: &[ErrorRow], costs: &[CostRow]) -> 
                 format: c.format.clone(),
                 block_size: c.block_size,
                 bits_per_element: c.bits_per_element(),
-                sqnr_db: (err > 0.0).then(|| 10.0 * (sig / err).log10()),
+                sqnr_db: crate::golden::stats::sqnr_db(sig, err),
                 cost: costs
                     .iter()
                     .find(|x| x.format == c.format && x.block_size == c.block_size)
@@ -390,22 +411,6 @@ pub fn summaries(configs: &[Config], errors: &[ErrorRow], costs: &[CostRow]) -> 
             }
         })
         .collect()
-}
-
-fn bar(total: u64, what: &str, unit: &str, show: bool) -> ProgressBar {
-    if !show {
-        return ProgressBar::hidden();
-    }
-    let b = ProgressBar::new(total);
-    b.set_style(
-        indicatif::ProgressStyle::with_template(&format!(
-            "{{msg}} [{{bar:40}}] {{pos}}/{{len}} {unit} ({{eta}})"
-        ))
-        .expect("valid template")
-        .progress_chars("=> "),
-    );
-    b.set_message(what.to_string());
-    b
 }
 
 pub fn run(opts: &ExploreOptions) -> Result<ExploreReport> {
@@ -422,23 +427,12 @@ pub fn run(opts: &ExploreOptions) -> Result<ExploreReport> {
     timing.load = t0.elapsed().as_secs_f64();
     let configs = configs(opts);
     let t1 = Instant::now();
-    let blocks: u64 = configs
-        .iter()
-        .map(|c| {
-            tensors
-                .iter()
-                .map(|t| (t.rows() * t.row_len().div_ceil(c.block_size)) as u64)
-                .sum::<u64>()
-        })
-        .sum();
-    let b = bar(blocks, "error", "blocks", opts.progress);
-    let errors = errors(&tensors, &configs, opts.selector, &b)?;
-    b.finish_and_clear();
+    let errors = errors(&tensors, &configs, opts.selector, "error", opts.progress)?;
     timing.error = t1.elapsed().as_secs_f64();
     let t2 = Instant::now();
     let costs = match &opts.synth {
         Some(s) => {
-            let b = bar(
+            let b = crate::progress::bar(
                 configs.len() as u64,
                 "synth",
                 "configurations",
@@ -471,14 +465,7 @@ pub fn run(opts: &ExploreOptions) -> Result<ExploreReport> {
     Ok(ExploreReport {
         generator: crate::TOOL.to_string(),
         input: opts.input.display().to_string(),
-        tensors: tensors
-            .iter()
-            .map(|t| TensorInfo {
-                name: t.name.clone(),
-                shape: t.shape.clone(),
-                dtype: t.dtype.to_string(),
-            })
-            .collect(),
+        tensors: tensors.iter().map(TensorInfo::of).collect(),
         selector: opts.selector.name().to_string(),
         synth_target: opts.synth.as_ref().map(|s| s.target.to_string()),
         configs: summaries(&configs, &errors, &costs),
@@ -488,10 +475,6 @@ pub fn run(opts: &ExploreOptions) -> Result<ExploreReport> {
         activations,
         seconds: timing,
     })
-}
-
-fn opt_db(v: Option<f64>) -> String {
-    v.map_or("inf".into(), |d| format!("{d:.2}"))
 }
 
 impl ExploreReport {
@@ -512,7 +495,7 @@ impl ExploreReport {
                 c.format,
                 c.block_size,
                 c.bits_per_element,
-                opt_db(c.sqnr_db),
+                crate::golden::stats::show_db(c.sqnr_db),
                 c.cost.map_or("-".into(), |v| format!("{v:.1}"))
             ));
         }
@@ -524,7 +507,7 @@ impl ExploreReport {
                 r.format,
                 r.block_size,
                 r.mse,
-                opt_db(r.sqnr_db),
+                crate::golden::stats::show_db(r.sqnr_db),
                 r.max_abs_err,
                 r.saturation_rate
             ));
@@ -606,7 +589,7 @@ pub fn assignment_toml(
             c.format,
             c.block_size,
             c.bits_per_element,
-            c.sqnr_db.map_or("inf".into(), |d| format!("{d:.2}"))
+            crate::golden::stats::show_db(c.sqnr_db)
         ));
     }
     for n in notes {
@@ -619,6 +602,29 @@ pub fn assignment_toml(
             .map_err(|e| Error::tool(format!("cannot write the assignment: {e}")))?,
     );
     Ok(s)
+}
+
+/// Every file `explore` may write into its folder.
+pub const OUTPUTS: [&str; 5] = [
+    "report.json",
+    "report.md",
+    "pareto.svg",
+    "layers.svg",
+    "assignment.toml",
+];
+
+/// Refuse (before any work) when `out` already holds one of the report's files, unless `force`.
+pub fn refuse_existing(out: &std::path::Path, force: bool) -> Result<()> {
+    if force {
+        return Ok(());
+    }
+    match OUTPUTS.iter().map(|n| out.join(n)).find(|p| p.exists()) {
+        Some(p) => Err(Error::input(format!(
+            "{} exists; refusing to overwrite it (add --force to replace it)",
+            p.display()
+        ))),
+        None => Ok(()),
+    }
 }
 
 /// Write report.json, report.md, pareto.svg, layers.svg and (with a target) assignment.toml
@@ -661,9 +667,7 @@ pub fn write_outputs(
             assignment_toml(a, dtype, opts.selector)?,
         ));
     }
-    for (name, _) in &files {
-        crate::emit::write::check_writable_new(&out.join(name), force)?;
-    }
+    refuse_existing(out, force)?;
     let mut written = Vec::new();
     for (name, text) in &files {
         let p = out.join(name);

@@ -83,10 +83,20 @@ impl ErrorStats {
 
     /// Signal-to-quantization-noise ratio in dB; None when there is no error at all (infinite).
     pub fn sqnr_db(&self) -> Option<f64> {
-        if self.sum_sq_error == 0.0 {
-            None
-        } else {
-            Some(10.0 * (self.sum_sq_signal / self.sum_sq_error).log10())
-        }
+        sqnr_db(self.sum_sq_signal, self.sum_sq_error)
     }
+}
+
+/// SQNR in dB from summed signal and error energies; None when there is no error (infinite).
+pub fn sqnr_db(sum_sq_signal: f64, sum_sq_error: f64) -> Option<f64> {
+    if sum_sq_error == 0.0 {
+        None
+    } else {
+        Some(10.0 * (sum_sq_signal / sum_sq_error).log10())
+    }
+}
+
+/// An SQNR for reports, to two decimals, or "inf".
+pub fn show_db(db: Option<f64>) -> String {
+    db.map_or("inf".into(), |d| format!("{d:.2}"))
 }
