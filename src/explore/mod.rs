@@ -129,6 +129,8 @@ pub struct ExploreReport {
     pub tensors: Vec<TensorInfo>,
     pub selector: String,
     pub synth_target: Option<String>,
+    /// The storage format the quantizer hardware reads: the tensors' most common one.
+    pub hardware_input_format: InputFormat,
     pub errors: Vec<ErrorRow>,
     pub configs: Vec<ConfigSummary>,
     pub costs: Vec<CostRow>,
@@ -426,6 +428,7 @@ pub fn run(opts: &ExploreOptions) -> Result<ExploreReport> {
     }
     timing.load = t0.elapsed().as_secs_f64();
     let configs = configs(opts);
+    let hardware_input_format = common_dtype(&tensors);
     let t1 = Instant::now();
     let errors = errors(&tensors, &configs, opts.selector, "error", opts.progress)?;
     timing.error = t1.elapsed().as_secs_f64();
@@ -438,7 +441,7 @@ pub fn run(opts: &ExploreOptions) -> Result<ExploreReport> {
                 "configurations",
                 opts.progress,
             );
-            let c = costs(&configs, common_dtype(&tensors), opts.selector, s, &b);
+            let c = costs(&configs, hardware_input_format, opts.selector, s, &b);
             b.finish_and_clear();
             c
         }
@@ -468,6 +471,7 @@ pub fn run(opts: &ExploreOptions) -> Result<ExploreReport> {
         tensors: tensors.iter().map(TensorInfo::of).collect(),
         selector: opts.selector.name().to_string(),
         synth_target: opts.synth.as_ref().map(|s| s.target.to_string()),
+        hardware_input_format,
         configs: summaries(&configs, &errors, &costs),
         errors,
         costs,
@@ -657,14 +661,9 @@ pub fn write_outputs(
         plot::layers_svg(&report.errors, &opts.formats, k)?,
     ));
     if let Some(a) = &report.assignment {
-        let dtype = report
-            .tensors
-            .first()
-            .and_then(|t| t.dtype.parse().ok())
-            .unwrap_or_default();
         files.push((
             "assignment.toml".into(),
-            assignment_toml(a, dtype, opts.selector)?,
+            assignment_toml(a, report.hardware_input_format, opts.selector)?,
         ));
     }
     refuse_existing(out, force)?;
