@@ -28,8 +28,13 @@ pub trait CosimUnit: Sync {
     fn stimulus_len(&self) -> usize;
     /// Append one block of stimulus values.
     fn stimulus(&self, dist: Dist, rng: &mut Pcg64, out: &mut Vec<u32>);
-    /// Append the input beat records of one block.
-    fn input_beats(&self, layout: &Layout, stim: &[u32], out: &mut Vec<u8>);
+    /// Append the input beat records of one block. By default every stimulus value is one
+    /// element of the only input port, in order (quantizers, the selector).
+    fn input_beats(&self, layout: &Layout, stim: &[u32], out: &mut Vec<u8>) {
+        for &x in stim {
+            layout.push(0, u64::from(x), out);
+        }
+    }
     /// Append the golden model's output beat records for one block.
     fn expected_beats(&self, layout: &Layout, stim: &[u32], out: &mut Vec<u8>);
 }

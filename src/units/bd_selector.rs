@@ -257,12 +257,6 @@ impl crate::cosim::CosimUnit for BdSelectorCosim {
         }));
     }
 
-    fn input_beats(&self, layout: &crate::cosim::layout::Layout, stim: &[u32], out: &mut Vec<u8>) {
-        for &m in stim {
-            layout.push(0, u64::from(m), out);
-        }
-    }
-
     fn expected_beats(
         &self,
         layout: &crate::cosim::layout::Layout,

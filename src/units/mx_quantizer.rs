@@ -772,12 +772,6 @@ impl crate::cosim::CosimUnit for MxQuantizerParams {
         ));
     }
 
-    fn input_beats(&self, layout: &crate::cosim::layout::Layout, stim: &[u32], out: &mut Vec<u8>) {
-        for &x in stim {
-            layout.push(0, u64::from(x), out);
-        }
-    }
-
     fn expected_beats(
         &self,
         layout: &crate::cosim::layout::Layout,
