@@ -65,6 +65,37 @@ pub struct Cut {
     pub en: String,
 }
 
+/// Hands the stages of a chain, in pipeline order, to the cut points that are registered.
+pub struct Cuts<'a> {
+    stages: std::slice::Iter<'a, Stage>,
+}
+
+impl<'a> Cuts<'a> {
+    pub fn new(stages: &'a [Stage]) -> Cuts<'a> {
+        Cuts {
+            stages: stages.iter(),
+        }
+    }
+
+    /// The next cut point: registered with the next stage's enable, or a plain wire.
+    pub fn take(&mut self, on: bool) -> Cut {
+        Cut {
+            registered: on,
+            en: if on {
+                let s = self.stages.next().expect("a stage per registered cut");
+                format!("en_{}_w", s.name)
+            } else {
+                String::new()
+            },
+        }
+    }
+
+    /// The names of the stages no cut has taken.
+    pub fn rest(self) -> impl Iterator<Item = String> + 'a {
+        self.stages.map(|s| s.name.clone())
+    }
+}
+
 /// Registers that carry a signal along a run of cuts, each fed by the one before and the first
 /// by `src`: `(register, enable, source)` per cut, and the name at the end (`src` when there
 /// are no cuts).

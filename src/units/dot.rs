@@ -4,7 +4,7 @@
 use super::bd_common::{BookRef, finish};
 use super::mx_quantizer::validate_blocking;
 use crate::emit::design::{Design, GenFile, Port};
-use crate::emit::pipeline::{Cut, Stage, chain, delay_chain};
+use crate::emit::pipeline::{Cut, Cuts, Stage, chain, delay_chain};
 use crate::emit::tree::{SumNode, sum_tree};
 use crate::emit::{bits_for, zero_extend};
 use crate::error::{Error, Result};
@@ -730,26 +730,18 @@ impl DotParams {
         let levels = crate::emit::tree::levels(lanes);
         let tree_cuts = p.saturating_sub(3).min(levels.saturating_sub(1));
         let post_count = usize::from(p >= 2) + p.saturating_sub(3 + tree_cuts);
-        let mut names = stages.iter().map(|s| s.name.clone());
-        let mut take = |on: bool| Cut {
-            registered: on,
-            en: if on {
-                format!("en_{}_w", names.next().expect("a stage"))
-            } else {
-                String::new()
-            },
-        };
-        let cut_in = take(cut_in_on);
-        let cut_prod = take(cut_prod_on);
+        let mut cuts = Cuts::new(&stages);
+        let cut_in = cuts.take(cut_in_on);
+        let cut_prod = cuts.take(cut_prod_on);
         let cut_levels = crate::emit::tree::cut_levels(levels, tree_cuts);
-        let tree_regs: Vec<Cut> = cut_levels.iter().map(|_| take(true)).collect();
+        let tree_regs: Vec<Cut> = cut_levels.iter().map(|_| cuts.take(true)).collect();
         let mut tree = tree;
         crate::emit::tree::register_levels(&mut tree, &cut_levels, &tree_regs);
         // The beat's scale facts keep pace with the registered tree levels.
         let (sc_delay, sc_src) = delay_chain(&tree_regs, |i| format!("sc_l{}_q", i + 1), "sc_t_w");
         let mut post = Vec::new();
         let mut src = "beat_w".to_string();
-        for name in names.take(post_count) {
+        for name in cuts.rest().take(post_count) {
             post.push(PostStage {
                 en: format!("en_{name}_w"),
                 src: src.clone(),

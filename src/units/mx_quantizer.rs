@@ -5,7 +5,7 @@
 
 use crate::emit::bits_for;
 use crate::emit::design::{Design, GenFile, Port};
-use crate::emit::pipeline::{Cut, OutStage, Stage, chain, delay_chain, out_stages};
+use crate::emit::pipeline::{Cut, Cuts, OutStage, Stage, chain, delay_chain, out_stages};
 use crate::emit::tree::{Node, reduce};
 use crate::error::{Error, Result};
 use crate::format::{ElementFormat, InputFormat};
@@ -293,28 +293,20 @@ impl MxQuantizerParams {
         let cut_in = p > 5 + tree_cuts;
         let extra_out = p.saturating_sub(6 + tree_cuts);
         let (stages, first_en, last_valid) = chain(p, "valid_i", "ready_i");
-        let mut names = stages.iter().map(|s| s.name.clone());
-        let mut take = |on: bool| Cut {
-            registered: on,
-            en: if on {
-                format!("en_{}_w", names.next().expect("a stage per cut"))
-            } else {
-                String::new()
-            },
-        };
+        let mut cuts = Cuts::new(&stages);
         // Pipeline order: in, dec, tree levels, max, half-way through conversion, out...
-        let cut_in = take(cut_in);
-        let cut_dec = take(cut_dec);
+        let cut_in = cuts.take(cut_in);
+        let cut_dec = cuts.take(cut_dec);
         let cut_levels = crate::emit::tree::cut_levels(levels, tree_cuts);
-        let tree_regs: Vec<Cut> = cut_levels.iter().map(|_| take(true)).collect();
-        let cut_max = take(cut_max);
-        let cut_d = take(cut_d);
-        let cut_cvt = take(cut_cvt);
+        let tree_regs: Vec<Cut> = cut_levels.iter().map(|_| cuts.take(true)).collect();
+        let cut_max = cuts.take(cut_max);
+        let cut_d = cuts.take(cut_d);
+        let cut_cvt = cuts.take(cut_cvt);
         let mut c = self.common(banner, top, n);
         crate::emit::tree::register_levels(&mut c.tree, &cut_levels, &tree_regs);
         let (keep_delay, keep_src) =
             delay_chain(&tree_regs, |i| format!("keep_t{}_q", i + 1), "keep_w");
-        let out_names: Vec<String> = names.take(usize::from(cut_out) + extra_out).collect();
+        let out_names: Vec<String> = cuts.rest().take(usize::from(cut_out) + extra_out).collect();
         // The block's scale and NaN flag keep pace with the conversion's inner registers.
         let (tags, blk_cuts): (Vec<&str>, Vec<Cut>) = [("d", &cut_d), ("c", &cut_cvt)]
             .into_iter()
