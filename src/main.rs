@@ -208,7 +208,7 @@ struct CosimArgs {
     #[arg(long, default_value_t = 0.0)]
     stall_prob: f64,
     /// Stimulus distribution; repeat to mix (default: all of them, block by block).
-    #[arg(long = "dist")]
+    #[arg(long = "dist", value_parser = dist_parser(&blockrtl::stimulus::Dist::ALL))]
     dists: Vec<blockrtl::stimulus::Dist>,
     /// Write an FST waveform of the run (builds a tracing harness).
     #[arg(long)]
@@ -223,9 +223,32 @@ struct CosimArgs {
     /// Run a replay file (written by an earlier failing run) instead of random vectors.
     #[arg(long)]
     replay: Option<PathBuf>,
+    /// Simulate the Verilog in this folder (its <top>.f, else every .v/.sv file) instead of
+    /// the generated design: an edited copy, or your own RTL with the same ports.
+    #[arg(long)]
+    rtl: Option<PathBuf>,
+    /// Top module of --rtl (default: the generated design's name).
+    #[arg(long, requires = "rtl")]
+    top: Option<String>,
+    /// Watchdog: sink-ready cycles a block's output may take once its input is complete, and
+    /// a presented beat may wait (default: the generated design's latency + 2 x beats + 64;
+    /// raise it for --rtl designs deeper than the generated one). 1..=10^9.
+    #[arg(long)]
+    watchdog_cycles: Option<u64>,
     /// Test hook: corrupt the golden expectation of this block to prove failures are caught.
     #[arg(long, hide = true)]
     test_corrupt_expected: Option<u64>,
+}
+
+/// A parser that lists the distributions' names in `--help` and in its error.
+fn dist_parser(
+    dists: &[blockrtl::stimulus::Dist],
+) -> impl clap::builder::TypedValueParser<Value = blockrtl::stimulus::Dist> {
+    use clap::builder::TypedValueParser;
+    clap::builder::PossibleValuesParser::new(dists.iter().map(|d| d.name())).map(|s| {
+        s.parse::<blockrtl::stimulus::Dist>()
+            .expect("a listed name")
+    })
 }
 
 #[derive(Args)]
@@ -287,7 +310,7 @@ struct ExploreArgs {
         default_value = "mxfp8_e4m3,mxfp8_e5m2,mxfp6_e3m2,mxfp6_e2m3,mxfp4,mxint8,dialectfp4"
     )]
     formats: Vec<String>,
-    /// Block sizes to try, comma-separated (blocks run along the last axis).
+    /// Block sizes to try, comma-separated (blocks run along the last axis), each 1..=4096.
     #[arg(long, value_delimiter = ',', default_value = "16,32,64")]
     block_sizes: Vec<usize>,
     /// DialectFP4 dialect selector for the weights (activations always use two-stage).
@@ -306,6 +329,9 @@ struct ExploreArgs {
     /// Activation tensors (.npy or .safetensors) to analyse with the weights.
     #[arg(long)]
     activations: Option<PathBuf>,
+    /// Zero-pad rows whose length is not a multiple of a block size (otherwise refused).
+    #[arg(long)]
+    pad: bool,
     /// Output folder: report.json, report.md, pareto.svg, layers.svg, assignment.toml.
     #[arg(long)]
     out: Option<PathBuf>,
@@ -335,10 +361,10 @@ struct FormatbookSearchArgs {
     /// Tensors held out of the search, by regular expression (default: every fourth tensor).
     #[arg(long)]
     holdout: Option<String>,
-    /// Training blocks sampled for the search's error.
+    /// Training blocks sampled for the search's error (1..=1048576).
     #[arg(long, default_value_t = 16384)]
     sample_blocks: usize,
-    /// Most local-search rounds (each tries every one-step move once).
+    /// Most local-search rounds (each tries every one-step move once), at most 1000.
     #[arg(long, default_value_t = 12)]
     max_rounds: usize,
     /// Output folder: formatbook.toml, formatbook-report.json, formatbook-report.md.
@@ -350,16 +376,17 @@ struct FormatbookSearchArgs {
 
 #[derive(Args)]
 struct MakeTensorArgs {
-    /// Element distribution: normal, laplace or outlier (normal with outlier columns).
-    #[arg(long, default_value = "normal")]
+    /// Element distribution (outlier: normal with outlier columns).
+    #[arg(long, default_value = "normal", value_parser = dist_parser(&blockrtl::stimulus::Dist::TENSOR))]
     dist: blockrtl::stimulus::Dist,
-    /// Rows x columns, e.g. 4096x4096 (or one number for a 1-D tensor).
+    /// Rows x columns, e.g. 4096x4096 (or one number for a 1-D tensor); at most 2^31 elements
+    /// per tensor and 64 GiB per file.
     #[arg(long, default_value = "1024x1024")]
     shape: String,
     /// Storage format.
     #[arg(long, default_value = "f32")]
     dtype: blockrtl::format::InputFormat,
-    /// Tensors to write (.safetensors only), named layer<i>.weight.
+    /// Tensors to write (.safetensors only), named layer<i>.weight: 1..=4096.
     #[arg(long, default_value_t = 1)]
     count: usize,
     #[arg(long, default_value_t = 1)]
@@ -376,7 +403,7 @@ struct QuantizeArgs {
     /// Block format; repeat to compare several on the same tensors.
     #[arg(long = "format", required = true, value_parser = clap::builder::PossibleValuesParser::new(quantize::FORMAT_NAMES))]
     formats: Vec<String>,
-    /// Elements per block (along the last axis).
+    /// Elements per block (along the last axis), 1..=4096.
     #[arg(long, default_value_t = 32)]
     block_size: usize,
     /// Input file: .npy (float32, float16) or .safetensors (F32, BF16, F16).
@@ -522,7 +549,7 @@ fn check_stall(p: f64) -> Result<(), Error> {
 /// Run the golden vectors through Icarus Verilog with the generated Verilog testbench.
 fn cosim_icarus(unit: &dyn CosimUnit, opts: &CosimOptions) -> Result<(), Error> {
     check_stall(opts.stall_prob)?;
-    let design = unit.design()?;
+    let design = opts.design_of(unit)?;
     let tb = blockrtl::cosim::testbench::testbench(unit, opts)?;
     let dir = tempfile::Builder::new()
         .prefix("blockrtl-icarus-")
@@ -555,16 +582,17 @@ fn cosim_icarus(unit: &dyn CosimUnit, opts: &CosimOptions) -> Result<(), Error> 
 fn cosim(a: CosimArgs) -> Result<(), Error> {
     let boxed = a.unit.params()?.cosim()?;
     let unit: &dyn CosimUnit = boxed.as_ref();
-    if let Some(file) = &a.replay {
-        let built = blockrtl::cosim::build::build(&unit.design()?, a.wave.is_some())?;
-        let (ok, text) = blockrtl::cosim::replay(&built.binary, file)?;
-        print!("{text}");
-        return if ok {
-            Ok(())
-        } else {
-            Err(Error::Check(format!("replay of {} failed", file.display())))
-        };
+    if let Some(w) = a.watchdog_cycles
+        && !(1..=1_000_000_000).contains(&w)
+    {
+        return Err(Error::input(format!(
+            "--watchdog-cycles {w} must be 1..=1000000000"
+        )));
     }
+    let rtl = a.rtl.clone().map(|dir| blockrtl::cosim::rtl::RtlSource {
+        dir,
+        top: a.top.clone(),
+    });
     let opts = CosimOptions {
         blocks: a.blocks,
         seed: a.seed,
@@ -578,7 +606,36 @@ fn cosim(a: CosimArgs) -> Result<(), Error> {
         replay_dir: a.replay_dir.clone(),
         corrupt_expected: a.test_corrupt_expected,
         progress: std::io::IsTerminal::is_terminal(&std::io::stderr()),
+        watchdog_cycles: a.watchdog_cycles,
+        rtl,
     };
+    if let Some(file) = &a.replay {
+        if a.simulator != "verilator" {
+            return Err(Error::input(
+                "--replay runs the Verilator harness (drop --simulator)",
+            ));
+        }
+        let design = opts.design_of(unit)?;
+        blockrtl::cosim::ReplayHeader::check(file, &design)?;
+        let built = blockrtl::cosim::build::build(&design, a.wave.is_some())?;
+        let (ok, text) = blockrtl::cosim::replay(&built.binary, file)?;
+        for l in text.lines() {
+            say!("{l}");
+        }
+        return if ok {
+            Ok(())
+        } else {
+            Err(Error::Check(format!(
+                "replay of {} failed: {}",
+                file.display(),
+                text.lines()
+                    .find(|l| l.starts_with("harness: watchdog")
+                        || l.starts_with("replay: output beat")
+                        || l.contains("output beats, expected"))
+                    .unwrap_or("the outputs differ")
+            )))
+        };
+    }
     if a.simulator == "icarus" {
         return cosim_icarus(unit, &opts);
     }
@@ -755,6 +812,7 @@ fn explore(a: ExploreArgs) -> Result<(), Error> {
         synth,
         budget_bits: a.budget_bits_per_element,
         min_sqnr_db: a.min_sqnr_db,
+        pad: a.pad,
         activations: a.activations,
         progress,
     };
@@ -787,12 +845,9 @@ fn explore(a: ExploreArgs) -> Result<(), Error> {
             }
         );
     }
-    say!(
+    eprintln!(
         "times: load {:.1} s, error {:.1} s, synth {:.1} s, activations {:.1} s",
-        report.seconds.load,
-        report.seconds.error,
-        report.seconds.synth,
-        report.seconds.activations
+        report.seconds.load, report.seconds.error, report.seconds.synth, report.seconds.activations
     );
     let names: Vec<String> = written.iter().map(|p| p.display().to_string()).collect();
     say!("wrote {}", names.join(", "));
@@ -845,6 +900,11 @@ fn explore_formatbook(f: FormatbookSearchArgs, progress: bool) -> Result<(), Err
     Ok(())
 }
 
+/// make-tensor's limits, stated in its --help.
+const MAX_TENSOR_ELEMENTS: u64 = 1 << 31;
+const MAX_TENSORS: usize = 4096;
+const MAX_FILE_BYTES: u64 = 1 << 36;
+
 fn make_tensor(a: MakeTensorArgs) -> Result<(), Error> {
     let dims: Vec<usize> = a
         .shape
@@ -858,11 +918,30 @@ fn make_tensor(a: MakeTensorArgs) -> Result<(), Error> {
                 a.shape
             ))
         })?;
-    let (rows, cols) = if dims.len() == 2 {
-        (dims[0], dims[1])
-    } else {
-        (1, dims[0])
-    };
+    let elements = dims
+        .iter()
+        .try_fold(1u64, |n, &d| n.checked_mul(d as u64))
+        .filter(|&n| n <= MAX_TENSOR_ELEMENTS)
+        .ok_or_else(|| {
+            Error::input(format!(
+                "--shape '{}': more than 2^31 elements in one tensor",
+                a.shape
+            ))
+        })?;
+    if !(1..=MAX_TENSORS).contains(&a.count) {
+        return Err(Error::input(format!(
+            "--count {} must be 1..={MAX_TENSORS}",
+            a.count
+        )));
+    }
+    let bytes = elements * u64::from(a.dtype.bits() / 8) * a.count as u64;
+    if bytes > MAX_FILE_BYTES {
+        return Err(Error::input(format!(
+            "{} tensor(s) of {} {} take {bytes} bytes, more than the 64 GiB limit",
+            a.count, a.shape, a.dtype
+        )));
+    }
+    let cols = *dims.last().expect("one or two dimensions");
     let is_npy = a.out.extension().is_some_and(|e| e == "npy");
     if !is_npy && a.out.extension().is_none_or(|e| e != "safetensors") {
         return Err(Error::input("--out must end in .npy or .safetensors"));
@@ -871,14 +950,22 @@ fn make_tensor(a: MakeTensorArgs) -> Result<(), Error> {
         return Err(Error::input("--count > 1 needs a .safetensors output"));
     }
     blockrtl::emit::write::check_writable_new(&a.out, a.force)?;
-    let tensors = (0..a.count)
+    let specs: Vec<(String, Vec<usize>)> = (0..a.count)
+        .map(|i| (format!("layer{i}.weight"), dims.clone()))
+        .collect();
+    let mut gens = (0..a.count)
         .map(|i| {
-            let raw = blockrtl::stimulus::tensor(a.dist, rows, cols, a.dtype, a.seed + i as u64)
-                .map_err(Error::input)?;
-            Ok((format!("layer{i}.weight"), dims.clone(), raw))
+            blockrtl::stimulus::TensorGen::new(a.dist, cols, a.dtype, a.seed.wrapping_add(i as u64))
+                .map_err(Error::input)
         })
         .collect::<Result<Vec<_>, Error>>()?;
-    blockrtl::io::write_tensors(&a.out, a.dtype, &tensors)?;
+    let bar = blockrtl::progress::bar(bytes, "make-tensor", "bytes", true);
+    let width = u64::from(a.dtype.bits() / 8);
+    blockrtl::io::write_tensors_with(&a.out, a.dtype, &specs, |i, out, n| {
+        gens[i].fill(out, n);
+        bar.inc(n as u64 * width);
+    })?;
+    bar.finish_and_clear();
     eprintln!(
         "wrote {} ({} tensor(s) of {} {}, {} with sigma 0.02, seed {})",
         a.out.display(),

@@ -77,11 +77,22 @@ pub struct TensorResult {
     pub blocks: Option<Vec<QuantBlock>>,
 }
 
+/// The largest block `quantize` and `explore` take (a block is held whole per thread).
+pub const MAX_BLOCK_SIZE: usize = 4096;
+
+pub fn check_block_size(k: usize) -> Result<()> {
+    if (1..=MAX_BLOCK_SIZE).contains(&k) {
+        Ok(())
+    } else {
+        Err(Error::input(format!(
+            "block size {k} must be 1..={MAX_BLOCK_SIZE}"
+        )))
+    }
+}
+
 /// Check that a tensor splits into blocks of k along its last axis.
 pub fn check_blocking(t: &Tensor, k: usize, pad: bool) -> Result<()> {
-    if k == 0 {
-        return Err(Error::input("--block-size must be at least 1"));
-    }
+    check_block_size(k)?;
     let n = t.row_len();
     if n == 0 || t.rows() == 0 {
         return Err(Error::input(format!("tensor {}: has no elements", t.name)));
@@ -157,8 +168,9 @@ pub struct ReportRow {
     pub blocks: u64,
     pub elements: u64,
     pub padded: u64,
-    pub mse: f64,
-    /// None (JSON null) when there is no error at all: infinite SQNR.
+    /// None (JSON null) when no element was measured (every block NaN).
+    pub mse: Option<f64>,
+    /// None (JSON null) when not finite: no error at all, or nothing measured.
     pub sqnr_db: Option<f64>,
     pub max_abs_err: f64,
     pub saturated: u64,
@@ -247,12 +259,12 @@ impl Report {
             let sqnr = crate::golden::stats::show_db(r.sqnr_db);
             writeln!(
                 out,
-                "{:<24} {:<11} {:>9} {:>11} {:>12.4e} {:>9} {:>12.4e} {:>10} {:>6}",
+                "{:<24} {:<11} {:>9} {:>11} {:>12} {:>9} {:>12.4e} {:>10} {:>6}",
                 r.tensor.as_deref().unwrap_or("(total)"),
                 r.format,
                 r.blocks,
                 r.elements,
-                r.mse,
+                crate::golden::stats::show_mse(r.mse),
                 sqnr,
                 r.max_abs_err,
                 r.saturated,
@@ -312,9 +324,7 @@ pub struct QuantizeRequest {
 }
 
 pub fn run(req: &QuantizeRequest) -> Result<Report> {
-    if req.opts.block_size == 0 {
-        return Err(Error::input("--block-size must be at least 1"));
-    }
+    check_block_size(req.opts.block_size)?;
     if req.formats.is_empty() {
         return Err(Error::input("give at least one --format"));
     }

@@ -36,6 +36,9 @@ impl Dist {
         Dist::Dialects,
     ];
 
+    /// The distributions `make-tensor` draws whole tensors from.
+    pub const TENSOR: [Dist; 3] = [Dist::Normal, Dist::Laplace, Dist::Outlier];
+
     pub fn name(self) -> &'static str {
         match self {
             Dist::Normal => "normal",
@@ -241,8 +244,51 @@ fn edge_block(fmt: InputFormat, k: usize, r: &mut impl Rng) -> Vec<u32> {
     v
 }
 
-/// A demo weight-like tensor of `rows x cols` raw codes: elements of standard deviation 0.02;
+/// A demo weight-like tensor of `rows x cols` raw codes, made piece by piece in row-major order
+/// (so a tensor of any size is written in bounded memory): elements of standard deviation 0.02;
 /// `outlier` also scales every 97th column by 50 (outlier channels, as in LLM activations).
+pub struct TensorGen {
+    dist: Dist,
+    cols: usize,
+    fmt: InputFormat,
+    rng: Pcg64,
+    at: u64,
+}
+
+impl TensorGen {
+    pub fn new(dist: Dist, cols: usize, fmt: InputFormat, seed: u64) -> Result<TensorGen, String> {
+        if !Dist::TENSOR.contains(&dist) {
+            return Err(format!(
+                "--dist {dist} makes co-simulation blocks, not tensors (use normal, laplace or outlier)"
+            ));
+        }
+        Ok(TensorGen {
+            dist,
+            cols: cols.max(1),
+            fmt,
+            rng: rng(seed),
+            at: 0,
+        })
+    }
+
+    /// Append the next `n` elements.
+    pub fn fill(&mut self, out: &mut Vec<u32>, n: usize) {
+        let sigma = 0.02;
+        for _ in 0..n {
+            let c = (self.at % self.cols as u64) as usize;
+            let r = &mut self.rng;
+            let x = match self.dist {
+                Dist::Laplace => laplace(r) * sigma / std::f64::consts::SQRT_2,
+                Dist::Outlier => normal(r) * sigma * if c % 97 == 13 { 50.0 } else { 1.0 },
+                _ => normal(r) * sigma,
+            };
+            out.push(to_raw(x, self.fmt));
+            self.at += 1;
+        }
+    }
+}
+
+/// A whole demo tensor in memory (tests and small tensors; `make-tensor` streams).
 pub fn tensor(
     dist: Dist,
     rows: usize,
@@ -250,23 +296,8 @@ pub fn tensor(
     fmt: InputFormat,
     seed: u64,
 ) -> Result<Vec<u32>, String> {
-    let mut r = rng(seed);
-    let sigma = 0.02;
+    let mut g = TensorGen::new(dist, cols, fmt, seed)?;
     let mut out = Vec::with_capacity(rows * cols);
-    for _ in 0..rows {
-        for c in 0..cols {
-            let x = match dist {
-                Dist::Normal => normal(&mut r) * sigma,
-                Dist::Laplace => laplace(&mut r) * sigma / std::f64::consts::SQRT_2,
-                Dist::Outlier => normal(&mut r) * sigma * if c % 97 == 13 { 50.0 } else { 1.0 },
-                Dist::UniformBits | Dist::Edge | Dist::Dialects => {
-                    return Err(format!(
-                        "--dist {dist} makes co-simulation blocks, not tensors (use normal, laplace or outlier)"
-                    ));
-                }
-            };
-            out.push(to_raw(x, fmt));
-        }
-    }
+    g.fill(&mut out, rows * cols);
     Ok(out)
 }

@@ -166,6 +166,9 @@ fn verilator_flags(design: &Design, waves: bool) -> Vec<String> {
     .map(|s| s.to_string())
     .collect();
     f.push(design.top.clone());
+    if design.user_rtl {
+        f.push("-Wno-fatal".into());
+    }
     if waves {
         f.push("--trace-fst".into());
     }

@@ -7,6 +7,7 @@
 
 pub mod build;
 pub mod layout;
+pub mod rtl;
 pub mod testbench;
 
 use crate::emit::design::Design;
@@ -18,7 +19,6 @@ use rand_pcg::Pcg64;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::mpsc::sync_channel;
 use std::time::Instant;
 
 /// What a unit provides for co-simulation: stimulus, and how blocks map to beat records.
@@ -53,6 +53,22 @@ pub struct CosimOptions {
     /// Test hook: flip one bit of the golden expectation of this block.
     pub corrupt_expected: Option<u64>,
     pub progress: bool,
+    /// Sink-ready cycles a block's output may take once its input is complete (default: the
+    /// generated design's latency plus slack).
+    pub watchdog_cycles: Option<u64>,
+    /// Verilog to simulate instead of the generated design: a folder, and the top module in it.
+    pub rtl: Option<rtl::RtlSource>,
+}
+
+impl CosimOptions {
+    /// The design to simulate: the unit's generated one, or the user's RTL in its place.
+    pub fn design_of(&self, unit: &dyn CosimUnit) -> Result<Design> {
+        let design = unit.design()?;
+        match &self.rtl {
+            Some(r) => r.apply(design),
+            None => Ok(design),
+        }
+    }
 }
 
 impl Default for CosimOptions {
@@ -66,6 +82,8 @@ impl Default for CosimOptions {
             replay_dir: PathBuf::from("."),
             corrupt_expected: None,
             progress: false,
+            watchdog_cycles: None,
+            rtl: None,
         }
     }
 }
@@ -74,7 +92,12 @@ impl Default for CosimOptions {
 pub struct CosimReport {
     pub top: String,
     pub blocks: u64,
+    /// Failing blocks, missing ones included.
     pub mismatches: u64,
+    /// Blocks at the end whose output never came.
+    pub missing: u64,
+    /// Output beats after the last block's output.
+    pub extra_beats: u64,
     pub blocks_per_s: f64,
     pub cycles_per_block: f64,
     /// Cycles from the first input beat accepted to the first output beat.
@@ -88,8 +111,13 @@ pub struct CosimReport {
 
 impl CosimReport {
     pub fn summary(&self) -> String {
+        let missing = if self.missing > 0 {
+            format!(" ({} of them missing)", self.missing)
+        } else {
+            String::new()
+        };
         format!(
-            "cosim {}: {} blocks, {} mismatches, {:.2} M blocks/s, {:.2} cycles/block",
+            "cosim {}: {} blocks, {} mismatches{missing}, {:.2} M blocks/s, {:.2} cycles/block",
             self.top,
             self.blocks,
             self.mismatches,
@@ -112,14 +140,13 @@ pub fn block_stimulus(unit: &dyn CosimUnit, opts: &CosimOptions, b: u64, out: &m
     unit.stimulus(dist, &mut rng, out);
 }
 
-/// Blocks `first..first + n`: flat stimulus, input records and expected output records, each
-/// block taking a fixed stride in each.
+/// Blocks `first..first + n`: flat stimulus and the records of one direction (input beats for
+/// the writer, expected output beats for the comparer), each block taking a fixed stride.
 struct Chunk {
     first: u64,
     n: usize,
     stim: Vec<u32>,
-    input: Vec<u8>,
-    expected: Vec<u8>,
+    records: Vec<u8>,
 }
 
 impl Chunk {
@@ -128,18 +155,24 @@ impl Chunk {
         &self.stim[i * s..(i + 1) * s]
     }
 
-    fn expected_of(&self, i: usize) -> &[u8] {
-        let s = self.expected.len() / self.n;
-        &self.expected[i * s..(i + 1) * s]
+    fn records_of(&self, i: usize) -> &[u8] {
+        let s = self.records.len() / self.n;
+        &self.records[i * s..(i + 1) * s]
     }
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Side {
+    Input,
+    Expected,
 }
 
 /// Sequential on purpose: the harness needs a core of its own.
 fn make_chunk(
     unit: &dyn CosimUnit,
     opts: &CosimOptions,
-    inl: &Layout,
-    outl: &Layout,
+    layout: &Layout,
+    side: Side,
     range: std::ops::Range<u64>,
 ) -> Chunk {
     let n = (range.end - range.start) as usize;
@@ -147,18 +180,21 @@ fn make_chunk(
         first: range.start,
         n,
         stim: Vec::with_capacity(n * unit.stimulus_len()),
-        input: Vec::new(),
-        expected: Vec::new(),
+        records: Vec::new(),
     };
     for b in range {
         let at = c.stim.len();
         block_stimulus(unit, opts, b, &mut c.stim);
         let stim = &c.stim[at..];
-        unit.input_beats(inl, stim, &mut c.input);
-        let e_at = c.expected.len();
-        unit.expected_beats(outl, stim, &mut c.expected);
-        if opts.corrupt_expected == Some(b) {
-            c.expected[e_at] ^= 1;
+        let r_at = c.records.len();
+        match side {
+            Side::Input => unit.input_beats(layout, stim, &mut c.records),
+            Side::Expected => {
+                unit.expected_beats(layout, stim, &mut c.records);
+                if opts.corrupt_expected == Some(b) {
+                    c.records[r_at] ^= 1;
+                }
+            }
         }
     }
     c
@@ -171,8 +207,36 @@ pub fn vectors(
     inl: &Layout,
     outl: &Layout,
 ) -> (Vec<u8>, Vec<u8>) {
-    let c = make_chunk(unit, opts, inl, outl, 0..opts.blocks);
-    (c.input, c.expected)
+    let i = make_chunk(unit, opts, inl, Side::Input, 0..opts.blocks);
+    let e = make_chunk(unit, opts, outl, Side::Expected, 0..opts.blocks);
+    (i.records, e.records)
+}
+
+/// Input and output beats of one co-simulation block (the same for every block of a unit),
+/// which the harness's watchdog counts in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Framing {
+    pub in_beats: u64,
+    pub out_beats: u64,
+}
+
+impl Framing {
+    pub fn of(unit: &dyn CosimUnit, inl: &Layout, outl: &Layout) -> Framing {
+        let opts = CosimOptions::default();
+        let i = make_chunk(unit, &opts, inl, Side::Input, 0..1);
+        let e = make_chunk(unit, &opts, outl, Side::Expected, 0..1);
+        Framing {
+            in_beats: (i.records.len() / inl.beat_bytes.max(1)) as u64,
+            out_beats: (e.records.len() / outl.beat_bytes.max(1)) as u64,
+        }
+    }
+}
+
+/// Sink-ready cycles within which a block's output must be complete once its input is, and a
+/// presented input beat must be taken: `--watchdog-cycles`, else the generated design's drain.
+pub fn watchdog_cycles(design: &Design, opts: &CosimOptions) -> u64 {
+    opts.watchdog_cycles
+        .unwrap_or_else(|| build::drain_cycles(design))
 }
 
 pub fn run(unit: &dyn CosimUnit, opts: &CosimOptions) -> Result<CosimReport> {
@@ -185,15 +249,23 @@ pub fn run(unit: &dyn CosimUnit, opts: &CosimOptions) -> Result<CosimReport> {
             opts.stall_prob
         )));
     }
-    let design = unit.design()?;
+    let design = opts.design_of(unit)?;
     let built = build::build(&design, opts.wave.is_some())?;
     let in_layout = Layout::of(&design.ports, "input");
     let out_layout = Layout::of(&design.ports, "output");
+    let framing = Framing::of(unit, &in_layout, &out_layout);
+    let watchdog = watchdog_cycles(&design, opts);
     let mut cmd = Command::new(&built.binary);
     cmd.args(["--stall-in", &opts.stall_prob.to_string()])
         .args(["--stall-out", &opts.stall_prob.to_string()])
         .args(["--seed", &opts.seed.to_string()])
-        .args(["--drain", &build::drain_cycles(&design).to_string()]);
+        .args([
+            "--drain",
+            &build::drain_cycles(&design).max(watchdog).to_string(),
+        ])
+        .args(["--block-in", &framing.in_beats.to_string()])
+        .args(["--block-out", &framing.out_beats.to_string()])
+        .args(["--watchdog", &watchdog.to_string()]);
     if let Some(w) = &opts.wave {
         cmd.arg("--wave").arg(w);
     }
@@ -220,11 +292,12 @@ pub fn run(unit: &dyn CosimUnit, opts: &CosimOptions) -> Result<CosimReport> {
     );
     let chunks = opts.blocks.div_ceil(CHUNK_BLOCKS);
     let start = Instant::now();
-    let (tx, rx) = sync_channel::<Chunk>(3);
     let mut report = CosimReport {
         top: design.top.clone(),
         blocks: opts.blocks,
         mismatches: 0,
+        missing: 0,
+        extra_beats: 0,
         blocks_per_s: 0.0,
         cycles_per_block: 0.0,
         first_latency: None,
@@ -234,35 +307,53 @@ pub fn run(unit: &dyn CosimUnit, opts: &CosimOptions) -> Result<CosimReport> {
         replay: None,
     };
     let mut first_fail: Option<u64> = None;
-    let mut harness_ended = None;
+    // The writer and the comparer each make their own side of every block from the seed, so
+    // neither ever waits for the other: the only waits are on the harness's pipes, and the
+    // harness always ends (its watchdog), which closes them.
     std::thread::scope(|s| {
-        let (inl, outl) = (&in_layout, &out_layout);
+        let inl = &in_layout;
         s.spawn(move || {
             for c in 0..chunks {
                 let end = ((c + 1) * CHUNK_BLOCKS).min(opts.blocks);
-                let mut chunk = make_chunk(unit, opts, inl, outl, c * CHUNK_BLOCKS..end);
-                let input = std::mem::take(&mut chunk.input);
-                if tx.send(chunk).is_err() {
-                    return;
-                }
-                if stdin.write_all(&input).is_err() {
+                let chunk = make_chunk(unit, opts, inl, Side::Input, c * CHUNK_BLOCKS..end);
+                if stdin.write_all(&chunk.records).is_err() {
                     return; // the harness ended; the comparer reports it
                 }
             }
             drop(stdin);
         });
         let mut got = Vec::new();
-        for chunk in rx.iter() {
+        'chunks: for c in 0..chunks {
+            let end = ((c + 1) * CHUNK_BLOCKS).min(opts.blocks);
+            let chunk = make_chunk(
+                unit,
+                opts,
+                &out_layout,
+                Side::Expected,
+                c * CHUNK_BLOCKS..end,
+            );
             for i in 0..chunk.n {
                 let b = chunk.first + i as u64;
-                let e = chunk.expected_of(i);
+                let e = chunk.records_of(i);
                 got.resize(e.len(), 0);
-                if harness_ended.is_none()
-                    && let Err(err) = stdout.read_exact(&mut got)
-                {
-                    harness_ended = Some(format!("the harness stopped after {b} blocks ({err})"));
+                if let Err(err) = read_full(&mut stdout, &mut got) {
+                    report.missing = opts.blocks - b;
+                    report.mismatches += report.missing;
+                    first_fail.get_or_insert(b);
+                    let after = match b {
+                        0 => "missing output: no block came out".to_string(),
+                        _ => format!("missing output after block {}", b - 1),
+                    };
+                    let text = format!(
+                        "{after} (the harness ended after {} bytes of block {b}'s output)\n{}",
+                        err,
+                        describe_failure(b, chunk.stim_of(i), &out_layout, e, &got[..err])
+                    );
+                    report.failures.truncate(SHOWN_FAILURES - 1);
+                    report.failures.push(text);
+                    break 'chunks;
                 }
-                if harness_ended.is_some() || got != e {
+                if got != e {
                     report.mismatches += 1;
                     first_fail.get_or_insert(b);
                     if report.failures.len() < SHOWN_FAILURES {
@@ -271,13 +362,31 @@ pub fn run(unit: &dyn CosimUnit, opts: &CosimOptions) -> Result<CosimReport> {
                             chunk.stim_of(i),
                             &out_layout,
                             e,
-                            harness_ended.as_deref().map_or(Some(&got[..]), |_| None),
+                            &got,
                         ));
                     }
                 }
             }
             bar.inc(chunk.n as u64);
         }
+        if report.missing == 0 {
+            // Anything after the last expected beat is output the design should not have made.
+            let mut rest = Vec::new();
+            let _ = stdout.read_to_end(&mut rest);
+            let beat = out_layout.beat_bytes.max(1);
+            if !rest.is_empty() {
+                report.extra_beats = rest.len().div_ceil(beat) as u64;
+                report.mismatches += 1;
+                first_fail.get_or_insert(opts.blocks.saturating_sub(1));
+                report.failures.push(format!(
+                    "unexpected output: {} beat(s) after the output of the last block {}; the first: {}",
+                    report.extra_beats,
+                    opts.blocks.saturating_sub(1),
+                    out_layout.show(&rest[..beat.min(rest.len())])
+                ));
+            }
+        }
+        drop(stdout);
     });
     bar.finish_and_clear();
     let elapsed = start.elapsed().as_secs_f64();
@@ -293,57 +402,72 @@ pub fn run(unit: &dyn CosimUnit, opts: &CosimOptions) -> Result<CosimReport> {
             report.first_latency = Some(st.first_out - st.first_in);
         }
     }
-    if !status.success() && report.mismatches == 0 {
-        return Err(Error::tool(format!(
-            "harness for {} failed ({status}): {}",
-            design.top,
-            log.trim()
-        )));
-    }
-    if let Some(msg) = harness_ended {
+    let watchdog_line = log
+        .lines()
+        .find_map(|l| l.strip_prefix("harness: watchdog: "));
+    if let Some(w) = watchdog_line {
+        if report.mismatches == 0 {
+            report.mismatches += 1;
+            first_fail.get_or_insert(opts.blocks.saturating_sub(1));
+        }
+        report.failures.push(format!("harness watchdog: {w}"));
+    } else if !status.success() {
+        if report.mismatches == 0 {
+            return Err(Error::tool(format!(
+                "harness for {} failed ({status}): {}",
+                design.top,
+                log.trim()
+            )));
+        }
         report
             .failures
-            .push(format!("{msg}; harness log: {}", log.trim()));
+            .push(format!("the harness failed ({status}): {}", log.trim()));
     }
     if let Some(fail) = first_fail {
         report.replay = Some(write_replay(
             unit,
             opts,
             &design,
-            &in_layout,
-            &out_layout,
+            (&in_layout, &out_layout),
+            framing,
             fail,
         )?);
     }
     Ok(report)
 }
 
-fn describe_failure(
-    block: u64,
-    stim: &[u32],
-    out: &Layout,
-    expected: &[u8],
-    got: Option<&[u8]>,
-) -> String {
+/// Fill `buf` from `r`; on an early end, the number of bytes that came.
+fn read_full(r: &mut impl Read, buf: &mut [u8]) -> std::result::Result<(), usize> {
+    let mut at = 0;
+    while at < buf.len() {
+        match r.read(&mut buf[at..]) {
+            Ok(0) => return Err(at),
+            Ok(n) => at += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(_) => return Err(at),
+        }
+    }
+    Ok(())
+}
+
+fn describe_failure(block: u64, stim: &[u32], out: &Layout, expected: &[u8], got: &[u8]) -> String {
     let inputs: Vec<String> = stim.iter().map(|v| format!("{v:x}")).collect();
     let mut s = format!("block {block}: inputs (hex) [{}]", inputs.join(" "));
     let beats = expected.len() / out.beat_bytes.max(1);
     for b in 0..beats {
         let r = b * out.beat_bytes..(b + 1) * out.beat_bytes;
         let e = &expected[r.clone()];
-        match got {
-            Some(g) if &g[r.clone()] != e => {
-                s.push_str(&format!(
-                    "\n  beat {b} expected {}\n  beat {b} got      {}",
-                    out.show(e),
-                    out.show(&g[r])
-                ));
-            }
+        match got.get(r) {
+            Some(g) if g == e => {}
+            Some(g) => s.push_str(&format!(
+                "\n  beat {b} expected {}\n  beat {b} got      {}",
+                out.show(e),
+                out.show(g)
+            )),
             None => s.push_str(&format!(
                 "\n  beat {b} expected {}\n  beat {b} got      nothing",
                 out.show(e)
             )),
-            _ => {}
         }
     }
     s
@@ -355,8 +479,8 @@ fn write_replay(
     unit: &dyn CosimUnit,
     opts: &CosimOptions,
     design: &Design,
-    inl: &Layout,
-    outl: &Layout,
+    (inl, outl): (&Layout, &Layout),
+    framing: Framing,
     fail: u64,
 ) -> Result<PathBuf> {
     let last = fail + 1;
@@ -366,31 +490,140 @@ fn write_replay(
     let mut at = first;
     while at < last {
         let end = (at + CHUNK_BLOCKS).min(last);
-        let chunk = make_chunk(unit, opts, inl, outl, at..end);
-        ins.extend_from_slice(&chunk.input);
-        outs.extend_from_slice(&chunk.expected);
+        ins.extend(make_chunk(unit, opts, inl, Side::Input, at..end).records);
+        outs.extend(make_chunk(unit, opts, outl, Side::Expected, at..end).records);
         at = end;
-    }
-    let mut file = Vec::new();
-    file.extend_from_slice(b"BRTLRPY1");
-    for v in [
-        inl.beat_bytes as u64,
-        outl.beat_bytes as u64,
-        (ins.len() / inl.beat_bytes) as u64,
-        (outs.len() / outl.beat_bytes) as u64,
-        opts.seed,
-    ] {
-        file.extend_from_slice(&v.to_le_bytes());
     }
     // Replays that start after block 0 cannot reproduce the stalls: run them without.
     let stall = if first == 0 { opts.stall_prob } else { 0.0 };
-    file.extend_from_slice(&stall.to_le_bytes());
-    file.extend_from_slice(&stall.to_le_bytes());
+    let header = ReplayHeader {
+        in_beat_bytes: inl.beat_bytes as u64,
+        out_beat_bytes: outl.beat_bytes as u64,
+        in_beats: (ins.len() / inl.beat_bytes.max(1)) as u64,
+        out_beats: (outs.len() / outl.beat_bytes.max(1)) as u64,
+        seed: opts.seed,
+        framing,
+        watchdog: watchdog_cycles(design, opts),
+        stall,
+    };
+    let mut file = header.to_bytes();
     file.extend_from_slice(&ins);
     file.extend_from_slice(&outs);
     let path = replay_path(&opts.replay_dir, &design.top, opts.seed);
     crate::emit::write::write_atomic(&path, &file)?;
     Ok(path)
+}
+
+const REPLAY_MAGIC: &[u8; 8] = b"BRTLRPY2";
+const REPLAY_HEADER_BYTES: usize = 8 + 8 * 10;
+
+/// The fixed header of a replay file (the harness reads the same layout).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReplayHeader {
+    pub in_beat_bytes: u64,
+    pub out_beat_bytes: u64,
+    pub in_beats: u64,
+    pub out_beats: u64,
+    pub seed: u64,
+    pub framing: Framing,
+    pub watchdog: u64,
+    pub stall: f64,
+}
+
+impl ReplayHeader {
+    fn to_bytes(&self) -> Vec<u8> {
+        let mut v = REPLAY_MAGIC.to_vec();
+        for x in [
+            self.in_beat_bytes,
+            self.out_beat_bytes,
+            self.in_beats,
+            self.out_beats,
+            self.seed,
+            self.framing.in_beats,
+            self.framing.out_beats,
+            self.watchdog,
+        ] {
+            v.extend_from_slice(&x.to_le_bytes());
+        }
+        v.extend_from_slice(&self.stall.to_le_bytes());
+        v.extend_from_slice(&self.stall.to_le_bytes());
+        v
+    }
+
+    /// Check a replay file against the design it is to run on, before anything is built: a
+    /// file that is missing, empty, of another design or cut short is an input error.
+    pub fn check(path: &Path, design: &Design) -> Result<ReplayHeader> {
+        let name = path.display();
+        let bad = |why: String| Error::input(format!("--replay {name}: {why}"));
+        let meta = std::fs::metadata(path).map_err(|e| bad(format!("cannot read it ({e})")))?;
+        if !meta.is_file() {
+            return Err(bad("not a file".into()));
+        }
+        let mut head = Vec::with_capacity(REPLAY_HEADER_BYTES);
+        std::fs::File::open(path)
+            .and_then(|f| f.take(REPLAY_HEADER_BYTES as u64).read_to_end(&mut head))
+            .map_err(|e| bad(format!("cannot read it ({e})")))?;
+        if head.is_empty() {
+            return Err(bad("the file is empty".into()));
+        }
+        if head.len() < 8 || &head[..8] != REPLAY_MAGIC {
+            return Err(bad(
+                "not a blockrtl replay file (no BRTLRPY2 header; cosim writes one on a mismatch)"
+                    .into(),
+            ));
+        }
+        if head.len() < REPLAY_HEADER_BYTES {
+            return Err(bad("the header is cut short".into()));
+        }
+        let u =
+            |i: usize| u64::from_le_bytes(head[8 + 8 * i..16 + 8 * i].try_into().expect("8 bytes"));
+        let h = ReplayHeader {
+            in_beat_bytes: u(0),
+            out_beat_bytes: u(1),
+            in_beats: u(2),
+            out_beats: u(3),
+            seed: u(4),
+            framing: Framing {
+                in_beats: u(5),
+                out_beats: u(6),
+            },
+            watchdog: u(7),
+            stall: f64::from_le_bytes(head[72..80].try_into().expect("8 bytes")),
+        };
+        let (inl, outl) = (
+            Layout::of(&design.ports, "input"),
+            Layout::of(&design.ports, "output"),
+        );
+        if (h.in_beat_bytes, h.out_beat_bytes) != (inl.beat_bytes as u64, outl.beat_bytes as u64) {
+            return Err(bad(format!(
+                "recorded for beats of {} in / {} out bytes, but {} has {} / {} (another unit or configuration)",
+                h.in_beat_bytes, h.out_beat_bytes, design.top, inl.beat_bytes, outl.beat_bytes
+            )));
+        }
+        let body = h
+            .in_beats
+            .checked_mul(h.in_beat_bytes)
+            .and_then(|a| {
+                h.out_beats
+                    .checked_mul(h.out_beat_bytes)
+                    .and_then(|b| a.checked_add(b))
+            })
+            .and_then(|n| n.checked_add(REPLAY_HEADER_BYTES as u64));
+        if body != Some(meta.len()) {
+            return Err(bad(format!(
+                "{} bytes, but its header promises {} (truncated or corrupt)",
+                meta.len(),
+                body.map_or("more than 2^64".into(), |n| n.to_string())
+            )));
+        }
+        if !(0.0..1.0).contains(&h.stall) {
+            return Err(bad(format!(
+                "stall probability {} is not in [0, 1)",
+                h.stall
+            )));
+        }
+        Ok(h)
+    }
 }
 
 fn replay_path(dir: &Path, top: &str, seed: u64) -> PathBuf {
@@ -424,6 +657,7 @@ pub fn replay(binary: &Path, file: &Path) -> Result<(bool, String)> {
     let out = Command::new(binary)
         .arg("--replay")
         .arg(file)
+        .stdin(Stdio::null())
         .output()
         .map_err(|e| Error::tool(format!("cannot run {}: {e}", binary.display())))?;
     let text = format!(

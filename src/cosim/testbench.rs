@@ -81,7 +81,7 @@ fn connections(layout: &Layout, bus: &str) -> (Vec<(String, String)>, u32) {
 
 /// A testbench of `blocks` golden-model blocks with `stall_prob` source and sink stalls.
 pub fn testbench(unit: &dyn CosimUnit, opts: &CosimOptions) -> Result<Testbench> {
-    let design = unit.design()?;
+    let design = opts.design_of(unit)?;
     let (inl, outl) = (
         Layout::of(&design.ports, "input"),
         Layout::of(&design.ports, "output"),

@@ -25,13 +25,26 @@ pub fn check_writable_new(path: &Path, force: bool) -> Result<()> {
 
 /// Write through a temporary file in the same folder and rename it into place.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    write_atomic_with(path, |w| w.write_all(bytes))
+}
+
+/// `write_atomic` for output made piece by piece: `body` writes into a buffered temporary file,
+/// which replaces `path` only when all of it was written.
+pub fn write_atomic_with(
+    path: &Path,
+    body: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
+) -> Result<()> {
     let dir = path
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     let fail = |e: std::io::Error| Error::input(format!("cannot write {}: {e}", path.display()));
     let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(fail)?;
-    std::io::Write::write_all(&mut tmp, bytes).map_err(fail)?;
+    {
+        let mut w = std::io::BufWriter::with_capacity(1 << 20, tmp.as_file_mut());
+        body(&mut w).map_err(fail)?;
+        std::io::Write::flush(&mut w).map_err(fail)?;
+    }
     // A temporary file is private (0600); the result is an ordinary file like any other.
     #[cfg(unix)]
     {

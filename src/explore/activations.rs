@@ -57,10 +57,18 @@ pub fn run(
     path: &Path,
     weights: &[Tensor],
     configs: &[Config],
+    pad: bool,
     progress: bool,
 ) -> Result<ActivationReport> {
     let acts = crate::io::load(path, &LoadOptions::default())?;
-    let errors = super::errors(&acts, configs, Selector::TwoStage, "activations", progress)?;
+    let errors = super::errors(
+        &acts,
+        configs,
+        Selector::TwoStage,
+        pad,
+        "activations",
+        progress,
+    )?;
     let mut dot = Vec::new();
     let mut skipped = Vec::new();
     for w in weights {
@@ -83,9 +91,9 @@ pub fn run(
                 .par_iter()
                 .filter(|c| n.is_multiple_of(c.block_size))
                 .map(|c| {
-                    let opts = super::quantize_options(c.block_size, Selector::Mse);
+                    let opts = super::quantize_options(c.block_size, Selector::Mse, pad);
                     let qw = quantizer_for(&c.format, &opts)?;
-                    let opts_a = super::quantize_options(c.block_size, Selector::TwoStage);
+                    let opts_a = super::quantize_options(c.block_size, Selector::TwoStage, pad);
                     let qa = quantizer_for(&c.format, &opts_a)?;
                     let fw = qw.block_format();
                     let fa = qa.block_format();
@@ -165,11 +173,11 @@ impl ActivationReport {
         );
         for r in &self.errors {
             s.push_str(&format!(
-                "| {} | {} | {} | {:.4e} | {} | {:.2e} |\n",
+                "| {} | {} | {} | {} | {} | {:.2e} |\n",
                 r.tensor,
                 r.format,
                 r.block_size,
-                r.mse,
+                crate::golden::stats::show_mse(r.mse),
                 crate::golden::stats::show_db(r.sqnr_db),
                 r.saturation_rate
             ));

@@ -91,7 +91,7 @@ fn sample_error(book: &Formatbook, blocks: &[u32], k: usize) -> Result<f64> {
 
 /// Whole-tensor SQNR of a quantizer over several tensors (energies summed).
 fn sqnr(tensors: &[&Tensor], q: &Quantizer, k: usize) -> Result<Option<f64>> {
-    let opts = super::quantize_options(k, Selector::Mse);
+    let opts = super::quantize_options(k, Selector::Mse, true);
     let mut total = ErrorStats::default();
     for t in tensors {
         total.merge(&quantize_tensor(t, q, &opts, false, &ProgressBar::hidden())?.stats);
@@ -126,6 +126,10 @@ fn sample(tensors: &[&Tensor], k: usize, n: usize) -> Vec<u32> {
     out
 }
 
+/// Limits of the search's flags, stated in their --help.
+pub const MAX_SAMPLE_BLOCKS: usize = 1 << 20;
+pub const MAX_ROUNDS: usize = 1000;
+
 pub fn search(opts: &SearchOptions) -> Result<(Formatbook, SearchReport)> {
     let start = Instant::now();
     if !(1..=MAX_DIALECTS).contains(&opts.dialects) {
@@ -134,10 +138,18 @@ pub fn search(opts: &SearchOptions) -> Result<(Formatbook, SearchReport)> {
             opts.dialects
         )));
     }
-    if opts.block_size == 0 || opts.sample_blocks == 0 {
-        return Err(Error::input(
-            "--block-size and --sample-blocks must be positive",
-        ));
+    crate::quantize::check_block_size(opts.block_size)?;
+    if !(1..=MAX_SAMPLE_BLOCKS).contains(&opts.sample_blocks) {
+        return Err(Error::input(format!(
+            "--sample-blocks {} must be 1..={MAX_SAMPLE_BLOCKS}",
+            opts.sample_blocks
+        )));
+    }
+    if opts.max_rounds > MAX_ROUNDS {
+        return Err(Error::input(format!(
+            "--max-rounds {} must be at most {MAX_ROUNDS}",
+            opts.max_rounds
+        )));
     }
     let tensors = crate::io::load(&opts.input, &opts.load)?;
     let held = |i: usize, t: &Tensor| match &opts.holdout {
@@ -231,7 +243,8 @@ pub fn search(opts: &SearchOptions) -> Result<(Formatbook, SearchReport)> {
         }
     }
     bar.finish_and_clear();
-    let mx = crate::quantize::quantizer_for("mxfp4", &super::quantize_options(k, Selector::Mse))?;
+    let mx =
+        crate::quantize::quantizer_for("mxfp4", &super::quantize_options(k, Selector::Mse, true))?;
     let set = |ts: &[&Tensor], searched: &Formatbook| -> Result<SqnrSet> {
         Ok(SqnrSet {
             mxfp4: sqnr(ts, &mx, k)?,

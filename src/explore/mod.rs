@@ -61,6 +61,8 @@ pub struct ExploreOptions {
     pub synth: Option<SynthOptions>,
     pub budget_bits: Option<f64>,
     pub min_sqnr_db: Option<f64>,
+    /// Zero-pad rows that are not a multiple of a block size (otherwise such a tensor is refused).
+    pub pad: bool,
     pub activations: Option<PathBuf>,
     pub progress: bool,
 }
@@ -74,7 +76,8 @@ pub struct ErrorRow {
     pub elements: u64,
     pub padded: u64,
     pub bits_per_element: f64,
-    pub mse: f64,
+    /// None (JSON null) when no element was measured (every block NaN).
+    pub mse: Option<f64>,
     /// None when the error is exactly zero.
     pub sqnr_db: Option<f64>,
     pub max_abs_err: f64,
@@ -136,6 +139,9 @@ pub struct ExploreReport {
     pub costs: Vec<CostRow>,
     pub assignment: Option<assign::Assignment>,
     pub activations: Option<activations::ActivationReport>,
+    /// Wall-clock times: printed, never written into the reports (which are byte-identical
+    /// from run to run).
+    #[serde(skip)]
     pub seconds: Timing,
 }
 
@@ -164,10 +170,10 @@ pub struct Timing {
     pub activations: f64,
 }
 
-fn quantize_options(block_size: usize, selector: Selector) -> QuantizeOptions {
+fn quantize_options(block_size: usize, selector: Selector, pad: bool) -> QuantizeOptions {
     QuantizeOptions {
         block_size,
-        pad: true,
+        pad,
         selector,
         frac_bits: FracBits::Bits(2),
         scale: ScaleFormat::E8m0,
@@ -201,9 +207,21 @@ pub fn validate(opts: &ExploreOptions) -> Result<()> {
         }
     }
     for &k in &opts.block_sizes {
-        if !(1..=4096).contains(&k) {
-            return Err(Error::input(format!("block size {k} must be 1..=4096")));
-        }
+        crate::quantize::check_block_size(k)?;
+    }
+    if let Some(b) = opts.budget_bits
+        && !(b.is_finite() && b > 0.0)
+    {
+        return Err(Error::input(format!(
+            "--budget-bits-per-element {b} must be a positive number"
+        )));
+    }
+    if let Some(d) = opts.min_sqnr_db
+        && !d.is_finite()
+    {
+        return Err(Error::input(format!(
+            "--min-sqnr-db {d} must be a finite number of dB"
+        )));
     }
     if opts.budget_bits.is_some() && opts.min_sqnr_db.is_some() {
         return Err(Error::input(
@@ -219,9 +237,16 @@ pub fn errors(
     tensors: &[Tensor],
     configs: &[Config],
     selector: Selector,
+    pad: bool,
     what: &str,
     progress: bool,
 ) -> Result<Vec<ErrorRow>> {
+    // Every tensor must split into every block size (or be padded on request) before any work.
+    for c in configs {
+        for t in tensors {
+            crate::quantize::check_blocking(t, c.block_size, pad)?;
+        }
+    }
     let blocks: u64 = configs
         .iter()
         .flat_map(|c| {
@@ -233,7 +258,7 @@ pub fn errors(
     let bar = crate::progress::bar(blocks, what, "blocks", progress);
     let mut rows = Vec::new();
     for c in configs {
-        let qopts = quantize_options(c.block_size, selector);
+        let qopts = quantize_options(c.block_size, selector, pad);
         let q = quantizer_for(&c.format, &qopts)?;
         for t in tensors {
             let r = quantize_tensor(t, &q, &qopts, false, &bar)?;
@@ -430,7 +455,14 @@ pub fn run(opts: &ExploreOptions) -> Result<ExploreReport> {
     let configs = configs(opts);
     let hardware_input_format = common_dtype(&tensors);
     let t1 = Instant::now();
-    let errors = errors(&tensors, &configs, opts.selector, "error", opts.progress)?;
+    let errors = errors(
+        &tensors,
+        &configs,
+        opts.selector,
+        opts.pad,
+        "error",
+        opts.progress,
+    )?;
     timing.error = t1.elapsed().as_secs_f64();
     let t2 = Instant::now();
     let costs = match &opts.synth {
@@ -461,7 +493,13 @@ pub fn run(opts: &ExploreOptions) -> Result<ExploreReport> {
     };
     let t3 = Instant::now();
     let activations = match &opts.activations {
-        Some(path) => Some(activations::run(path, &tensors, &configs, opts.progress)?),
+        Some(path) => Some(activations::run(
+            path,
+            &tensors,
+            &configs,
+            opts.pad,
+            opts.progress,
+        )?),
         None => None,
     };
     timing.activations = t3.elapsed().as_secs_f64();
@@ -506,11 +544,11 @@ impl ExploreReport {
         s.push_str("\n## Per tensor\n\n| tensor | format | k | MSE | SQNR dB | max error | saturated |\n|---|---|---|---|---|---|---|\n");
         for r in &self.errors {
             s.push_str(&format!(
-                "| {} | {} | {} | {:.4e} | {} | {:.4e} | {:.2e} |\n",
+                "| {} | {} | {} | {} | {} | {:.4e} | {:.2e} |\n",
                 r.tensor,
                 r.format,
                 r.block_size,
-                r.mse,
+                crate::golden::stats::show_mse(r.mse),
                 crate::golden::stats::show_db(r.sqnr_db),
                 r.max_abs_err,
                 r.saturation_rate
@@ -549,10 +587,6 @@ impl ExploreReport {
         if let Some(a) = &self.activations {
             s.push_str(&a.markdown());
         }
-        s.push_str(&format!(
-            "\nRun time: load {:.1} s, error {:.1} s, synthesis {:.1} s, activations {:.1} s.\n",
-            self.seconds.load, self.seconds.error, self.seconds.synth, self.seconds.activations
-        ));
         s
     }
 }

@@ -59,6 +59,14 @@ pub enum FormatbookError {
         prev_index: usize,
         prev: u8,
     },
+    #[error(
+        "formatbook {book}: dialects {first} and {second} are the same; every dialect must differ (a duplicate only wastes an id)"
+    )]
+    Duplicate {
+        book: String,
+        first: usize,
+        second: usize,
+    },
     #[error("formatbook {book}: the two-stage selector needs {reason}")]
     NoPairStructure { book: String, reason: String },
 }
@@ -141,7 +149,15 @@ impl Formatbook {
         }
         let mut dialects = Vec::with_capacity(file.dialect.len());
         for (id, entry) in file.dialect.iter().enumerate() {
-            dialects.push(check_dialect(&book, id, &entry.values)?);
+            let d = check_dialect(&book, id, &entry.values)?;
+            if let Some(first) = dialects.iter().position(|e| *e == d) {
+                return Err(FormatbookError::Duplicate {
+                    book,
+                    first,
+                    second: id,
+                });
+            }
+            dialects.push(d);
         }
         Ok(Formatbook {
             name: book,

@@ -71,14 +71,11 @@ impl ErrorStats {
         }
     }
 
-    /// Mean squared error over the elements that have one (NaN blocks excluded).
-    pub fn mse(&self) -> f64 {
+    /// Mean squared error over the elements that have one (NaN blocks excluded); None when no
+    /// element has one (every block NaN).
+    pub fn mse(&self) -> Option<f64> {
         let n = self.elements - self.nan_elements;
-        if n == 0 {
-            0.0
-        } else {
-            self.sum_sq_error / n as f64
-        }
+        (n > 0).then(|| self.sum_sq_error / n as f64)
     }
 
     /// Signal-to-quantization-noise ratio in dB; None when there is no error at all (infinite).
@@ -87,16 +84,20 @@ impl ErrorStats {
     }
 }
 
-/// SQNR in dB from summed signal and error energies; None when there is no error (infinite).
+/// SQNR in dB from summed signal and error energies; None when it is not finite (no error, so
+/// infinite, or no signal either, so undefined).
 pub fn sqnr_db(sum_sq_signal: f64, sum_sq_error: f64) -> Option<f64> {
-    if sum_sq_error == 0.0 {
-        None
-    } else {
-        Some(10.0 * (sum_sq_signal / sum_sq_error).log10())
-    }
+    let db = 10.0 * (sum_sq_signal / sum_sq_error).log10();
+    db.is_finite().then_some(db)
 }
 
-/// An SQNR for reports, to two decimals, or "inf".
+/// An SQNR for reports, to two decimals, or "n/a" when it is not finite (no error, or nothing
+/// measured).
 pub fn show_db(db: Option<f64>) -> String {
-    db.map_or("inf".into(), |d| format!("{d:.2}"))
+    db.map_or("n/a".into(), |d| format!("{d:.2}"))
+}
+
+/// An MSE for tables, or "n/a" when nothing was measured.
+pub fn show_mse(mse: Option<f64>) -> String {
+    mse.map_or("n/a".into(), |m| format!("{m:.4e}"))
 }

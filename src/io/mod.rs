@@ -44,6 +44,16 @@ pub struct LoadOptions {
 }
 
 pub fn load(path: &Path, opts: &LoadOptions) -> Result<Vec<Tensor>, Error> {
+    // A device or pipe could be endless: only regular files are read whole.
+    match std::fs::metadata(path) {
+        Ok(m) if !m.is_file() => {
+            return Err(Error::input(format!(
+                "{}: not a regular file",
+                path.display()
+            )));
+        }
+        _ => {}
+    }
     let bytes = std::fs::read(path)
         .map_err(|e| Error::input(format!("cannot read {}: {e}", path.display())))?;
     let name = path.display().to_string();
@@ -97,72 +107,142 @@ fn declared(
     }
 }
 
-/// Write a demo or test tensor: `.npy` (any of the three formats; bf16 as uint16 codes, since
-/// NumPy has no bfloat16) or `.safetensors` (named tensors). `raw` holds codes of `fmt`.
+/// Write demo or test tensors: `.npy` (one tensor, any of the three formats; bf16 as uint16
+/// codes, since NumPy has no bfloat16) or `.safetensors` (named tensors). `raw` holds codes of
+/// `fmt`.
 pub fn write_tensors(
     path: &Path,
     fmt: InputFormat,
     tensors: &[(String, Vec<usize>, Vec<u32>)],
 ) -> Result<(), Error> {
+    let specs: Vec<(String, Vec<usize>)> = tensors
+        .iter()
+        .map(|(n, s, _)| (n.clone(), s.clone()))
+        .collect();
+    let mut at = vec![0usize; tensors.len()];
+    write_tensors_with(path, fmt, &specs, |i, out, n| {
+        out.extend_from_slice(&tensors[i].2[at[i]..at[i] + n]);
+        at[i] += n;
+    })
+}
+
+/// Elements handed to the writer at a time: the peak memory of a write, whatever its size.
+const WRITE_CHUNK: usize = 1 << 16;
+
+/// Write tensors `(name, shape)` whose elements `fill(i, out, n)` appends, the next `n` codes of
+/// tensor `i` at a time, in bounded memory.
+pub fn write_tensors_with(
+    path: &Path,
+    fmt: InputFormat,
+    specs: &[(String, Vec<usize>)],
+    mut fill: impl FnMut(usize, &mut Vec<u32>, usize),
+) -> Result<(), Error> {
     let fail = |e: String| Error::input(format!("cannot write {}: {e}", path.display()));
-    let bytes: Vec<u8> = if path.extension().is_some_and(|e| e == "safetensors") {
-        let datas: Vec<Vec<u8>> = tensors
+    let count = |shape: &[usize]| -> Result<u64, Error> {
+        shape
             .iter()
-            .map(|(_, _, raw)| raw_le_bytes(fmt, raw))
-            .collect();
-        let views: Vec<(String, safetensors::tensor::TensorView<'_>)> = tensors
-            .iter()
-            .zip(&datas)
-            .map(|((n, shape, _), d)| {
-                let dtype = match fmt {
-                    InputFormat::F32 => safetensors::Dtype::F32,
-                    InputFormat::Bf16 => safetensors::Dtype::BF16,
-                    InputFormat::F16 => safetensors::Dtype::F16,
-                };
-                safetensors::tensor::TensorView::new(dtype, shape.clone(), d)
-                    .map(|v| (n.clone(), v))
-                    .map_err(|e| fail(e.to_string()))
-            })
-            .collect::<Result<_, _>>()?;
-        safetensors::serialize(views, None).map_err(|e| fail(e.to_string()))?
-    } else {
-        let [(_, shape, raw)] = tensors else {
-            return Err(fail("an .npy file holds exactly one tensor".into()));
-        };
-        let shape: Vec<u64> = shape.iter().map(|&d| d as u64).collect();
-        let io = |e: std::io::Error| fail(e.to_string());
-        match fmt {
-            InputFormat::F32 => npy_bytes(&shape, raw.iter().map(|&b| f32::from_bits(b))),
-            InputFormat::F16 => npy_bytes(
-                &shape,
-                raw.iter().map(|&b| npyz::half::f16::from_bits(b as u16)),
-            ),
-            InputFormat::Bf16 => npy_bytes(&shape, raw.iter().map(|&b| b as u16)),
-        }
-        .map_err(io)?
+            .try_fold(1u64, |a, &d| a.checked_mul(d as u64))
+            .ok_or_else(|| fail("the shape overflows".into()))
     };
-    crate::emit::write::write_atomic(path, &bytes)
-}
-
-fn raw_le_bytes(fmt: InputFormat, raw: &[u32]) -> Vec<u8> {
-    match fmt {
-        InputFormat::F32 => raw.iter().flat_map(|b| b.to_le_bytes()).collect(),
-        _ => raw.iter().flat_map(|&b| (b as u16).to_le_bytes()).collect(),
+    let sizes = specs
+        .iter()
+        .map(|(_, s)| count(s))
+        .collect::<Result<Vec<u64>, Error>>()?;
+    let width = fmt.bits() as u64 / 8;
+    let is_safetensors = path.extension().is_some_and(|e| e == "safetensors");
+    if !is_safetensors && specs.len() != 1 {
+        return Err(fail("an .npy file holds exactly one tensor".into()));
     }
+    crate::emit::write::write_atomic_with(path, |w| {
+        let mut buf = Vec::with_capacity(WRITE_CHUNK);
+        if is_safetensors {
+            w.write_all(&safetensors_header(fmt, specs, &sizes, width))?;
+            for (i, &n) in sizes.iter().enumerate() {
+                let mut left = n;
+                while left > 0 {
+                    let take = left.min(WRITE_CHUNK as u64) as usize;
+                    buf.clear();
+                    fill(i, &mut buf, take);
+                    let bytes: Vec<u8> = match fmt {
+                        InputFormat::F32 => buf.iter().flat_map(|b| b.to_le_bytes()).collect(),
+                        _ => buf.iter().flat_map(|&b| (b as u16).to_le_bytes()).collect(),
+                    };
+                    w.write_all(&bytes)?;
+                    left -= take as u64;
+                }
+            }
+            return Ok(());
+        }
+        let shape: Vec<u64> = specs[0].1.iter().map(|&d| d as u64).collect();
+        let mut chunks = |f: &mut dyn FnMut(&[u32]) -> std::io::Result<()>| {
+            let mut left = sizes[0];
+            while left > 0 {
+                let take = left.min(WRITE_CHUNK as u64) as usize;
+                buf.clear();
+                fill(0, &mut buf, take);
+                f(&buf)?;
+                left -= take as u64;
+            }
+            Ok(())
+        };
+        match fmt {
+            InputFormat::F32 => npy_stream(w, &shape, |put| {
+                chunks(&mut |c| put(&mut c.iter().map(|&b| f32::from_bits(b))))
+            }),
+            InputFormat::F16 => npy_stream(w, &shape, |put| {
+                chunks(&mut |c| put(&mut c.iter().map(|&b| npyz::half::f16::from_bits(b as u16))))
+            }),
+            InputFormat::Bf16 => npy_stream(w, &shape, |put| {
+                chunks(&mut |c| put(&mut c.iter().map(|&b| b as u16)))
+            }),
+        }
+    })
 }
 
-fn npy_bytes<T: npyz::AutoSerialize>(
+/// The safetensors header: its length, then the JSON index padded with spaces to 8 bytes.
+fn safetensors_header(
+    fmt: InputFormat,
+    specs: &[(String, Vec<usize>)],
+    sizes: &[u64],
+    width: u64,
+) -> Vec<u8> {
+    let dtype = match fmt {
+        InputFormat::F32 => "F32",
+        InputFormat::Bf16 => "BF16",
+        InputFormat::F16 => "F16",
+    };
+    let mut index = serde_json::Map::new();
+    let mut at = 0u64;
+    for ((name, shape), &n) in specs.iter().zip(sizes) {
+        index.insert(
+            name.clone(),
+            serde_json::json!({"dtype": dtype, "shape": shape, "data_offsets": [at, at + n * width]}),
+        );
+        at += n * width;
+    }
+    let mut json = serde_json::to_vec(&index).expect("serializable");
+    while !json.len().is_multiple_of(8) {
+        json.push(b' ');
+    }
+    let mut out = (json.len() as u64).to_le_bytes().to_vec();
+    out.extend(json);
+    out
+}
+
+type PutFn<'a, T> = dyn FnMut(&mut dyn Iterator<Item = T>) -> std::io::Result<()> + 'a;
+
+/// An `.npy` array written as it is made: `body` hands the elements over piece by piece.
+fn npy_stream<T: npyz::AutoSerialize>(
+    w: &mut dyn std::io::Write,
     shape: &[u64],
-    values: impl Iterator<Item = T>,
-) -> std::io::Result<Vec<u8>> {
+    body: impl FnOnce(&mut PutFn<'_, T>) -> std::io::Result<()>,
+) -> std::io::Result<()> {
     use npyz::WriterBuilder;
-    let mut buf = Vec::new();
-    let mut w = npyz::WriteOptions::new()
+    let mut writer = npyz::WriteOptions::new()
         .default_dtype()
         .shape(shape)
-        .writer(&mut buf)
+        .writer(w)
         .begin_nd()?;
-    w.extend(values)?;
-    w.finish()?;
-    Ok(buf)
+    body(&mut |items: &mut dyn Iterator<Item = T>| writer.extend(items))?;
+    writer.finish()
 }

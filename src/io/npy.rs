@@ -13,9 +13,42 @@ pub fn read(
 ) -> Result<Tensor, Error> {
     let corrupt =
         |e: std::io::Error| Error::input(format!("{name}: corrupt or truncated .npy ({e})"));
+    let data_start = header_end(bytes, name)?;
     let npy = NpyFile::new(bytes).map_err(corrupt)?;
-    let shape: Vec<usize> = npy.shape().iter().map(|&d| d as usize).collect();
+    let shape = npy
+        .shape()
+        .iter()
+        .map(|&d| usize::try_from(d).ok())
+        .collect::<Option<Vec<usize>>>()
+        .ok_or_else(|| {
+            Error::input(format!(
+                "{name}: a dimension of {:?} does not fit in memory",
+                npy.shape()
+            ))
+        })?;
     check_shape(name, &shape)?;
+    // The header's shape must be what the file holds: checked before anything is allocated.
+    let elements = shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d));
+    let need = elements
+        .zip(match npy.dtype() {
+            DType::Plain(ts) => Some(ts.size_field()),
+            _ => None,
+        })
+        .and_then(|(n, size)| n.checked_mul(usize::try_from(size).ok()?));
+    let have = bytes.len() - data_start;
+    match need {
+        None => {
+            return Err(Error::input(format!(
+                "{name}: shape {shape:?} has more elements than any file can hold"
+            )));
+        }
+        Some(need) if need > have => {
+            return Err(Error::input(format!(
+                "{name}: shape {shape:?} needs {need} data bytes, but the file holds {have} (truncated or corrupt)"
+            )));
+        }
+        _ => {}
+    }
     let fortran = npy.order() == Order::Fortran;
     let DType::Plain(ts) = npy.dtype() else {
         return Err(Error::input(format!(
@@ -76,6 +109,33 @@ pub fn read(
         dtype,
         bits,
     })
+}
+
+/// Where the data starts, after checking that the header the magic announces fits in the file
+/// (a crafted header length must not make the reader allocate for it).
+fn header_end(bytes: &[u8], name: &str) -> Result<usize, Error> {
+    let bad = |why: String| Error::input(format!("{name}: corrupt or truncated .npy ({why})"));
+    let (len_at, len_bytes) = match bytes.get(6) {
+        Some(1) => (8, 2),
+        Some(2 | 3) => (8, 4),
+        Some(v) => return Err(bad(format!("format version {v} is not 1, 2 or 3"))),
+        None => return Err(bad("no version".into())),
+    };
+    let field = bytes
+        .get(len_at..len_at + len_bytes)
+        .ok_or_else(|| bad("no header length".into()))?;
+    let header_len = field
+        .iter()
+        .rev()
+        .fold(0usize, |a, &b| (a << 8) | usize::from(b));
+    let end = len_at + len_bytes + header_len;
+    if end > bytes.len() {
+        return Err(bad(format!(
+            "the header claims {header_len} bytes, but the file has {}",
+            bytes.len()
+        )));
+    }
+    Ok(end)
 }
 
 /// Row-major copy of a column-major `rows x cols` matrix (stored as `cols` runs of `rows`).

@@ -257,6 +257,7 @@ impl BdQuantizerParams {
             latency: self.latency(),
             beats_per_block: self.beats(),
             testbench: None,
+            user_rtl: false,
         })
     }
 

@@ -198,6 +198,7 @@ impl BdSelectorParams {
             latency: p as u32,
             beats_per_block: 1,
             testbench: None,
+            user_rtl: false,
         })
     }
 }

@@ -939,6 +939,7 @@ impl DotParams {
             latency: self.latency(),
             beats_per_block: beats * self.group(),
             testbench: None,
+            user_rtl: false,
         })
     }
 }

@@ -238,6 +238,7 @@ impl MxQuantizerParams {
             latency: self.latency(),
             beats_per_block: self.beats(),
             testbench: None,
+            user_rtl: false,
         })
     }
 

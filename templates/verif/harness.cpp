@@ -3,11 +3,18 @@
 // Co-simulation harness for {{ top }}. It knows nothing about the unit's numerics: it streams
 // input beats into the design with random valid/ready stalls and writes every output beat out.
 //
-//   stream mode:  V{{ top }}_harness [--stall-in P] [--stall-out P] [--seed S] [--drain N] [--wave F]
+//   stream mode:  V{{ top }}_harness [--stall-in P] [--stall-out P] [--seed S] [--drain N]
+//                 [--block-in N --block-out M] [--watchdog W] [--wave F]
 //                 input beats on stdin, output beats on stdout (binary, fixed-size records)
 //   replay mode:  V{{ top }}_harness --replay FILE [--wave F]
-//                 runs the recorded beats with the recorded stall settings and compares the
-//                 outputs with the recorded expectations itself; exit 1 on a mismatch
+//                 runs the recorded beats with the recorded stall and watchdog settings and
+//                 compares the outputs with the recorded expectations itself; exit 1 on a mismatch
+//
+// Watchdog: a block is N input beats and M output beats. Once a block's last input beat is
+// taken, its output must be complete within W cycles in which the sink was ready (the only
+// cycles in which a correct design must make progress); a presented input beat must be taken
+// within W such cycles; an output beat of a block with no input taken yet is unexpected. Any of
+// these stops the run with exit 4 and a line on stderr, after writing the outputs seen so far.
 //
 // Input beat record ({{ in_beat_bytes }} bytes): {{ in_layout }}
 // Output beat record ({{ out_beat_bytes }} bytes): {{ out_layout }}
@@ -22,6 +29,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
 #include <string>
 #include <vector>
 #include <fcntl.h>
@@ -138,7 +146,7 @@ struct Source {
 
 int main(int argc, char** argv) {
     double stall_in = 0.0, stall_out = 0.0;
-    uint64_t seed = 1, drain = {{ default_drain }};
+    uint64_t seed = 1, drain = {{ default_drain }}, block_in = 0, block_out = 0, watchdog = {{ default_drain }};
     const char* wave = nullptr;
     const char* replay = nullptr;
     for (int i = 1; i + 1 < argc; i += 2) {
@@ -147,6 +155,9 @@ int main(int argc, char** argv) {
         else if (a == "--stall-out") stall_out = atof(argv[i + 1]);
         else if (a == "--seed") seed = strtoull(argv[i + 1], nullptr, 10);
         else if (a == "--drain") drain = strtoull(argv[i + 1], nullptr, 10);
+        else if (a == "--block-in") block_in = strtoull(argv[i + 1], nullptr, 10);
+        else if (a == "--block-out") block_out = strtoull(argv[i + 1], nullptr, 10);
+        else if (a == "--watchdog") watchdog = strtoull(argv[i + 1], nullptr, 10);
         else if (a == "--wave") wave = argv[i + 1];
         else if (a == "--replay") replay = argv[i + 1];
         else { fprintf(stderr, "harness: unknown option %s\n", a.c_str()); return 2; }
@@ -160,19 +171,24 @@ int main(int argc, char** argv) {
     Source src;
     std::vector<uint8_t> expected;
     if (replay) {
-        // Replay file: "BRTLRPY1", u64 in-beat bytes, u64 out-beat bytes, u64 input beats,
-        // u64 output beats, u64 seed, f64 stall-in, f64 stall-out, then the beats.
+        // Replay file: "BRTLRPY2", u64 in-beat bytes, u64 out-beat bytes, u64 input beats,
+        // u64 output beats, u64 seed, u64 block-in, u64 block-out, u64 watchdog,
+        // f64 stall-in, f64 stall-out, then the beats.
         FILE* f = fopen(replay, "rb");
         if (!f) { fprintf(stderr, "harness: cannot open %s\n", replay); return 2; }
         char magic[8];
-        uint64_t hdr[5];
+        uint64_t hdr[8];
         double st[2];
-        if (fread(magic, 1, 8, f) != 8 || memcmp(magic, "BRTLRPY1", 8) != 0 ||
-            fread(hdr, 8, 5, f) != 5 || fread(st, 8, 2, f) != 2 || hdr[0] != IN_BEAT || hdr[1] != OUT_BEAT) {
+        if (fread(magic, 1, 8, f) != 8 || memcmp(magic, "BRTLRPY2", 8) != 0 ||
+            fread(hdr, 8, 8, f) != 8 || fread(st, 8, 2, f) != 2 || hdr[0] != IN_BEAT || hdr[1] != OUT_BEAT ||
+            hdr[2] > (1ULL << 40) / (IN_BEAT ? IN_BEAT : 1) || hdr[3] > (1ULL << 40) / (OUT_BEAT ? OUT_BEAT : 1)) {
             fprintf(stderr, "harness: %s is not a replay file for this design\n", replay);
             return 2;
         }
         seed = hdr[4];
+        block_in = hdr[5];
+        block_out = hdr[6];
+        watchdog = hdr[7];
         stall_in = st[0];
         stall_out = st[1];
         src.buf.resize(hdr[2] * IN_BEAT);
@@ -222,9 +238,12 @@ int main(int argc, char** argv) {
 
     std::vector<uint8_t> out_pending, got;
     uint8_t rec[OUT_BEAT > 0 ? OUT_BEAT : 1];
-    uint64_t cycles = 0, in_beats = 0, out_beats = 0, idle = 0;
+    uint64_t cycles = 0, in_beats = 0, out_beats = 0, idle = 0, ready_cycles = 0, wait_in = 0;
     int64_t first_in = -1, first_out = -1;
     bool presenting = false;
+    // Blocks whose input is complete and whose output is not: (block, ready_cycles then).
+    std::deque<std::pair<uint64_t, uint64_t>> owed;
+    char why[256] = "";
     while (true) {
         // Hold a presented beat until it is taken (AXI-Stream); otherwise stall at random.
         if (!presenting && src.want(out_pending) && !rng.chance(stall_in)) {
@@ -237,26 +256,57 @@ int main(int argc, char** argv) {
         half(0);
         const bool in_fire = presenting && top->ready_o;
         const bool out_fire = top->valid_o && top->ready_i;
+        if (in_fire) {
+            ++in_beats;
+            if (block_in && in_beats % block_in == 0) owed.push_back({in_beats / block_in - 1, ready_cycles});
+        }
         if (out_fire) {
             sample(top, rec);
             if (src.from_stdin) out_pending.insert(out_pending.end(), rec, rec + OUT_BEAT);
             else got.insert(got.end(), rec, rec + OUT_BEAT);
             if (first_out < 0) first_out = (int64_t)cycles;
             ++out_beats;
+            if (block_in && block_out) {
+                const uint64_t blk = (out_beats - 1) / block_out;
+                if (blk >= (in_beats + block_in - 1) / block_in) {
+                    snprintf(why, sizeof why, "unexpected output beat %llu (block %llu) at cycle %llu: no input beat of that block was taken",
+                             (unsigned long long)(out_beats - 1), (unsigned long long)blk, (unsigned long long)cycles);
+                } else if (out_beats % block_out == 0) {
+                    if (owed.empty())
+                        snprintf(why, sizeof why, "output of block %llu complete at cycle %llu before its input was",
+                                 (unsigned long long)blk, (unsigned long long)cycles);
+                    else
+                        owed.pop_front();
+                }
+            }
         }
         half(1);
         if (in_fire) {
             if (first_in < 0) first_in = (int64_t)cycles;
             src.pos += IN_BEAT;
-            ++in_beats;
             presenting = false;
         }
+        if (top->ready_i) ++ready_cycles;
+        wait_in = (presenting && top->ready_i) ? wait_in + 1 : (presenting ? wait_in : 0);
         ++cycles;
         idle = (in_fire || out_fire) ? 0 : idle + 1;
-        if (draining && idle > drain) break;
-        if (!draining && idle > 1000000) {
-            fprintf(stderr, "harness: no handshake for 1000000 cycles at cycle %llu: the design is stuck\n",
-                    (unsigned long long)cycles);
+        if (!why[0] && !owed.empty() && ready_cycles - owed.front().second > watchdog)
+            snprintf(why, sizeof why, "missing output of block %llu: %llu output beats came, and its input was complete %llu sink-ready cycles ago (watchdog %llu)",
+                     (unsigned long long)owed.front().first, (unsigned long long)out_beats,
+                     (unsigned long long)(ready_cycles - owed.front().second), (unsigned long long)watchdog);
+        if (!why[0] && wait_in > watchdog)
+            snprintf(why, sizeof why, "input beat %llu not taken for %llu sink-ready cycles (watchdog %llu): the design is stuck",
+                     (unsigned long long)in_beats, (unsigned long long)wait_in, (unsigned long long)watchdog);
+        if (!why[0] && !draining && idle > 1000000)
+            snprintf(why, sizeof why, "no handshake for 1000000 cycles at cycle %llu: the design is stuck", (unsigned long long)cycles);
+        if (why[0]) break;
+        if (draining && idle > drain) {
+            if (block_in && !owed.empty())
+                snprintf(why, sizeof why, "missing output of block %llu after the input ended (%llu output beats came)",
+                         (unsigned long long)owed.front().first, (unsigned long long)out_beats);
+            else if (block_out && out_beats % block_out != 0)
+                snprintf(why, sizeof why, "the last block's output ended after %llu of its %llu beats",
+                         (unsigned long long)(out_beats % block_out), (unsigned long long)block_out);
             break;
         }
         if (out_pending.size() >= (1 << 18)) {
@@ -274,6 +324,7 @@ int main(int argc, char** argv) {
     fprintf(stderr, "harness: cycles=%llu in_beats=%llu out_beats=%llu first_in=%lld first_out=%lld\n",
             (unsigned long long)cycles, (unsigned long long)in_beats, (unsigned long long)out_beats,
             (long long)first_in, (long long)first_out);
+    if (why[0]) fprintf(stderr, "harness: watchdog: %s\n", why);
 
     if (replay) {
         size_t n = got.size() < expected.size() ? got.size() : expected.size();
@@ -291,8 +342,9 @@ int main(int argc, char** argv) {
         bool same = got.size() == expected.size() && memcmp(got.data(), expected.data(), n) == 0;
         if (got.size() != expected.size())
             fprintf(stderr, "replay: %zu output beats, expected %zu\n", got.size() / OUT_BEAT, expected.size() / OUT_BEAT);
-        printf("replay: %s (%zu output beats compared)\n", same ? "PASS" : "FAIL", n / OUT_BEAT);
+        same = same && !why[0];
+        fprintf(stderr, "replay: %s (%zu output beats compared)\n", same ? "PASS" : "FAIL", n / OUT_BEAT);
         return same ? 0 : 1;
     }
-    return 0;
+    return why[0] ? 4 : 0;
 }

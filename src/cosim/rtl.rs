@@ -1,0 +1,185 @@
+//! `cosim --rtl DIR`: simulate the user's Verilog (an edited generated design, or their own
+//! implementation of the same ports) in place of the generated design, against the same golden
+//! model, harness, stimulus and stalls.
+
+use crate::emit::design::{Design, GenFile};
+use crate::error::{Error, Result};
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone)]
+pub struct RtlSource {
+    pub dir: PathBuf,
+    /// The top module; default: the generated design's.
+    pub top: Option<String>,
+}
+
+/// Most Verilog read from one folder: more is not a design but a mistake.
+const MAX_RTL_BYTES: u64 = 64 << 20;
+
+impl RtlSource {
+    /// The generated design with its files replaced by the folder's: `<top>.f` when present
+    /// (the list `generate` writes), else every `.v` / `.sv` file, in name order. Ports, timing
+    /// and framing stay the unit's: the user's RTL must have the same ports.
+    pub fn apply(&self, mut design: Design) -> Result<Design> {
+        let top = self.top.clone().unwrap_or_else(|| design.top.clone());
+        if !is_identifier(&top) {
+            return Err(Error::input(format!(
+                "--top '{top}' is not a Verilog module name"
+            )));
+        }
+        let dir = &self.dir;
+        if !dir.is_dir() {
+            return Err(Error::input(format!(
+                "--rtl {}: not a folder",
+                dir.display()
+            )));
+        }
+        let names = self.file_names(&top)?;
+        let mut total = 0u64;
+        let mut files = Vec::new();
+        for rel in &names {
+            let path = dir.join(rel);
+            let contents = std::fs::read_to_string(&path)
+                .map_err(|e| Error::input(format!("--rtl: cannot read {}: {e}", path.display())))?;
+            total += contents.len() as u64;
+            if total > MAX_RTL_BYTES {
+                return Err(Error::input(format!(
+                    "--rtl {}: more than {} MiB of Verilog",
+                    dir.display(),
+                    MAX_RTL_BYTES >> 20
+                )));
+            }
+            // Files land flat in the build folder, under their own names (Verilator checks that
+            // a file's name is its module's).
+            let base = Path::new(rel)
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            if files.iter().any(|f: &GenFile| f.name == base) {
+                return Err(Error::input(format!(
+                    "--rtl {}: two files named {base}",
+                    dir.display()
+                )));
+            }
+            files.push(GenFile {
+                name: base,
+                contents,
+            });
+        }
+        let defines = files.iter().any(|f| declares_module(&f.contents, &top));
+        if !defines {
+            return Err(Error::input(format!(
+                "--rtl {}: no file declares module {top} (give --top NAME)",
+                dir.display()
+            )));
+        }
+        let top_text = files
+            .iter()
+            .find(|f| declares_module(&f.contents, &top))
+            .map(|f| f.contents.clone())
+            .unwrap_or_default();
+        let header = module_header(&top_text, &top);
+        let mut wanted: Vec<String> = [
+            "clk_i", "rst_ni", "valid_i", "ready_o", "valid_o", "ready_i",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        wanted.extend(design.ports.iter().map(|p| p.name.clone()));
+        let missing: Vec<&str> = wanted
+            .iter()
+            .filter(|p| !has_word(header, p))
+            .map(String::as_str)
+            .collect();
+        if !missing.is_empty() {
+            return Err(Error::input(format!(
+                "--rtl {}: module {top} lacks the port(s) {} of {}",
+                dir.display(),
+                missing.join(", "),
+                design.top
+            )));
+        }
+        design.files = files;
+        design.top = top;
+        design.user_rtl = true;
+        Ok(design)
+    }
+
+    fn file_names(&self, top: &str) -> Result<Vec<String>> {
+        let list = self.dir.join(format!("{top}.f"));
+        if list.is_file() {
+            let text = std::fs::read_to_string(&list)
+                .map_err(|e| Error::input(format!("cannot read {}: {e}", list.display())))?;
+            let names: Vec<String> = text
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty() && !l.starts_with("//") && !l.starts_with('#'))
+                .map(String::from)
+                .collect();
+            if let Some(opt) = names
+                .iter()
+                .find(|n| n.starts_with('-') || n.starts_with('+'))
+            {
+                return Err(Error::input(format!(
+                    "{}: '{opt}': only file names are read from a file list here",
+                    list.display()
+                )));
+            }
+            if names.is_empty() {
+                return Err(Error::input(format!("{}: lists no files", list.display())));
+            }
+            return Ok(names);
+        }
+        let mut names: Vec<String> = std::fs::read_dir(&self.dir)
+            .map_err(|e| Error::input(format!("cannot list {}: {e}", self.dir.display())))?
+            .filter_map(|e| e.ok())
+            .filter(|e| e.path().is_file())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".v") || n.ends_with(".sv"))
+            .collect();
+        names.sort();
+        if names.is_empty() {
+            return Err(Error::input(format!(
+                "--rtl {}: no {top}.f and no .v or .sv files",
+                self.dir.display()
+            )));
+        }
+        Ok(names)
+    }
+}
+
+fn is_identifier(s: &str) -> bool {
+    let mut c = s.chars();
+    c.next()
+        .is_some_and(|f| f.is_ascii_alphabetic() || f == '_')
+        && c.all(|x| x.is_ascii_alphanumeric() || x == '_' || x == '$')
+}
+
+fn declares_module(text: &str, top: &str) -> bool {
+    module_start(text, top).is_some()
+}
+
+fn module_start(text: &str, top: &str) -> Option<usize> {
+    let re = regex::Regex::new(&format!(r"(?m)^\s*module\s+{}\b", regex::escape(top))).ok()?;
+    re.find(text).map(|m| m.start())
+}
+
+/// The text from `module top` to the end of its port list (the first `);`).
+fn module_header<'a>(text: &'a str, top: &str) -> &'a str {
+    let Some(start) = module_start(text, top) else {
+        return "";
+    };
+    let rest = &text[start..];
+    let end = rest.find(");").map_or(rest.len(), |e| e + 2);
+    &rest[..end]
+}
+
+fn has_word(text: &str, word: &str) -> bool {
+    text.match_indices(word).any(|(i, _)| {
+        let before = text[..i].chars().next_back();
+        let after = text[i + word.len()..].chars().next();
+        let ident =
+            |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$');
+        !ident(before) && !ident(after)
+    })
+}
