@@ -17,8 +17,15 @@ pub enum Error {
 }
 
 impl Error {
+    /// An input error; a message that spans lines (a parser's excerpt) is folded into one, so
+    /// the user always gets the one line the exit-2 contract promises.
     pub fn input(msg: impl Into<String>) -> Error {
-        Error::Input(msg.into())
+        let msg: String = msg.into();
+        if msg.contains(['\n', '\r']) {
+            Error::Input(msg.split_whitespace().collect::<Vec<_>>().join(" "))
+        } else {
+            Error::Input(msg)
+        }
     }
 
     pub fn tool(msg: impl Into<String>) -> Error {

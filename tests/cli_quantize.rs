@@ -371,7 +371,7 @@ fn bad_input_is_one_line_and_exit_2() {
             "--block-size",
             "0",
         ],
-        "--block-size must be at least 1",
+        "block size 0 must be 1..=4096",
     );
     assert_bad_input(
         &[

@@ -389,3 +389,127 @@ fn bad_explore_requests_are_input_errors() {
         assert!(!err.contains("panicked"));
     }
 }
+
+/// Two identical runs write identical reports (wall-clock times go to stderr only); a tensor
+/// of NaN and Inf has no SQNR or MSE to report: null in JSON, "n/a" in the tables.
+#[test]
+fn reports_are_byte_identical_and_unmeasurable_tensors_say_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("m.safetensors");
+    let normal = blockrtl::stimulus::tensor(Dist::Normal, 16, 64, InputFormat::F32, 5).unwrap();
+    let specials: Vec<u32> = (0..16 * 64)
+        .map(|i| match i % 3 {
+            0 => f32::NAN.to_bits(),
+            1 => f32::INFINITY.to_bits(),
+            _ => f32::NEG_INFINITY.to_bits(),
+        })
+        .collect();
+    blockrtl::io::write_tensors(
+        &model,
+        InputFormat::F32,
+        &[
+            ("a.weight".into(), vec![16, 64], normal),
+            ("b.weight".into(), vec![16, 64], specials),
+        ],
+    )
+    .unwrap();
+    let m = model.display().to_string();
+    let run = |out: &str| {
+        let o = dir.path().join(out);
+        let text = ok(&blockrtl(&[
+            "explore",
+            "--input",
+            &m,
+            "--formats",
+            "mxfp4,dialectfp4",
+            "--block-sizes",
+            "32",
+            "--synth-target",
+            "none",
+            "--min-sqnr-db",
+            "10",
+            "--out",
+            &o.display().to_string(),
+        ]));
+        assert!(!text.contains("times:"), "timings belong on stderr: {text}");
+        o
+    };
+    let (a, b) = (run("r1"), run("r2"));
+    for f in [
+        "report.json",
+        "report.md",
+        "assignment.toml",
+        "pareto.svg",
+        "layers.svg",
+    ] {
+        assert_eq!(
+            std::fs::read(a.join(f)).unwrap(),
+            std::fs::read(b.join(f)).unwrap(),
+            "{f} differs between two identical runs"
+        );
+    }
+    let report = read_json(&a.join("report.json"));
+    assert!(report.get("seconds").is_none(), "no timings in report.json");
+    let rows = report["errors"].as_array().unwrap();
+    let nan_rows: Vec<&Value> = rows.iter().filter(|r| r["tensor"] == "b.weight").collect();
+    assert_eq!(nan_rows.len(), 2);
+    for r in nan_rows {
+        assert!(r["sqnr_db"].is_null(), "{r}");
+        assert!(r["mse"].is_null(), "{r}");
+    }
+    let md = std::fs::read_to_string(a.join("report.md")).unwrap();
+    assert!(md.contains("| b.weight | mxfp4 | 32 | n/a | n/a |"), "{md}");
+    assert!(!md.contains("inf"), "{md}");
+}
+
+/// Rows that a block size does not divide are refused unless `--pad` asks for zero padding.
+#[test]
+fn rows_that_blocks_do_not_divide_need_pad() {
+    let dir = tempfile::tempdir().unwrap();
+    let t = dir.path().join("t.npy");
+    let raw = blockrtl::stimulus::tensor(Dist::Normal, 8, 40, InputFormat::F32, 1).unwrap();
+    blockrtl::io::write_tensors(&t, InputFormat::F32, &[("t".into(), vec![8, 40], raw)]).unwrap();
+    let args = |out: &str, pad: bool| {
+        let mut v: Vec<String> = [
+            "explore",
+            "--input",
+            &t.display().to_string(),
+            "--formats",
+            "mxfp4",
+            "--block-sizes",
+            "16",
+            "--synth-target",
+            "none",
+            "--out",
+            &dir.path().join(out).display().to_string(),
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        if pad {
+            v.push("--pad".into());
+        }
+        v
+    };
+    let refused = blockrtl(
+        &args("r", false)
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>(),
+    );
+    assert_eq!(refused.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        err.contains("rows of 40 elements are not a multiple of the block size 16"),
+        "{err}"
+    );
+    let padded = blockrtl(
+        &args("p", true)
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>(),
+    );
+    ok(&padded);
+    let report = read_json(&dir.path().join("p/report.json"));
+    assert_eq!(report["errors"][0]["padded"], 8 * 8);
+}

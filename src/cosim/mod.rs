@@ -473,8 +473,12 @@ fn describe_failure(block: u64, stim: &[u32], out: &Layout, expected: &[u8], got
     s
 }
 
-/// Replay file: blocks 0..=first failure (at most REPLAY_MAX_BLOCKS, the last ones), so the
-/// harness reproduces the stall pattern exactly when it starts at block 0.
+/// Blocks a replay keeps after the first failure: a wrong output can depend on the input that
+/// follows it (a late valid samples the next block's data).
+const REPLAY_TAIL_BLOCKS: u64 = 64;
+
+/// Replay file: blocks 0..=first failure and a few after (at most REPLAY_MAX_BLOCKS, the last
+/// ones), so the harness reproduces the stall pattern exactly when it starts at block 0.
 fn write_replay(
     unit: &dyn CosimUnit,
     opts: &CosimOptions,
@@ -483,7 +487,7 @@ fn write_replay(
     framing: Framing,
     fail: u64,
 ) -> Result<PathBuf> {
-    let last = fail + 1;
+    let last = (fail + 1 + REPLAY_TAIL_BLOCKS).min(opts.blocks.max(fail + 1));
     let first = last.saturating_sub(REPLAY_MAX_BLOCKS);
     let mut ins = Vec::new();
     let mut outs = Vec::new();

@@ -10,6 +10,9 @@ pub const MAX_HALF_UNITS: u8 = 15;
 /// A 4-bit dialect id addresses at most 16 dialects.
 pub const MAX_DIALECTS: usize = 16;
 
+/// The largest formatbook file read (16 dialects take well under 2 KiB).
+const MAX_BOOK_BYTES: u64 = 1 << 20;
+
 /// The formatbook shipped with the tool (numerics.md section 5).
 pub const DIALECTFP4_TOML: &str = include_str!("../../formatbooks/dialectfp4.toml");
 
@@ -116,10 +119,19 @@ impl Formatbook {
 
     pub fn load(path: &Path) -> Result<Formatbook, FormatbookError> {
         let name = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| FormatbookError::Parse {
+        let fail = |message: String| FormatbookError::Parse {
             source_name: name.clone(),
-            message: format!("cannot read: {e}"),
-        })?;
+            message,
+        };
+        // A device or a huge file is no formatbook: refuse it before reading.
+        let meta = std::fs::metadata(path).map_err(|e| fail(format!("cannot read: {e}")))?;
+        if !meta.is_file() || meta.len() > MAX_BOOK_BYTES {
+            return Err(fail(format!(
+                "not a regular file of at most {} KiB",
+                MAX_BOOK_BYTES >> 10
+            )));
+        }
+        let text = std::fs::read_to_string(path).map_err(|e| fail(format!("cannot read: {e}")))?;
         Formatbook::parse(&text, &name)
     }
 

@@ -56,21 +56,37 @@ pub fn load(path: &Path, opts: &LoadOptions) -> Result<Vec<Tensor>, Error> {
     }
     let bytes = std::fs::read(path)
         .map_err(|e| Error::input(format!("cannot read {}: {e}", path.display())))?;
-    let name = path.display().to_string();
+    let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned());
+    let is_safetensors = path.extension().is_some_and(|e| e == "safetensors");
+    from_bytes(
+        &bytes,
+        &path.display().to_string(),
+        stem,
+        is_safetensors,
+        opts,
+    )
+}
+
+/// The tensors of a file's contents; `name` is how errors name the file, `stem` the name of an
+/// `.npy` file's one tensor, `is_safetensors` whether the file's name says so.
+pub fn from_bytes(
+    bytes: &[u8],
+    name: &str,
+    stem: Option<String>,
+    is_safetensors: bool,
+    opts: &LoadOptions,
+) -> Result<Vec<Tensor>, Error> {
     if bytes.starts_with(b"\x93NUMPY") {
         if !opts.tensor_patterns.is_empty() {
             return Err(Error::input(format!(
                 "{name}: --tensor selects tensors of a .safetensors file; an .npy file holds one array"
             )));
         }
-        let stem = path
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_else(|| name.clone());
-        return Ok(vec![npy::read(&bytes, &name, stem, opts.input_format)?]);
+        let stem = stem.unwrap_or_else(|| name.to_string());
+        return Ok(vec![npy::read(bytes, name, stem, opts.input_format)?]);
     }
-    if path.extension().is_some_and(|e| e == "safetensors") || looks_like_safetensors(&bytes) {
-        return safetensors_file::read(&bytes, &name, opts);
+    if is_safetensors || looks_like_safetensors(bytes) {
+        return safetensors_file::read(bytes, name, opts);
     }
     Err(Error::input(format!(
         "{name}: not an .npy or .safetensors file (no NUMPY magic, no safetensors header)"

@@ -44,7 +44,7 @@ pub fn read(
         }
         Some(need) if need > have => {
             return Err(Error::input(format!(
-                "{name}: shape {shape:?} needs {need} data bytes, but the file holds {have} (truncated or corrupt)"
+                "{name}: corrupt or truncated .npy (shape {shape:?} needs {need} data bytes, the file holds {have})"
             )));
         }
         _ => {}

@@ -67,20 +67,33 @@ pub struct ConfigFile {
 }
 
 pub fn load_config(path: &std::path::Path) -> Result<Vec<UnitParams>> {
+    match std::fs::metadata(path) {
+        Ok(m) if !m.is_file() || m.len() > 16 << 20 => {
+            return Err(Error::input(format!(
+                "{}: not a regular file of at most 16 MiB",
+                path.display()
+            )));
+        }
+        _ => {}
+    }
     let text = std::fs::read_to_string(path)
         .map_err(|e| Error::input(format!("cannot read {}: {e}", path.display())))?;
-    let cfg: ConfigFile = toml::from_str(&text).map_err(|e| {
+    parse_config(&text, &path.display().to_string())
+}
+
+/// A `--config` file's text (`name` names it in errors), every unit validated.
+pub fn parse_config(text: &str, name: &str) -> Result<Vec<UnitParams>> {
+    let cfg: ConfigFile = toml::from_str(text).map_err(|e| {
         Error::input(format!(
-            "{}: {}",
-            path.display(),
-            e.to_string().replace('\n', " ").trim()
+            "{name}: {}",
+            e.to_string()
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
         ))
     })?;
     if cfg.units.is_empty() {
-        return Err(Error::input(format!(
-            "{}: no [[unit]] tables",
-            path.display()
-        )));
+        return Err(Error::input(format!("{name}: no [[unit]] tables")));
     }
     for u in &cfg.units {
         u.validate()?;
