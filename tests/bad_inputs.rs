@@ -310,6 +310,19 @@ fn cases() -> Vec<Case> {
             "--watchdog-cycles 0 must be",
         ),
         case(
+            "cosim --blocks 0 (passed, checking nothing)",
+            &[
+                "cosim",
+                "--unit",
+                "mx-quantizer",
+                "--format",
+                "mxfp4",
+                "--blocks",
+                "0",
+            ],
+            "--blocks must be at least 1",
+        ),
+        case(
             "cosim --rtl of a folder that is not there",
             &[
                 "cosim",

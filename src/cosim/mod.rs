@@ -240,6 +240,10 @@ pub fn watchdog_cycles(design: &Design, opts: &CosimOptions) -> u64 {
 }
 
 pub fn run(unit: &dyn CosimUnit, opts: &CosimOptions) -> Result<CosimReport> {
+    if opts.blocks == 0 {
+        // A run of no blocks would pass without checking anything.
+        return Err(Error::input("--blocks must be at least 1"));
+    }
     if opts.dists.is_empty() {
         return Err(Error::input("no stimulus distribution given"));
     }
