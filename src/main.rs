@@ -9,10 +9,7 @@ use blockrtl::io::LoadOptions;
 use blockrtl::quantize::{self, QuantizeOptions, QuantizeRequest};
 use blockrtl::synth::pnr::Part;
 use blockrtl::synth::{SynthOptions, Target, sweep};
-use blockrtl::units::bd_common::BookRef;
-use blockrtl::units::{
-    BdQuantizerParams, BdSelectorParams, DotParams, MxQuantizerParams, UnitParams,
-};
+use blockrtl::units::UnitParams;
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -55,41 +52,46 @@ enum Command {
     MakeTensor(MakeTensorArgs),
 }
 
-/// The parameters that select and configure one unit (shared by generate, cosim, synth).
+/// The parameters that select and configure one unit (shared by generate, cosim, synth). The
+/// flags given become the unit's settings, deserialized like a `[[unit]]` table: defaults live
+/// in the unit's serde form only (`blockrtl::units::defaults`), and a flag the unit does not take
+/// is refused.
 #[derive(Args, Clone)]
 struct UnitArgs {
     /// Hardware unit.
     #[arg(long, value_parser = ["mx-quantizer", "bd-quantizer", "bd-selector", "dot"])]
     unit: Option<String>,
-    /// Element format of the unit (mxfp8_e4m3, mxfp8_e5m2, mxfp6_e3m2, mxfp6_e2m3, mxfp4, mxint8).
+    /// Element format of mx-quantizer (mxfp8_e4m3, mxfp8_e5m2, mxfp6_e3m2, mxfp6_e2m3, mxfp4,
+    /// mxint8).
     #[arg(long)]
     format: Option<blockrtl::format::ElementFormat>,
-    /// Elements per block.
-    #[arg(long, default_value_t = 32)]
-    block_size: usize,
-    /// Input format of the block.
-    #[arg(long, default_value = "f32")]
-    input_format: blockrtl::format::InputFormat,
-    /// Elements per beat (a divisor of the block size; default: the whole block).
+    /// Elements per block [default: 32].
+    #[arg(long)]
+    block_size: Option<usize>,
+    /// Input format of the quantizers: f32, bf16 or f16 [default: f32].
+    #[arg(long)]
+    input_format: Option<blockrtl::format::InputFormat>,
+    /// Elements per beat (a divisor of the block size) [default: the whole block].
     #[arg(long)]
     lanes: Option<usize>,
-    /// Register stages placed by the generator (0 = combinational core).
-    #[arg(long, default_value_t = 2)]
-    pipeline: usize,
-    /// Treat FP32/BF16/FP16 subnormal inputs as zeros.
+    /// Register stages placed by the generator (0 = combinational core) [default: 2].
+    #[arg(long)]
+    pipeline: Option<usize>,
+    /// Treat FP32/BF16 subnormal inputs as zeros (quantizers).
     #[arg(long)]
     flush_subnormals: bool,
-    /// Dialect selector (bd-quantizer, bd-selector).
-    #[arg(long, default_value = "two-stage")]
-    selector: Selector,
-    /// Fraction bits of the scaled magnitudes (bd-quantizer, bd-selector; the RTL takes 1..=6).
-    #[arg(long, default_value_t = 2)]
-    frac_bits: u32,
-    /// Shared-exponent format of bd-quantizer.
-    #[arg(long, default_value = "e8m0")]
-    scale: ScaleFormat,
-    /// Formatbook TOML for bd-quantizer / bd-selector / dialectfp4 dot operands (default: the
-    /// built-in DialectFP4).
+    /// Dialect selector (bd-quantizer, bd-selector): two-stage or mse [default: two-stage].
+    #[arg(long)]
+    selector: Option<Selector>,
+    /// Fraction bits of the scaled magnitudes (bd-quantizer, bd-selector; the RTL takes 1..=6)
+    /// [default: 2].
+    #[arg(long)]
+    frac_bits: Option<u32>,
+    /// Shared-exponent format of bd-quantizer: e8m0 or e5 [default: e8m0].
+    #[arg(long)]
+    scale: Option<ScaleFormat>,
+    /// Formatbook TOML for bd-quantizer / bd-selector / dialectfp4 dot operands [default: the
+    /// built-in DialectFP4].
     #[arg(long)]
     formatbook: Option<PathBuf>,
     /// Operand A of the dot unit (an MX format or dialectfp4).
@@ -98,18 +100,20 @@ struct UnitArgs {
     /// Operand B of the dot unit.
     #[arg(long)]
     format_b: Option<blockrtl::units::dot::OperandFormat>,
-    /// Accumulation of the dot unit: none (one exact sum per block pair) or fp32 (DotGeneral).
-    #[arg(long, default_value = "none")]
-    accumulate: blockrtl::units::dot::AccumulateKind,
-    /// Block pairs per fp32 / fixed DotGeneral result.
-    #[arg(long, default_value_t = 1)]
-    dot_length: usize,
-    /// Width of the fixed-point accumulator (--accumulate fixed).
-    #[arg(long, default_value_t = 48)]
-    acc_width: u32,
-    /// Weight of the fixed-point accumulator's LSB, as a power of two (--accumulate fixed).
-    #[arg(long, default_value_t = -24, allow_negative_numbers = true)]
-    acc_lsb: i32,
+    /// Accumulation of the dot unit: none (one exact sum per block pair), fp32 (DotGeneral) or
+    /// fixed (a saturating fixed-point accumulator) [default: none].
+    #[arg(long)]
+    accumulate: Option<blockrtl::units::dot::AccumulateKind>,
+    /// Block pairs per fp32 / fixed DotGeneral result [default: 1].
+    #[arg(long)]
+    dot_length: Option<usize>,
+    /// Width of the fixed-point accumulator (--accumulate fixed) [default: 48].
+    #[arg(long)]
+    acc_width: Option<u32>,
+    /// Weight of the fixed-point accumulator's LSB, as a power of two (--accumulate fixed)
+    /// [default: -24].
+    #[arg(long, allow_negative_numbers = true)]
+    acc_lsb: Option<i32>,
 }
 
 impl UnitArgs {
@@ -118,56 +122,41 @@ impl UnitArgs {
             .unit
             .as_deref()
             .ok_or_else(|| Error::input("give --unit (or --config FILE.toml)"))?;
-        let p = match unit {
-            "mx-quantizer" => UnitParams::MxQuantizer(MxQuantizerParams {
-                format: self
-                    .format
-                    .ok_or_else(|| Error::input("--unit mx-quantizer needs --format"))?,
-                block_size: self.block_size,
-                input_format: self.input_format,
-                lanes: self.lanes,
-                pipeline: self.pipeline,
-                flush_subnormals: self.flush_subnormals,
-            }),
-            "bd-quantizer" => UnitParams::BdQuantizer(BdQuantizerParams {
-                block_size: self.block_size,
-                input_format: self.input_format,
-                selector: self.selector,
-                frac_bits: self.frac_bits,
-                scale: self.scale,
-                lanes: self.lanes,
-                pipeline: self.pipeline,
-                formatbook: BookRef::file(self.formatbook.clone()),
-                flush_subnormals: self.flush_subnormals,
-            }),
-            "bd-selector" => UnitParams::BdSelector(BdSelectorParams {
-                block_size: self.block_size,
-                selector: self.selector,
-                frac_bits: self.frac_bits,
-                pipeline: self.pipeline,
-                formatbook: BookRef::file(self.formatbook.clone()),
-            }),
-            "dot" => UnitParams::Dot(DotParams {
-                format_a: self
-                    .format_a
-                    .ok_or_else(|| Error::input("--unit dot needs --format-a"))?,
-                format_b: self
-                    .format_b
-                    .ok_or_else(|| Error::input("--unit dot needs --format-b"))?,
-                block_size: self.block_size,
-                lanes: self.lanes,
-                pipeline: self.pipeline,
-                accumulate: self.accumulate,
-                dot_length: self.dot_length,
-                acc_width: self.acc_width,
-                acc_lsb: self.acc_lsb,
-                formatbook: BookRef::file(self.formatbook.clone()),
-            }),
-            other => return Err(Error::input(format!("unknown unit '{other}'"))),
-        };
-        p.validate()?;
-        Ok(p)
+        let mut m = serde_json::Map::new();
+        m.insert("unit".into(), unit.into());
+        for (key, value) in [
+            ("format", setting(&self.format)),
+            ("block_size", setting(&self.block_size)),
+            ("input_format", setting(&self.input_format)),
+            ("lanes", setting(&self.lanes)),
+            ("pipeline", setting(&self.pipeline)),
+            (
+                "flush_subnormals",
+                setting(&self.flush_subnormals.then_some(true)),
+            ),
+            ("selector", setting(&self.selector)),
+            ("frac_bits", setting(&self.frac_bits)),
+            ("scale", setting(&self.scale)),
+            ("formatbook", setting(&self.formatbook)),
+            ("format_a", setting(&self.format_a)),
+            ("format_b", setting(&self.format_b)),
+            ("accumulate", setting(&self.accumulate)),
+            ("dot_length", setting(&self.dot_length)),
+            ("acc_width", setting(&self.acc_width)),
+            ("acc_lsb", setting(&self.acc_lsb)),
+        ] {
+            if let Some(v) = value {
+                m.insert(key.into(), v);
+            }
+        }
+        UnitParams::from_fields(m)
     }
+}
+
+/// A flag's value as the JSON value serde reads back; None when the flag was not given.
+fn setting<T: serde::Serialize>(v: &Option<T>) -> Option<serde_json::Value> {
+    v.as_ref()
+        .map(|v| serde_json::to_value(v).expect("settings serialize"))
 }
 
 #[derive(Args)]

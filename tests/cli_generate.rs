@@ -238,3 +238,173 @@ fn cosim_without_verilator_names_the_package() {
         .unwrap();
     assert_exit(&out, 1, "apt-get install verilator");
 }
+
+/// One source of defaults: for every unit, `generate --unit U <flags>` and a `[[unit]]` table
+/// with the same keys make the same top module and byte-identical files, with only the required
+/// keys (everything else at its default) and with every key given.
+#[test]
+fn flags_and_config_tables_make_the_same_hardware() {
+    let cases: [&[(&str, &str)]; 9] = [
+        &[("unit", "mx-quantizer"), ("format", "mxfp4")],
+        &[
+            ("unit", "mx-quantizer"),
+            ("format", "mxfp8_e4m3"),
+            ("block_size", "16"),
+            ("input_format", "bf16"),
+            ("lanes", "4"),
+            ("pipeline", "3"),
+            ("flush_subnormals", "true"),
+        ],
+        &[("unit", "bd-quantizer")],
+        &[
+            ("unit", "bd-quantizer"),
+            ("block_size", "16"),
+            ("input_format", "f16"),
+            ("selector", "mse"),
+            ("frac_bits", "3"),
+            ("scale", "e5"),
+            ("lanes", "4"),
+            ("pipeline", "1"),
+            ("formatbook", "verif/book4.toml"),
+        ],
+        &[("unit", "bd-selector")],
+        &[
+            ("unit", "bd-selector"),
+            ("block_size", "8"),
+            ("selector", "mse"),
+            ("frac_bits", "4"),
+            ("pipeline", "0"),
+        ],
+        &[
+            ("unit", "dot"),
+            ("format_a", "mxfp4"),
+            ("format_b", "mxint8"),
+        ],
+        &[
+            ("unit", "dot"),
+            ("format_a", "dialectfp4"),
+            ("format_b", "mxfp8_e5m2"),
+            ("block_size", "16"),
+            ("lanes", "8"),
+            ("pipeline", "4"),
+            ("accumulate", "fixed"),
+            ("dot_length", "3"),
+            ("acc_width", "40"),
+            ("acc_lsb", "-12"),
+        ],
+        &[
+            ("unit", "dot"),
+            ("format_a", "mxfp6_e2m3"),
+            ("format_b", "mxfp6_e3m2"),
+            ("accumulate", "fp32"),
+            ("dot_length", "4"),
+        ],
+    ];
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for (i, keys) in cases.iter().enumerate() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (dir.path().join("flags"), dir.path().join("toml"));
+        let mut args: Vec<String> = vec!["generate".into()];
+        let mut table = String::from("[[unit]]\n");
+        for (k, v) in keys.iter() {
+            let number = v.parse::<i64>().is_ok() || *v == "true";
+            table.push_str(&format!(
+                "{k} = {}\n",
+                if number {
+                    v.to_string()
+                } else {
+                    format!("\"{v}\"")
+                }
+            ));
+            args.push(format!("--{}", k.replace('_', "-")));
+            if *v != "true" {
+                args.push(v.to_string());
+            }
+        }
+        let toml = dir.path().join("u.toml");
+        std::fs::write(&toml, &table).unwrap();
+        args.extend(["--out".into(), a.display().to_string()]);
+        let run = |args: &[String]| {
+            let out = Command::new(env!("CARGO_BIN_EXE_blockrtl"))
+                .current_dir(root)
+                .args(args)
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "case {i} {args:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        };
+        run(&args);
+        run(&[
+            "generate".into(),
+            "--config".into(),
+            toml.display().to_string(),
+            "--out".into(),
+            b.display().to_string(),
+        ]);
+        let (fa, fb) = (listing(&a), listing(&b));
+        assert!(!fa.is_empty());
+        assert_eq!(
+            fa.iter().map(|f| &f.0).collect::<Vec<_>>(),
+            fb.iter().map(|f| &f.0).collect::<Vec<_>>(),
+            "case {i}: other files (another top module?)\n{table}"
+        );
+        for ((name, x), (_, y)) in fa.iter().zip(&fb) {
+            assert!(x == y, "case {i}: {name} differs\n{table}");
+        }
+    }
+}
+
+/// A flag the chosen unit does not take is refused, naming it (it used to be ignored).
+#[test]
+fn flags_for_another_unit_are_refused() {
+    for (args, needle) in [
+        (
+            &["--unit", "bd-quantizer", "--format", "mxfp4"][..],
+            "--format does not apply to --unit bd-quantizer",
+        ),
+        (
+            &[
+                "--unit",
+                "mx-quantizer",
+                "--format",
+                "mxfp4",
+                "--selector",
+                "mse",
+            ][..],
+            "--selector does not apply to --unit mx-quantizer",
+        ),
+        (
+            &[
+                "--unit",
+                "dot",
+                "--format-a",
+                "mxfp4",
+                "--format-b",
+                "mxfp4",
+                "--input-format",
+                "bf16",
+            ][..],
+            "--input-format does not apply to --unit dot",
+        ),
+        (
+            &["--unit", "mx-quantizer"][..],
+            "--unit mx-quantizer needs --format",
+        ),
+        (
+            &["--unit", "dot", "--format-a", "mxfp4"][..],
+            "--unit dot needs --format-b",
+        ),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut a = vec!["generate", "--out", dir.path().to_str().unwrap()];
+        a.extend(args);
+        let out = blockrtl(&a);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(needle), "{args:?}: {err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    }
+}

@@ -13,9 +13,7 @@ use crate::golden::{FracBits, Selector};
 use crate::io::{LoadOptions, Tensor};
 use crate::quantize::{QuantizeOptions, quantize_tensor, quantizer_for};
 use crate::synth::{SynthOptions, Target};
-use crate::units::bd_common::BookRef;
-use crate::units::dot::{AccumulateKind, OperandFormat};
-use crate::units::{BdQuantizerParams, DotParams, MxQuantizerParams, UnitParams};
+use crate::units::UnitParams;
 use indicatif::ProgressBar;
 use rayon::prelude::*;
 use serde::Serialize;
@@ -306,43 +304,25 @@ pub fn units_of(
             "block size {k}: the RTL takes powers of two from 2 to 1024"
         ));
     }
-    let quantizer = if c.format == "dialectfp4" {
-        UnitParams::BdQuantizer(BdQuantizerParams {
-            block_size: k,
-            input_format: input,
-            selector,
-            frac_bits: 2,
-            scale: ScaleFormat::E8m0,
-            lanes: None,
-            pipeline: 2,
-            formatbook: BookRef::default(),
-            flush_subnormals: false,
-        })
-    } else {
-        UnitParams::MxQuantizer(MxQuantizerParams {
-            format: c.format.parse().map_err(|e: String| e)?,
-            block_size: k,
-            input_format: input,
-            lanes: None,
-            pipeline: 2,
-            flush_subnormals: false,
-        })
+    // Everything else at the units' defaults (`units::defaults`), as `generate` would make them.
+    let unit = |fields: serde_json::Value| {
+        let serde_json::Value::Object(m) = fields else {
+            unreachable!("an object literal")
+        };
+        UnitParams::from_fields(m).map_err(|e| e.to_string())
     };
-    let operand: OperandFormat = c.format.parse().map_err(|e: String| e)?;
-    let dot = UnitParams::Dot(DotParams {
-        format_a: operand,
-        format_b: operand,
-        block_size: k,
-        lanes: None,
-        pipeline: 2,
-        accumulate: AccumulateKind::None,
-        dot_length: 1,
-        acc_width: 48,
-        acc_lsb: -24,
-        formatbook: BookRef::default(),
-    });
-    quantizer.validate().map_err(|e| e.to_string())?;
-    dot.validate().map_err(|e| e.to_string())?;
+    let quantizer = if c.format == "dialectfp4" {
+        unit(serde_json::json!({
+            "unit": "bd-quantizer", "block_size": k, "input_format": input, "selector": selector,
+        }))?
+    } else {
+        unit(serde_json::json!({
+            "unit": "mx-quantizer", "format": c.format, "block_size": k, "input_format": input,
+        }))?
+    };
+    let dot = unit(serde_json::json!({
+        "unit": "dot", "format_a": c.format, "format_b": c.format, "block_size": k,
+    }))?;
     Ok((quantizer, dot))
 }
 

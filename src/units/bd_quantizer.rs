@@ -14,29 +14,22 @@ use crate::golden::{BdConfig, BdQuantizer, FracBits, QuantBlock, Selector};
 use askama::Template;
 use serde::{Deserialize, Serialize};
 
-fn default_frac() -> u32 {
-    2
-}
-
-fn default_selector() -> Selector {
-    Selector::TwoStage
-}
-
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BdQuantizerParams {
+    #[serde(default = "super::defaults::block_size")]
     pub block_size: usize,
     #[serde(default)]
     pub input_format: InputFormat,
-    #[serde(default = "default_selector")]
+    #[serde(default = "super::defaults::selector")]
     pub selector: Selector,
-    #[serde(default = "default_frac")]
+    #[serde(default = "super::defaults::frac_bits")]
     pub frac_bits: u32,
     #[serde(default)]
     pub scale: ScaleFormat,
     #[serde(default)]
     pub lanes: Option<usize>,
-    #[serde(default)]
+    #[serde(default = "super::defaults::pipeline")]
     pub pipeline: usize,
     #[serde(default)]
     pub formatbook: BookRef,

@@ -11,23 +11,16 @@ use crate::golden::{BdConfig, BdQuantizer, FracBits, Selector};
 use askama::Template;
 use serde::{Deserialize, Serialize};
 
-fn default_frac() -> u32 {
-    2
-}
-
-fn default_selector() -> Selector {
-    Selector::TwoStage
-}
-
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BdSelectorParams {
+    #[serde(default = "super::defaults::block_size")]
     pub block_size: usize,
-    #[serde(default = "default_selector")]
+    #[serde(default = "super::defaults::selector")]
     pub selector: Selector,
-    #[serde(default = "default_frac")]
+    #[serde(default = "super::defaults::frac_bits")]
     pub frac_bits: u32,
-    #[serde(default)]
+    #[serde(default = "super::defaults::pipeline")]
     pub pipeline: usize,
     #[serde(default)]
     pub formatbook: BookRef,

@@ -104,40 +104,29 @@ impl FromStr for AccumulateKind {
     }
 }
 
-fn one() -> usize {
-    1
-}
-
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DotParams {
     pub format_a: OperandFormat,
     pub format_b: OperandFormat,
+    #[serde(default = "super::defaults::block_size")]
     pub block_size: usize,
     #[serde(default)]
     pub lanes: Option<usize>,
-    #[serde(default)]
+    #[serde(default = "super::defaults::pipeline")]
     pub pipeline: usize,
     #[serde(default)]
     pub accumulate: AccumulateKind,
-    #[serde(default = "one")]
+    #[serde(default = "super::defaults::dot_length")]
     pub dot_length: usize,
     /// Fixed accumulator width in bits (two's complement).
-    #[serde(default = "default_acc_width")]
+    #[serde(default = "super::defaults::acc_width")]
     pub acc_width: u32,
     /// Weight of the fixed accumulator's LSB: 2^acc_lsb.
-    #[serde(default = "default_acc_lsb")]
+    #[serde(default = "super::defaults::acc_lsb")]
     pub acc_lsb: i32,
     #[serde(default)]
     pub formatbook: BookRef,
-}
-
-fn default_acc_width() -> u32 {
-    48
-}
-
-fn default_acc_lsb() -> i32 {
-    -24
 }
 
 /// The largest n the FP32 accumulator counts to.

@@ -3,6 +3,7 @@
 pub mod bd_common;
 pub mod bd_quantizer;
 pub mod bd_selector;
+pub mod defaults;
 pub mod dot;
 pub mod mx_quantizer;
 
@@ -55,6 +56,37 @@ impl UnitParams {
             UnitParams::BdSelector(p) => Box::new(bd_selector::BdSelectorCosim::new(p.clone())?),
             UnitParams::Dot(p) => Box::new(dot::DotCosim::new(p.clone())?),
         })
+    }
+}
+
+impl UnitParams {
+    /// A unit from named settings (`unit` and the fields it takes, as TOML or JSON values):
+    /// what the command line and `explore` build units from, so every default comes from serde.
+    /// A field the unit does not take, or one it needs and lacks, is an input error naming the
+    /// flag.
+    pub fn from_fields(fields: serde_json::Map<String, serde_json::Value>) -> Result<UnitParams> {
+        let unit = fields
+            .get("unit")
+            .and_then(|u| u.as_str())
+            .unwrap_or("")
+            .to_string();
+        let flag = |f: &str| format!("--{}", f.replace('_', "-"));
+        let p: UnitParams =
+            serde_json::from_value(serde_json::Value::Object(fields)).map_err(|e| {
+                let msg = e.to_string();
+                let quoted = msg.split('`').nth(1).unwrap_or("").to_string();
+                if msg.starts_with("unknown field") {
+                    Error::input(format!("{} does not apply to --unit {unit}", flag(&quoted)))
+                } else if msg.starts_with("missing field") {
+                    Error::input(format!("--unit {unit} needs {}", flag(&quoted)))
+                } else if msg.starts_with("unknown variant") && quoted == unit {
+                    Error::input(format!("unknown unit '{unit}'"))
+                } else {
+                    Error::input(msg)
+                }
+            })?;
+        p.validate()?;
+        Ok(p)
     }
 }
 

@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 pub struct MxQuantizerParams {
     /// Element format (`mxfp4`, `mxfp8_e4m3`, ... or `e2m1`, ...).
     pub format: ElementFormat,
+    #[serde(default = "super::defaults::block_size")]
     pub block_size: usize,
     #[serde(default)]
     pub input_format: InputFormat,
@@ -25,7 +26,7 @@ pub struct MxQuantizerParams {
     #[serde(default)]
     pub lanes: Option<usize>,
     /// Register stages placed by the generator (0 = combinational core).
-    #[serde(default)]
+    #[serde(default = "super::defaults::pipeline")]
     pub pipeline: usize,
     #[serde(default)]
     pub flush_subnormals: bool,
