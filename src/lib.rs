@@ -13,6 +13,7 @@ pub mod quantize;
 pub mod stimulus;
 pub mod synth;
 pub mod units;
+pub mod user_file;
 
 pub use error::{Error, Result};
 

@@ -29,8 +29,7 @@ struct Mutant {
     to: &'static str,
 }
 
-/// Each replaces one line of the generated RTL; the test checks the line is there, so a change
-/// of the generator cannot turn a mutant into the original silently.
+/// Each replaces one line of the generated RTL.
 const MUTANTS: [Mutant; 5] = [
     Mutant {
         name: "ready_o tied high (beats lost under back-pressure)",
@@ -92,6 +91,23 @@ fn cosim_rtl(dir: &Path, rtl: &str, extra: &[&str]) -> (Option<i32>, String, Str
     ]);
     args.extend(extra);
     blockrtl(dir, &args)
+}
+
+/// A copy of the generated design in `orig/` as `name/`, with `from` replaced by `to` in the
+/// file `<TOP><suffix>.v` (which must contain it, so a generator change cannot silently turn a
+/// mutant into the original).
+fn mutant_copy(dir: &Path, name: &str, suffix: &str, from: &str, to: &str) -> std::path::PathBuf {
+    let dst = dir.join(name);
+    std::fs::create_dir(&dst).unwrap();
+    for e in std::fs::read_dir(dir.join("orig")).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), dst.join(e.file_name())).unwrap();
+    }
+    let file = dst.join(format!("{TOP}{suffix}.v"));
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(text.contains(from), "'{from}' not in {}", file.display());
+    std::fs::write(&file, text.replacen(from, to, 1)).unwrap();
+    dst
 }
 
 #[test]
@@ -213,16 +229,7 @@ fn silent_and_unasked_outputs_are_stopped_by_the_watchdog() {
             "watchdog: unexpected output beat 0 (block 0)",
         ),
     ] {
-        let d = dir.path().join(name);
-        std::fs::create_dir(&d).unwrap();
-        for e in std::fs::read_dir(dir.path().join("orig")).unwrap() {
-            let e = e.unwrap();
-            std::fs::copy(e.path(), d.join(e.file_name())).unwrap();
-        }
-        let file = d.join(format!("{TOP}.v"));
-        let text = std::fs::read_to_string(&file).unwrap();
-        assert!(text.contains(from));
-        std::fs::write(&file, text.replacen(from, to, 1)).unwrap();
+        mutant_copy(dir.path(), name, "", from, to);
         let start = Instant::now();
         let (code, out, err) = cosim_rtl(dir.path(), name, &[]);
         assert_eq!(code, Some(1), "{name}: {out}{err}");

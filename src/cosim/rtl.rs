@@ -108,8 +108,8 @@ impl RtlSource {
     fn file_names(&self, top: &str) -> Result<Vec<String>> {
         let list = self.dir.join(format!("{top}.f"));
         if list.is_file() {
-            let text = std::fs::read_to_string(&list)
-                .map_err(|e| Error::input(format!("cannot read {}: {e}", list.display())))?;
+            let text = crate::user_file::read_text(&list, MAX_RTL_BYTES)
+                .map_err(|e| Error::input(format!("{}: {e}", list.display())))?;
             let names: Vec<String> = text
                 .lines()
                 .map(str::trim)

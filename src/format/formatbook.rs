@@ -123,15 +123,7 @@ impl Formatbook {
             source_name: name.clone(),
             message,
         };
-        // A device or a huge file is no formatbook: refuse it before reading.
-        let meta = std::fs::metadata(path).map_err(|e| fail(format!("cannot read: {e}")))?;
-        if !meta.is_file() || meta.len() > MAX_BOOK_BYTES {
-            return Err(fail(format!(
-                "not a regular file of at most {} KiB",
-                MAX_BOOK_BYTES >> 10
-            )));
-        }
-        let text = std::fs::read_to_string(path).map_err(|e| fail(format!("cannot read: {e}")))?;
+        let text = crate::user_file::read_text(path, MAX_BOOK_BYTES).map_err(fail)?;
         Formatbook::parse(&text, &name)
     }
 

@@ -43,19 +43,12 @@ pub struct LoadOptions {
     pub input_format: Option<InputFormat>,
 }
 
+/// Tensor files are read whole: larger than this, a checkpoint should be split (shards).
+pub const MAX_TENSOR_FILE_BYTES: u64 = 1 << 36;
+
 pub fn load(path: &Path, opts: &LoadOptions) -> Result<Vec<Tensor>, Error> {
-    // A device or pipe could be endless: only regular files are read whole.
-    match std::fs::metadata(path) {
-        Ok(m) if !m.is_file() => {
-            return Err(Error::input(format!(
-                "{}: not a regular file",
-                path.display()
-            )));
-        }
-        _ => {}
-    }
-    let bytes = std::fs::read(path)
-        .map_err(|e| Error::input(format!("cannot read {}: {e}", path.display())))?;
+    let bytes = crate::user_file::read(path, MAX_TENSOR_FILE_BYTES)
+        .map_err(|e| Error::input(format!("{}: {e}", path.display())))?;
     let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned());
     let is_safetensors = path.extension().is_some_and(|e| e == "safetensors");
     from_bytes(

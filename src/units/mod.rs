@@ -99,17 +99,8 @@ pub struct ConfigFile {
 }
 
 pub fn load_config(path: &std::path::Path) -> Result<Vec<UnitParams>> {
-    match std::fs::metadata(path) {
-        Ok(m) if !m.is_file() || m.len() > 16 << 20 => {
-            return Err(Error::input(format!(
-                "{}: not a regular file of at most 16 MiB",
-                path.display()
-            )));
-        }
-        _ => {}
-    }
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Error::input(format!("cannot read {}: {e}", path.display())))?;
+    let text = crate::user_file::read_text(path, 16 << 20)
+        .map_err(|e| Error::input(format!("{}: {e}", path.display())))?;
     parse_config(&text, &path.display().to_string())
 }
 
