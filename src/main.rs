@@ -486,7 +486,11 @@ fn generate(a: GenerateArgs) -> Result<(), Error> {
         Some(path) => blockrtl::units::load_config(path)?,
         None => vec![a.unit.params()?],
     };
-    let mut designs = units
+    let checked = units
+        .iter()
+        .map(|u| u.check())
+        .collect::<Result<Vec<_>, Error>>()?;
+    let mut designs = checked
         .iter()
         .map(|u| u.emit())
         .collect::<Result<Vec<_>, Error>>()?;
@@ -501,9 +505,9 @@ fn generate(a: GenerateArgs) -> Result<(), Error> {
             stall_prob: a.tb_stall_prob,
             ..CosimOptions::default()
         };
-        for (d, u) in designs.iter_mut().zip(&units) {
-            let unit = u.cosim()?;
-            d.testbench = Some(blockrtl::cosim::testbench::testbench(unit.as_ref(), &opts)?);
+        for (d, u) in designs.iter_mut().zip(&checked) {
+            let unit: &dyn CosimUnit = u.as_ref();
+            d.testbench = Some(blockrtl::cosim::testbench::testbench(unit, &opts)?);
         }
     }
     let summary = blockrtl::emit::design::write_designs(&a.out, &designs, a.force)?;
@@ -569,8 +573,8 @@ fn cosim_icarus(unit: &dyn CosimUnit, opts: &CosimOptions) -> Result<(), Error> 
 }
 
 fn cosim(a: CosimArgs) -> Result<(), Error> {
-    let boxed = a.unit.params()?.cosim()?;
-    let unit: &dyn CosimUnit = boxed.as_ref();
+    let checked = a.unit.params()?.check()?;
+    let unit: &dyn CosimUnit = checked.as_ref();
     if let Some(w) = a.watchdog_cycles
         && !(1..=1_000_000_000).contains(&w)
     {

@@ -50,7 +50,7 @@ fn present() -> bool {
 }
 
 fn run(u: &UnitParams, opts: &CosimOptions) -> cosim::CosimReport {
-    let unit = u.cosim().unwrap();
+    let unit = u.check().unwrap();
     let r = cosim::run(unit.as_ref(), opts).unwrap();
     eprintln!("{}", r.summary());
     assert_eq!(r.mismatches, 0, "{}:\n{}", r.top, r.failures.join("\n"));
@@ -141,7 +141,7 @@ fn every_dialect_is_chosen_by_each_selector_in_hardware() {
             unreachable!()
         };
         let golden = p.golden().unwrap();
-        let unit = u.cosim().unwrap();
+        let unit = u.check().unwrap();
         let mut seen = [0u64; 16];
         for b in 0..opts.blocks {
             let mut stim = Vec::new();

@@ -56,7 +56,7 @@ fn present() -> bool {
 }
 
 fn run(u: &UnitParams, opts: &CosimOptions) -> cosim::CosimReport {
-    let unit = u.cosim().unwrap();
+    let unit = u.check().unwrap();
     let r = cosim::run(unit.as_ref(), opts).unwrap();
     eprintln!("{}", r.summary());
     assert_eq!(r.mismatches, 0, "{}:\n{}", r.top, r.failures.join("\n"));
@@ -114,7 +114,7 @@ fn fp32_dot_general_matches_and_covers_the_special_results() {
     for (i, (u, blocks)) in cases.iter().enumerate() {
         let o = opts(*blocks, 400 + i as u64);
         run(u, &o);
-        let unit = u.cosim().unwrap();
+        let unit = u.check().unwrap();
         let d = unit.design().unwrap();
         let outl = blockrtl::cosim::layout::Layout::of(&d.ports, "output");
         for b in 0..o.blocks {
@@ -204,7 +204,7 @@ fn fixed_dot_general_matches_and_saturates() {
     for (i, (u, blocks)) in cases.iter().enumerate() {
         let o = opts(*blocks, 500 + i as u64);
         run(u, &o);
-        let unit = u.cosim().unwrap();
+        let unit = u.check().unwrap();
         let des = unit.design().unwrap();
         let outl = blockrtl::cosim::layout::Layout::of(&des.ports, "output");
         for b in 0..o.blocks {

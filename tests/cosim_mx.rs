@@ -3,10 +3,11 @@
 
 mod common;
 
-use blockrtl::cosim::{self, CosimOptions, CosimUnit};
+use blockrtl::cosim::{self, CosimOptions};
 use blockrtl::format::{ElementFormat, InputFormat};
 use blockrtl::stimulus::Dist;
 use blockrtl::units::MxQuantizerParams;
+use blockrtl::units::Unit;
 
 fn p(
     format: ElementFormat,
@@ -48,7 +49,7 @@ fn verilator_present() -> bool {
 }
 
 fn run(unit: &MxQuantizerParams, opts: &CosimOptions) -> cosim::CosimReport {
-    let r = cosim::run(unit, opts).unwrap();
+    let r = cosim::run(&unit.check().unwrap(), opts).unwrap();
     eprintln!("{}", r.summary());
     r
 }
@@ -168,7 +169,7 @@ fn a_broken_expectation_fails_with_a_replay_file() {
     );
     let replay = r.replay.expect("a replay file");
     assert!(replay.is_file());
-    let built = cosim::build::build(&unit.design().unwrap(), false).unwrap();
+    let built = cosim::build::build(&unit.emit().unwrap(), false).unwrap();
     assert!(built.cached, "the run built it already");
     let (ok, text) = cosim::replay(&built.binary, &replay).unwrap();
     assert!(!ok, "{text}");

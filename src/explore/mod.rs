@@ -323,6 +323,8 @@ pub fn units_of(
     let dot = unit(serde_json::json!({
         "unit": "dot", "format_a": c.format, "format_b": c.format, "block_size": k,
     }))?;
+    quantizer.validate().map_err(|e| e.to_string())?;
+    dot.validate().map_err(|e| e.to_string())?;
     Ok((quantizer, dot))
 }
 

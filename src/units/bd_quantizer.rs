@@ -138,8 +138,8 @@ impl BdQuantizerParams {
         ]
     }
 
-    pub fn emit(&self) -> Result<Design> {
-        self.validate()?;
+    /// The hardware of checked settings (`Unit::check` has validated them).
+    fn emit_checked(&self) -> Result<Design> {
         let book = self.formatbook.get()?;
         let top = self.top_name()?;
         let mut notes = vec![format!("regenerate: {}", self.command_line())];
@@ -618,23 +618,34 @@ struct ParallelTemplate<'a> {
     out_final: String,
 }
 
-/// Stimulus and golden expectations for co-simulation, against one golden quantizer.
-pub struct BdQuantizerCosim {
+/// Checked bd-quantizer settings with their golden quantizer, built once.
+pub struct BdQuantizerChecked {
     pub params: BdQuantizerParams,
     pub golden: BdQuantizer,
 }
 
-impl BdQuantizerCosim {
-    pub fn new(params: BdQuantizerParams) -> Result<Self> {
-        params.validate()?;
-        let golden = params.golden()?;
-        Ok(BdQuantizerCosim { params, golden })
+impl super::Unit for BdQuantizerParams {
+    const NAME: &'static str = Self::UNIT;
+    type Checked = BdQuantizerChecked;
+
+    fn check(&self) -> Result<BdQuantizerChecked> {
+        self.validate()?;
+        Ok(BdQuantizerChecked {
+            params: self.clone(),
+            golden: self.golden()?,
+        })
     }
 }
 
-impl crate::cosim::CosimUnit for BdQuantizerCosim {
+impl super::Checked for BdQuantizerChecked {
+    fn emit(&self) -> Result<Design> {
+        self.params.emit_checked()
+    }
+}
+
+impl crate::cosim::CosimUnit for BdQuantizerChecked {
     fn design(&self) -> Result<Design> {
-        self.params.emit()
+        self.params.emit_checked()
     }
 
     fn stimulus_len(&self) -> usize {

@@ -111,8 +111,8 @@ impl BdSelectorParams {
         ]
     }
 
-    pub fn emit(&self) -> Result<Design> {
-        self.validate()?;
+    /// The hardware of checked settings (`Unit::check` has validated them).
+    fn emit_checked(&self) -> Result<Design> {
         let book = self.formatbook.get()?;
         let top = self.top_name()?;
         let mut notes = vec![format!("regenerate: {}", self.command_line())];
@@ -196,23 +196,34 @@ impl BdSelectorParams {
     }
 }
 
-/// Stimulus and expectations for co-simulating the selector alone.
-pub struct BdSelectorCosim {
+/// Checked selector settings with the golden selector, built once.
+pub struct BdSelectorChecked {
     pub params: BdSelectorParams,
     pub golden: BdQuantizer,
 }
 
-impl BdSelectorCosim {
-    pub fn new(params: BdSelectorParams) -> Result<Self> {
-        params.validate()?;
-        let golden = params.golden()?;
-        Ok(BdSelectorCosim { params, golden })
+impl super::Unit for BdSelectorParams {
+    const NAME: &'static str = Self::UNIT;
+    type Checked = BdSelectorChecked;
+
+    fn check(&self) -> Result<BdSelectorChecked> {
+        self.validate()?;
+        Ok(BdSelectorChecked {
+            params: self.clone(),
+            golden: self.golden()?,
+        })
     }
 }
 
-impl crate::cosim::CosimUnit for BdSelectorCosim {
+impl super::Checked for BdSelectorChecked {
+    fn emit(&self) -> Result<Design> {
+        self.params.emit_checked()
+    }
+}
+
+impl crate::cosim::CosimUnit for BdSelectorChecked {
     fn design(&self) -> Result<Design> {
-        self.params.emit()
+        self.params.emit_checked()
     }
 
     fn stimulus_len(&self) -> usize {

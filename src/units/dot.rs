@@ -609,8 +609,8 @@ impl DotParams {
         (self.group() * self.beats()) as u32 - 1 + self.pipeline as u32
     }
 
-    pub fn emit(&self) -> Result<Design> {
-        self.validate()?;
+    /// The hardware of checked settings (`Unit::check` has validated them).
+    fn emit_checked(&self) -> Result<Design> {
         let book = self.formatbook.get()?;
         let top = self.top_name()?;
         let mut notes = vec![format!("regenerate: {}", self.command_line())];
@@ -968,8 +968,9 @@ impl FixedView {
     }
 }
 
-/// Co-simulation: a "block" is a group of `dot_length` block pairs (one result).
-pub struct DotCosim {
+/// Checked dot settings with both operands' golden quantizers, built once. In co-simulation
+/// a "block" is a group of `dot_length` block pairs (one result).
+pub struct DotChecked {
     pub params: DotParams,
     fa: BlockFormat,
     fb: BlockFormat,
@@ -1012,18 +1013,29 @@ fn pair_len(k: usize) -> usize {
     2 * (k + 2)
 }
 
-impl DotCosim {
-    pub fn new(params: DotParams) -> Result<Self> {
-        params.validate()?;
-        Ok(DotCosim {
-            fa: params.block_format(params.format_a)?,
-            fb: params.block_format(params.format_b)?,
-            qa: Quant::of(params.format_a, &params)?,
-            qb: Quant::of(params.format_b, &params)?,
-            params,
+impl super::Unit for DotParams {
+    const NAME: &'static str = "dot";
+    type Checked = DotChecked;
+
+    fn check(&self) -> Result<DotChecked> {
+        self.validate()?;
+        Ok(DotChecked {
+            fa: self.block_format(self.format_a)?,
+            fb: self.block_format(self.format_b)?,
+            qa: Quant::of(self.format_a, self)?,
+            qb: Quant::of(self.format_b, self)?,
+            params: self.clone(),
         })
     }
+}
 
+impl super::Checked for DotChecked {
+    fn emit(&self) -> Result<Design> {
+        self.params.emit_checked()
+    }
+}
+
+impl DotChecked {
     fn side(
         &self,
         f: OperandFormat,
@@ -1104,9 +1116,9 @@ impl DotCosim {
     }
 }
 
-impl crate::cosim::CosimUnit for DotCosim {
+impl crate::cosim::CosimUnit for DotChecked {
     fn design(&self) -> Result<Design> {
-        self.params.emit()
+        self.params.emit_checked()
     }
 
     fn stimulus_len(&self) -> usize {

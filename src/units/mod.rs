@@ -6,11 +6,13 @@ pub mod bd_selector;
 pub mod defaults;
 pub mod dot;
 pub mod mx_quantizer;
+pub mod unit;
 
 pub use bd_quantizer::BdQuantizerParams;
 pub use bd_selector::BdSelectorParams;
 pub use dot::DotParams;
 pub use mx_quantizer::MxQuantizerParams;
+pub use unit::{Checked, Unit};
 
 use crate::emit::design::Design;
 use crate::error::{Error, Result};
@@ -27,35 +29,22 @@ pub enum UnitParams {
 }
 
 impl UnitParams {
+    /// Validate once: the one place a unit is chosen by its settings.
+    pub fn check(&self) -> Result<Box<dyn Checked>> {
+        Ok(match self {
+            UnitParams::MxQuantizer(p) => Box::new(p.check()?),
+            UnitParams::BdQuantizer(p) => Box::new(p.check()?),
+            UnitParams::BdSelector(p) => Box::new(p.check()?),
+            UnitParams::Dot(p) => Box::new(p.check()?),
+        })
+    }
+
     pub fn validate(&self) -> Result<()> {
-        match self {
-            UnitParams::MxQuantizer(p) => p.validate(),
-            UnitParams::BdQuantizer(p) => p.validate(),
-            UnitParams::BdSelector(p) => p.validate(),
-            UnitParams::Dot(p) => p.validate(),
-        }
+        self.check().map(|_| ())
     }
 
     pub fn emit(&self) -> Result<Design> {
-        match self {
-            UnitParams::MxQuantizer(p) => p.emit(),
-            UnitParams::BdQuantizer(p) => p.emit(),
-            UnitParams::BdSelector(p) => p.emit(),
-            UnitParams::Dot(p) => p.emit(),
-        }
-    }
-
-    /// The unit's co-simulation: stimulus, golden expectations and the design.
-    pub fn cosim(&self) -> Result<Box<dyn crate::cosim::CosimUnit>> {
-        Ok(match self {
-            UnitParams::MxQuantizer(p) => {
-                p.validate()?;
-                Box::new(p.clone())
-            }
-            UnitParams::BdQuantizer(p) => Box::new(bd_quantizer::BdQuantizerCosim::new(p.clone())?),
-            UnitParams::BdSelector(p) => Box::new(bd_selector::BdSelectorCosim::new(p.clone())?),
-            UnitParams::Dot(p) => Box::new(dot::DotCosim::new(p.clone())?),
-        })
+        self.check()?.emit()
     }
 }
 
@@ -63,7 +52,7 @@ impl UnitParams {
     /// A unit from named settings (`unit` and the fields it takes, as TOML or JSON values):
     /// what the command line and `explore` build units from, so every default comes from serde.
     /// A field the unit does not take, or one it needs and lacks, is an input error naming the
-    /// flag.
+    /// flag; the values are checked by `check`.
     pub fn from_fields(fields: serde_json::Map<String, serde_json::Value>) -> Result<UnitParams> {
         let unit = fields
             .get("unit")
@@ -85,7 +74,6 @@ impl UnitParams {
                     Error::input(msg)
                 }
             })?;
-        p.validate()?;
         Ok(p)
     }
 }
@@ -104,7 +92,7 @@ pub fn load_config(path: &std::path::Path) -> Result<Vec<UnitParams>> {
     parse_config(&text, &path.display().to_string())
 }
 
-/// A `--config` file's text (`name` names it in errors), every unit validated.
+/// A `--config` file's units (`name` names it in errors); `check` validates each.
 pub fn parse_config(text: &str, name: &str) -> Result<Vec<UnitParams>> {
     let cfg: ConfigFile = toml::from_str(text).map_err(|e| {
         Error::input(format!(
@@ -117,9 +105,6 @@ pub fn parse_config(text: &str, name: &str) -> Result<Vec<UnitParams>> {
     })?;
     if cfg.units.is_empty() {
         return Err(Error::input(format!("{name}: no [[unit]] tables")));
-    }
-    for u in &cfg.units {
-        u.validate()?;
     }
     Ok(cfg.units)
 }

@@ -180,8 +180,8 @@ impl MxQuantizerParams {
         ]
     }
 
-    pub fn emit(&self) -> Result<Design> {
-        self.validate()?;
+    /// The hardware of checked settings (`Unit::check` has validated them).
+    fn emit_checked(&self) -> Result<Design> {
         let top = self.top_name();
         let nums = Numbers::of(self);
         let banner = crate::emit::banner::banner(
@@ -746,21 +746,45 @@ struct SerialTemplate<'a> {
     last_out: String,
 }
 
-impl crate::cosim::CosimUnit for MxQuantizerParams {
+/// Checked MX quantizer settings.
+#[derive(Debug, Clone)]
+pub struct MxQuantizerChecked {
+    pub params: MxQuantizerParams,
+}
+
+impl super::Unit for MxQuantizerParams {
+    const NAME: &'static str = Self::UNIT;
+    type Checked = MxQuantizerChecked;
+
+    fn check(&self) -> Result<MxQuantizerChecked> {
+        self.validate()?;
+        Ok(MxQuantizerChecked {
+            params: self.clone(),
+        })
+    }
+}
+
+impl super::Checked for MxQuantizerChecked {
+    fn emit(&self) -> Result<Design> {
+        self.params.emit_checked()
+    }
+}
+
+impl crate::cosim::CosimUnit for MxQuantizerChecked {
     fn design(&self) -> Result<Design> {
-        self.emit()
+        self.params.emit_checked()
     }
 
     fn stimulus_len(&self) -> usize {
-        self.block_size
+        self.params.block_size
     }
 
     fn stimulus(&self, dist: crate::stimulus::Dist, rng: &mut rand_pcg::Pcg64, out: &mut Vec<u32>) {
         let book = crate::format::Formatbook::builtin();
         out.extend(crate::stimulus::block(
             dist,
-            self.input_format,
-            self.block_size,
+            self.params.input_format,
+            self.params.block_size,
             book,
             rng,
         ));
@@ -772,9 +796,9 @@ impl crate::cosim::CosimUnit for MxQuantizerParams {
         stim: &[u32],
         out: &mut Vec<u8>,
     ) {
-        let q = self.golden_block(stim);
-        let beats = self.beats();
-        for (b, codes) in q.codes.chunks(self.lanes()).enumerate() {
+        let q = self.params.golden_block(stim);
+        let beats = self.params.beats();
+        for (b, codes) in q.codes.chunks(self.params.lanes()).enumerate() {
             layout.push(0, u64::from(q.scale), out);
             for &c in codes {
                 layout.push(1, u64::from(c), out);
