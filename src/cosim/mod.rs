@@ -660,6 +660,30 @@ impl HarnessStats {
     }
 }
 
+/// `cosim --replay FILE`: check the file against the unit's design before anything is built,
+/// build the harness, and run the file; (passed, harness output, the line that says why not).
+pub fn run_replay(
+    unit: &dyn CosimUnit,
+    opts: &CosimOptions,
+    file: &Path,
+) -> Result<(bool, String, Option<String>)> {
+    let design = opts.design_of(unit)?;
+    ReplayHeader::check(file, &design)?;
+    let built = build::build(&design, opts.wave.is_some())?;
+    let (ok, text) = replay(&built.binary, file)?;
+    let why = (!ok).then(|| {
+        text.lines()
+            .find(|l| {
+                l.starts_with("harness: watchdog")
+                    || l.starts_with("replay: output beat")
+                    || l.contains("output beats, expected")
+            })
+            .unwrap_or("the outputs differ")
+            .to_string()
+    });
+    Ok((ok, text, why))
+}
+
 /// Run a replay file through a built harness; returns (passed, harness output).
 pub fn replay(binary: &Path, file: &Path) -> Result<(bool, String)> {
     let out = Command::new(binary)

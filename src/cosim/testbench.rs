@@ -81,6 +81,12 @@ fn connections(layout: &Layout, bus: &str) -> (Vec<(String, String)>, u32) {
 
 /// A testbench of `blocks` golden-model blocks with `stall_prob` source and sink stalls.
 pub fn testbench(unit: &dyn CosimUnit, opts: &CosimOptions) -> Result<Testbench> {
+    if !(0.0..1.0).contains(&opts.stall_prob) {
+        return Err(Error::input(format!(
+            "stall probability {} must be at least 0 and below 1",
+            opts.stall_prob
+        )));
+    }
     let design = opts.design_of(unit)?;
     let (inl, outl) = (
         Layout::of(&design.ports, "input"),
@@ -187,4 +193,40 @@ pub fn run_icarus(design: &Design, tb: &Testbench, dir: &Path) -> Result<IcarusR
             .lines()
             .any(|l| l.starts_with("FAIL") || l.starts_with("MISMATCH"));
     Ok(IcarusRun { passed, output })
+}
+
+/// What `cosim --simulator icarus` saw.
+#[derive(Debug)]
+pub struct IcarusCosim {
+    pub top: String,
+    /// The testbench's own lines (VCD chatter left out).
+    pub lines: Vec<String>,
+    pub passed: bool,
+    pub seconds: f64,
+    /// The run's folder, kept when it failed.
+    pub kept: Option<std::path::PathBuf>,
+}
+
+/// Run `opts.blocks` golden-model blocks of a unit through Icarus with the generated testbench.
+pub fn cosim_icarus(unit: &dyn CosimUnit, opts: &CosimOptions) -> Result<IcarusCosim> {
+    let design = opts.design_of(unit)?;
+    let tb = testbench(unit, opts)?;
+    let dir = tempfile::Builder::new()
+        .prefix("blockrtl-icarus-")
+        .tempdir()
+        .map_err(|e| Error::tool(format!("cannot create a temporary folder: {e}")))?;
+    let start = std::time::Instant::now();
+    let run = run_icarus(&design, &tb, dir.path())?;
+    Ok(IcarusCosim {
+        top: design.top.clone(),
+        lines: run
+            .output
+            .lines()
+            .filter(|l| !l.starts_with("VCD"))
+            .map(String::from)
+            .collect(),
+        passed: run.passed,
+        seconds: start.elapsed().as_secs_f64(),
+        kept: (!run.passed).then(|| dir.keep()),
+    })
 }

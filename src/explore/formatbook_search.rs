@@ -355,3 +355,38 @@ impl SearchReport {
         s
     }
 }
+
+/// The files `explore formatbook` writes into its folder.
+pub const OUTPUTS: [&str; 3] = [
+    "formatbook.toml",
+    "formatbook-report.json",
+    "formatbook-report.md",
+];
+
+/// Refuse existing outputs in `out` (unless `force`) before the search runs.
+pub fn refuse_existing(out: &std::path::Path, force: bool) -> Result<()> {
+    std::fs::create_dir_all(out)
+        .map_err(|e| Error::input(format!("cannot create --out {}: {e}", out.display())))?;
+    for n in OUTPUTS {
+        crate::emit::write::check_writable_new(&out.join(n), force)?;
+    }
+    Ok(())
+}
+
+/// Write the book and its report into `out`; returns the Markdown report.
+pub fn write_outputs(
+    book: &Formatbook,
+    report: &SearchReport,
+    out: &std::path::Path,
+) -> Result<String> {
+    let mut json = serde_json::to_string_pretty(report).expect("serializable");
+    json.push('\n');
+    let md = report.markdown();
+    for (n, t) in OUTPUTS
+        .iter()
+        .zip([book_toml(book, report), json, md.clone()])
+    {
+        crate::emit::write::write_atomic(&out.join(n), t.as_bytes())?;
+    }
+    Ok(md)
+}

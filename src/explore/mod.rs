@@ -502,6 +502,40 @@ pub fn run(opts: &ExploreOptions) -> Result<ExploreReport> {
 }
 
 impl ExploreReport {
+    /// What `explore` prints: a line per configuration, and the assignment.
+    pub fn summary_lines(&self) -> Vec<String> {
+        use crate::golden::stats::show_db;
+        let mut v: Vec<String> = self
+            .configs
+            .iter()
+            .map(|c| {
+                format!(
+                    "{:<12} k={:<4} {:>6.3} bits/element  SQNR {:>7} dB  cost/element/cycle {}",
+                    c.format,
+                    c.block_size,
+                    c.bits_per_element,
+                    show_db(c.sqnr_db),
+                    c.cost.map_or("-".into(), |v| format!("{v:.1}"))
+                )
+            })
+            .collect();
+        if let Some(asg) = &self.assignment {
+            v.push(format!(
+                "assignment ({} = {}): {:.3} bits/element, SQNR {} dB{}",
+                asg.target,
+                asg.target_value,
+                asg.bits_per_element,
+                show_db(asg.sqnr_db),
+                if asg.all_met {
+                    ""
+                } else {
+                    " (not every tensor meets it)"
+                }
+            ));
+        }
+        v
+    }
+
     /// The Markdown report: configurations, per-tensor errors, costs, the assignment.
     pub fn markdown(&self) -> String {
         let mut s = format!(

@@ -1,5 +1,6 @@
 //! Reading tensors from `.npy` and `.safetensors` files into FP32 bit patterns.
 
+pub mod demo;
 mod npy;
 mod safetensors_file;
 

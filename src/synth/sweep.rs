@@ -219,3 +219,69 @@ pub fn markdown(axes: &[Axis], rows: &[Row]) -> String {
     }
     out
 }
+
+/// The files a sweep writes into its folder.
+pub const OUTPUTS: [&str; 3] = ["sweep.json", "sweep.csv", "sweep.md"];
+
+/// A finished sweep: its Markdown table and how many configurations failed.
+pub struct SweepRun {
+    pub markdown: String,
+    pub rows: usize,
+    pub failed: usize,
+}
+
+/// Synthesize every configuration of `bases` x `axes` in parallel (a progress bar when
+/// `progress`), and write `sweep.json`, `sweep.csv` and `sweep.md` into `out`; existing files
+/// are refused before any work unless `force`.
+pub fn run(
+    bases: &[UnitParams],
+    axes: &[Axis],
+    opts: &super::SynthOptions,
+    out: &std::path::Path,
+    force: bool,
+    progress: bool,
+) -> Result<SweepRun> {
+    use rayon::prelude::*;
+    std::fs::create_dir_all(out)
+        .map_err(|e| Error::input(format!("cannot create --out {}: {e}", out.display())))?;
+    for n in OUTPUTS {
+        crate::emit::write::check_writable_new(&out.join(n), force)?;
+    }
+    let configs = bases
+        .iter()
+        .map(|b| expand(b, axes))
+        .collect::<Result<Vec<_>>>()?
+        .concat();
+    let bar = crate::progress::bar(
+        configs.len() as u64,
+        &format!("synth {}", opts.target),
+        "configurations",
+        progress,
+    );
+    let rows: Vec<Row> = configs
+        .par_iter()
+        .map(|p| {
+            let result = p.emit().and_then(|d| super::run(&d, opts, &|_| {}));
+            bar.inc(1);
+            Row::new(p, axes, result)
+        })
+        .collect();
+    bar.finish_and_clear();
+    let mut json = serde_json::to_string_pretty(&serde_json::json!({
+        "generator": crate::TOOL,
+        "target": opts.target,
+        "sweep": axes.iter().map(|x| (x.key.clone(), x.values.clone())).collect::<Vec<_>>(),
+        "rows": rows,
+    }))
+    .expect("serializable");
+    json.push('\n');
+    let md = markdown(axes, &rows);
+    for (name, text) in OUTPUTS.iter().zip([json, csv(axes, &rows), md.clone()]) {
+        crate::emit::write::write_atomic(&out.join(name), text.as_bytes())?;
+    }
+    Ok(SweepRun {
+        markdown: md,
+        rows: rows.len(),
+        failed: rows.iter().filter(|r| r.error.is_some()).count(),
+    })
+}

@@ -1,0 +1,425 @@
+//! The command line's flags: clap structs only, parsed in `main.rs`.
+
+use blockrtl::error::Error;
+use blockrtl::format::ScaleFormat;
+use blockrtl::golden::{FracBits, Selector};
+use blockrtl::quantize;
+use blockrtl::synth::Target;
+use blockrtl::units::UnitParams;
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(
+    name = "blockrtl",
+    version,
+    about = "Generate, co-simulate and cost RTL for block-scaled number formats (OCP MX, DialectFP4)"
+)]
+pub(crate) struct Cli {
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+#[derive(Subcommand)]
+pub(crate) enum Command {
+    /// Quantize tensors with the bit-exact golden model and report the error per format.
+    Quantize(QuantizeArgs),
+    /// Write synthesizable Verilog, a file list and a manifest for one or more units.
+    Generate(GenerateArgs),
+    /// Verilate a unit and stream golden-model vectors through it, comparing every output.
+    Cosim(CosimArgs),
+    /// Synthesize a unit with Yosys (and place and route it with nextpnr): area and Fmax.
+    Synth(SynthArgs),
+    /// Accuracy against hardware cost for every format and block size of a model's tensors;
+    /// `explore formatbook` searches a formatbook for them.
+    Explore(ExploreArgs),
+    /// Write a synthetic weight-like tensor (.npy or .safetensors) to try `quantize` on.
+    MakeTensor(MakeTensorArgs),
+}
+
+/// The parameters that select and configure one unit (shared by generate, cosim, synth). The
+/// flags given become the unit's settings, deserialized like a `[[unit]]` table: defaults live
+/// in the unit's serde form only (`blockrtl::units::defaults`), and a flag the unit does not take
+/// is refused.
+#[derive(Args, Clone)]
+pub(crate) struct UnitArgs {
+    /// Hardware unit.
+    #[arg(long, value_parser = ["mx-quantizer", "bd-quantizer", "bd-selector", "dot"])]
+    pub(crate) unit: Option<String>,
+    /// Element format of mx-quantizer (mxfp8_e4m3, mxfp8_e5m2, mxfp6_e3m2, mxfp6_e2m3, mxfp4,
+    /// mxint8).
+    #[arg(long)]
+    pub(crate) format: Option<blockrtl::format::ElementFormat>,
+    /// Elements per block [default: 32].
+    #[arg(long)]
+    pub(crate) block_size: Option<usize>,
+    /// Input format of the quantizers: f32, bf16 or f16 [default: f32].
+    #[arg(long)]
+    pub(crate) input_format: Option<blockrtl::format::InputFormat>,
+    /// Elements per beat (a divisor of the block size) [default: the whole block].
+    #[arg(long)]
+    pub(crate) lanes: Option<usize>,
+    /// Register stages placed by the generator (0 = combinational core) [default: 2].
+    #[arg(long)]
+    pub(crate) pipeline: Option<usize>,
+    /// Treat FP32/BF16 subnormal inputs as zeros (quantizers).
+    #[arg(long)]
+    pub(crate) flush_subnormals: bool,
+    /// Dialect selector (bd-quantizer, bd-selector): two-stage or mse [default: two-stage].
+    #[arg(long)]
+    pub(crate) selector: Option<Selector>,
+    /// Fraction bits of the scaled magnitudes (bd-quantizer, bd-selector; the RTL takes 1..=6)
+    /// [default: 2].
+    #[arg(long)]
+    pub(crate) frac_bits: Option<u32>,
+    /// Shared-exponent format of bd-quantizer: e8m0 or e5 [default: e8m0].
+    #[arg(long)]
+    pub(crate) scale: Option<ScaleFormat>,
+    /// Formatbook TOML for bd-quantizer / bd-selector / dialectfp4 dot operands [default: the
+    /// built-in DialectFP4].
+    #[arg(long)]
+    pub(crate) formatbook: Option<PathBuf>,
+    /// Operand A of the dot unit (an MX format or dialectfp4).
+    #[arg(long)]
+    pub(crate) format_a: Option<blockrtl::units::dot::OperandFormat>,
+    /// Operand B of the dot unit.
+    #[arg(long)]
+    pub(crate) format_b: Option<blockrtl::units::dot::OperandFormat>,
+    /// Accumulation of the dot unit: none (one exact sum per block pair), fp32 (DotGeneral) or
+    /// fixed (a saturating fixed-point accumulator) [default: none].
+    #[arg(long)]
+    pub(crate) accumulate: Option<blockrtl::units::dot::AccumulateKind>,
+    /// Block pairs per fp32 / fixed DotGeneral result [default: 1].
+    #[arg(long)]
+    pub(crate) dot_length: Option<usize>,
+    /// Width of the fixed-point accumulator (--accumulate fixed) [default: 48].
+    #[arg(long)]
+    pub(crate) acc_width: Option<u32>,
+    /// Weight of the fixed-point accumulator's LSB, as a power of two (--accumulate fixed)
+    /// [default: -24].
+    #[arg(long, allow_negative_numbers = true)]
+    pub(crate) acc_lsb: Option<i32>,
+}
+
+impl UnitArgs {
+    pub(crate) fn params(&self) -> Result<UnitParams, Error> {
+        let unit = self
+            .unit
+            .as_deref()
+            .ok_or_else(|| Error::input("give --unit (or --config FILE.toml)"))?;
+        let mut m = serde_json::Map::new();
+        m.insert("unit".into(), unit.into());
+        for (key, value) in [
+            ("format", setting(&self.format)),
+            ("block_size", setting(&self.block_size)),
+            ("input_format", setting(&self.input_format)),
+            ("lanes", setting(&self.lanes)),
+            ("pipeline", setting(&self.pipeline)),
+            (
+                "flush_subnormals",
+                setting(&self.flush_subnormals.then_some(true)),
+            ),
+            ("selector", setting(&self.selector)),
+            ("frac_bits", setting(&self.frac_bits)),
+            ("scale", setting(&self.scale)),
+            ("formatbook", setting(&self.formatbook)),
+            ("format_a", setting(&self.format_a)),
+            ("format_b", setting(&self.format_b)),
+            ("accumulate", setting(&self.accumulate)),
+            ("dot_length", setting(&self.dot_length)),
+            ("acc_width", setting(&self.acc_width)),
+            ("acc_lsb", setting(&self.acc_lsb)),
+        ] {
+            if let Some(v) = value {
+                m.insert(key.into(), v);
+            }
+        }
+        UnitParams::from_fields(m)
+    }
+}
+
+/// A flag's value as the JSON value serde reads back; None when the flag was not given.
+pub(crate) fn setting<T: serde::Serialize>(v: &Option<T>) -> Option<serde_json::Value> {
+    v.as_ref()
+        .map(|v| serde_json::to_value(v).expect("settings serialize"))
+}
+
+#[derive(Args)]
+pub(crate) struct GenerateArgs {
+    #[command(flatten)]
+    pub(crate) unit: UnitArgs,
+    /// A TOML file of [[unit]] tables (unit = "mx-quantizer", format = ..., ...), instead of flags.
+    #[arg(long, conflicts_with = "unit")]
+    pub(crate) config: Option<PathBuf>,
+    /// Output folder (created if missing).
+    #[arg(long)]
+    pub(crate) out: PathBuf,
+    /// Replace files that were not generated by blockrtl.
+    #[arg(long)]
+    pub(crate) force: bool,
+    /// Also write a self-checking Verilog testbench with this many golden-model blocks (vector
+    /// files tb_<top>.v, <top>_in.hex, <top>_exp.hex; the FuseSoC core gains a `sim` target).
+    #[arg(long)]
+    pub(crate) testbench: Option<u64>,
+    /// Source and sink stall probability of the testbench.
+    #[arg(long, default_value_t = 0.1)]
+    pub(crate) tb_stall_prob: f64,
+    /// Seed of the testbench's stimulus.
+    #[arg(long, default_value_t = 1)]
+    pub(crate) tb_seed: u64,
+}
+
+#[derive(Args)]
+pub(crate) struct CosimArgs {
+    #[command(flatten)]
+    pub(crate) unit: UnitArgs,
+    /// Blocks to stream.
+    #[arg(long, default_value_t = 100_000)]
+    pub(crate) blocks: u64,
+    #[arg(long, default_value_t = 1)]
+    pub(crate) seed: u64,
+    /// Per-cycle probability that the source withholds a beat and that the sink stalls.
+    #[arg(long, default_value_t = 0.0)]
+    pub(crate) stall_prob: f64,
+    /// Stimulus distribution; repeat to mix (default: all of them, block by block).
+    #[arg(long = "dist", value_parser = dist_parser(&blockrtl::stimulus::Dist::ALL))]
+    pub(crate) dists: Vec<blockrtl::stimulus::Dist>,
+    /// Write an FST waveform of the run (builds a tracing harness).
+    #[arg(long)]
+    pub(crate) wave: Option<PathBuf>,
+    /// Folder for the replay file written on a mismatch.
+    #[arg(long, default_value = ".")]
+    pub(crate) replay_dir: PathBuf,
+    /// verilator (the streaming C++ harness) or icarus (a generated Verilog testbench with
+    /// vector files; about 100x slower, so give fewer --blocks).
+    #[arg(long, default_value = "verilator", value_parser = ["verilator", "icarus"])]
+    pub(crate) simulator: String,
+    /// Run a replay file (written by an earlier failing run) instead of random vectors.
+    #[arg(long)]
+    pub(crate) replay: Option<PathBuf>,
+    /// Simulate the Verilog in this folder (its <top>.f, else every .v/.sv file) instead of
+    /// the generated design: an edited copy, or your own RTL with the same ports.
+    #[arg(long)]
+    pub(crate) rtl: Option<PathBuf>,
+    /// Top module of --rtl (default: the generated design's name).
+    #[arg(long, requires = "rtl")]
+    pub(crate) top: Option<String>,
+    /// Watchdog: sink-ready cycles a block's output may take once its input is complete, and
+    /// a presented beat may wait (default: the generated design's latency + 2 x beats + 64;
+    /// raise it for --rtl designs deeper than the generated one). 1..=10^9.
+    #[arg(long)]
+    pub(crate) watchdog_cycles: Option<u64>,
+    /// Test hook: corrupt the golden expectation of this block to prove failures are caught.
+    #[arg(long, hide = true)]
+    pub(crate) test_corrupt_expected: Option<u64>,
+}
+
+/// A parser that lists the distributions' names in `--help` and in its error.
+pub(crate) fn dist_parser(
+    dists: &[blockrtl::stimulus::Dist],
+) -> impl clap::builder::TypedValueParser<Value = blockrtl::stimulus::Dist> {
+    use clap::builder::TypedValueParser;
+    clap::builder::PossibleValuesParser::new(dists.iter().map(|d| d.name())).map(|s| {
+        s.parse::<blockrtl::stimulus::Dist>()
+            .expect("a listed name")
+    })
+}
+
+#[derive(Args)]
+pub(crate) struct SynthArgs {
+    #[command(flatten)]
+    pub(crate) unit: UnitArgs,
+    /// A TOML file of [[unit]] tables, instead of flags (each unit is synthesized).
+    #[arg(long, conflicts_with = "unit")]
+    pub(crate) config: Option<PathBuf>,
+    /// generic (Yosys gates), ice40 or ecp5 (synthesis, then nextpnr), xilinx (synthesis only).
+    #[arg(long, default_value = "generic")]
+    pub(crate) target: Target,
+    /// ice40/ecp5 device as DEVICE[:PACKAGE] (default hx8k:ct256, 85k:CABGA381); xilinx family
+    /// (default xc7).
+    #[arg(long)]
+    pub(crate) part: Option<String>,
+    /// Clock nextpnr aims at, MHz (the achieved Fmax is reported either way).
+    #[arg(long, default_value_t = 100.0)]
+    pub(crate) freq: f64,
+    /// Place-and-route runs with seeds 1..=N; the report gives each Fmax and the median.
+    #[arg(long, default_value_t = 1)]
+    pub(crate) seeds: u32,
+    /// Keep multipliers out of DSP blocks (ecp5, xilinx).
+    #[arg(long)]
+    pub(crate) no_dsp: bool,
+    /// Sweep a unit parameter: KEY=V1,V2,... (repeat for a cartesian product), e.g.
+    /// --sweep block_size=16,32,64 --sweep pipeline=0,1,2.
+    #[arg(long = "sweep")]
+    pub(crate) sweeps: Vec<String>,
+    /// Folder for a sweep's sweep.json, sweep.csv and sweep.md.
+    #[arg(long)]
+    pub(crate) out: Option<PathBuf>,
+    /// Replace existing sweep files.
+    #[arg(long)]
+    pub(crate) force: bool,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub(crate) json: bool,
+    /// Run the tools again even if a cached report of the same inputs exists.
+    #[arg(long)]
+    pub(crate) no_cache: bool,
+}
+
+#[derive(Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub(crate) struct ExploreArgs {
+    #[command(subcommand)]
+    pub(crate) sub: Option<ExploreSub>,
+    /// Checkpoint: .safetensors (F32, BF16, F16 tensors) or one .npy array.
+    #[arg(long)]
+    pub(crate) input: Option<PathBuf>,
+    /// Tensors to take, by regular expression (repeatable; default: every floating tensor).
+    #[arg(long = "tensor")]
+    pub(crate) tensors: Vec<String>,
+    /// Formats to try, comma-separated.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "mxfp8_e4m3,mxfp8_e5m2,mxfp6_e3m2,mxfp6_e2m3,mxfp4,mxint8,dialectfp4"
+    )]
+    pub(crate) formats: Vec<String>,
+    /// Block sizes to try, comma-separated (blocks run along the last axis), each 1..=4096.
+    #[arg(long, value_delimiter = ',', default_value = "16,32,64")]
+    pub(crate) block_sizes: Vec<usize>,
+    /// DialectFP4 dialect selector for the weights (activations always use two-stage).
+    #[arg(long, default_value = "mse")]
+    pub(crate) selector: Selector,
+    /// Hardware cost from `synth` on this target (generic, ice40, ecp5, xilinx), or none for
+    /// error only.
+    #[arg(long, default_value = "generic")]
+    pub(crate) synth_target: String,
+    /// Mixed precision: pick per tensor within this many bits per element over the model.
+    #[arg(long)]
+    pub(crate) budget_bits_per_element: Option<f64>,
+    /// Mixed precision: pick per tensor the least-cost configuration with at least this SQNR.
+    #[arg(long)]
+    pub(crate) min_sqnr_db: Option<f64>,
+    /// Activation tensors (.npy or .safetensors) to analyse with the weights.
+    #[arg(long)]
+    pub(crate) activations: Option<PathBuf>,
+    /// Zero-pad rows whose length is not a multiple of a block size (otherwise refused).
+    #[arg(long)]
+    pub(crate) pad: bool,
+    /// Output folder: report.json, report.md, pareto.svg, layers.svg, assignment.toml.
+    #[arg(long)]
+    pub(crate) out: Option<PathBuf>,
+    /// Replace existing report files.
+    #[arg(long)]
+    pub(crate) force: bool,
+}
+
+#[derive(Subcommand)]
+pub(crate) enum ExploreSub {
+    /// Search a formatbook (dialects of 8 half-unit integers 0..15) for a model's tensors.
+    Formatbook(FormatbookSearchArgs),
+}
+
+#[derive(Args)]
+pub(crate) struct FormatbookSearchArgs {
+    #[arg(long)]
+    pub(crate) input: PathBuf,
+    /// Tensors to take, by regular expression (repeatable).
+    #[arg(long = "tensor")]
+    pub(crate) tensors: Vec<String>,
+    /// Dialects in the book (1..=16; fewer than 16 start from the best subset of DialectFP4).
+    #[arg(long, default_value_t = 16)]
+    pub(crate) dialects: usize,
+    #[arg(long, default_value_t = 32)]
+    pub(crate) block_size: usize,
+    /// Tensors held out of the search, by regular expression (default: every fourth tensor).
+    #[arg(long)]
+    pub(crate) holdout: Option<String>,
+    /// Training blocks sampled for the search's error (1..=1048576).
+    #[arg(long, default_value_t = 16384)]
+    pub(crate) sample_blocks: usize,
+    /// Most local-search rounds (each tries every one-step move once), at most 1000.
+    #[arg(long, default_value_t = 12)]
+    pub(crate) max_rounds: usize,
+    /// Output folder: formatbook.toml, formatbook-report.json, formatbook-report.md.
+    #[arg(long)]
+    pub(crate) out: PathBuf,
+    #[arg(long)]
+    pub(crate) force: bool,
+}
+
+#[derive(Args)]
+pub(crate) struct MakeTensorArgs {
+    /// Element distribution (outlier: normal with outlier columns).
+    #[arg(long, default_value = "normal", value_parser = dist_parser(&blockrtl::stimulus::Dist::TENSOR))]
+    pub(crate) dist: blockrtl::stimulus::Dist,
+    /// Rows x columns, e.g. 4096x4096 (or one number for a 1-D tensor); at most 2^31 elements
+    /// per tensor and 64 GiB per file.
+    #[arg(long, default_value = "1024x1024")]
+    pub(crate) shape: String,
+    /// Storage format.
+    #[arg(long, default_value = "f32")]
+    pub(crate) dtype: blockrtl::format::InputFormat,
+    /// Tensors to write (.safetensors only), named layer<i>.weight: 1..=4096.
+    #[arg(long, default_value_t = 1)]
+    pub(crate) count: usize,
+    #[arg(long, default_value_t = 1)]
+    pub(crate) seed: u64,
+    #[arg(long)]
+    pub(crate) out: PathBuf,
+    /// Replace an existing file.
+    #[arg(long)]
+    pub(crate) force: bool,
+}
+
+#[derive(Args)]
+pub(crate) struct QuantizeArgs {
+    /// Block format; repeat to compare several on the same tensors.
+    #[arg(long = "format", required = true, value_parser = clap::builder::PossibleValuesParser::new(quantize::FORMAT_NAMES))]
+    pub(crate) formats: Vec<String>,
+    /// Elements per block (along the last axis), 1..=4096.
+    #[arg(long, default_value_t = 32)]
+    pub(crate) block_size: usize,
+    /// Input file: .npy (float32, float16) or .safetensors (F32, BF16, F16).
+    #[arg(long)]
+    pub(crate) input: PathBuf,
+    /// Safetensors tensors to take, by regular expression (repeatable; default: all floating).
+    #[arg(long = "tensor")]
+    pub(crate) tensors: Vec<String>,
+    /// Format of raw codes the file cannot describe (a uint16 .npy of bf16 or f16 codes).
+    #[arg(long)]
+    pub(crate) input_format: Option<blockrtl::format::InputFormat>,
+    /// Zero-pad rows whose length is not a multiple of the block size.
+    #[arg(long)]
+    pub(crate) pad: bool,
+    #[command(flatten)]
+    pub(crate) dialect: DialectArgs,
+    /// Zero FP32 subnormal inputs (sign kept) before quantizing.
+    #[arg(long)]
+    pub(crate) flush_subnormals: bool,
+    /// Write every block's scale, dialect and codes as JSON lines to this file.
+    #[arg(long)]
+    pub(crate) codes: Option<PathBuf>,
+    /// Replace an existing --codes file.
+    #[arg(long)]
+    pub(crate) force: bool,
+    /// Print the report as one JSON object.
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+#[derive(Args)]
+pub(crate) struct DialectArgs {
+    /// Dialect selector for dialectfp4.
+    #[arg(long, default_value = "two-stage")]
+    pub(crate) selector: Selector,
+    /// Fraction bits of the scaled magnitudes (dialectfp4): 0..=16 or `exact`.
+    #[arg(long, default_value = "2")]
+    pub(crate) frac_bits: FracBits,
+    /// Shared-exponent format for dialectfp4.
+    #[arg(long, default_value = "e8m0")]
+    pub(crate) scale: ScaleFormat,
+    /// A formatbook TOML file to use instead of the built-in DialectFP4.
+    #[arg(long)]
+    pub(crate) formatbook: Option<PathBuf>,
+}
