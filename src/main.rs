@@ -3,13 +3,15 @@
 
 mod cli_args;
 
-use blockrtl::cosim::{CosimOptions, CosimUnit};
+use blockrtl::cosim::CosimOptions;
 use blockrtl::error::Error;
 use blockrtl::format::Formatbook;
 use blockrtl::io::LoadOptions;
+use blockrtl::package::Package;
 use blockrtl::quantize::{self, QuantizeOptions, QuantizeRequest};
 use blockrtl::synth::pnr::Part;
 use blockrtl::synth::{SynthOptions, Target, sweep};
+use blockrtl::units::Checked;
 use clap::Parser;
 use cli_args::*;
 use std::process::ExitCode;
@@ -75,9 +77,9 @@ fn generate(a: GenerateArgs) -> Result<(), Error> {
         .iter()
         .map(|u| u.check())
         .collect::<Result<Vec<_>, Error>>()?;
-    let mut designs = checked
+    let mut packages = checked
         .iter()
-        .map(|u| u.emit())
+        .map(|u| u.emit().map(Package::of))
         .collect::<Result<Vec<_>, Error>>()?;
     if let Some(blocks) = a.testbench {
         if blocks == 0 || blocks > 1_000_000 {
@@ -89,13 +91,12 @@ fn generate(a: GenerateArgs) -> Result<(), Error> {
             stall_prob: a.tb_stall_prob,
             ..CosimOptions::default()
         };
-        for (d, u) in designs.iter_mut().zip(&checked) {
-            let unit: &dyn CosimUnit = u.as_ref();
-            d.testbench = Some(blockrtl::cosim::testbench::testbench(unit, &opts)?);
+        for (p, u) in packages.iter_mut().zip(&checked) {
+            p.testbench = Some(blockrtl::cosim::testbench::testbench(u.as_ref(), &opts)?);
         }
     }
-    let summary = blockrtl::emit::design::write_designs(&a.out, &designs, a.force)?;
-    for d in &designs {
+    let summary = blockrtl::package::write(&a.out, &packages, a.force)?;
+    for d in packages.iter().map(|p| &p.design) {
         say!(
             "{}: {} files, latency {} cycles, {} beat(s) per block",
             d.top,
@@ -113,7 +114,7 @@ fn generate(a: GenerateArgs) -> Result<(), Error> {
     Ok(())
 }
 
-fn cosim_icarus(unit: &dyn CosimUnit, opts: &CosimOptions) -> Result<(), Error> {
+fn cosim_icarus(unit: &dyn Checked, opts: &CosimOptions) -> Result<(), Error> {
     let run = blockrtl::cosim::testbench::cosim_icarus(unit, opts)?;
     for l in &run.lines {
         say!("{l}");
@@ -137,7 +138,7 @@ fn cosim_icarus(unit: &dyn CosimUnit, opts: &CosimOptions) -> Result<(), Error> 
 
 fn cosim(a: CosimArgs) -> Result<(), Error> {
     let checked = a.unit.params()?.check()?;
-    let unit: &dyn CosimUnit = checked.as_ref();
+    let unit: &dyn Checked = checked.as_ref();
     if let Some(w) = a.watchdog_cycles
         && !(1..=1_000_000_000).contains(&w)
     {

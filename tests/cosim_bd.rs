@@ -4,10 +4,10 @@
 mod common;
 
 use blockrtl::cosim::{self, CosimOptions};
+use blockrtl::floor::BookRef;
 use blockrtl::format::{InputFormat, ScaleFormat};
 use blockrtl::golden::Selector;
 use blockrtl::stimulus::Dist;
-use blockrtl::units::bd_common::BookRef;
 use blockrtl::units::{BdQuantizerParams, BdSelectorParams, UnitParams};
 use std::path::PathBuf;
 

@@ -4,8 +4,8 @@
 mod common;
 
 use blockrtl::cosim::{self, CosimOptions};
+use blockrtl::floor::BookRef;
 use blockrtl::stimulus::Dist;
-use blockrtl::units::bd_common::BookRef;
 use blockrtl::units::dot::{AccumulateKind, OperandFormat};
 use blockrtl::units::{DotParams, UnitParams};
 
@@ -115,8 +115,8 @@ fn fp32_dot_general_matches_and_covers_the_special_results() {
         let o = opts(*blocks, 400 + i as u64);
         run(u, &o);
         let unit = u.check().unwrap();
-        let d = unit.design().unwrap();
-        let outl = blockrtl::cosim::layout::Layout::of(&d.ports, "output");
+        let d = unit.emit().unwrap();
+        let outl = blockrtl::emit::layout::Layout::of(&d.ports, "output");
         for b in 0..o.blocks {
             let mut stim = Vec::new();
             cosim::block_stimulus(unit.as_ref(), &o, b, &mut stim);
@@ -205,8 +205,8 @@ fn fixed_dot_general_matches_and_saturates() {
         let o = opts(*blocks, 500 + i as u64);
         run(u, &o);
         let unit = u.check().unwrap();
-        let des = unit.design().unwrap();
-        let outl = blockrtl::cosim::layout::Layout::of(&des.ports, "output");
+        let des = unit.emit().unwrap();
+        let outl = blockrtl::emit::layout::Layout::of(&des.ports, "output");
         for b in 0..o.blocks {
             let mut stim = Vec::new();
             cosim::block_stimulus(unit.as_ref(), &o, b, &mut stim);

@@ -4,9 +4,9 @@
 mod common;
 
 use blockrtl::emit::design::Design;
+use blockrtl::floor::BookRef;
 use blockrtl::format::{ElementFormat, InputFormat, ScaleFormat};
 use blockrtl::golden::Selector;
-use blockrtl::units::bd_common::BookRef;
 use blockrtl::units::{BdQuantizerParams, BdSelectorParams, MxQuantizerParams, UnitParams};
 use rayon::prelude::*;
 use std::path::Path;
@@ -198,7 +198,9 @@ fn dot_matrix() -> Vec<UnitParams> {
 fn lint_one(dir: &Path, u: &UnitParams, tools: &Tools) {
     let d: Design = u.emit().unwrap();
     let sub = dir.join(&d.top);
-    d.write_to(&sub, false).unwrap();
+    blockrtl::package::Package::of(d.clone())
+        .write_to(&sub, false)
+        .unwrap();
     let top = d.top.as_str();
     let flist = format!("{top}.f");
     let files: Vec<String> = d.files.iter().map(|f| f.name.clone()).collect();

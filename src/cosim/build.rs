@@ -1,8 +1,8 @@
 //! Verilating a design and its harness, once per configuration: the build is cached under a
 //! hash of everything that goes into it.
 
-use super::layout::{Field, Layout};
 use crate::emit::design::Design;
+use crate::emit::layout::{Field, Layout};
 use crate::error::{Error, Result};
 use askama::Template;
 use std::path::PathBuf;

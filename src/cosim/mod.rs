@@ -6,38 +6,20 @@
 //! has the expectation of whatever the harness emits and no pipe can deadlock.
 
 pub mod build;
-pub mod layout;
 pub mod rtl;
 pub mod testbench;
 
 use crate::emit::design::Design;
+use crate::emit::layout::Layout;
 use crate::error::{Error, Result};
 use crate::stimulus::Dist;
-use layout::Layout;
+use crate::units::Checked;
 use rand::SeedableRng;
 use rand_pcg::Pcg64;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Instant;
-
-/// What a unit provides for co-simulation: stimulus, and how blocks map to beat records.
-pub trait CosimUnit: Sync {
-    fn design(&self) -> Result<Design>;
-    /// Stimulus values per block (raw input codes as the hardware receives them).
-    fn stimulus_len(&self) -> usize;
-    /// Append one block of stimulus values.
-    fn stimulus(&self, dist: Dist, rng: &mut Pcg64, out: &mut Vec<u32>);
-    /// Append the input beat records of one block. By default every stimulus value is one
-    /// element of the only input port, in order (quantizers, the selector).
-    fn input_beats(&self, layout: &Layout, stim: &[u32], out: &mut Vec<u8>) {
-        for &x in stim {
-            layout.push(0, u64::from(x), out);
-        }
-    }
-    /// Append the golden model's output beat records for one block.
-    fn expected_beats(&self, layout: &Layout, stim: &[u32], out: &mut Vec<u8>);
-}
 
 #[derive(Debug, Clone)]
 pub struct CosimOptions {
@@ -62,8 +44,8 @@ pub struct CosimOptions {
 
 impl CosimOptions {
     /// The design to simulate: the unit's generated one, or the user's RTL in its place.
-    pub fn design_of(&self, unit: &dyn CosimUnit) -> Result<Design> {
-        let design = unit.design()?;
+    pub fn design_of(&self, unit: &dyn Checked) -> Result<Design> {
+        let design = unit.emit()?;
         match &self.rtl {
             Some(r) => r.apply(design),
             None => Ok(design),
@@ -134,7 +116,7 @@ const REPLAY_MAX_BLOCKS: u64 = 200_000;
 
 /// Append the stimulus of block `b`: a pure function of the seed and the block index, so any
 /// block can be regenerated alone (replay files).
-pub fn block_stimulus(unit: &dyn CosimUnit, opts: &CosimOptions, b: u64, out: &mut Vec<u32>) {
+pub fn block_stimulus(unit: &dyn Checked, opts: &CosimOptions, b: u64, out: &mut Vec<u32>) {
     let mut rng = Pcg64::seed_from_u64(opts.seed ^ b.wrapping_mul(0x9e37_79b9_7f4a_7c15));
     let dist = opts.dists[(b % opts.dists.len() as u64) as usize];
     unit.stimulus(dist, &mut rng, out);
@@ -169,7 +151,7 @@ enum Side {
 
 /// Sequential on purpose: the harness needs a core of its own.
 fn make_chunk(
-    unit: &dyn CosimUnit,
+    unit: &dyn Checked,
     opts: &CosimOptions,
     layout: &Layout,
     side: Side,
@@ -202,7 +184,7 @@ fn make_chunk(
 
 /// Input records and expected output records of blocks `0..opts.blocks`, as `run` streams them.
 pub fn vectors(
-    unit: &dyn CosimUnit,
+    unit: &dyn Checked,
     opts: &CosimOptions,
     inl: &Layout,
     outl: &Layout,
@@ -221,7 +203,7 @@ pub struct Framing {
 }
 
 impl Framing {
-    pub fn of(unit: &dyn CosimUnit, inl: &Layout, outl: &Layout) -> Framing {
+    pub fn of(unit: &dyn Checked, inl: &Layout, outl: &Layout) -> Framing {
         let opts = CosimOptions::default();
         let i = make_chunk(unit, &opts, inl, Side::Input, 0..1);
         let e = make_chunk(unit, &opts, outl, Side::Expected, 0..1);
@@ -239,7 +221,7 @@ pub fn watchdog_cycles(design: &Design, opts: &CosimOptions) -> u64 {
         .unwrap_or_else(|| build::drain_cycles(design))
 }
 
-pub fn run(unit: &dyn CosimUnit, opts: &CosimOptions) -> Result<CosimReport> {
+pub fn run(unit: &dyn Checked, opts: &CosimOptions) -> Result<CosimReport> {
     if opts.blocks == 0 {
         // A run of no blocks would pass without checking anything.
         return Err(Error::input("--blocks must be at least 1"));
@@ -484,7 +466,7 @@ const REPLAY_TAIL_BLOCKS: u64 = 64;
 /// Replay file: blocks 0..=first failure and a few after (at most REPLAY_MAX_BLOCKS, the last
 /// ones), so the harness reproduces the stall pattern exactly when it starts at block 0.
 fn write_replay(
-    unit: &dyn CosimUnit,
+    unit: &dyn Checked,
     opts: &CosimOptions,
     design: &Design,
     (inl, outl): (&Layout, &Layout),
@@ -663,7 +645,7 @@ impl HarnessStats {
 /// `cosim --replay FILE`: check the file against the unit's design before anything is built,
 /// build the harness, and run the file; (passed, harness output, the line that says why not).
 pub fn run_replay(
-    unit: &dyn CosimUnit,
+    unit: &dyn Checked,
     opts: &CosimOptions,
     file: &Path,
 ) -> Result<(bool, String, Option<String>)> {

@@ -1,10 +1,11 @@
 //! A self-checking Verilog testbench with golden vector files, so the RTL also runs on a
 //! simulator other than Verilator (Icarus here; any Verilog-2005 simulator in a vendor flow).
 
-use super::layout::Layout;
-use super::{CosimOptions, CosimUnit};
+use super::CosimOptions;
 use crate::emit::design::Design;
+use crate::emit::layout::Layout;
 use crate::error::{Error, Result};
+use crate::units::Checked;
 use askama::Template;
 use std::path::Path;
 use std::process::Command;
@@ -80,7 +81,7 @@ fn connections(layout: &Layout, bus: &str) -> (Vec<(String, String)>, u32) {
 }
 
 /// A testbench of `blocks` golden-model blocks with `stall_prob` source and sink stalls.
-pub fn testbench(unit: &dyn CosimUnit, opts: &CosimOptions) -> Result<Testbench> {
+pub fn testbench(unit: &dyn Checked, opts: &CosimOptions) -> Result<Testbench> {
     if !(0.0..1.0).contains(&opts.stall_prob) {
         return Err(Error::input(format!(
             "stall probability {} must be at least 0 and below 1",
@@ -208,7 +209,7 @@ pub struct IcarusCosim {
 }
 
 /// Run `opts.blocks` golden-model blocks of a unit through Icarus with the generated testbench.
-pub fn cosim_icarus(unit: &dyn CosimUnit, opts: &CosimOptions) -> Result<IcarusCosim> {
+pub fn cosim_icarus(unit: &dyn Checked, opts: &CosimOptions) -> Result<IcarusCosim> {
     let design = opts.design_of(unit)?;
     let tb = testbench(unit, opts)?;
     let dir = tempfile::Builder::new()

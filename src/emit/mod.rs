@@ -3,6 +3,7 @@
 
 pub mod banner;
 pub mod design;
+pub mod layout;
 pub mod pipeline;
 pub mod tree;
 pub mod write;

@@ -1,13 +1,15 @@
 //! Unit `bd-quantizer`: one block of FP32/BF16/FP16 inputs in; shared exponent, dialect id and
 //! 4-bit {sign, index} codes out (numerics.md section 5).
 
-use super::bd_common::{BookRef, SelView, check_frac_bits, finish, selector_files, selector_tag};
-use super::mx_quantizer::{DecodeNumbers, validate_blocking};
 use crate::emit::design::{Design, GenFile, Port};
 use crate::emit::pipeline::{Cut, Stage, chain};
 use crate::emit::tree::{Node, reduce};
 use crate::emit::{bits_for, zero_extend};
 use crate::error::Result;
+use crate::floor::checks::{check_flush, check_frac_bits, validate_blocking};
+use crate::floor::decode::DecodeNumbers;
+use crate::floor::selector::{SelView, selector_files, selector_tag};
+use crate::floor::{BookRef, finish};
 use crate::format::formatbook::DIALECT_VALUES;
 use crate::format::{InputFormat, ScaleFormat};
 use crate::golden::{BdConfig, BdQuantizer, FracBits, QuantBlock, Selector};
@@ -50,7 +52,7 @@ impl BdQuantizerParams {
 
     pub fn validate(&self) -> Result<()> {
         validate_blocking(self.block_size, self.lanes(), self.pipeline)?;
-        super::mx_quantizer::check_flush(self.input_format, self.flush_subnormals)?;
+        check_flush(self.input_format, self.flush_subnormals)?;
         check_frac_bits(self.frac_bits)?;
         self.golden().map(|_| ())
     }
@@ -249,7 +251,6 @@ impl BdQuantizerParams {
             ports: self.ports(),
             latency: self.latency(),
             beats_per_block: self.beats(),
-            testbench: None,
             user_rtl: false,
         })
     }
@@ -641,12 +642,6 @@ impl super::Checked for BdQuantizerChecked {
     fn emit(&self) -> Result<Design> {
         self.params.emit_checked()
     }
-}
-
-impl crate::cosim::CosimUnit for BdQuantizerChecked {
-    fn design(&self) -> Result<Design> {
-        self.params.emit_checked()
-    }
 
     fn stimulus_len(&self) -> usize {
         self.params.block_size
@@ -665,7 +660,7 @@ impl crate::cosim::CosimUnit for BdQuantizerChecked {
 
     fn expected_beats(
         &self,
-        layout: &crate::cosim::layout::Layout,
+        layout: &crate::emit::layout::Layout,
         stim: &[u32],
         out: &mut Vec<u8>,
     ) {

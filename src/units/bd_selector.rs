@@ -1,11 +1,12 @@
 //! Unit `bd-selector`: a block's scaled fixed-point magnitudes in, the chosen dialect id out,
 //! with either selector, so its cost can be synthesized apart from the quantizer.
 
-use super::bd_common::{BookRef, SelView, check_frac_bits, finish, selector_files, selector_tag};
-use super::mx_quantizer::validate_blocking;
 use crate::emit::design::{Design, GenFile, Port};
 use crate::emit::pipeline::{Cut, Stage, chain};
 use crate::error::Result;
+use crate::floor::checks::{check_frac_bits, validate_blocking};
+use crate::floor::selector::{SelView, selector_files, selector_tag};
+use crate::floor::{BookRef, finish};
 use crate::format::ScaleFormat;
 use crate::golden::{BdConfig, BdQuantizer, FracBits, Selector};
 use askama::Template;
@@ -190,7 +191,6 @@ impl BdSelectorParams {
             ports: self.ports(),
             latency: p as u32,
             beats_per_block: 1,
-            testbench: None,
             user_rtl: false,
         })
     }
@@ -217,12 +217,6 @@ impl super::Unit for BdSelectorParams {
 
 impl super::Checked for BdSelectorChecked {
     fn emit(&self) -> Result<Design> {
-        self.params.emit_checked()
-    }
-}
-
-impl crate::cosim::CosimUnit for BdSelectorChecked {
-    fn design(&self) -> Result<Design> {
         self.params.emit_checked()
     }
 
@@ -264,7 +258,7 @@ impl crate::cosim::CosimUnit for BdSelectorChecked {
 
     fn expected_beats(
         &self,
-        layout: &crate::cosim::layout::Layout,
+        layout: &crate::emit::layout::Layout,
         stim: &[u32],
         out: &mut Vec<u8>,
     ) {

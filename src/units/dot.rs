@@ -1,13 +1,13 @@
 //! Unit `dot`: two quantized blocks in (scale, codes, dialect id for DialectFP4), the exact
 //! block sum out (numerics.md section 4), or DotGeneral over n blocks into FP32.
 
-use super::bd_common::{BookRef, finish};
-use super::mx_quantizer::validate_blocking;
 use crate::emit::design::{Design, GenFile, Port};
 use crate::emit::pipeline::{Cut, Cuts, Stage, chain, delay_chain};
 use crate::emit::tree::{SumNode, sum_tree};
 use crate::emit::{bits_for, zero_extend};
 use crate::error::{Error, Result};
+use crate::floor::checks::validate_blocking;
+use crate::floor::{BookRef, finish};
 use crate::format::minifloat::Specials;
 use crate::format::{ElementFormat, ScaleFormat};
 use crate::golden::{
@@ -927,7 +927,6 @@ impl DotParams {
             ports: self.ports(),
             latency: self.latency(),
             beats_per_block: beats * self.group(),
-            testbench: None,
             user_rtl: false,
         })
     }
@@ -1029,12 +1028,6 @@ impl super::Unit for DotParams {
     }
 }
 
-impl super::Checked for DotChecked {
-    fn emit(&self) -> Result<Design> {
-        self.params.emit_checked()
-    }
-}
-
 impl DotChecked {
     fn side(
         &self,
@@ -1116,8 +1109,8 @@ impl DotChecked {
     }
 }
 
-impl crate::cosim::CosimUnit for DotChecked {
-    fn design(&self) -> Result<Design> {
+impl super::Checked for DotChecked {
+    fn emit(&self) -> Result<Design> {
         self.params.emit_checked()
     }
 
@@ -1152,7 +1145,7 @@ impl crate::cosim::CosimUnit for DotChecked {
         }
     }
 
-    fn input_beats(&self, layout: &crate::cosim::layout::Layout, stim: &[u32], out: &mut Vec<u8>) {
+    fn input_beats(&self, layout: &crate::emit::layout::Layout, stim: &[u32], out: &mut Vec<u8>) {
         let k = self.params.block_size;
         let l = self.params.lanes();
         let (a_dl, b_dl) = (
@@ -1181,7 +1174,7 @@ impl crate::cosim::CosimUnit for DotChecked {
 
     fn expected_beats(
         &self,
-        layout: &crate::cosim::layout::Layout,
+        layout: &crate::emit::layout::Layout,
         stim: &[u32],
         out: &mut Vec<u8>,
     ) {

@@ -1,6 +1,5 @@
 //! Hardware units: one file per unit, each a params object with `validate`, `golden` and `emit`.
 
-pub mod bd_common;
 pub mod bd_quantizer;
 pub mod bd_selector;
 pub mod defaults;

@@ -7,7 +7,9 @@ use crate::emit::bits_for;
 use crate::emit::design::{Design, GenFile, Port};
 use crate::emit::pipeline::{Cut, Cuts, OutStage, Stage, chain, delay_chain, out_stages};
 use crate::emit::tree::{Node, reduce};
-use crate::error::{Error, Result};
+use crate::error::Result;
+use crate::floor::checks::{MAX_PIPELINE, check_flush, validate_blocking_upto};
+use crate::floor::decode::DecodeNumbers;
 use crate::format::{ElementFormat, InputFormat};
 use crate::golden::{MxConfig, QuantBlock};
 use askama::Template;
@@ -32,55 +34,8 @@ pub struct MxQuantizerParams {
     pub flush_subnormals: bool,
 }
 
-/// Block sizes the RTL supports: powers of two in this range.
-pub const RTL_BLOCK_SIZES: std::ops::RangeInclusive<usize> = 2..=1024;
-/// More stages than this have nowhere useful to go.
-pub const MAX_PIPELINE: usize = 8;
 /// The one-beat MX quantizer has more cut points (every max-tree level, two inside conversion).
 pub const MXQ_MAX_PIPELINE: usize = 12;
-
-/// Checks shared by every unit with a block size, lanes and pipeline depth.
-/// numerics.md 3.6 flushes FP32 subnormals; every FP16 subnormal is a normal FP32 value, so
-/// the option means nothing for FP16 input (and the RTL would flush FP16 subnormals instead).
-pub fn check_flush(input: crate::format::InputFormat, flush: bool) -> Result<()> {
-    if flush && input == crate::format::InputFormat::F16 {
-        return Err(Error::input(
-            "flush_subnormals applies to f32 and bf16 inputs: it zeroes FP32 subnormals (numerics.md 3.6), and no FP16 value is one",
-        ));
-    }
-    Ok(())
-}
-
-pub fn validate_blocking(k: usize, lanes: usize, pipeline: usize) -> Result<()> {
-    validate_blocking_upto(k, lanes, pipeline, MAX_PIPELINE)
-}
-
-pub fn validate_blocking_upto(
-    k: usize,
-    lanes: usize,
-    pipeline: usize,
-    max_pipeline: usize,
-) -> Result<()> {
-    if k == 0 {
-        return Err(Error::input("block size must be at least 1"));
-    }
-    if !k.is_power_of_two() || !RTL_BLOCK_SIZES.contains(&k) {
-        return Err(Error::input(format!(
-            "block size {k}: the RTL supports powers of two from 2 to 1024 (the golden model takes any k)"
-        )));
-    }
-    if lanes == 0 || !k.is_multiple_of(lanes) {
-        return Err(Error::input(format!(
-            "lanes {lanes} must divide the block size {k} (k / lanes beats per block)"
-        )));
-    }
-    if pipeline > max_pipeline {
-        return Err(Error::input(format!(
-            "pipeline {pipeline}: at most {max_pipeline} stages"
-        )));
-    }
-    Ok(())
-}
 
 impl MxQuantizerParams {
     pub const UNIT: &'static str = "mx-quantizer";
@@ -192,13 +147,7 @@ impl MxQuantizerParams {
                 "numerics: shared/docs/numerics.md section 3 (OCP MX v1.0 conversion, RNE, saturating)".into(),
             ],
         );
-        let render = |r: askama::Result<String>| -> String {
-            let mut s = r.expect("templates render");
-            if !s.ends_with('\n') {
-                s.push('\n');
-            }
-            s
-        };
+        let render = crate::floor::finish;
         let dec_name = format!("{top}_dec");
         let cvt_name = format!("{top}_cvt");
         let dec = nums.dec.render(&banner, &dec_name, self.flush_subnormals);
@@ -238,7 +187,6 @@ impl MxQuantizerParams {
             ports: self.ports(),
             latency: self.latency(),
             beats_per_block: self.beats(),
-            testbench: None,
             user_rtl: false,
         })
     }
@@ -402,87 +350,6 @@ impl MxQuantizerParams {
             nan_out,
             last_out,
         }
-    }
-}
-
-/// Widths of the decode lane (`templates/rtl/mxq_dec.v`), shared by every unit that takes
-/// FP32/BF16/FP16 blocks: the input format and how many significand bits the unit keeps.
-#[derive(Debug, Clone)]
-pub struct DecodeNumbers {
-    pub in_w: u32,
-    pub in_msb: u32,
-    pub exp_bits: u32,
-    pub exp_msb: u32,
-    pub exp_hi: u32,
-    pub man_bits: u32,
-    pub man_msb: u32,
-    pub norm_w: u32,
-    /// flb = floor(log2 |x|) + flb_offset (input bias + mantissa bits).
-    pub flb_offset: i64,
-    pub flb_max: i64,
-    pub flb_w: u32,
-    pub flb_msb: u32,
-    pub flb_pad_exp: u32,
-    pub flb_pad_lz: u32,
-    pub lz_w: u32,
-    pub lz_msb: u32,
-    pub sig_w: u32,
-    pub sig_msb: u32,
-    pub sig_pad: u32,
-    pub sticky_bits: u32,
-    pub sticky_msb: u32,
-}
-
-impl DecodeNumbers {
-    pub fn new(input: InputFormat, sig_w: u32) -> DecodeNumbers {
-        let (exp_bits, man_bits) = match input {
-            InputFormat::F32 => (8u32, 23u32),
-            InputFormat::Bf16 => (8, 7),
-            InputFormat::F16 => (5, 10),
-        };
-        let in_w = input.bits();
-        let flb_offset = ((1i64 << (exp_bits - 1)) - 1) + i64::from(man_bits);
-        let norm_w = man_bits + 1;
-        let flb_max = (1i64 << exp_bits) - 2 + i64::from(man_bits);
-        let flb_w = bits_for(flb_max as u64);
-        let lz_w = bits_for(u64::from(man_bits));
-        DecodeNumbers {
-            in_w,
-            in_msb: in_w - 1,
-            exp_bits,
-            exp_msb: exp_bits - 1,
-            exp_hi: in_w - 2,
-            man_bits,
-            man_msb: man_bits - 1,
-            norm_w,
-            flb_offset,
-            flb_max,
-            flb_w,
-            flb_msb: flb_w - 1,
-            flb_pad_exp: flb_w - exp_bits,
-            flb_pad_lz: flb_w - lz_w,
-            lz_w,
-            lz_msb: lz_w - 1,
-            sig_w,
-            sig_msb: sig_w - 1,
-            sig_pad: sig_w.saturating_sub(norm_w),
-            sticky_bits: norm_w.saturating_sub(sig_w),
-            sticky_msb: norm_w.saturating_sub(sig_w).saturating_sub(1),
-        }
-    }
-
-    /// The decode module's text.
-    pub fn render(&self, banner: &str, name: &str, flush_subnormals: bool) -> String {
-        let mut s = DecTemplate {
-            banner,
-            name,
-            n: self,
-            flush_subnormals,
-        }
-        .render()
-        .expect("decode template renders");
-        s.push('\n');
-        s
     }
 }
 
@@ -662,15 +529,6 @@ impl Numbers {
 }
 
 #[derive(Template)]
-#[template(path = "rtl/mxq_dec.v", escape = "none")]
-struct DecTemplate<'a> {
-    banner: &'a str,
-    name: &'a str,
-    n: &'a DecodeNumbers,
-    flush_subnormals: bool,
-}
-
-#[derive(Template)]
 #[template(path = "rtl/mxq_cvt.v", escape = "none")]
 struct CvtTemplate<'a> {
     /// Register half-way through conversion, after the shift (deep one-beat pipelines).
@@ -768,12 +626,6 @@ impl super::Checked for MxQuantizerChecked {
     fn emit(&self) -> Result<Design> {
         self.params.emit_checked()
     }
-}
-
-impl crate::cosim::CosimUnit for MxQuantizerChecked {
-    fn design(&self) -> Result<Design> {
-        self.params.emit_checked()
-    }
 
     fn stimulus_len(&self) -> usize {
         self.params.block_size
@@ -792,7 +644,7 @@ impl crate::cosim::CosimUnit for MxQuantizerChecked {
 
     fn expected_beats(
         &self,
-        layout: &crate::cosim::layout::Layout,
+        layout: &crate::emit::layout::Layout,
         stim: &[u32],
         out: &mut Vec<u8>,
     ) {

@@ -3,9 +3,11 @@
 //! needs (the golden model, the formatbook); generate, cosim, synth and sweeps take that value
 //! and never validate again.
 
-use crate::cosim::CosimUnit;
 use crate::emit::design::Design;
+use crate::emit::layout::Layout;
 use crate::error::Result;
+use crate::stimulus::Dist;
+use rand_pcg::Pcg64;
 
 pub trait Unit: serde::Serialize + Clone {
     /// The name `--unit` and `unit = "..."` use.
@@ -22,7 +24,20 @@ pub trait Unit: serde::Serialize + Clone {
 }
 
 /// A validated unit: its hardware (files, ports, timing) and, for co-simulation, its stimulus
-/// and golden expectations.
-pub trait Checked: CosimUnit + Send {
+/// and golden expectations, block by block.
+pub trait Checked: Send + Sync {
     fn emit(&self) -> Result<Design>;
+    /// Stimulus values per block (raw input codes as the hardware receives them).
+    fn stimulus_len(&self) -> usize;
+    /// Append one block of stimulus values.
+    fn stimulus(&self, dist: Dist, rng: &mut Pcg64, out: &mut Vec<u32>);
+    /// Append the input beat records of one block. By default every stimulus value is one
+    /// element of the only input port, in order (quantizers, the selector).
+    fn input_beats(&self, layout: &Layout, stim: &[u32], out: &mut Vec<u8>) {
+        for &x in stim {
+            layout.push(0, u64::from(x), out);
+        }
+    }
+    /// Append the golden model's output beat records for one block.
+    fn expected_beats(&self, layout: &Layout, stim: &[u32], out: &mut Vec<u8>);
 }

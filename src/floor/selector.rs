@@ -1,101 +1,15 @@
-//! What the BlockDialect units share: the formatbook reference, the fixed-point widths, and the
-//! dialect selector's view-model. Tables are computed here from the formatbook data (not from
+//! The dialect selector (two-stage or mse) as the BlockDialect units place it: its view-model,
+//! ROMs and modules. Tables are computed here from the formatbook data (not from
 //! the golden model's code), so co-simulation checks two independent derivations.
 
 use crate::emit::bits_for;
 use crate::emit::tree::{Node, SumNode, reduce, sum_tree};
-use crate::error::{Error, Result};
+use crate::error::Result;
+use crate::floor::finish;
 use crate::format::Formatbook;
 use crate::format::formatbook::DIALECT_VALUES;
 use crate::golden::Selector;
-use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
-use std::path::PathBuf;
-use std::sync::{Arc, OnceLock};
-
-/// Fraction bits the RTL supports (the golden model also takes larger values and `exact`).
-pub const RTL_FRAC_BITS: std::ops::RangeInclusive<u32> = 1..=6;
-
-/// Which formatbook a unit uses: the built-in DialectFP4, or a TOML file, loaded once.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct BookRef {
-    pub path: Option<PathBuf>,
-    #[serde(skip)]
-    loaded: OnceLock<Arc<Formatbook>>,
-}
-
-impl PartialEq for BookRef {
-    fn eq(&self, other: &Self) -> bool {
-        self.path == other.path
-    }
-}
-
-impl Eq for BookRef {}
-
-impl BookRef {
-    pub fn file(path: Option<PathBuf>) -> BookRef {
-        BookRef {
-            path,
-            loaded: OnceLock::new(),
-        }
-    }
-
-    pub fn get(&self) -> Result<Arc<Formatbook>> {
-        if let Some(b) = self.loaded.get() {
-            return Ok(b.clone());
-        }
-        let book = match &self.path {
-            Some(p) => Arc::new(Formatbook::load(p)?),
-            None => Arc::new(Formatbook::dialectfp4()),
-        };
-        Ok(self.loaded.get_or_init(|| book).clone())
-    }
-
-    /// Module-name suffix: empty for the built-in book, else a short hash of its values.
-    pub fn name_suffix(&self) -> Result<String> {
-        if self.path.is_none() {
-            return Ok(String::new());
-        }
-        let book = self.get()?;
-        let mut h = Sha256::new();
-        for d in &book.dialects {
-            h.update(d);
-        }
-        let hex: String = h
-            .finalize()
-            .iter()
-            .take(4)
-            .map(|b| format!("{b:02x}"))
-            .collect();
-        Ok(format!("_b{hex}"))
-    }
-
-    /// Banner lines listing the book's dialects.
-    pub fn banner_lines(&self) -> Result<Vec<String>> {
-        let book = self.get()?;
-        let mut v = vec![format!(
-            "formatbook {} ({} dialects, values in half-units):",
-            book.name,
-            book.len()
-        )];
-        for (id, d) in book.dialects.iter().enumerate() {
-            v.push(format!("  dialect {id:2}: {d:?}"));
-        }
-        Ok(v)
-    }
-}
-
-pub fn check_frac_bits(frac: u32) -> Result<()> {
-    if !RTL_FRAC_BITS.contains(&frac) {
-        return Err(Error::input(format!(
-            "frac bits {frac}: the RTL supports {} to {} (exact and wider fractions are golden-model only)",
-            RTL_FRAC_BITS.start(),
-            RTL_FRAC_BITS.end()
-        )));
-    }
-    Ok(())
-}
+use serde::Serialize;
 
 pub fn selector_tag(s: Selector) -> &'static str {
     match s {
@@ -404,14 +318,6 @@ pub fn selector_files(
         ));
     }
     v
-}
-
-pub(crate) fn finish(r: askama::Result<String>) -> String {
-    let mut s = r.expect("templates render");
-    if !s.ends_with('\n') {
-        s.push('\n');
-    }
-    s
 }
 
 #[derive(askama::Template)]

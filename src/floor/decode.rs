@@ -1,0 +1,96 @@
+//! The input decode lane (`templates/rtl/mxq_dec.v`): every unit that takes FP32/BF16/FP16
+//! blocks splits each element into sign, special, floor(log2) and significand the same way.
+
+use crate::emit::bits_for;
+use crate::format::InputFormat;
+use askama::Template;
+
+/// Widths of the decode lane (`templates/rtl/mxq_dec.v`), shared by every unit that takes
+/// FP32/BF16/FP16 blocks: the input format and how many significand bits the unit keeps.
+#[derive(Debug, Clone)]
+pub struct DecodeNumbers {
+    pub in_w: u32,
+    pub in_msb: u32,
+    pub exp_bits: u32,
+    pub exp_msb: u32,
+    pub exp_hi: u32,
+    pub man_bits: u32,
+    pub man_msb: u32,
+    pub norm_w: u32,
+    /// flb = floor(log2 |x|) + flb_offset (input bias + mantissa bits).
+    pub flb_offset: i64,
+    pub flb_max: i64,
+    pub flb_w: u32,
+    pub flb_msb: u32,
+    pub flb_pad_exp: u32,
+    pub flb_pad_lz: u32,
+    pub lz_w: u32,
+    pub lz_msb: u32,
+    pub sig_w: u32,
+    pub sig_msb: u32,
+    pub sig_pad: u32,
+    pub sticky_bits: u32,
+    pub sticky_msb: u32,
+}
+
+impl DecodeNumbers {
+    pub fn new(input: InputFormat, sig_w: u32) -> DecodeNumbers {
+        let (exp_bits, man_bits) = match input {
+            InputFormat::F32 => (8u32, 23u32),
+            InputFormat::Bf16 => (8, 7),
+            InputFormat::F16 => (5, 10),
+        };
+        let in_w = input.bits();
+        let flb_offset = ((1i64 << (exp_bits - 1)) - 1) + i64::from(man_bits);
+        let norm_w = man_bits + 1;
+        let flb_max = (1i64 << exp_bits) - 2 + i64::from(man_bits);
+        let flb_w = bits_for(flb_max as u64);
+        let lz_w = bits_for(u64::from(man_bits));
+        DecodeNumbers {
+            in_w,
+            in_msb: in_w - 1,
+            exp_bits,
+            exp_msb: exp_bits - 1,
+            exp_hi: in_w - 2,
+            man_bits,
+            man_msb: man_bits - 1,
+            norm_w,
+            flb_offset,
+            flb_max,
+            flb_w,
+            flb_msb: flb_w - 1,
+            flb_pad_exp: flb_w - exp_bits,
+            flb_pad_lz: flb_w - lz_w,
+            lz_w,
+            lz_msb: lz_w - 1,
+            sig_w,
+            sig_msb: sig_w - 1,
+            sig_pad: sig_w.saturating_sub(norm_w),
+            sticky_bits: norm_w.saturating_sub(sig_w),
+            sticky_msb: norm_w.saturating_sub(sig_w).saturating_sub(1),
+        }
+    }
+
+    /// The decode module's text.
+    pub fn render(&self, banner: &str, name: &str, flush_subnormals: bool) -> String {
+        let mut s = DecTemplate {
+            banner,
+            name,
+            n: self,
+            flush_subnormals,
+        }
+        .render()
+        .expect("decode template renders");
+        s.push('\n');
+        s
+    }
+}
+
+#[derive(Template)]
+#[template(path = "rtl/mxq_dec.v", escape = "none")]
+struct DecTemplate<'a> {
+    banner: &'a str,
+    name: &'a str,
+    n: &'a DecodeNumbers,
+    flush_subnormals: bool,
+}

@@ -1,0 +1,19 @@
+//! The shared hardware floor: pieces several units compose instead of keeping copies (the
+//! checks on blocking, the formatbook reference, the input decode lane, the dialect selector).
+//! Units use these and never each other's helpers.
+
+pub mod book;
+pub mod checks;
+pub mod decode;
+pub mod selector;
+
+pub use book::BookRef;
+
+/// A rendered template, ending in a newline.
+pub fn finish(r: askama::Result<String>) -> String {
+    let mut s = r.expect("templates render");
+    if !s.ends_with('\n') {
+        s.push('\n');
+    }
+    s
+}
