@@ -1,0 +1,670 @@
+//! The dot unit's hardware: view-models of its decode, product, tree, FP32 and fixed-point
+//! accumulation modules, and the emitted design.
+
+use super::*;
+
+/// How one operand's elements decode (see `templates/rtl/dot_dec.v`).
+#[derive(Debug, Clone)]
+pub(super) struct SideView {
+    pub(super) code_w: u32,
+    pub(super) code_msb: u32,
+    pub(super) sig_w: u32,
+    pub(super) sig_msb: u32,
+    pub(super) sh_w: u32,
+    pub(super) sh_msb: u32,
+    pub(super) is_dialect: bool,
+    pub(super) is_int: bool,
+    pub(super) mbits: u32,
+    pub(super) mbits_msb: u32,
+    pub(super) ebits_msb: u32,
+    pub(super) e_hi: u32,
+    pub(super) special_nan_all_ones: bool,
+    pub(super) special_ieee: bool,
+    /// Largest magnitude of a finite element, in its format's steps.
+    pub(super) max_quanta: u64,
+    /// Largest shift a finite element uses.
+    pub(super) max_shift: u32,
+    pub(super) quantum: i32,
+}
+
+impl SideView {
+    pub(super) fn of(f: OperandFormat) -> SideView {
+        let base = |code_w: u32, sig_w: u32| SideView {
+            code_w,
+            code_msb: code_w - 1,
+            sig_w,
+            sig_msb: sig_w - 1,
+            sh_w: 1,
+            sh_msb: 0,
+            is_dialect: false,
+            is_int: false,
+            mbits: 1,
+            mbits_msb: 0,
+            ebits_msb: 0,
+            e_hi: 0,
+            special_nan_all_ones: false,
+            special_ieee: false,
+            max_quanta: 0,
+            max_shift: 0,
+            quantum: 0,
+        };
+        match f {
+            OperandFormat::Dialect => SideView {
+                is_dialect: true,
+                max_quanta: 15,
+                quantum: crate::golden::dialect::HALF_UNIT_EXP,
+                ..base(4, 4)
+            },
+            OperandFormat::Mx(ElementFormat::Int8) => SideView {
+                is_int: true,
+                max_quanta: 128,
+                quantum: ElementFormat::Int8.quantum_exp(),
+                ..base(8, 8)
+            },
+            OperandFormat::Mx(e) => {
+                let mf = e.minifloat().expect("a minifloat");
+                let max_e = mf.max_mag_code() >> mf.mbits;
+                let sh_w = bits_for(u64::from(max_e.max(2)));
+                SideView {
+                    sh_w,
+                    sh_msb: sh_w - 1,
+                    mbits: mf.mbits,
+                    mbits_msb: mf.mbits - 1,
+                    ebits_msb: mf.ebits - 1,
+                    e_hi: mf.ebits + mf.mbits - 1,
+                    special_nan_all_ones: mf.specials == Specials::NanAllOnes,
+                    special_ieee: mf.specials == Specials::Ieee,
+                    max_quanta: e.max_quanta(),
+                    max_shift: max_e - 1,
+                    quantum: e.quantum_exp(),
+                    ..base(e.bits(), mf.mbits + 1)
+                }
+            }
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "rtl/dot_dec.v", escape = "none")]
+pub(super) struct DecTemplate<'a> {
+    pub(super) banner: &'a str,
+    pub(super) name: &'a str,
+    pub(super) side: &'a str,
+    pub(super) fmt: String,
+    pub(super) quantum: i32,
+    pub(super) d: &'a SideView,
+}
+
+/// Widths of the int-to-FP32 rounding module (`templates/rtl/dot_tof32.v`).
+#[derive(Debug, Clone)]
+pub(super) struct ToF32View {
+    pub(super) xb: i64,
+    pub(super) mw_msb: u32,
+    pub(super) xw_msb: u32,
+    pub(super) nw: u32,
+    pub(super) nw_msb: u32,
+    pub(super) nw_plus1: u32,
+    pub(super) lz_w: u32,
+    pub(super) lz_msb: u32,
+    pub(super) pad_expr: String,
+    pub(super) k: i64,
+    pub(super) fw: u32,
+    pub(super) fw_msb: u32,
+    pub(super) fw_pad_x: u32,
+    pub(super) fw_pad_lz: u32,
+    pub(super) normal_min: i64,
+    pub(super) rw: u32,
+    pub(super) rw_msb: u32,
+    pub(super) base_shift: u32,
+    pub(super) max_gap: u32,
+    pub(super) bin_off: i64,
+    pub(super) cw: u32,
+    pub(super) cw_msb: u32,
+    pub(super) cw_pad_n: u32,
+    pub(super) has_unused: bool,
+    pub(super) unused_expr: String,
+}
+
+impl ToF32View {
+    /// value = mag * 2^(exp - xb), mag `mw` bits, exp `xw` bits.
+    pub(super) fn new(mw: u32, xw: u32, xb: i64) -> ToF32View {
+        let nw = mw.max(26);
+        let k = xb + i64::from(nw - mw);
+        let normal_min = k - 126;
+        assert!(
+            normal_min > 0,
+            "the exponent bias keeps the normal range above zero"
+        );
+        let lz_w = bits_for(u64::from(nw));
+        let flb_max = (1i64 << xw) - 1 + i64::from(nw) - 1;
+        let fw = bits_for(flb_max.max(normal_min) as u64) + 1;
+        let rw = bits_for(u64::from(nw) + 1);
+        let cw = fw + 23;
+        let mut unused = Vec::new();
+        if nw > 26 {
+            unused.push(format!("|sh_w[{nw}:27]"));
+        }
+        ToF32View {
+            xb,
+            mw_msb: mw - 1,
+            xw_msb: xw - 1,
+            nw,
+            nw_msb: nw - 1,
+            nw_plus1: nw + 1,
+            lz_w,
+            lz_msb: lz_w - 1,
+            pad_expr: if nw > mw {
+                format!("{{mag_i, {}'d0}}", nw - mw)
+            } else {
+                "mag_i".into()
+            },
+            k,
+            fw,
+            fw_msb: fw - 1,
+            fw_pad_x: fw - xw,
+            fw_pad_lz: fw - lz_w,
+            normal_min,
+            rw,
+            rw_msb: rw - 1,
+            base_shift: nw - 24,
+            max_gap: 25,
+            bin_off: normal_min,
+            cw,
+            cw_msb: cw - 1,
+            cw_pad_n: cw - 26,
+            has_unused: !unused.is_empty(),
+            unused_expr: unused.join(" | "),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "rtl/dot_tof32.v", escape = "none")]
+pub(super) struct ToF32Template<'a> {
+    pub(super) banner: &'a str,
+    pub(super) name: &'a str,
+    pub(super) t: &'a ToF32View,
+}
+
+#[derive(Template)]
+#[template(path = "rtl/dot_fadd.v", escape = "none")]
+pub(super) struct FaddTemplate<'a> {
+    pub(super) banner: &'a str,
+    pub(super) name: &'a str,
+    pub(super) tof32_name: &'a str,
+}
+
+pub(super) struct DialectRow {
+    pub(super) id: usize,
+    pub(super) bus: String,
+}
+
+pub(super) struct PostStage {
+    pub(super) name: String,
+    pub(super) en: String,
+    pub(super) src: String,
+}
+
+#[derive(Template)]
+#[template(path = "rtl/dot_top.v", escape = "none")]
+pub(super) struct TopTemplate<'a> {
+    pub(super) banner: &'a str,
+    pub(super) name: &'a str,
+    pub(super) fa: String,
+    pub(super) fb: String,
+    pub(super) k: usize,
+    pub(super) lanes: usize,
+    pub(super) beats: usize,
+    pub(super) qa: i32,
+    pub(super) qb: i32,
+    pub(super) fp32: bool,
+    pub(super) fixed: bool,
+    /// fp32 or fixed: results over groups of block pairs.
+    pub(super) accumulating: bool,
+    pub(super) multi: bool,
+    /// Beat or block counters exist (several beats per block, or several blocks per result).
+    pub(super) has_counters: bool,
+    pub(super) n: usize,
+    pub(super) a_dialect: bool,
+    pub(super) b_dialect: bool,
+    pub(super) ca_msb: u32,
+    pub(super) cb_msb: u32,
+    pub(super) sum_w: u32,
+    pub(super) sum_msb: u32,
+    pub(super) exp_w: u32,
+    pub(super) exp_msb: u32,
+    pub(super) exp_pad: u32,
+    pub(super) exp_add: u64,
+    pub(super) exp_const: i64,
+    pub(super) pipeline: usize,
+    pub(super) stage_summary: String,
+    pub(super) stages: Vec<Stage>,
+    pub(super) first_en: String,
+    pub(super) last_valid: String,
+    pub(super) hdr_msb: u32,
+    pub(super) hdr_expr: String,
+    pub(super) sa_lo: u32,
+    pub(super) sb_hi: u32,
+    pub(super) sb_lo: u32,
+    pub(super) da_hi: u32,
+    pub(super) da_lo: u32,
+    pub(super) db_hi: u32,
+    pub(super) db_lo: u32,
+    pub(super) dialect_rows: Vec<DialectRow>,
+    pub(super) cut_in: Cut,
+    pub(super) cut_prod: Cut,
+    pub(super) da: &'a SideView,
+    pub(super) db: &'a SideView,
+    pub(super) deca_name: String,
+    pub(super) decb_name: String,
+    pub(super) mul_msb: u32,
+    pub(super) mul_expr: String,
+    /// Both operands INT8: one signed multiply of the codes (`Some(sign-extension)`), with no
+    /// sign-magnitude decode around it.
+    pub(super) int_direct: Option<String>,
+    pub(super) sh_sum_msb: u32,
+    pub(super) shs_expr: String,
+    pub(super) pw: u32,
+    pub(super) pw_msb: u32,
+    pub(super) mag_pad: u32,
+    pub(super) tree: Vec<SumNode>,
+    /// The beat's scale facts delayed beside registered tree levels: (register, enable, source).
+    pub(super) sc_delay: Vec<(String, String, String)>,
+    pub(super) sc_final: String,
+    pub(super) tree_root: String,
+    pub(super) beat_msb: u32,
+    pub(super) part_msb: u32,
+    pub(super) post: Vec<PostStage>,
+    pub(super) beat_final: String,
+    pub(super) beat_cnt_w: u32,
+    pub(super) beat_cnt_msb: u32,
+    pub(super) beat_last: usize,
+    pub(super) part_ext: String,
+    pub(super) part_trunc: String,
+    pub(super) part_wider: bool,
+    pub(super) blk_cnt_w: u32,
+    pub(super) blk_cnt_msb: u32,
+    pub(super) blk_last: usize,
+    pub(super) tof32_name: String,
+    pub(super) fadd_name: String,
+    // fixed accumulation
+    pub(super) acc_w: u32,
+    pub(super) acc_msb: u32,
+    pub(super) acc_lsb: i32,
+    pub(super) acc_pad: u32,
+    pub(super) acc_max: u128,
+    pub(super) s_w: u32,
+    pub(super) s_msb: u32,
+    pub(super) s_pad: u32,
+    pub(super) acc_lsb_abs_sub: String,
+    pub(super) ls_w: u32,
+    pub(super) ls_msb: u32,
+    pub(super) ls_cap: u32,
+    pub(super) ww_w: u32,
+    pub(super) ww_msb: u32,
+    pub(super) ww_pad: u32,
+    pub(super) cw_w: u32,
+    pub(super) cw_msb: u32,
+    pub(super) rs_w: u32,
+    pub(super) rs_msb: u32,
+    pub(super) cr_pad: u32,
+}
+
+impl DotParams {
+    /// The hardware of checked settings (`Unit::check` has validated them).
+    pub(super) fn emit_checked(&self) -> Result<Design> {
+        let book = self.formatbook.get()?;
+        let top = self.top_name()?;
+        let mut notes = vec![format!("regenerate: {}", self.command_line())];
+        if self.format_a == OperandFormat::Dialect || self.format_b == OperandFormat::Dialect {
+            notes.extend(self.formatbook.banner_lines()?);
+        }
+        notes.push("numerics: shared/docs/numerics.md sections 4 and 5 (exact block sums)".into());
+        let config = vec![
+            ("format_a".into(), self.format_a.to_string()),
+            ("format_b".into(), self.format_b.to_string()),
+            ("block_size".into(), self.block_size.to_string()),
+            ("lanes".into(), self.lanes().to_string()),
+            ("pipeline".into(), self.pipeline.to_string()),
+            (
+                "accumulate".into(),
+                format!("{:?}", self.accumulate).to_lowercase(),
+            ),
+            ("dot_length".into(), self.dot_length.to_string()),
+            ("acc_width".into(), self.acc_width.to_string()),
+            ("acc_lsb".into(), self.acc_lsb.to_string()),
+        ];
+        let banner = crate::emit::banner::banner(Self::UNIT, &config, &notes);
+        let (da, db) = (SideView::of(self.format_a), SideView::of(self.format_b));
+        let lanes = self.lanes();
+        let beats = self.beats();
+        let fp32 = self.accumulate == AccumulateKind::Fp32;
+        let fixed = self.accumulate == AccumulateKind::Fixed;
+        let mut files = Vec::new();
+        let deca_name = format!("{top}_deca");
+        let decb_name = format!("{top}_decb");
+        for (name, side, d, f) in [
+            (&deca_name, "A", &da, self.format_a),
+            (&decb_name, "B", &db, self.format_b),
+        ] {
+            files.push(GenFile {
+                name: format!("{name}.v"),
+                contents: finish(
+                    DecTemplate {
+                        banner: &banner,
+                        name,
+                        side,
+                        fmt: f.to_string(),
+                        quantum: d.quantum,
+                        d,
+                    }
+                    .render(),
+                ),
+            });
+        }
+        let sum_w = self.sum_bits();
+        let tof32_name = format!("{top}_tof32");
+        let tof32a_name = format!("{top}_tof32a");
+        let fadd_name = format!("{top}_fadd");
+        if fp32 {
+            let t = ToF32View::new(sum_w, 9, -self.exp_const());
+            files.push(GenFile {
+                name: format!("{tof32_name}.v"),
+                contents: finish(
+                    ToF32Template {
+                        banner: &banner,
+                        name: &tof32_name,
+                        t: &t,
+                    }
+                    .render(),
+                ),
+            });
+            let ta = ToF32View::new(28, 8, 153);
+            files.push(GenFile {
+                name: format!("{tof32a_name}.v"),
+                contents: finish(
+                    ToF32Template {
+                        banner: &banner,
+                        name: &tof32a_name,
+                        t: &ta,
+                    }
+                    .render(),
+                ),
+            });
+            files.push(GenFile {
+                name: format!("{fadd_name}.v"),
+                contents: finish(
+                    FaddTemplate {
+                        banner: &banner,
+                        name: &fadd_name,
+                        tof32_name: &tof32a_name,
+                    }
+                    .render(),
+                ),
+            });
+        }
+        // Products: significands multiply, then shift by both exponents.
+        let mul_w = da.sig_w + db.sig_w;
+        let max_prod = u128::from(da.max_quanta) * u128::from(db.max_quanta);
+        let pw = (128 - max_prod.leading_zeros()).max(mul_w) + 1;
+        let shs_w =
+            bits_for(u64::from(da.max_shift + db.max_shift).max(1)).max(da.sh_w.max(db.sh_w)) + 1;
+        let leaves = (0..lanes).map(|i| format!("g_lane[{i}].leaf")).collect();
+        let (tree, tree_root, part_w) = sum_tree(leaves, pw, "acc");
+        // Pipeline: products first, then the beat sum, then the inputs, then inside the adder
+        // tree (its levels are the long paths once products are registered); more go after
+        // the sum.
+        let p = self.pipeline;
+        let (stages, first_en, last_valid) = chain(p, "valid_i", "take_w");
+        let cut_prod_on = p >= 1;
+        let cut_in_on = p >= 3;
+        let levels = crate::emit::tree::levels(lanes);
+        let tree_cuts = p.saturating_sub(3).min(levels.saturating_sub(1));
+        let post_count = usize::from(p >= 2) + p.saturating_sub(3 + tree_cuts);
+        let mut cuts = Cuts::new(&stages);
+        let cut_in = cuts.take(cut_in_on);
+        let cut_prod = cuts.take(cut_prod_on);
+        let cut_levels = crate::emit::tree::cut_levels(levels, tree_cuts);
+        let tree_regs: Vec<Cut> = cut_levels.iter().map(|_| cuts.take(true)).collect();
+        let mut tree = tree;
+        crate::emit::tree::register_levels(&mut tree, &cut_levels, &tree_regs);
+        // The beat's scale facts keep pace with the registered tree levels.
+        let (sc_delay, sc_src) = delay_chain(&tree_regs, |i| format!("sc_l{}_q", i + 1), "sc_t_w");
+        let mut post = Vec::new();
+        let mut src = "beat_w".to_string();
+        for name in cuts.rest().take(post_count) {
+            post.push(PostStage {
+                en: format!("en_{name}_w"),
+                src: src.clone(),
+                name: name.clone(),
+            });
+            src = format!("beat_{name}_q");
+        }
+        let mut summary = Vec::new();
+        if cut_in_on {
+            summary.push("inputs".to_string());
+        }
+        if cut_prod_on {
+            summary.push("products".to_string());
+        }
+        for l in &cut_levels {
+            summary.push(format!("after adder-tree level {l}"));
+        }
+        if post_count > 0 {
+            summary.push(format!("{post_count} after the beat sum"));
+        }
+        // Header: {scale_a, scale_b, dialect_a?, dialect_b?}, scale_a on top.
+        let (a_dl, b_dl) = (
+            self.format_a == OperandFormat::Dialect,
+            self.format_b == OperandFormat::Dialect,
+        );
+        let hdr_w = 16 + 4 * u32::from(a_dl) + 4 * u32::from(b_dl);
+        let mut parts = vec!["scale_a_i", "scale_b_i"];
+        if a_dl {
+            parts.push("dialect_a_i");
+        }
+        if b_dl {
+            parts.push("dialect_b_i");
+        }
+        let db_lo = 0;
+        let da_lo = if b_dl { 4 } else { 0 };
+        let sb_lo = 4 * u32::from(a_dl) + 4 * u32::from(b_dl);
+        let exp_w = self.exp_bits();
+        let c = self.exp_const();
+        let beat_cnt_w = bits_for(beats.saturating_sub(1) as u64);
+        let fx = FixedView::new(self.acc_width, self.acc_lsb, sum_w, exp_w);
+        let blk_cnt_w = bits_for(self.group().saturating_sub(1) as u64);
+        let view = TopTemplate {
+            banner: &banner,
+            name: &top,
+            fa: self.format_a.to_string(),
+            fb: self.format_b.to_string(),
+            k: self.block_size,
+            lanes,
+            beats,
+            qa: da.quantum,
+            qb: db.quantum,
+            fp32,
+            fixed,
+            accumulating: fp32 || fixed,
+            multi: self.group() > 1,
+            has_counters: beats > 1 || self.group() > 1,
+            n: self.dot_length,
+            a_dialect: a_dl,
+            b_dialect: b_dl,
+            ca_msb: lanes as u32 * da.code_w - 1,
+            cb_msb: lanes as u32 * db.code_w - 1,
+            sum_w,
+            sum_msb: sum_w - 1,
+            exp_w,
+            exp_msb: exp_w - 1,
+            exp_pad: exp_w - 8,
+            exp_add: (c.rem_euclid(1i64 << exp_w)) as u64,
+            exp_const: c,
+            pipeline: p,
+            stage_summary: if summary.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", summary.join(", "))
+            },
+            stages,
+            first_en,
+            last_valid,
+            hdr_msb: hdr_w - 1,
+            hdr_expr: format!("{{{}}}", parts.join(", ")),
+            sa_lo: hdr_w - 8,
+            sb_hi: sb_lo + 7,
+            sb_lo,
+            da_hi: da_lo + 3,
+            da_lo,
+            db_hi: db_lo + 3,
+            db_lo,
+            dialect_rows: book
+                .dialects
+                .iter()
+                .enumerate()
+                .map(|(id, v)| DialectRow {
+                    id,
+                    bus: format!(
+                        "{{{}}}",
+                        v.iter()
+                            .rev()
+                            .map(|x| format!("4'd{x}"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                })
+                .collect(),
+            cut_in,
+            cut_prod,
+            da: &da,
+            db: &db,
+            deca_name,
+            decb_name,
+            mul_msb: mul_w - 1,
+            int_direct: (self.format_a == OperandFormat::Mx(ElementFormat::Int8)
+                && self.format_b == OperandFormat::Mx(ElementFormat::Int8))
+            .then(|| {
+                if pw > 16 {
+                    format!("{{{{{}{{ip_w[15]}}}}, ip_w}}", pw - 16)
+                } else {
+                    "ip_w".to_string()
+                }
+            }),
+            mul_expr: format!(
+                "{} * {}",
+                zero_extend("a_sig_w", da.sig_w, mul_w),
+                zero_extend("b_sig_w", db.sig_w, mul_w)
+            ),
+            sh_sum_msb: shs_w - 1,
+            shs_expr: format!(
+                "{} + {}",
+                zero_extend("a_sh_w", da.sh_w, shs_w),
+                zero_extend("b_sh_w", db.sh_w, shs_w)
+            ),
+            pw,
+            pw_msb: pw - 1,
+            mag_pad: pw - mul_w,
+            tree,
+            sc_delay,
+            sc_final: sc_src,
+            tree_root,
+            beat_msb: part_w + 16,
+            part_msb: part_w - 1,
+            post,
+            beat_final: src,
+            beat_cnt_w,
+            beat_cnt_msb: beat_cnt_w - 1,
+            beat_last: beats - 1,
+            part_ext: if sum_w > part_w {
+                format!(
+                    "{{{{{}{{part_w[{}]}}}}, part_w}}",
+                    sum_w - part_w,
+                    part_w - 1
+                )
+            } else {
+                "part_w".into()
+            },
+            part_trunc: if part_w > sum_w {
+                format!("[{}:0]", sum_w - 1)
+            } else {
+                String::new()
+            },
+            part_wider: part_w > sum_w,
+            blk_cnt_w,
+            blk_cnt_msb: blk_cnt_w - 1,
+            blk_last: self.group() - 1,
+            tof32_name,
+            fadd_name,
+            acc_w: fx.acc_w,
+            acc_msb: fx.acc_w - 1,
+            acc_lsb: self.acc_lsb,
+            acc_pad: fx.cw - fx.acc_w,
+            acc_max: (1u128 << (fx.acc_w - 1)) - 1,
+            s_w: fx.s_w,
+            s_msb: fx.s_w - 1,
+            s_pad: fx.s_w - exp_w,
+            acc_lsb_abs_sub: fx.lsb_sub,
+            ls_w: fx.ls_w,
+            ls_msb: fx.ls_w - 1,
+            ls_cap: fx.acc_w + 1,
+            ww_w: fx.ww,
+            ww_msb: fx.ww - 1,
+            ww_pad: fx.ww - sum_w,
+            cw_w: fx.cw,
+            cw_msb: fx.cw - 1,
+            rs_w: fx.rs_w,
+            rs_msb: fx.rs_w - 1,
+            cr_pad: fx.cw - sum_w,
+        };
+        files.push(GenFile {
+            name: format!("{top}.v"),
+            contents: finish(view.render()),
+        });
+        Ok(Design {
+            top: top.clone(),
+            unit: Self::UNIT.into(),
+            params: serde_json::to_value(self).expect("serializable"),
+            files,
+            ports: self.ports(),
+            latency: self.latency(),
+            beats_per_block: beats * self.group(),
+            user_rtl: false,
+        })
+    }
+}
+
+/// Widths of the fixed-point accumulation path (see the template).
+pub(super) struct FixedView {
+    pub(super) acc_w: u32,
+    /// Signed width of s = exp - lsb.
+    pub(super) s_w: u32,
+    /// `- lsb` as a literal subtraction term (a negative lsb adds).
+    pub(super) lsb_sub: String,
+    pub(super) ls_w: u32,
+    /// Width of the exact left-shifted sum: sum bits + acc bits + 2.
+    pub(super) ww: u32,
+    /// Width of a clamped contribution and of the accumulator sum: acc bits + 2.
+    pub(super) cw: u32,
+    pub(super) rs_w: u32,
+}
+
+impl FixedView {
+    pub(super) fn new(acc_w: u32, lsb: i32, sum_w: u32, exp_w: u32) -> FixedView {
+        let s_w = exp_w.max(bits_for(u64::from(lsb.unsigned_abs())) + 1) + 2;
+        FixedView {
+            acc_w,
+            s_w,
+            lsb_sub: if lsb >= 0 {
+                lsb.to_string()
+            } else {
+                // s = exp - lsb = exp + |lsb|: written as subtracting a two's complement literal.
+                ((1u64 << s_w) - u64::from(lsb.unsigned_abs())).to_string()
+            },
+            ls_w: bits_for(u64::from(acc_w) + 1),
+            ww: sum_w + acc_w + 2,
+            cw: (acc_w + 2).max(sum_w + 1),
+            rs_w: bits_for(u64::from(sum_w)),
+        }
+    }
+}

@@ -1,0 +1,310 @@
+//! Unit `dot`: two quantized blocks in (scale, codes, dialect id for DialectFP4), the exact
+//! block sum out (numerics.md section 4), or DotGeneral over n blocks into FP32.
+
+mod cosim;
+mod emit;
+
+pub use cosim::DotChecked;
+use emit::SideView;
+
+use crate::emit::design::{Design, GenFile, Port};
+use crate::emit::pipeline::{Cut, Cuts, Stage, chain, delay_chain};
+use crate::emit::tree::{SumNode, sum_tree};
+use crate::emit::{bits_for, zero_extend};
+use crate::error::{Error, Result};
+use crate::floor::checks::validate_blocking;
+use crate::floor::{BookRef, finish};
+use crate::format::minifloat::Specials;
+use crate::format::{ElementFormat, ScaleFormat};
+use crate::golden::{
+    Accumulation, BdConfig, BdQuantizer, BlockFormat, FracBits, MxConfig, QuantBlock, Quantizer,
+    Selector, dot, dot_general, dot_general_fixed,
+};
+use askama::Template;
+use rand::RngExt;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+/// One operand's format: an MX element format, or DialectFP4 (a formatbook) with an E8M0 scale.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub enum OperandFormat {
+    Mx(ElementFormat),
+    Dialect,
+}
+
+impl FromStr for OperandFormat {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        if s == "dialectfp4" {
+            return Ok(OperandFormat::Dialect);
+        }
+        s.parse::<ElementFormat>().map(OperandFormat::Mx).map_err(|_| {
+            format!("unknown operand format '{s}' (expected mxfp8_e4m3, mxfp8_e5m2, mxfp6_e3m2, mxfp6_e2m3, mxfp4, mxint8 or dialectfp4)")
+        })
+    }
+}
+
+impl TryFrom<String> for OperandFormat {
+    type Error = String;
+    fn try_from(s: String) -> std::result::Result<Self, String> {
+        s.parse()
+    }
+}
+
+impl From<OperandFormat> for String {
+    fn from(f: OperandFormat) -> String {
+        f.to_string()
+    }
+}
+
+impl fmt::Display for OperandFormat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            OperandFormat::Mx(e) => f.write_str(e.mx_name()),
+            OperandFormat::Dialect => f.write_str("dialectfp4"),
+        }
+    }
+}
+
+impl OperandFormat {
+    fn short(self) -> &'static str {
+        match self {
+            OperandFormat::Mx(e) => e.short_name(),
+            OperandFormat::Dialect => "bd4",
+        }
+    }
+
+    fn code_bits(self) -> u32 {
+        match self {
+            OperandFormat::Mx(e) => e.bits(),
+            OperandFormat::Dialect => 4,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AccumulateKind {
+    /// One exact block sum per block pair.
+    #[default]
+    None,
+    /// DotGeneral over `dot_length` block pairs into FP32.
+    Fp32,
+    /// DotGeneral over `dot_length` block pairs into a saturating fixed-point accumulator.
+    Fixed,
+}
+
+impl FromStr for AccumulateKind {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s {
+            "none" => Ok(AccumulateKind::None),
+            "fp32" => Ok(AccumulateKind::Fp32),
+            "fixed" => Ok(AccumulateKind::Fixed),
+            _ => Err(format!(
+                "unknown accumulation '{s}' (expected none, fp32 or fixed)"
+            )),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DotParams {
+    pub format_a: OperandFormat,
+    pub format_b: OperandFormat,
+    #[serde(default = "crate::units::defaults::block_size")]
+    pub block_size: usize,
+    #[serde(default)]
+    pub lanes: Option<usize>,
+    #[serde(default = "crate::units::defaults::pipeline")]
+    pub pipeline: usize,
+    #[serde(default)]
+    pub accumulate: AccumulateKind,
+    #[serde(default = "crate::units::defaults::dot_length")]
+    pub dot_length: usize,
+    /// Fixed accumulator width in bits (two's complement).
+    #[serde(default = "crate::units::defaults::acc_width")]
+    pub acc_width: u32,
+    /// Weight of the fixed accumulator's LSB: 2^acc_lsb.
+    #[serde(default = "crate::units::defaults::acc_lsb")]
+    pub acc_lsb: i32,
+    #[serde(default)]
+    pub formatbook: BookRef,
+}
+
+/// The largest n the FP32 accumulator counts to.
+pub const MAX_DOT_LENGTH: usize = 1 << 16;
+
+impl DotParams {
+    pub const UNIT: &'static str = "dot";
+
+    pub fn lanes(&self) -> usize {
+        self.lanes.unwrap_or(self.block_size)
+    }
+
+    pub fn beats(&self) -> usize {
+        self.block_size / self.lanes()
+    }
+
+    /// Block pairs per result.
+    pub fn group(&self) -> usize {
+        match self.accumulate {
+            AccumulateKind::None => 1,
+            AccumulateKind::Fp32 | AccumulateKind::Fixed => self.dot_length,
+        }
+    }
+
+    pub fn validate(&self) -> Result<()> {
+        // The book first: widths below depend on it.
+        self.formatbook.get()?;
+        validate_blocking(self.block_size, self.lanes(), self.pipeline)?;
+        if self.dot_length == 0 || self.dot_length > MAX_DOT_LENGTH {
+            return Err(Error::input(format!(
+                "dot length {} must be 1 to {MAX_DOT_LENGTH}",
+                self.dot_length
+            )));
+        }
+        if self.accumulate == AccumulateKind::None && self.dot_length != 1 {
+            return Err(Error::input(
+                "--dot-length needs --accumulate fp32 or fixed (without accumulation each block pair gives one result)",
+            ));
+        }
+        if self.accumulate == AccumulateKind::Fixed {
+            if !(2..=96).contains(&self.acc_width) {
+                return Err(Error::input(format!(
+                    "acc width {} must be 2 to 96 bits",
+                    self.acc_width
+                )));
+            }
+            if !(-400..=400).contains(&self.acc_lsb) {
+                return Err(Error::input(format!(
+                    "acc lsb {} must be within -400..=400",
+                    self.acc_lsb
+                )));
+            }
+        }
+        if self.sum_bits() > 128 {
+            return Err(Error::input(
+                "block sums wider than 128 bits are not supported",
+            ));
+        }
+        self.formatbook.get().map(|_| ())
+    }
+
+    pub fn block_format(&self, f: OperandFormat) -> Result<BlockFormat> {
+        Ok(match f {
+            OperandFormat::Mx(e) => BlockFormat::Mx(e),
+            OperandFormat::Dialect => BlockFormat::Dialect {
+                book: self.formatbook.get()?,
+                scale: ScaleFormat::E8m0,
+            },
+        })
+    }
+
+    /// Bits of the exact block sum (signed): the minimum that can never overflow.
+    pub fn sum_bits(&self) -> u32 {
+        let (a, b) = (SideView::of(self.format_a), SideView::of(self.format_b));
+        let max = u128::from(a.max_quanta) * u128::from(b.max_quanta) * self.block_size as u128;
+        128 - max.leading_zeros() + 1
+    }
+
+    pub fn top_name(&self) -> Result<String> {
+        let acc = match self.accumulate {
+            AccumulateKind::None => "none".to_string(),
+            AccumulateKind::Fp32 => format!("fp32n{}", self.dot_length),
+            AccumulateKind::Fixed => format!(
+                "fx{}l{}{}n{}",
+                self.acc_width,
+                if self.acc_lsb < 0 { "m" } else { "" },
+                self.acc_lsb.unsigned_abs(),
+                self.dot_length
+            ),
+        };
+        Ok(format!(
+            "dot_{}x{}_k{}_l{}_p{}_{}{}",
+            self.format_a.short(),
+            self.format_b.short(),
+            self.block_size,
+            self.lanes(),
+            self.pipeline,
+            acc,
+            self.formatbook.name_suffix()?
+        ))
+    }
+
+    pub fn command_line(&self) -> String {
+        let mut s = format!(
+            "blockrtl generate --unit dot --format-a {} --format-b {} --block-size {} --lanes {} --pipeline {} --accumulate {}",
+            self.format_a,
+            self.format_b,
+            self.block_size,
+            self.lanes(),
+            self.pipeline,
+            match self.accumulate {
+                AccumulateKind::None => "none",
+                AccumulateKind::Fp32 => "fp32",
+                AccumulateKind::Fixed => "fixed",
+            }
+        );
+        if self.accumulate != AccumulateKind::None {
+            s.push_str(&format!(" --dot-length {}", self.dot_length));
+        }
+        if self.accumulate == AccumulateKind::Fixed {
+            s.push_str(&format!(
+                " --acc-width {} --acc-lsb {}",
+                self.acc_width, self.acc_lsb
+            ));
+        }
+        if let Some(p) = &self.formatbook.path {
+            s.push_str(&format!(" --formatbook {}", p.display()));
+        }
+        s
+    }
+
+    fn exp_const(&self) -> i64 {
+        i64::from(SideView::of(self.format_a).quantum)
+            + i64::from(SideView::of(self.format_b).quantum)
+            - 254
+    }
+
+    fn exp_bits(&self) -> u32 {
+        let c = self.exp_const();
+        bits_for(c.unsigned_abs().max((510 + c).unsigned_abs())) + 1
+    }
+
+    pub fn ports(&self) -> Vec<Port> {
+        let l = self.lanes();
+        let mut v = vec![Port::input("scale_a_i", 8, 1)];
+        if self.format_a == OperandFormat::Dialect {
+            v.push(Port::input("dialect_a_i", 4, 1));
+        }
+        v.push(Port::input("codes_a_i", self.format_a.code_bits(), l));
+        v.push(Port::input("scale_b_i", 8, 1));
+        if self.format_b == OperandFormat::Dialect {
+            v.push(Port::input("dialect_b_i", 4, 1));
+        }
+        v.push(Port::input("codes_b_i", self.format_b.code_bits(), l));
+        match self.accumulate {
+            AccumulateKind::None => {
+                v.push(Port::output("sum_o", self.sum_bits(), 1));
+                v.push(Port::output("exp_o", self.exp_bits(), 1));
+                v.push(Port::output("nan_o", 1, 1));
+            }
+            AccumulateKind::Fp32 => v.push(Port::output("result_o", 32, 1)),
+            AccumulateKind::Fixed => {
+                v.push(Port::output("acc_o", self.acc_width, 1));
+                v.push(Port::output("sat_o", 1, 1));
+                v.push(Port::output("nan_o", 1, 1));
+            }
+        }
+        v
+    }
+
+    /// Cycles from a group's first input beat to its result, with no stalls.
+    pub fn latency(&self) -> u32 {
+        (self.group() * self.beats()) as u32 - 1 + self.pipeline as u32
+    }
+}
