@@ -44,31 +44,15 @@ impl Layout {
         }
     }
 
-    /// Append one beat: `values[i]` holds field i's values.
-    pub fn pack(&self, values: &[&[u64]], out: &mut Vec<u8>) {
-        debug_assert_eq!(values.len(), self.fields.len());
-        for (f, vs) in self.fields.iter().zip(values) {
-            debug_assert_eq!(vs.len(), f.count, "{}", f.name);
-            for &v in *vs {
-                out.extend_from_slice(&v.to_le_bytes()[..f.bytes as usize]);
-            }
+    /// Append one zeroed beat record and a writer that fills it field by field, by port name,
+    /// in any order: what a unit's stimulus and expectations are written with.
+    pub fn beat<'a>(&'a self, out: &'a mut Vec<u8>) -> Beat<'a> {
+        let at = out.len();
+        out.resize(at + self.beat_bytes, 0);
+        Beat {
+            layout: self,
+            rec: &mut out[at..],
         }
-    }
-
-    /// Append one value of field `field` (callers append a beat's fields in order).
-    pub fn push(&self, field: usize, value: u64, out: &mut Vec<u8>) {
-        out.extend_from_slice(&value.to_le_bytes()[..self.fields[field].bytes as usize]);
-    }
-
-    /// `push` for fields of up to 128 bits; a signed value is written in two's complement.
-    pub fn push_wide(&self, field: usize, value: i128, out: &mut Vec<u8>) {
-        let f = &self.fields[field];
-        let masked = if f.bits >= 128 {
-            value as u128
-        } else {
-            (value as u128) & ((1u128 << f.bits) - 1)
-        };
-        out.extend_from_slice(&masked.to_le_bytes()[..f.bytes as usize]);
     }
 
     /// Read one beat back into per-field values.
@@ -112,5 +96,45 @@ impl Layout {
             })
             .collect::<Vec<_>>()
             .join(" ")
+    }
+}
+
+/// One beat record being written: values go to their port's place whatever the order.
+pub struct Beat<'a> {
+    layout: &'a Layout,
+    rec: &'a mut [u8],
+}
+
+impl Beat<'_> {
+    fn field(&self, port: &str) -> &Field {
+        self.layout
+            .fields
+            .iter()
+            .find(|f| f.name == port)
+            .unwrap_or_else(|| panic!("the unit has no port {port}"))
+    }
+
+    /// Set the values of a port (`count` of them), two's complement where negative.
+    pub fn put(&mut self, port: &str, values: impl IntoIterator<Item = i128>) {
+        let f = self.field(port).clone();
+        let mut n = 0;
+        for v in values {
+            assert!(n < f.count, "port {port} takes {} values", f.count);
+            let masked = if f.bits >= 128 {
+                v as u128
+            } else {
+                (v as u128) & ((1u128 << f.bits) - 1)
+            };
+            let at = f.offset + n * f.bytes as usize;
+            self.rec[at..at + f.bytes as usize]
+                .copy_from_slice(&masked.to_le_bytes()[..f.bytes as usize]);
+            n += 1;
+        }
+        assert_eq!(n, f.count, "port {port} takes {} values", f.count);
+    }
+
+    /// Set a port of one value.
+    pub fn set(&mut self, port: &str, value: impl Into<i128>) {
+        self.put(port, [value.into()]);
     }
 }

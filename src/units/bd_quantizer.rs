@@ -667,13 +667,12 @@ impl super::Checked for BdQuantizerChecked {
         let q = self.params.golden_block(&self.golden, stim);
         let beats = self.params.beats();
         for (b, codes) in q.codes.chunks(self.params.lanes()).enumerate() {
-            layout.push(0, u64::from(q.scale), out);
-            layout.push(1, u64::from(q.dialect.unwrap_or(0)), out);
-            for &c in codes {
-                layout.push(2, u64::from(c), out);
-            }
-            layout.push(3, u64::from(q.nan), out);
-            layout.push(4, u64::from(b + 1 == beats), out);
+            let mut beat = layout.beat(out);
+            beat.set("scale_o", q.scale);
+            beat.set("dialect_o", q.dialect.unwrap_or(0));
+            beat.put("codes_o", codes.iter().map(|&c| i128::from(c)));
+            beat.set("nan_o", q.nan);
+            beat.set("last_o", b + 1 == beats);
         }
     }
 }

@@ -263,6 +263,6 @@ impl super::Checked for BdSelectorChecked {
         out: &mut Vec<u8>,
     ) {
         let ms: Vec<u64> = stim.iter().map(|&m| u64::from(m)).collect();
-        layout.push(0, u64::from(self.golden.select(&ms)), out);
+        layout.beat(out).set("dialect_o", self.golden.select(&ms));
     }
 }

@@ -651,12 +651,11 @@ impl super::Checked for MxQuantizerChecked {
         let q = self.params.golden_block(stim);
         let beats = self.params.beats();
         for (b, codes) in q.codes.chunks(self.params.lanes()).enumerate() {
-            layout.push(0, u64::from(q.scale), out);
-            for &c in codes {
-                layout.push(1, u64::from(c), out);
-            }
-            layout.push(2, u64::from(q.nan), out);
-            layout.push(3, u64::from(b + 1 == beats), out);
+            let mut beat = layout.beat(out);
+            beat.set("scale_o", q.scale);
+            beat.put("codes_o", codes.iter().map(|&c| i128::from(c)));
+            beat.set("nan_o", q.nan);
+            beat.set("last_o", b + 1 == beats);
         }
     }
 }

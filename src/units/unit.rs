@@ -31,11 +31,14 @@ pub trait Checked: Send + Sync {
     fn stimulus_len(&self) -> usize;
     /// Append one block of stimulus values.
     fn stimulus(&self, dist: Dist, rng: &mut Pcg64, out: &mut Vec<u32>);
-    /// Append the input beat records of one block. By default every stimulus value is one
-    /// element of the only input port, in order (quantizers, the selector).
+    /// Append the input beat records of one block. By default the stimulus values are the
+    /// elements of the only input port, beat after beat (quantizers, the selector).
     fn input_beats(&self, layout: &Layout, stim: &[u32], out: &mut Vec<u8>) {
-        for &x in stim {
-            layout.push(0, u64::from(x), out);
+        let port = &layout.fields[0];
+        for values in stim.chunks(port.count) {
+            layout
+                .beat(out)
+                .put(&port.name, values.iter().map(|&x| i128::from(x)));
         }
     }
     /// Append the golden model's output beat records for one block.

@@ -178,19 +178,18 @@ impl Checked for DotChecked {
         );
         for pair in stim.chunks(pair_len(k)) {
             let (a, b) = pair.split_at(k + 2);
-            for beat in 0..k / l {
-                let mut f = 0;
-                for (side, dl) in [(a, a_dl), (b, b_dl)] {
-                    layout.push(f, u64::from(side[0]), out);
-                    f += 1;
+            for at in 0..k / l {
+                let mut beat = layout.beat(out);
+                for (side, dl, name) in [(a, a_dl, "a"), (b, b_dl, "b")] {
+                    beat.set(&format!("scale_{name}_i"), side[0]);
                     if dl {
-                        layout.push(f, u64::from(side[1]), out);
-                        f += 1;
+                        beat.set(&format!("dialect_{name}_i"), side[1]);
                     }
-                    for &c in &side[2 + beat * l..2 + (beat + 1) * l] {
-                        layout.push(f, u64::from(c), out);
-                    }
-                    f += 1;
+                    let codes = &side[2 + at * l..2 + (at + 1) * l];
+                    beat.put(
+                        &format!("codes_{name}_i"),
+                        codes.iter().map(|&c| i128::from(c)),
+                    );
                 }
             }
         }
@@ -219,9 +218,10 @@ impl Checked for DotChecked {
         match self.params.accumulate {
             AccumulateKind::None => {
                 let r = dot(&self.fa, &av[0], &self.fb, &bv[0]);
-                layout.push_wide(0, r.sum, out);
-                layout.push_wide(1, i128::from(r.exp), out);
-                layout.push(2, u64::from(r.nan), out);
+                let mut beat = layout.beat(out);
+                beat.set("sum_o", r.sum);
+                beat.set("exp_o", r.exp);
+                beat.set("nan_o", r.nan);
             }
             AccumulateKind::Fp32 => {
                 let v = dot_general(
@@ -232,14 +232,15 @@ impl Checked for DotChecked {
                     Accumulation::Fp32 { interleave: 1 },
                 );
                 let bits = if v.is_nan() { 0x7fc0_0000 } else { v.to_bits() };
-                layout.push(0, u64::from(bits), out);
+                layout.beat(out).set("result_o", bits);
             }
             AccumulateKind::Fixed => {
                 let p = &self.params;
                 let r = dot_general_fixed(&self.fa, &av, &self.fb, &bv, p.acc_width, p.acc_lsb);
-                layout.push_wide(0, r.value, out);
-                layout.push(1, u64::from(r.saturated), out);
-                layout.push(2, u64::from(r.nan), out);
+                let mut beat = layout.beat(out);
+                beat.set("acc_o", r.value);
+                beat.set("sat_o", r.saturated);
+                beat.set("nan_o", r.nan);
             }
         }
     }
