@@ -53,16 +53,18 @@ module bdq_mse_bf16_k32_l32_p2_f2_e8m0 (
   output wire        nan_o,
   output wire        last_o
 );
+  reg         valid_s1_q;
+  wire        en_s1_w;
+  reg         valid_s2_q;
+  wire        en_s2_w;
 
   // ---- handshake: a stage loads when it is empty or the stage after it moves on ----
-  reg         valid_s1_q;
-  wire        en_s1_w = ~valid_s1_q | en_s2_w;
+  assign en_s1_w = ~valid_s1_q | en_s2_w;
   always @(posedge clk_i) begin
     if (!rst_ni) valid_s1_q <= 1'b0;
     else if (en_s1_w) valid_s1_q <= valid_i;
   end
-  reg         valid_s2_q;
-  wire        en_s2_w = ~valid_s2_q | ready_i;
+  assign en_s2_w = ~valid_s2_q | ready_i;
   always @(posedge clk_i) begin
     if (!rst_ni) valid_s2_q <= 1'b0;
     else if (en_s2_w) valid_s2_q <= valid_s1_q;
@@ -73,6 +75,10 @@ module bdq_mse_bf16_k32_l32_p2_f2_e8m0 (
 
   // ---- per lane: decode, scaled magnitude, and (after selection) the code ----
   wire [159:0] m_all_w;
+  // Block-level values the lanes read, declared before the lanes that use them.
+  wire [9:0] tz_w;
+  wire        enc_zero_w;
+  reg  [48:0] thr_w;
   genvar i;
   generate
     for (i = 0; i < 32; i = i + 1) begin : g_lane
@@ -202,7 +208,7 @@ module bdq_mse_bf16_k32_l32_p2_f2_e8m0 (
   // tz = flb of 2^(e + 2), plus 0, clamped to [9, 263]; scale code = tz - 9.
   wire [9:0] tz_raw_w = {1'd0, blk_flb_w} + 10'd0;
   wire [9:0] tz_lo_w = (tz_raw_w < 10'd9) ? 10'd9 : tz_raw_w;
-  wire [9:0] tz_w = tz_lo_w;
+  assign tz_w = tz_lo_w;
   wire        all_zero_w = ~|blk_flb_w;
   wire [9:0] scale_full_w = tz_w - 10'd9;
   wire [7:0] scale_w = blk_special_w ? 8'd255 : all_zero_w ? 8'd0 : scale_full_w[7:0];
@@ -228,10 +234,9 @@ module bdq_mse_bf16_k32_l32_p2_f2_e8m0 (
   end
   wire [9:0] blk_enc_w = blk_enc_q;
   wire [3:0]  dialect_enc_w = dialect_q;
-  wire        enc_zero_w = blk_enc_w[0];
+  assign enc_zero_w = blk_enc_w[0];
 
   // The chosen dialect's midpoints, as 4M thresholds (see the encoder).
-  reg  [48:0] thr_w;
   always @* begin
     case (dialect_enc_w)
       4'd0: thr_w = {7'd104, 7'd68, 7'd40, 7'd28, 7'd20, 7'd12, 7'd4};

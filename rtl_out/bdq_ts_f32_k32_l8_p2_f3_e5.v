@@ -59,6 +59,10 @@ module bdq_ts_f32_k32_l8_p2_f3_e5 (
   output wire        nan_o,
   output wire        last_o
 );
+  reg         valid_s1_q;
+  wire        en_s1_w;
+  reg         valid_s2_q;
+  wire        en_s2_w;
 
   localparam [1:0] EMPTY = 2'd0, SELECT = 2'd1, READY = 2'd2;
 
@@ -121,14 +125,12 @@ module bdq_ts_f32_k32_l8_p2_f3_e5 (
   end
 
   // ---- output pipeline handshake ----
-  reg         valid_s1_q;
-  wire        en_s1_w = ~valid_s1_q | en_s2_w;
+  assign en_s1_w = ~valid_s1_q | en_s2_w;
   always @(posedge clk_i) begin
     if (!rst_ni) valid_s1_q <= 1'b0;
     else if (en_s1_w) valid_s1_q <= em_ready_w;
   end
-  reg         valid_s2_q;
-  wire        en_s2_w = ~valid_s2_q | ready_i;
+  assign en_s2_w = ~valid_s2_q | ready_i;
   always @(posedge clk_i) begin
     if (!rst_ni) valid_s2_q <= 1'b0;
     else if (en_s2_w) valid_s2_q <= valid_s1_q;
@@ -149,6 +151,11 @@ module bdq_ts_f32_k32_l8_p2_f3_e5 (
 
   // ---- per lane: decode and store on arrival; magnitudes for selection and for emission ----
   wire [47:0] m_sel_w;
+  // Block-level values the lanes read, declared before the lanes that use them.
+  wire [9:0] tz_sel_w;
+  wire [9:0] tz_em_w;
+  wire        em_zero_w;
+  reg  [55:0] thr_w;
   genvar i;
   generate
     for (i = 0; i < 8; i = i + 1) begin : g_lane
@@ -238,7 +245,7 @@ module bdq_ts_f32_k32_l8_p2_f3_e5 (
 
   // ---- select: statistics of the bank's beats, accumulated, then the decision ----
   wire [14:0] top_sl_w = (sl_q == 2'd0) ? top0_q : (sl_q == 2'd1) ? top1_q : top2_q;
-  wire [9:0] tz_sel_w = tz_of(top_sl_w[14:6]);
+  assign tz_sel_w = tz_of(top_sl_w[14:6]);
   // Stage 1 from the block maximum's magnitude.
   wire [5:0] mmax_w;
   bdq_ts_f32_k32_l8_p2_f3_e5_mag u_mag_max (
@@ -285,16 +292,15 @@ module bdq_ts_f32_k32_l8_p2_f3_e5 (
   wire [14:0] top_em_w = (em_q == 2'd0) ? top0_q : (em_q == 2'd1) ? top1_q : top2_q;
   wire        special_em_w = (em_q == 2'd0) ? special0_q : (em_q == 2'd1) ? special1_q : special2_q;
   wire [3:0]  dialect_sel_w = (em_q == 2'd0) ? dialect0_q : (em_q == 2'd1) ? dialect1_q : dialect2_q;
-  wire [9:0] tz_em_w = tz_of(top_em_w[14:6]);
+  assign tz_em_w = tz_of(top_em_w[14:6]);
   wire        all_zero_w = ~|top_em_w[14:6];
   // The block maximum's significand only matters to selection.
   wire        unused_top_w = |top_em_w[5:0];
-  wire        em_zero_w = all_zero_w | special_em_w;
+  assign em_zero_w = all_zero_w | special_em_w;
   wire [3:0]  dialect_w = special_em_w ? 4'd0 : dialect_sel_w;
   wire [9:0] scale_full_w = tz_em_w - 10'd137;
   wire [4:0] scale_w = special_em_w ? 5'd31 : all_zero_w ? 5'd0 : scale_full_w[4:0];
   wire        unused_scale_w = |scale_full_w[9:5];
-  reg  [55:0] thr_w;
   always @* begin
     case (dialect_w)
       4'd0: thr_w = {8'd208, 8'd136, 8'd80, 8'd56, 8'd40, 8'd24, 8'd8};

@@ -29,7 +29,8 @@ module bds_mse_k16_p1_f3_b35c5735e (
   output wire [3:0]  dialect_o
 );
   reg         valid_s1_q;
-  wire        en_s1_w = ~valid_s1_q | ready_i;
+  wire        en_s1_w;
+  assign en_s1_w = ~valid_s1_q | ready_i;
   always @(posedge clk_i) begin
     if (!rst_ni) valid_s1_q <= 1'b0;
     else if (en_s1_w) valid_s1_q <= valid_i;

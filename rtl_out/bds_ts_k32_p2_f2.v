@@ -41,13 +41,15 @@ module bds_ts_k32_p2_f2 (
   output wire [3:0]  dialect_o
 );
   reg         valid_s1_q;
-  wire        en_s1_w = ~valid_s1_q | en_s2_w;
+  wire        en_s1_w;
+  reg         valid_s2_q;
+  wire        en_s2_w;
+  assign en_s1_w = ~valid_s1_q | en_s2_w;
   always @(posedge clk_i) begin
     if (!rst_ni) valid_s1_q <= 1'b0;
     else if (en_s1_w) valid_s1_q <= valid_i;
   end
-  reg         valid_s2_q;
-  wire        en_s2_w = ~valid_s2_q | ready_i;
+  assign en_s2_w = ~valid_s2_q | ready_i;
   always @(posedge clk_i) begin
     if (!rst_ni) valid_s2_q <= 1'b0;
     else if (en_s2_w) valid_s2_q <= valid_s1_q;

@@ -46,52 +46,62 @@ module dot_bd4xe2m1_k32_l32_p8_fp32n3_b35c5735e (
   input  wire        ready_i,
   output wire [31:0] result_o
 );
+  reg         valid_s1_q;
+  wire        en_s1_w;
+  reg         valid_s2_q;
+  wire        en_s2_w;
+  reg         valid_s3_q;
+  wire        en_s3_w;
+  reg         valid_s4_q;
+  wire        en_s4_w;
+  reg         valid_s5_q;
+  wire        en_s5_w;
+  reg         valid_s6_q;
+  wire        en_s6_w;
+  reg         valid_s7_q;
+  wire        en_s7_w;
+  reg         valid_s8_q;
+  wire        en_s8_w;
 
   // ---- handshake: a stage loads when it is empty or the stage after it moves on ----
-  reg         valid_s1_q;
-  wire        en_s1_w = ~valid_s8_q | take_w;
+  // The sink side of the last stage, declared before the stages that use it.
+  wire        take_w;
+  assign en_s1_w = ~valid_s8_q | take_w;
   always @(posedge clk_i) begin
     if (!rst_ni) valid_s1_q <= 1'b0;
     else if (en_s1_w) valid_s1_q <= valid_i;
   end
-  reg         valid_s2_q;
-  wire        en_s2_w = ~valid_s8_q | take_w;
+  assign en_s2_w = ~valid_s8_q | take_w;
   always @(posedge clk_i) begin
     if (!rst_ni) valid_s2_q <= 1'b0;
     else if (en_s2_w) valid_s2_q <= valid_s1_q;
   end
-  reg         valid_s3_q;
-  wire        en_s3_w = ~valid_s8_q | take_w;
+  assign en_s3_w = ~valid_s8_q | take_w;
   always @(posedge clk_i) begin
     if (!rst_ni) valid_s3_q <= 1'b0;
     else if (en_s3_w) valid_s3_q <= valid_s2_q;
   end
-  reg         valid_s4_q;
-  wire        en_s4_w = ~valid_s8_q | take_w;
+  assign en_s4_w = ~valid_s8_q | take_w;
   always @(posedge clk_i) begin
     if (!rst_ni) valid_s4_q <= 1'b0;
     else if (en_s4_w) valid_s4_q <= valid_s3_q;
   end
-  reg         valid_s5_q;
-  wire        en_s5_w = ~valid_s8_q | take_w;
+  assign en_s5_w = ~valid_s8_q | take_w;
   always @(posedge clk_i) begin
     if (!rst_ni) valid_s5_q <= 1'b0;
     else if (en_s5_w) valid_s5_q <= valid_s4_q;
   end
-  reg         valid_s6_q;
-  wire        en_s6_w = ~valid_s8_q | take_w;
+  assign en_s6_w = ~valid_s8_q | take_w;
   always @(posedge clk_i) begin
     if (!rst_ni) valid_s6_q <= 1'b0;
     else if (en_s6_w) valid_s6_q <= valid_s5_q;
   end
-  reg         valid_s7_q;
-  wire        en_s7_w = ~valid_s8_q | take_w;
+  assign en_s7_w = ~valid_s8_q | take_w;
   always @(posedge clk_i) begin
     if (!rst_ni) valid_s7_q <= 1'b0;
     else if (en_s7_w) valid_s7_q <= valid_s6_q;
   end
-  reg         valid_s8_q;
-  wire        en_s8_w = ~valid_s8_q | take_w;
+  assign en_s8_w = ~valid_s8_q | take_w;
   always @(posedge clk_i) begin
     if (!rst_ni) valid_s8_q <= 1'b0;
     else if (en_s8_w) valid_s8_q <= valid_s7_q;
@@ -532,7 +542,7 @@ module dot_bd4xe2m1_k32_l32_p8_fp32n3_b35c5735e (
   assign result_o = gnan_w ? 32'h7fc00000 : fsum_w;
 
   // ---- output: a result leaves on a block's (or group's) last beat; other beats are absorbed ----
-  wire        take_w = emit_w ? ready_i : 1'b1;
+  assign take_w = emit_w ? ready_i : 1'b1;
   wire        fire_w = valid_s8_q & take_w;
   assign valid_o = valid_s8_q & emit_w;
   always @(posedge clk_i) begin

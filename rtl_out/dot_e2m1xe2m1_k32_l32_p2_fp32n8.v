@@ -39,16 +39,20 @@ module dot_e2m1xe2m1_k32_l32_p2_fp32n8 (
   input  wire        ready_i,
   output wire [31:0] result_o
 );
+  reg         valid_s1_q;
+  wire        en_s1_w;
+  reg         valid_s2_q;
+  wire        en_s2_w;
 
   // ---- handshake: a stage loads when it is empty or the stage after it moves on ----
-  reg         valid_s1_q;
-  wire        en_s1_w = ~valid_s1_q | en_s2_w;
+  // The sink side of the last stage, declared before the stages that use it.
+  wire        take_w;
+  assign en_s1_w = ~valid_s1_q | en_s2_w;
   always @(posedge clk_i) begin
     if (!rst_ni) valid_s1_q <= 1'b0;
     else if (en_s1_w) valid_s1_q <= valid_i;
   end
-  reg         valid_s2_q;
-  wire        en_s2_w = ~valid_s2_q | take_w;
+  assign en_s2_w = ~valid_s2_q | take_w;
   always @(posedge clk_i) begin
     if (!rst_ni) valid_s2_q <= 1'b0;
     else if (en_s2_w) valid_s2_q <= valid_s1_q;
@@ -217,7 +221,7 @@ module dot_e2m1xe2m1_k32_l32_p2_fp32n8 (
   assign result_o = gnan_w ? 32'h7fc00000 : fsum_w;
 
   // ---- output: a result leaves on a block's (or group's) last beat; other beats are absorbed ----
-  wire        take_w = emit_w ? ready_i : 1'b1;
+  assign take_w = emit_w ? ready_i : 1'b1;
   wire        fire_w = valid_s2_q & take_w;
   assign valid_o = valid_s2_q & emit_w;
   always @(posedge clk_i) begin

@@ -41,16 +41,20 @@ module dot_int8xe4m3_k32_l8_p2_fx64lm40n5 (
   output wire        sat_o,
   output wire        nan_o
 );
+  reg         valid_s1_q;
+  wire        en_s1_w;
+  reg         valid_s2_q;
+  wire        en_s2_w;
 
   // ---- handshake: a stage loads when it is empty or the stage after it moves on ----
-  reg         valid_s1_q;
-  wire        en_s1_w = ~valid_s1_q | en_s2_w;
+  // The sink side of the last stage, declared before the stages that use it.
+  wire        take_w;
+  assign en_s1_w = ~valid_s1_q | en_s2_w;
   always @(posedge clk_i) begin
     if (!rst_ni) valid_s1_q <= 1'b0;
     else if (en_s1_w) valid_s1_q <= valid_i;
   end
-  reg         valid_s2_q;
-  wire        en_s2_w = ~valid_s2_q | take_w;
+  assign en_s2_w = ~valid_s2_q | take_w;
   always @(posedge clk_i) begin
     if (!rst_ni) valid_s2_q <= 1'b0;
     else if (en_s2_w) valid_s2_q <= valid_s1_q;
@@ -154,7 +158,7 @@ module dot_int8xe4m3_k32_l8_p2_fx64lm40n5 (
   // ---- fixed-point accumulation ----
   // The block's exponent relative to the accumulator LSB: s = exp - (-40).
   wire [9:0] bexp_w = {2'd0, fsa_w} + {2'd0, fsb_w} + 10'd755;
-  wire signed [11:0] s_w = $signed({{2{bexp_w[9]}}, bexp_w}) - 12'sd4056;
+  wire signed [11:0] s_w = $signed({{2{bexp_w[9]}}, bexp_w}) - $signed(12'd4056);
   wire        s_neg_w = s_w[11];
   wire [11:0] s_abs_w = s_neg_w ? 12'd0 - s_w : s_w;
   // Left: exact, then clamped to +-2^64 (already past saturation for any accumulator value).
@@ -185,7 +189,7 @@ module dot_int8xe4m3_k32_l8_p2_fx64lm40n5 (
   wire        unused_w = |{lim_w[96:66], s_abs_w};
 
   // ---- output: a result leaves on a block's (or group's) last beat; other beats are absorbed ----
-  wire        take_w = emit_w ? ready_i : 1'b1;
+  assign take_w = emit_w ? ready_i : 1'b1;
   wire        fire_w = valid_s2_q & take_w;
   assign valid_o = valid_s2_q & emit_w;
   always @(posedge clk_i) begin

@@ -32,64 +32,74 @@ module mxq_e2m1_bf16_k32_l32_p10 (
   output wire        nan_o,
   output wire        last_o
 );
+  reg         valid_s1_q;
+  wire        en_s1_w;
+  reg         valid_s2_q;
+  wire        en_s2_w;
+  reg         valid_s3_q;
+  wire        en_s3_w;
+  reg         valid_s4_q;
+  wire        en_s4_w;
+  reg         valid_s5_q;
+  wire        en_s5_w;
+  reg         valid_s6_q;
+  wire        en_s6_w;
+  reg         valid_s7_q;
+  wire        en_s7_w;
+  reg         valid_s8_q;
+  wire        en_s8_w;
+  reg         valid_s9_q;
+  wire        en_s9_w;
+  reg         valid_s10_q;
+  wire        en_s10_w;
 
   // ---- handshake: a stage loads when it is empty or the stage after it moves on ----
-  reg         valid_s1_q;
-  wire        en_s1_w = ~valid_s10_q | ready_i;
+  assign en_s1_w = ~valid_s10_q | ready_i;
   always @(posedge clk_i) begin
     if (!rst_ni) valid_s1_q <= 1'b0;
     else if (en_s1_w) valid_s1_q <= valid_i;
   end
-  reg         valid_s2_q;
-  wire        en_s2_w = ~valid_s10_q | ready_i;
+  assign en_s2_w = ~valid_s10_q | ready_i;
   always @(posedge clk_i) begin
     if (!rst_ni) valid_s2_q <= 1'b0;
     else if (en_s2_w) valid_s2_q <= valid_s1_q;
   end
-  reg         valid_s3_q;
-  wire        en_s3_w = ~valid_s10_q | ready_i;
+  assign en_s3_w = ~valid_s10_q | ready_i;
   always @(posedge clk_i) begin
     if (!rst_ni) valid_s3_q <= 1'b0;
     else if (en_s3_w) valid_s3_q <= valid_s2_q;
   end
-  reg         valid_s4_q;
-  wire        en_s4_w = ~valid_s10_q | ready_i;
+  assign en_s4_w = ~valid_s10_q | ready_i;
   always @(posedge clk_i) begin
     if (!rst_ni) valid_s4_q <= 1'b0;
     else if (en_s4_w) valid_s4_q <= valid_s3_q;
   end
-  reg         valid_s5_q;
-  wire        en_s5_w = ~valid_s10_q | ready_i;
+  assign en_s5_w = ~valid_s10_q | ready_i;
   always @(posedge clk_i) begin
     if (!rst_ni) valid_s5_q <= 1'b0;
     else if (en_s5_w) valid_s5_q <= valid_s4_q;
   end
-  reg         valid_s6_q;
-  wire        en_s6_w = ~valid_s10_q | ready_i;
+  assign en_s6_w = ~valid_s10_q | ready_i;
   always @(posedge clk_i) begin
     if (!rst_ni) valid_s6_q <= 1'b0;
     else if (en_s6_w) valid_s6_q <= valid_s5_q;
   end
-  reg         valid_s7_q;
-  wire        en_s7_w = ~valid_s10_q | ready_i;
+  assign en_s7_w = ~valid_s10_q | ready_i;
   always @(posedge clk_i) begin
     if (!rst_ni) valid_s7_q <= 1'b0;
     else if (en_s7_w) valid_s7_q <= valid_s6_q;
   end
-  reg         valid_s8_q;
-  wire        en_s8_w = ~valid_s10_q | ready_i;
+  assign en_s8_w = ~valid_s10_q | ready_i;
   always @(posedge clk_i) begin
     if (!rst_ni) valid_s8_q <= 1'b0;
     else if (en_s8_w) valid_s8_q <= valid_s7_q;
   end
-  reg         valid_s9_q;
-  wire        en_s9_w = ~valid_s10_q | ready_i;
+  assign en_s9_w = ~valid_s10_q | ready_i;
   always @(posedge clk_i) begin
     if (!rst_ni) valid_s9_q <= 1'b0;
     else if (en_s9_w) valid_s9_q <= valid_s8_q;
   end
-  reg         valid_s10_q;
-  wire        en_s10_w = ~valid_s10_q | ready_i;
+  assign en_s10_w = ~valid_s10_q | ready_i;
   always @(posedge clk_i) begin
     if (!rst_ni) valid_s10_q <= 1'b0;
     else if (en_s10_w) valid_s10_q <= valid_s9_q;
@@ -99,6 +109,9 @@ module mxq_e2m1_bf16_k32_l32_p10 (
   assign last_o  = 1'b1;
 
   // ---- per lane: decode (independent of the block), then conversion ----
+  // Block-level values the lanes read, declared before the lanes that use them.
+  wire [11:0] tzm_w;
+  wire        force_zero_w;
   genvar i;
   generate
     for (i = 0; i < 32; i = i + 1) begin : g_lane
@@ -493,9 +506,9 @@ module mxq_e2m1_bf16_k32_l32_p10 (
       special_q <= any_special_w;
     end
   end
-  wire [11:0] tzm_w = tzm_q;
+  assign tzm_w = tzm_q;
   wire [7:0]  scale_w = scale_q;
-  wire        force_zero_w = zero_q;
+  assign force_zero_w = zero_q;
   wire        blk_special_w = special_q;
   // The block's scale and NaN flag keep pace with the conversion's inner registers.
   reg  [7:0]  scale_d_q;

@@ -41,6 +41,9 @@ module mxq_e3m2_f32_k16_l16_p0_ftz (
   assign last_o  = 1'b1;
 
   // ---- per lane: decode (independent of the block), then conversion ----
+  // Block-level values the lanes read, declared before the lanes that use them.
+  wire [11:0] tzm_w;
+  wire        force_zero_w;
   genvar i;
   generate
     for (i = 0; i < 16; i = i + 1) begin : g_lane
@@ -124,9 +127,9 @@ module mxq_e3m2_f32_k16_l16_p0_ftz (
   wire [9:0] scale_full_w = above_w ? ({1'd0, max_flb_w} + 10'd997) : 10'd0;
   wire [7:0]  scale_max_w = any_special_w ? 8'hff : all_zero_w ? 8'h00 : scale_full_w[7:0];
   wire        zero_max_w = all_zero_w | any_special_w;
-  wire [11:0] tzm_w = tzm_max_w;
+  assign tzm_w = tzm_max_w;
   wire [7:0]  scale_w = scale_max_w;
-  wire        force_zero_w = zero_max_w;
+  assign force_zero_w = zero_max_w;
   wire        blk_special_w = any_special_w;
   assign scale_o = scale_w;
   assign nan_o   = blk_special_w;

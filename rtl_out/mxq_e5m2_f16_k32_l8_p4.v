@@ -37,6 +37,14 @@ module mxq_e5m2_f16_k32_l8_p4 (
   output wire        nan_o,
   output wire        last_o
 );
+  reg         valid_s1_q;
+  wire        en_s1_w;
+  reg         valid_s2_q;
+  wire        en_s2_w;
+  reg         valid_s3_q;
+  wire        en_s3_w;
+  reg         valid_s4_q;
+  wire        en_s4_w;
 
   // ---- bank control ----
   reg         wr_bank_q, rd_bank_q, full0_q, full1_q;
@@ -80,26 +88,22 @@ module mxq_e5m2_f16_k32_l8_p4 (
   end
 
   // ---- output pipeline handshake ----
-  reg         valid_s1_q;
-  wire        en_s1_w = ~valid_s1_q | en_s2_w;
+  assign en_s1_w = ~valid_s1_q | en_s2_w;
   always @(posedge clk_i) begin
     if (!rst_ni) valid_s1_q <= 1'b0;
     else if (en_s1_w) valid_s1_q <= rd_full_w;
   end
-  reg         valid_s2_q;
-  wire        en_s2_w = ~valid_s2_q | en_s3_w;
+  assign en_s2_w = ~valid_s2_q | en_s3_w;
   always @(posedge clk_i) begin
     if (!rst_ni) valid_s2_q <= 1'b0;
     else if (en_s2_w) valid_s2_q <= valid_s1_q;
   end
-  reg         valid_s3_q;
-  wire        en_s3_w = ~valid_s3_q | en_s4_w;
+  assign en_s3_w = ~valid_s3_q | en_s4_w;
   always @(posedge clk_i) begin
     if (!rst_ni) valid_s3_q <= 1'b0;
     else if (en_s3_w) valid_s3_q <= valid_s2_q;
   end
-  reg         valid_s4_q;
-  wire        en_s4_w = ~valid_s4_q | ready_i;
+  assign en_s4_w = ~valid_s4_q | ready_i;
   always @(posedge clk_i) begin
     if (!rst_ni) valid_s4_q <= 1'b0;
     else if (en_s4_w) valid_s4_q <= valid_s3_q;
@@ -107,6 +111,9 @@ module mxq_e5m2_f16_k32_l8_p4 (
   assign valid_o = valid_s4_q;
 
   // ---- per lane: decode on arrival, bank storage, conversion on the way out ----
+  // Block-level values the lanes read, declared before the lanes that use them.
+  wire [9:0] tzm_w;
+  wire        force_zero_w;
   genvar i;
   generate
     for (i = 0; i < 8; i = i + 1) begin : g_lane
@@ -198,10 +205,10 @@ module mxq_e5m2_f16_k32_l8_p4 (
   wire [7:0] tz_raw_w  = {2'd0, blk_flb_w} + 8'd87;
   wire [7:0] tz_w      = (tz_raw_w > 8'd0) ? tz_raw_w : 8'd0;
   wire        all_zero_w   = ~|blk_flb_w;
-  wire        force_zero_w = all_zero_w | blk_special_w;
+  assign force_zero_w = all_zero_w | blk_special_w;
   wire [7:0] scale_full_w = tz_w - 8'd0;
   // The conversion's threshold T = tz - 116, in 10-bit two's complement.
-  wire [9:0] tzm_w = {2'd0, tz_w} - 10'd116;
+  assign tzm_w = {2'd0, tz_w} - 10'd116;
   wire [7:0]  scale_w = blk_special_w ? 8'hff : all_zero_w ? 8'h00 : scale_full_w[7:0];
   reg  [7:0]  scale_s1_q;
   reg         nan_s1_q, last_s1_q;

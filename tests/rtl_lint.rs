@@ -1,5 +1,6 @@
 //! Every emitted configuration of the matrix passes Verilator -Wall with no warnings, Icarus
-//! -g2005, and Yosys `synth` with `check -assert` and no latches.
+//! -g2005, Yosys `synth` with `check -assert` and no latches, and the strict slang front end
+//! (declaration before use, literals that fit) with no errors and no warnings.
 
 mod common;
 
@@ -228,6 +229,13 @@ fn lint_one(dir: &Path, u: &UnitParams, tools: &Tools) {
         "read_verilog {}; synth -top {top}; check -assert; select -assert-none t:$dlatch t:$adlatch t:$_DLATCH_*",
         files.join(" ")
     );
+    let mut slang_args = vec![tools.slang_script.to_str().unwrap(), "--top", top];
+    slang_args.extend(files.iter().map(String::as_str));
+    let out = common::run_ok(&sub, &tools.python, &slang_args);
+    assert!(
+        !out.contains("error") && !out.contains("warning"),
+        "{top}: slang: {out}"
+    );
     let out = common::run_ok(&sub, &tools.yosys, &["-q", "-p", &script]);
     assert!(
         !out.to_lowercase().contains("latch inferred"),
@@ -239,14 +247,36 @@ struct Tools {
     verilator: std::path::PathBuf,
     iverilog: std::path::PathBuf,
     yosys: std::path::PathBuf,
+    /// The venv's Python with pyslang, and the lint script it runs.
+    python: std::path::PathBuf,
+    slang_script: std::path::PathBuf,
+}
+
+/// The EDA venv's Python when it has pyslang (scripts/install-eda-venv.sh); None with a reason,
+/// a failure under CI=true.
+fn slang_python() -> Option<std::path::PathBuf> {
+    let py = Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv-eda/bin/python");
+    let ok = std::process::Command::new(&py)
+        .args(["-c", "import pyslang"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if ok {
+        return Some(py);
+    }
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("pyslang is required under CI=true: run scripts/install-eda-venv.sh");
+    }
+    eprintln!("SKIP: pyslang not found in .venv-eda (run scripts/install-eda-venv.sh)");
+    None
 }
 
 #[test]
 fn every_config_is_lint_clean_in_three_tools() {
-    let (Some(verilator), Some(iverilog), Some(yosys)) = (
+    let (Some(verilator), Some(iverilog), Some(yosys), Some(python)) = (
         common::tool("verilator", "verilator"),
         common::tool("iverilog", "iverilog"),
         common::tool("yosys", "yosys"),
+        slang_python(),
     ) else {
         return;
     };
@@ -254,6 +284,8 @@ fn every_config_is_lint_clean_in_three_tools() {
         verilator,
         iverilog,
         yosys,
+        python,
+        slang_script: Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/slang_lint.py"),
     };
     let dir = tempfile::tempdir().unwrap();
     let mut configs = mx_matrix();
@@ -265,7 +297,7 @@ fn every_config_is_lint_clean_in_three_tools() {
         .par_iter()
         .for_each(|u| lint_one(dir.path(), u, &tools));
     eprintln!(
-        "lint matrix: {} configurations clean in verilator -Wall, iverilog -g2005, yosys synth",
+        "lint matrix: {} configurations clean in verilator -Wall, iverilog -g2005, slang, yosys synth",
         configs.len()
     );
 }

@@ -25,6 +25,7 @@ module {{ c.name }} (
   output wire        nan_o,
   output wire        last_o
 );
+{%- include "rtl/stage_decls.inc" %}
 
   // ---- handshake: a stage loads when it is empty or the stage after it moves on ----
 {%- include "rtl/stages.inc" %}
@@ -38,6 +39,10 @@ module {{ c.name }} (
 
   // ---- per lane: decode, scaled magnitude, and (after selection) the code ----
   wire [{{ c.m_bus_msb }}:0] m_all_w;
+  // Block-level values the lanes read, declared before the lanes that use them.
+  wire [{{ c.n.tz_msb }}:0] tz_w;
+  wire        enc_zero_w;
+  reg  [{{ c.n.thr_bus_msb }}:0] thr_w;
   genvar i;
   generate
     for (i = 0; i < {{ c.lanes }}; i = i + 1) begin : g_lane
@@ -149,9 +154,9 @@ module {{ c.name }} (
   wire [{{ c.n.tz_msb }}:0] tz_lo_w = tz_raw_w;
 {%- endif %}
 {%- if c.n.clamp_hi %}
-  wire [{{ c.n.tz_msb }}:0] tz_w = (tz_lo_w > {{ c.n.tz_w }}'d{{ c.n.tz_hi }}) ? {{ c.n.tz_w }}'d{{ c.n.tz_hi }} : tz_lo_w;
+  assign tz_w = (tz_lo_w > {{ c.n.tz_w }}'d{{ c.n.tz_hi }}) ? {{ c.n.tz_w }}'d{{ c.n.tz_hi }} : tz_lo_w;
 {%- else %}
-  wire [{{ c.n.tz_msb }}:0] tz_w = tz_lo_w;
+  assign tz_w = tz_lo_w;
 {%- endif %}
   wire        all_zero_w = ~|blk_flb_w;
   wire [{{ c.n.tz_msb }}:0] scale_full_w = tz_w - {{ c.n.tz_w }}'d{{ c.n.scale_off }};
@@ -189,10 +194,9 @@ module {{ c.name }} (
   wire [{{ c.n.blk_msb }}:0] blk_enc_w = blk_sel_w;
   wire [3:0]  dialect_enc_w = dialect_w;
 {%- endif %}
-  wire        enc_zero_w = blk_enc_w[0];
+  assign enc_zero_w = blk_enc_w[0];
 
   // The chosen dialect's midpoints, as 4M thresholds (see the encoder).
-  reg  [{{ c.n.thr_bus_msb }}:0] thr_w;
   always @* begin
     case (dialect_enc_w)
 {%- for d in c.thresholds %}

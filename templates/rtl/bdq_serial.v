@@ -31,6 +31,7 @@ module {{ c.name }} (
   output wire        nan_o,
   output wire        last_o
 );
+{%- include "rtl/stage_decls.inc" %}
 
   localparam [1:0] EMPTY = 2'd0, SELECT = 2'd1, READY = 2'd2;
 
@@ -114,6 +115,11 @@ module {{ c.name }} (
 
   // ---- per lane: decode and store on arrival; magnitudes for selection and for emission ----
   wire [{{ c.m_bus_msb }}:0] m_sel_w;
+  // Block-level values the lanes read, declared before the lanes that use them.
+  wire [{{ c.n.tz_msb }}:0] tz_sel_w;
+  wire [{{ c.n.tz_msb }}:0] tz_em_w;
+  wire        em_zero_w;
+  reg  [{{ c.n.thr_bus_msb }}:0] thr_w;
   genvar i;
   generate
     for (i = 0; i < {{ c.lanes }}; i = i + 1) begin : g_lane
@@ -193,7 +199,7 @@ module {{ c.name }} (
 
   // ---- select: statistics of the bank's beats, accumulated, then the decision ----
   wire [{{ top_msb }}:0] top_sl_w = (sl_q == 2'd0) ? top0_q : (sl_q == 2'd1) ? top1_q : top2_q;
-  wire [{{ c.n.tz_msb }}:0] tz_sel_w = tz_of(top_sl_w[{{ top_msb }}:{{ c.n.mw }}]);
+  assign tz_sel_w = tz_of(top_sl_w[{{ top_msb }}:{{ c.n.mw }}]);
 {%- if two_stage %}
   // Stage 1 from the block maximum's magnitude.
   wire [{{ c.n.m_msb }}:0] mmax_w;
@@ -264,16 +270,15 @@ module {{ c.name }} (
   wire [{{ top_msb }}:0] top_em_w = (em_q == 2'd0) ? top0_q : (em_q == 2'd1) ? top1_q : top2_q;
   wire        special_em_w = (em_q == 2'd0) ? special0_q : (em_q == 2'd1) ? special1_q : special2_q;
   wire [3:0]  dialect_sel_w = (em_q == 2'd0) ? dialect0_q : (em_q == 2'd1) ? dialect1_q : dialect2_q;
-  wire [{{ c.n.tz_msb }}:0] tz_em_w = tz_of(top_em_w[{{ top_msb }}:{{ c.n.mw }}]);
+  assign tz_em_w = tz_of(top_em_w[{{ top_msb }}:{{ c.n.mw }}]);
   wire        all_zero_w = ~|top_em_w[{{ top_msb }}:{{ c.n.mw }}];
   // The block maximum's significand only matters to selection.
   wire        unused_top_w = |top_em_w[{{ c.n.m_msb }}:0];
-  wire        em_zero_w = all_zero_w | special_em_w;
+  assign em_zero_w = all_zero_w | special_em_w;
   wire [3:0]  dialect_w = special_em_w ? 4'd0 : dialect_sel_w;
   wire [{{ c.n.tz_msb }}:0] scale_full_w = tz_em_w - {{ c.n.tz_w }}'d{{ c.n.scale_off }};
   wire [{{ c.n.scale_msb }}:0] scale_w = special_em_w ? {{ c.n.scale_bits }}'d{{ c.n.scale_nan }} : all_zero_w ? {{ c.n.scale_bits }}'d0 : scale_full_w[{{ c.n.scale_msb }}:0];
   wire        unused_scale_w = |scale_full_w[{{ c.n.tz_msb }}:{{ c.n.scale_bits }}];
-  reg  [{{ c.n.thr_bus_msb }}:0] thr_w;
   always @* begin
     case (dialect_w)
 {%- for d in c.thresholds %}

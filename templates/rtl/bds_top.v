@@ -17,6 +17,7 @@ module {{ name }} (
   input  wire        ready_i,
   output wire [3:0]  dialect_o
 );
+{%- include "rtl/stage_decls.inc" %}
 {%- include "rtl/stages.inc" %}
 {%- if stages.is_empty() %}
   // A combinational core: clock and reset are kept for the same interface on every pipeline.

@@ -64,8 +64,11 @@ module {{ name }} (
   output wire        nan_o
 {%- endif %}
 );
+{%- include "rtl/stage_decls.inc" %}
 
   // ---- handshake: a stage loads when it is empty or the stage after it moves on ----
+  // The sink side of the last stage, declared before the stages that use it.
+  wire        take_w;
 {%- include "rtl/stages.inc" %}
   assign ready_o = {{ first_en }};
 
@@ -286,7 +289,7 @@ module {{ name }} (
   // ---- fixed-point accumulation ----
   // The block's exponent relative to the accumulator LSB: s = exp - ({{ acc_lsb }}).
   wire [{{ exp_msb }}:0] bexp_w = {{ "{" }}{{ exp_pad }}'d0, fsa_w} + {{ "{" }}{{ exp_pad }}'d0, fsb_w} + {{ exp_w }}'d{{ exp_add }};
-  wire signed [{{ s_msb }}:0] s_w = $signed({{ "{" }}{{ "{" }}{{ s_pad }}{bexp_w[{{ exp_msb }}]}}, bexp_w}) - {{ s_w }}'sd{{ acc_lsb_abs_sub }};
+  wire signed [{{ s_msb }}:0] s_w = $signed({{ "{" }}{{ "{" }}{{ s_pad }}{bexp_w[{{ exp_msb }}]}}, bexp_w}) - $signed({{ s_w }}'d{{ acc_lsb_abs_sub }});
   wire        s_neg_w = s_w[{{ s_msb }}];
   wire [{{ s_msb }}:0] s_abs_w = s_neg_w ? {{ s_w }}'d0 - s_w : s_w;
   // Left: exact, then clamped to +-2^{{ acc_w }} (already past saturation for any accumulator value).
@@ -335,7 +338,7 @@ module {{ name }} (
 {%- endif %}
 
   // ---- output: a result leaves on a block's (or group's) last beat; other beats are absorbed ----
-  wire        take_w = emit_w ? ready_i : 1'b1;
+  assign take_w = emit_w ? ready_i : 1'b1;
   wire        fire_w = {{ last_valid }} & take_w;
   assign valid_o = {{ last_valid }} & emit_w;
 {%- if has_counters %}

@@ -23,6 +23,7 @@ module {{ c.name }} (
   output wire        nan_o,
   output wire        last_o
 );
+{%- include "rtl/stage_decls.inc" %}
 
   // ---- handshake: a stage loads when it is empty or the stage after it moves on ----
 {%- include "rtl/stages.inc" %}
@@ -35,6 +36,9 @@ module {{ c.name }} (
   assign last_o  = 1'b1;
 
   // ---- per lane: decode (independent of the block), then conversion ----
+  // Block-level values the lanes read, declared before the lanes that use them.
+  wire [{{ c.n.d_msb }}:0] tzm_w;
+  wire        force_zero_w;
   genvar i;
   generate
     for (i = 0; i < {{ c.lanes }}; i = i + 1) begin : g_lane
@@ -153,14 +157,14 @@ module {{ c.name }} (
       special_q <= any_special_w;
     end
   end
-  wire [{{ c.n.d_msb }}:0] tzm_w = tzm_q;
+  assign tzm_w = tzm_q;
   wire [7:0]  scale_w = scale_q;
-  wire        force_zero_w = zero_q;
+  assign force_zero_w = zero_q;
   wire        blk_special_w = special_q;
 {%- else %}
-  wire [{{ c.n.d_msb }}:0] tzm_w = tzm_max_w;
+  assign tzm_w = tzm_max_w;
   wire [7:0]  scale_w = scale_max_w;
-  wire        force_zero_w = zero_max_w;
+  assign force_zero_w = zero_max_w;
   wire        blk_special_w = any_special_w;
 {%- endif %}
 {%- for b in blk_delay %}

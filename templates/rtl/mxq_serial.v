@@ -28,6 +28,7 @@ module {{ c.name }} (
   output wire        nan_o,
   output wire        last_o
 );
+{%- include "rtl/stage_decls.inc" %}
 
   // ---- bank control ----
   reg         wr_bank_q, rd_bank_q, full0_q, full1_q;
@@ -75,6 +76,9 @@ module {{ c.name }} (
   assign valid_o = {{ last_valid }};
 
   // ---- per lane: decode on arrival, bank storage, conversion on the way out ----
+  // Block-level values the lanes read, declared before the lanes that use them.
+  wire [{{ c.n.d_msb }}:0] tzm_w;
+  wire        force_zero_w;
   genvar i;
   generate
     for (i = 0; i < {{ c.lanes }}; i = i + 1) begin : g_lane
@@ -152,10 +156,10 @@ module {{ c.name }} (
   wire [{{ c.n.tz_msb }}:0] tz_raw_w  = {{ "{" }}{{ c.n.tz_pad }}'d0, blk_flb_w} + {{ c.n.tz_w }}'d{{ c.n.tz_add }};
   wire [{{ c.n.tz_msb }}:0] tz_w      = (tz_raw_w > {{ c.n.tz_w }}'d{{ c.n.tz_floor }}) ? tz_raw_w : {{ c.n.tz_w }}'d{{ c.n.tz_floor }};
   wire        all_zero_w   = ~|blk_flb_w;
-  wire        force_zero_w = all_zero_w | blk_special_w;
+  assign force_zero_w = all_zero_w | blk_special_w;
   wire [{{ c.n.tz_msb }}:0] scale_full_w = tz_w - {{ c.n.tz_w }}'d{{ c.n.scale_off }};
   // The conversion's threshold T = tz - {{ c.n.z }}, in {{ c.n.d_w }}-bit two's complement.
-  wire [{{ c.n.d_msb }}:0] tzm_w = {{ "{" }}2'd0, tz_w} - {{ c.n.d_w }}'d{{ c.n.z }};
+  assign tzm_w = {{ "{" }}2'd0, tz_w} - {{ c.n.d_w }}'d{{ c.n.z }};
   wire [7:0]  scale_w = blk_special_w ? 8'hff : all_zero_w ? 8'h00 : scale_full_w[7:0];
 {%- for o in out_stages %}
   reg  [7:0]  scale_{{ o.name }}_q;
