@@ -44,7 +44,7 @@ pub(crate) enum Command {
 #[derive(Args, Clone)]
 pub(crate) struct UnitArgs {
     /// Hardware unit.
-    #[arg(long, value_parser = ["mx-quantizer", "bd-quantizer", "bd-selector", "dot"])]
+    #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(UnitParams::NAMES))]
     pub(crate) unit: Option<String>,
     /// Element format of mx-quantizer (mxfp8_e4m3, mxfp8_e5m2, mxfp6_e3m2, mxfp6_e2m3, mxfp4,
     /// mxint8).

@@ -408,3 +408,46 @@ fn flags_for_another_unit_are_refused() {
         assert_eq!(err.trim_end().lines().count(), 1, "{err}");
     }
 }
+
+/// Each unit's `Unit::NAME` is the name its `[[unit]]` tables use (the serde tag), so the
+/// command line's list of units cannot drift from the config files'.
+#[test]
+fn unit_names_are_the_config_tags() {
+    for name in blockrtl::units::UnitParams::NAMES {
+        let v = serde_json::json!({"unit": name});
+        let err = serde_json::from_value::<blockrtl::units::UnitParams>(v)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(!err.contains("unknown variant"), "{name}: {err}");
+    }
+}
+
+/// The defaults `--help` states for unit flags are the serde defaults (`units::defaults`), the
+/// only place they live.
+#[test]
+fn help_states_the_serde_defaults() {
+    use blockrtl::units::defaults as d;
+    let help = String::from_utf8(blockrtl(&["generate", "--help"]).stdout).unwrap();
+    let flat = help.split_whitespace().collect::<Vec<_>>().join(" ");
+    for (flag, value) in [
+        ("--block-size", d::BLOCK_SIZE.to_string()),
+        ("--pipeline", d::PIPELINE.to_string()),
+        ("--frac-bits", d::FRAC_BITS.to_string()),
+        ("--selector", d::SELECTOR.name().to_string()),
+        ("--dot-length", d::DOT_LENGTH.to_string()),
+        ("--acc-width", d::ACC_WIDTH.to_string()),
+        ("--acc-lsb", d::ACC_LSB.to_string()),
+    ] {
+        let at = flat
+            .find(&format!("{flag} <"))
+            .unwrap_or_else(|| panic!("{flag} not in help"));
+        let text = &flat[at..];
+        let next = text[2..].find(" --").map_or(text.len(), |i| i + 2);
+        assert!(
+            text[..next].contains(&format!("[default: {value}]")),
+            "{flag}: help says {:?}, serde default is {value}",
+            &text[..next]
+        );
+    }
+}

@@ -271,7 +271,7 @@ fn slang_python() -> Option<std::path::PathBuf> {
 }
 
 #[test]
-fn every_config_is_lint_clean_in_three_tools() {
+fn every_config_is_lint_clean_in_four_tools() {
     let (Some(verilator), Some(iverilog), Some(yosys), Some(python)) = (
         common::tool("verilator", "verilator"),
         common::tool("iverilog", "iverilog"),

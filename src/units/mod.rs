@@ -28,6 +28,14 @@ pub enum UnitParams {
 }
 
 impl UnitParams {
+    /// Every unit's `--unit` / `unit = "..."` name (the serde tag of its variant).
+    pub const NAMES: [&'static str; 4] = [
+        MxQuantizerParams::NAME,
+        BdQuantizerParams::NAME,
+        BdSelectorParams::NAME,
+        DotParams::NAME,
+    ];
+
     /// Validate once: the one place a unit is chosen by its settings.
     pub fn check(&self) -> Result<Box<dyn Checked>> {
         Ok(match self {
