@@ -396,7 +396,15 @@ pub fn run(unit: &dyn Checked, opts: &CosimOptions) -> Result<CosimReport> {
             report.mismatches += 1;
             first_fail.get_or_insert(opts.blocks.saturating_sub(1));
         }
-        report.failures.push(format!("harness watchdog: {w}"));
+        let hint = if opts.rtl.is_some()
+            && opts.watchdog_cycles.is_none()
+            && w.starts_with("missing")
+        {
+            " (the bound comes from the generated design; if your RTL is deeper, raise --watchdog-cycles)"
+        } else {
+            ""
+        };
+        report.failures.push(format!("harness watchdog: {w}{hint}"));
     } else if !status.success() {
         if report.mismatches == 0 {
             return Err(Error::tool(format!(
