@@ -1,9 +1,10 @@
 //! Co-simulation: stream golden-model vectors through the verilated design and compare every
 //! output beat, byte for byte.
 //!
-//! A writer thread generates stimulus chunks (a pure function of the seed and chunk index),
-//! hands each chunk to the comparer *before* writing it to the harness, so the comparer always
-//! has the expectation of whatever the harness emits and no pipe can deadlock.
+//! Stimulus is a pure function of the seed and the block index, so a writer thread makes each
+//! chunk's input beats and the comparer makes the same chunk's expectations on its own: neither
+//! waits for the other, the only waits are on the harness's pipes, and the harness's watchdog
+//! always ends it, so no pipe can deadlock.
 
 pub mod build;
 pub mod rtl;

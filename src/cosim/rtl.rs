@@ -39,16 +39,10 @@ impl RtlSource {
         let mut files = Vec::new();
         for rel in &names {
             let path = dir.join(rel);
-            let contents = std::fs::read_to_string(&path)
-                .map_err(|e| Error::input(format!("--rtl: cannot read {}: {e}", path.display())))?;
+            // The whole folder shares one budget, so no file is read past it.
+            let contents = crate::user_file::read_text(&path, MAX_RTL_BYTES - total)
+                .map_err(|e| Error::input(format!("--rtl: {}: {e}", path.display())))?;
             total += contents.len() as u64;
-            if total > MAX_RTL_BYTES {
-                return Err(Error::input(format!(
-                    "--rtl {}: more than {} MiB of Verilog",
-                    dir.display(),
-                    MAX_RTL_BYTES >> 20
-                )));
-            }
             // Files land flat in the build folder, under their own names (Verilator checks that
             // a file's name is its module's).
             let base = Path::new(rel)
@@ -66,19 +60,15 @@ impl RtlSource {
                 contents,
             });
         }
-        let defines = files.iter().any(|f| declares_module(&f.contents, &top));
-        if !defines {
-            return Err(Error::input(format!(
-                "--rtl {}: no file declares module {top} (give --top NAME)",
-                dir.display()
-            )));
-        }
-        let top_text = files
+        let header = files
             .iter()
-            .find(|f| declares_module(&f.contents, &top))
-            .map(|f| f.contents.clone())
-            .unwrap_or_default();
-        let header = module_header(&top_text, &top);
+            .find_map(|f| module_header(&f.contents, &top))
+            .ok_or_else(|| {
+                Error::input(format!(
+                    "--rtl {}: no file declares module {top} (give --top NAME)",
+                    dir.display()
+                ))
+            })?;
         let mut wanted: Vec<String> = [
             "clk_i", "rst_ni", "valid_i", "ready_o", "valid_o", "ready_i",
         ]
@@ -155,23 +145,14 @@ fn is_identifier(s: &str) -> bool {
         && c.all(|x| x.is_ascii_alphanumeric() || x == '_' || x == '$')
 }
 
-fn declares_module(text: &str, top: &str) -> bool {
-    module_start(text, top).is_some()
-}
-
-fn module_start(text: &str, top: &str) -> Option<usize> {
-    let re = regex::Regex::new(&format!(r"(?m)^\s*module\s+{}\b", regex::escape(top))).ok()?;
-    re.find(text).map(|m| m.start())
-}
-
-/// The text from `module top` to the end of its port list (the first `);`).
-fn module_header<'a>(text: &'a str, top: &str) -> &'a str {
-    let Some(start) = module_start(text, top) else {
-        return "";
-    };
-    let rest = &text[start..];
+/// The text from `module top` to the end of its port list (the first `);`), if a line of
+/// `text` declares it.
+fn module_header<'a>(text: &'a str, top: &str) -> Option<&'a str> {
+    let re = regex::Regex::new(&format!(r"(?m)^\s*module\s+{}\b", regex::escape(top)))
+        .expect("an escaped identifier makes a valid pattern");
+    let rest = &text[re.find(text)?.start()..];
     let end = rest.find(");").map_or(rest.len(), |e| e + 2);
-    &rest[..end]
+    Some(&rest[..end])
 }
 
 fn has_word(text: &str, word: &str) -> bool {

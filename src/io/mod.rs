@@ -164,49 +164,69 @@ pub fn write_tensors_with(
         return Err(fail("an .npy file holds exactly one tensor".into()));
     }
     crate::emit::write::write_atomic_with(path, |w| {
-        let mut buf = Vec::with_capacity(WRITE_CHUNK);
         if is_safetensors {
             w.write_all(&safetensors_header(fmt, specs, &sizes, width))?;
             for (i, &n) in sizes.iter().enumerate() {
-                let mut left = n;
-                while left > 0 {
-                    let take = left.min(WRITE_CHUNK as u64) as usize;
-                    buf.clear();
-                    fill(i, &mut buf, take);
-                    let bytes: Vec<u8> = match fmt {
-                        InputFormat::F32 => buf.iter().flat_map(|b| b.to_le_bytes()).collect(),
-                        _ => buf.iter().flat_map(|&b| (b as u16).to_le_bytes()).collect(),
-                    };
-                    w.write_all(&bytes)?;
-                    left -= take as u64;
-                }
+                stream(
+                    n,
+                    |buf, take| fill(i, buf, take),
+                    |c| {
+                        let bytes: Vec<u8> = match fmt {
+                            InputFormat::F32 => c.iter().flat_map(|b| b.to_le_bytes()).collect(),
+                            _ => c.iter().flat_map(|&b| (b as u16).to_le_bytes()).collect(),
+                        };
+                        w.write_all(&bytes)
+                    },
+                )?;
             }
             return Ok(());
         }
         let shape: Vec<u64> = specs[0].1.iter().map(|&d| d as u64).collect();
-        let mut chunks = |f: &mut dyn FnMut(&[u32]) -> std::io::Result<()>| {
-            let mut left = sizes[0];
-            while left > 0 {
-                let take = left.min(WRITE_CHUNK as u64) as usize;
-                buf.clear();
-                fill(0, &mut buf, take);
-                f(&buf)?;
-                left -= take as u64;
-            }
-            Ok(())
-        };
+        let fill = |buf: &mut Vec<u32>, take| fill(0, buf, take);
         match fmt {
-            InputFormat::F32 => npy_stream(w, &shape, |put| {
-                chunks(&mut |c| put(&mut c.iter().map(|&b| f32::from_bits(b))))
+            InputFormat::F32 => npy_write(w, &shape, sizes[0], fill, f32::from_bits),
+            InputFormat::F16 => npy_write(w, &shape, sizes[0], fill, |b| {
+                npyz::half::f16::from_bits(b as u16)
             }),
-            InputFormat::F16 => npy_stream(w, &shape, |put| {
-                chunks(&mut |c| put(&mut c.iter().map(|&b| npyz::half::f16::from_bits(b as u16))))
-            }),
-            InputFormat::Bf16 => npy_stream(w, &shape, |put| {
-                chunks(&mut |c| put(&mut c.iter().map(|&b| b as u16)))
-            }),
+            InputFormat::Bf16 => npy_write(w, &shape, sizes[0], fill, |b| b as u16),
         }
     })
+}
+
+/// Hand `n` elements that `fill(buf, take)` makes to `put`, `WRITE_CHUNK` at a time.
+fn stream(
+    n: u64,
+    mut fill: impl FnMut(&mut Vec<u32>, usize),
+    mut put: impl FnMut(&[u32]) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    let mut buf = Vec::with_capacity(WRITE_CHUNK);
+    let mut left = n;
+    while left > 0 {
+        let take = left.min(WRITE_CHUNK as u64) as usize;
+        buf.clear();
+        fill(&mut buf, take);
+        put(&buf)?;
+        left -= take as u64;
+    }
+    Ok(())
+}
+
+/// An `.npy` array of `n` elements written as `fill` makes them, each code stored as `to(code)`.
+fn npy_write<T: npyz::AutoSerialize>(
+    w: &mut dyn std::io::Write,
+    shape: &[u64],
+    n: u64,
+    fill: impl FnMut(&mut Vec<u32>, usize),
+    to: impl Fn(u32) -> T,
+) -> std::io::Result<()> {
+    use npyz::WriterBuilder;
+    let mut writer = npyz::WriteOptions::new()
+        .default_dtype()
+        .shape(shape)
+        .writer(w)
+        .begin_nd()?;
+    stream(n, fill, |c| writer.extend(c.iter().map(|&b| to(b))))?;
+    writer.finish()
 }
 
 /// The safetensors header: its length, then the JSON index padded with spaces to 8 bytes.
@@ -237,22 +257,4 @@ fn safetensors_header(
     let mut out = (json.len() as u64).to_le_bytes().to_vec();
     out.extend(json);
     out
-}
-
-type PutFn<'a, T> = dyn FnMut(&mut dyn Iterator<Item = T>) -> std::io::Result<()> + 'a;
-
-/// An `.npy` array written as it is made: `body` hands the elements over piece by piece.
-fn npy_stream<T: npyz::AutoSerialize>(
-    w: &mut dyn std::io::Write,
-    shape: &[u64],
-    body: impl FnOnce(&mut PutFn<'_, T>) -> std::io::Result<()>,
-) -> std::io::Result<()> {
-    use npyz::WriterBuilder;
-    let mut writer = npyz::WriteOptions::new()
-        .default_dtype()
-        .shape(shape)
-        .writer(w)
-        .begin_nd()?;
-    body(&mut |items: &mut dyn Iterator<Item = T>| writer.extend(items))?;
-    writer.finish()
 }
