@@ -62,3 +62,20 @@ pub fn check_frac_bits(frac: u32) -> Result<()> {
     }
     Ok(())
 }
+
+/// `lanes()` (the `lanes` field, or the whole block) and `beats()` (beats per block) for a
+/// settings struct with `block_size` and `lanes: Option<usize>` fields.
+macro_rules! lanes_and_beats {
+    ($t:ty) => {
+        impl $t {
+            pub fn lanes(&self) -> usize {
+                self.lanes.unwrap_or(self.block_size)
+            }
+
+            pub fn beats(&self) -> usize {
+                self.block_size / self.lanes()
+            }
+        }
+    };
+}
+pub(crate) use lanes_and_beats;

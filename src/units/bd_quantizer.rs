@@ -1,7 +1,7 @@
 //! Unit `bd-quantizer`: one block of FP32/BF16/FP16 inputs in; shared exponent, dialect id and
 //! 4-bit {sign, index} codes out (numerics.md section 5).
 
-use crate::emit::design::{Design, GenFile, Port};
+use crate::emit::design::{GenFile, Port};
 use crate::emit::pipeline::{Cut, Stage, chain};
 use crate::emit::tree::{Node, reduce};
 use crate::emit::{bits_for, zero_extend};
@@ -13,6 +13,7 @@ use crate::floor::{BookRef, finish};
 use crate::format::formatbook::DIALECT_VALUES;
 use crate::format::{InputFormat, ScaleFormat};
 use crate::golden::{BdConfig, BdQuantizer, FracBits, QuantBlock, Selector};
+use crate::units::unit::{Hardware, Spec};
 use askama::Template;
 use serde::{Deserialize, Serialize};
 
@@ -39,16 +40,10 @@ pub struct BdQuantizerParams {
     pub flush_subnormals: bool,
 }
 
+crate::floor::checks::lanes_and_beats!(BdQuantizerParams);
+
 impl BdQuantizerParams {
     pub const UNIT: &'static str = "bd-quantizer";
-
-    pub fn lanes(&self) -> usize {
-        self.lanes.unwrap_or(self.block_size)
-    }
-
-    pub fn beats(&self) -> usize {
-        self.block_size / self.lanes()
-    }
 
     pub fn validate(&self) -> Result<()> {
         validate_blocking(self.block_size, self.lanes(), self.pipeline)?;
@@ -83,72 +78,9 @@ impl BdQuantizerParams {
         ))
     }
 
-    pub fn command_line(&self) -> String {
-        let mut s = format!(
-            "blockrtl generate --unit {} --block-size {} --input-format {} --selector {} --frac-bits {} --scale {} --lanes {} --pipeline {}",
-            Self::UNIT,
-            self.block_size,
-            self.input_format.name(),
-            self.selector.name(),
-            self.frac_bits,
-            self.scale.name(),
-            self.lanes(),
-            self.pipeline
-        );
-        if self.flush_subnormals {
-            s.push_str(" --flush-subnormals");
-        }
-        if let Some(p) = &self.formatbook.path {
-            s.push_str(&format!(" --formatbook {}", p.display()));
-        }
-        s
-    }
-
-    fn config_lines(&self) -> Vec<(String, String)> {
-        vec![
-            ("block_size".into(), self.block_size.to_string()),
-            ("input_format".into(), self.input_format.name().into()),
-            ("selector".into(), self.selector.name().into()),
-            ("frac_bits".into(), self.frac_bits.to_string()),
-            ("scale".into(), self.scale.name().into()),
-            ("lanes".into(), self.lanes().to_string()),
-            ("pipeline".into(), self.pipeline.to_string()),
-            ("flush_subnormals".into(), self.flush_subnormals.to_string()),
-        ]
-    }
-
-    /// Cycles from a block's first input beat to its first output beat: the fill and select
-    /// phases take a block's beats each when there are several.
-    pub fn latency(&self) -> u32 {
-        let fill_select = if self.beats() > 1 {
-            2 * self.beats() as u32
-        } else {
-            0
-        };
-        fill_select + self.pipeline as u32
-    }
-
-    pub fn ports(&self) -> Vec<Port> {
-        let l = self.lanes();
-        vec![
-            Port::input("data_i", self.input_format.bits(), l),
-            Port::output("scale_o", self.scale.bits(), 1),
-            Port::output("dialect_o", 4, 1),
-            Port::output("codes_o", 4, l),
-            Port::output("nan_o", 1, 1),
-            Port::output("last_o", 1, 1),
-        ]
-    }
-
     /// The hardware of checked settings (`Unit::check` has validated them).
-    fn emit_checked(&self) -> Result<Design> {
+    fn emit_files(&self, top: &str, banner: &str) -> Result<Vec<GenFile>> {
         let book = self.formatbook.get()?;
-        let top = self.top_name()?;
-        let mut notes = vec![format!("regenerate: {}", self.command_line())];
-        notes.extend(self.formatbook.banner_lines()?);
-        notes
-            .push("numerics: shared/docs/numerics.md section 5 (BlockDialect / DialectFP4)".into());
-        let banner = crate::emit::banner::banner(Self::UNIT, &self.config_lines(), &notes);
         let n = BdNumbers::of(
             self.input_format,
             self.scale,
@@ -163,13 +95,13 @@ impl BdQuantizerParams {
         let mut files = vec![
             GenFile {
                 name: format!("{}.v", names("dec")),
-                contents: n.dec.render(&banner, &names("dec"), self.flush_subnormals),
+                contents: n.dec.render(banner, &names("dec"), self.flush_subnormals),
             },
             GenFile {
                 name: format!("{}.v", names("mag")),
                 contents: finish(
                     MagTemplate {
-                        banner: &banner,
+                        banner,
                         name: &names("mag"),
                         n: &n,
                     }
@@ -180,7 +112,7 @@ impl BdQuantizerParams {
                 name: format!("{}.v", names("enc")),
                 contents: finish(
                     EncTemplate {
-                        banner: &banner,
+                        banner,
                         name: &names("enc"),
                         n: &n,
                     }
@@ -188,7 +120,7 @@ impl BdQuantizerParams {
                 ),
             },
         ];
-        files.extend(selector_files(&banner, &top, &stats, &whole, !serial));
+        files.extend(selector_files(banner, top, &stats, &whole, !serial));
         let thresholds = book
             .dialects
             .iter()
@@ -213,8 +145,8 @@ impl BdQuantizerParams {
         let leaves = (0..lanes).map(|i| format!("g_lane[{i}].leaf")).collect();
         let (tree, tree_root) = reduce(leaves, "max");
         let common = Common {
-            banner: &banner,
-            name: &top,
+            banner,
+            name: top,
             n: &n,
             lanes,
             input_format: self.input_format.name(),
@@ -235,7 +167,7 @@ impl BdQuantizerParams {
             thresholds,
         };
         let text = if serial {
-            finish(self.serial_view(common, &stats, &whole, &top).render())
+            finish(self.serial_view(common, &stats, &whole, top).render())
         } else {
             finish(self.parallel_view(common).render())
         };
@@ -243,16 +175,7 @@ impl BdQuantizerParams {
             name: format!("{top}.v"),
             contents: text,
         });
-        Ok(Design {
-            top: top.clone(),
-            unit: Self::UNIT.into(),
-            params: serde_json::to_value(self).expect("serializable"),
-            files,
-            ports: self.ports(),
-            latency: self.latency(),
-            beats_per_block: self.beats(),
-            user_rtl: false,
-        })
+        Ok(files)
     }
 
     fn parallel_view<'a>(&self, c: Common<'a>) -> ParallelTemplate<'a> {
@@ -625,8 +548,57 @@ pub struct BdQuantizerChecked {
     pub golden: BdQuantizer,
 }
 
+impl Hardware for BdQuantizerParams {
+    fn spec(&self) -> Spec {
+        Spec::of(self)
+    }
+
+    fn top(&self) -> Result<String> {
+        self.top_name()
+    }
+
+    /// Cycles from a block's first input beat to its first output beat: the fill and select
+    /// phases take a block's beats each when there are several.
+    fn latency(&self) -> u32 {
+        let fill_select = if self.beats() > 1 {
+            2 * self.beats() as u32
+        } else {
+            0
+        };
+        fill_select + self.pipeline as u32
+    }
+
+    fn ports(&self) -> Vec<Port> {
+        let l = self.lanes();
+        vec![
+            Port::input("data_i", self.input_format.bits(), l),
+            Port::output("scale_o", self.scale.bits(), 1),
+            Port::output("dialect_o", 4, 1),
+            Port::output("codes_o", 4, l),
+            Port::output("nan_o", 1, 1),
+            Port::output("last_o", 1, 1),
+        ]
+    }
+
+    fn beats_per_block(&self) -> usize {
+        self.beats()
+    }
+
+    fn notes(&self) -> Result<Vec<String>> {
+        let mut notes = self.formatbook.banner_lines()?;
+        notes
+            .push("numerics: shared/docs/numerics.md section 5 (BlockDialect / DialectFP4)".into());
+        Ok(notes)
+    }
+
+    fn files(&self, top: &str, banner: &str) -> Result<Vec<GenFile>> {
+        self.emit_files(top, banner)
+    }
+}
+
 impl super::Unit for BdQuantizerParams {
     const NAME: &'static str = Self::UNIT;
+    const NOTED: &'static [&'static str] = &["formatbook"];
     type Checked = BdQuantizerChecked;
 
     fn check(&self) -> Result<BdQuantizerChecked> {
@@ -636,11 +608,18 @@ impl super::Unit for BdQuantizerParams {
             golden: self.golden()?,
         })
     }
+
+    fn resolved(&self) -> Self {
+        BdQuantizerParams {
+            lanes: Some(self.lanes()),
+            ..self.clone()
+        }
+    }
 }
 
 impl super::Checked for BdQuantizerChecked {
-    fn emit(&self) -> Result<Design> {
-        self.params.emit_checked()
+    fn hardware(&self) -> &dyn Hardware {
+        &self.params
     }
 
     fn stimulus_len(&self) -> usize {

@@ -1,7 +1,7 @@
 //! Unit `bd-selector`: a block's scaled fixed-point magnitudes in, the chosen dialect id out,
 //! with either selector, so its cost can be synthesized apart from the quantizer.
 
-use crate::emit::design::{Design, GenFile, Port};
+use crate::emit::design::{GenFile, Port};
 use crate::emit::pipeline::{Cut, Stage, chain};
 use crate::error::Result;
 use crate::floor::checks::{check_frac_bits, validate_blocking};
@@ -9,6 +9,7 @@ use crate::floor::selector::{SelView, selector_files, selector_tag};
 use crate::floor::{BookRef, finish};
 use crate::format::ScaleFormat;
 use crate::golden::{BdConfig, BdQuantizer, FracBits, Selector};
+use crate::units::unit::{Hardware, Spec};
 use askama::Template;
 use serde::{Deserialize, Serialize};
 
@@ -86,45 +87,13 @@ impl BdSelectorParams {
         ))
     }
 
-    pub fn command_line(&self) -> String {
-        let mut s = format!(
-            "blockrtl generate --unit {} --block-size {} --selector {} --frac-bits {} --pipeline {}",
-            Self::UNIT,
-            self.block_size,
-            self.selector.name(),
-            self.frac_bits,
-            self.pipeline
-        );
-        if let Some(p) = &self.formatbook.path {
-            s.push_str(&format!(" --formatbook {}", p.display()));
-        }
-        s
-    }
-
     pub fn mag_bits(&self) -> u32 {
         self.frac_bits + 3
     }
 
-    pub fn ports(&self) -> Vec<Port> {
-        vec![
-            Port::input("mags_i", self.mag_bits(), self.block_size),
-            Port::output("dialect_o", 4, 1),
-        ]
-    }
-
     /// The hardware of checked settings (`Unit::check` has validated them).
-    fn emit_checked(&self) -> Result<Design> {
+    fn emit_files(&self, top: &str, banner: &str) -> Result<Vec<GenFile>> {
         let book = self.formatbook.get()?;
-        let top = self.top_name()?;
-        let mut notes = vec![format!("regenerate: {}", self.command_line())];
-        notes.extend(self.formatbook.banner_lines()?);
-        let config = vec![
-            ("block_size".into(), self.block_size.to_string()),
-            ("selector".into(), self.selector.name().into()),
-            ("frac_bits".into(), self.frac_bits.to_string()),
-            ("pipeline".into(), self.pipeline.to_string()),
-        ];
-        let banner = crate::emit::banner::banner(Self::UNIT, &config, &notes);
         let sel = SelView::new(&book, self.selector, self.frac_bits, self.block_size)?;
         let sel_name = format!("{top}_sel");
         let p = self.pipeline;
@@ -153,8 +122,8 @@ impl BdSelectorParams {
         }
         let id_w = book.id_bits();
         let view = TopTemplate {
-            banner: &banner,
-            name: &top,
+            banner,
+            name: top,
             selector: self.selector.name(),
             lanes: self.block_size,
             mw: self.mag_bits(),
@@ -176,23 +145,12 @@ impl BdSelectorParams {
             outs,
             out_final: src,
         };
-        Ok(Design {
-            top: top.clone(),
-            unit: Self::UNIT.into(),
-            params: serde_json::to_value(self).expect("serializable"),
-            files: {
-                let mut f = selector_files(&banner, &top, &sel, &sel, true);
-                f.push(GenFile {
-                    name: format!("{top}.v"),
-                    contents: finish(view.render()),
-                });
-                f
-            },
-            ports: self.ports(),
-            latency: p as u32,
-            beats_per_block: 1,
-            user_rtl: false,
-        })
+        let mut files = selector_files(banner, top, &sel, &sel, true);
+        files.push(GenFile {
+            name: format!("{top}.v"),
+            contents: finish(view.render()),
+        });
+        Ok(files)
     }
 }
 
@@ -202,8 +160,42 @@ pub struct BdSelectorChecked {
     pub golden: BdQuantizer,
 }
 
+impl Hardware for BdSelectorParams {
+    fn spec(&self) -> Spec {
+        Spec::of(self)
+    }
+
+    fn top(&self) -> Result<String> {
+        self.top_name()
+    }
+
+    fn ports(&self) -> Vec<Port> {
+        vec![
+            Port::input("mags_i", self.mag_bits(), self.block_size),
+            Port::output("dialect_o", 4, 1),
+        ]
+    }
+
+    fn latency(&self) -> u32 {
+        self.pipeline as u32
+    }
+
+    fn beats_per_block(&self) -> usize {
+        1
+    }
+
+    fn notes(&self) -> Result<Vec<String>> {
+        self.formatbook.banner_lines()
+    }
+
+    fn files(&self, top: &str, banner: &str) -> Result<Vec<GenFile>> {
+        self.emit_files(top, banner)
+    }
+}
+
 impl super::Unit for BdSelectorParams {
     const NAME: &'static str = Self::UNIT;
+    const NOTED: &'static [&'static str] = &["formatbook"];
     type Checked = BdSelectorChecked;
 
     fn check(&self) -> Result<BdSelectorChecked> {
@@ -216,8 +208,8 @@ impl super::Unit for BdSelectorParams {
 }
 
 impl super::Checked for BdSelectorChecked {
-    fn emit(&self) -> Result<Design> {
-        self.params.emit_checked()
+    fn hardware(&self) -> &dyn Hardware {
+        &self.params
     }
 
     fn stimulus_len(&self) -> usize {

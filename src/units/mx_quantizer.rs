@@ -4,7 +4,7 @@
 //! `golden()` and `emit()` read the same fields.
 
 use crate::emit::bits_for;
-use crate::emit::design::{Design, GenFile, Port};
+use crate::emit::design::{GenFile, Port};
 use crate::emit::pipeline::{Cut, Cuts, OutStage, Stage, chain, delay_chain, out_stages};
 use crate::emit::tree::{Node, reduce};
 use crate::error::Result;
@@ -12,6 +12,7 @@ use crate::floor::checks::{MAX_PIPELINE, check_flush, validate_blocking_upto};
 use crate::floor::decode::DecodeNumbers;
 use crate::format::{ElementFormat, InputFormat};
 use crate::golden::{MxConfig, QuantBlock};
+use crate::units::unit::{Hardware, Spec};
 use askama::Template;
 use serde::{Deserialize, Serialize};
 
@@ -37,16 +38,10 @@ pub struct MxQuantizerParams {
 /// The one-beat MX quantizer has more cut points (every max-tree level, two inside conversion).
 pub const MXQ_MAX_PIPELINE: usize = 12;
 
+crate::floor::checks::lanes_and_beats!(MxQuantizerParams);
+
 impl MxQuantizerParams {
     pub const UNIT: &'static str = "mx-quantizer";
-
-    pub fn lanes(&self) -> usize {
-        self.lanes.unwrap_or(self.block_size)
-    }
-
-    pub fn beats(&self) -> usize {
-        self.block_size / self.lanes()
-    }
 
     pub fn validate(&self) -> Result<()> {
         // One beat per block (lanes == k) has the extra cut points.
@@ -83,112 +78,6 @@ impl MxQuantizerParams {
             self.pipeline,
             if self.flush_subnormals { "_ftz" } else { "" }
         )
-    }
-
-    /// The configuration as (key, value) lines, for banners.
-    pub fn config_lines(&self) -> Vec<(String, String)> {
-        vec![
-            ("format".into(), self.format.mx_name().into()),
-            ("block_size".into(), self.block_size.to_string()),
-            ("input_format".into(), self.input_format.name().into()),
-            ("lanes".into(), self.lanes().to_string()),
-            ("pipeline".into(), self.pipeline.to_string()),
-            ("flush_subnormals".into(), self.flush_subnormals.to_string()),
-        ]
-    }
-
-    /// The command that regenerates this configuration.
-    pub fn command_line(&self) -> String {
-        format!(
-            "blockrtl generate --unit {} --format {} --block-size {} --input-format {} --lanes {} --pipeline {}{}",
-            Self::UNIT,
-            self.format.mx_name(),
-            self.block_size,
-            self.input_format.name(),
-            self.lanes(),
-            self.pipeline,
-            if self.flush_subnormals {
-                " --flush-subnormals"
-            } else {
-                ""
-            }
-        )
-    }
-
-    pub fn latency(&self) -> u32 {
-        let pipe = self.pipeline as u32;
-        if self.beats() == 1 {
-            pipe
-        } else {
-            self.beats() as u32 + pipe
-        }
-    }
-
-    pub fn ports(&self) -> Vec<Port> {
-        let l = self.lanes();
-        vec![
-            Port::input("data_i", self.input_format.bits(), l),
-            Port::output("scale_o", 8, 1),
-            Port::output("codes_o", self.format.bits(), l),
-            Port::output("nan_o", 1, 1),
-            Port::output("last_o", 1, 1),
-        ]
-    }
-
-    /// The hardware of checked settings (`Unit::check` has validated them).
-    fn emit_checked(&self) -> Result<Design> {
-        let top = self.top_name();
-        let nums = Numbers::of(self);
-        let banner = crate::emit::banner::banner(
-            Self::UNIT,
-            &self.config_lines(),
-            &[
-                format!("regenerate: {}", self.command_line()),
-                "numerics: shared/docs/numerics.md section 3 (OCP MX v1.0 conversion, RNE, saturating)".into(),
-            ],
-        );
-        let render = crate::floor::finish;
-        let dec_name = format!("{top}_dec");
-        let cvt_name = format!("{top}_cvt");
-        let dec = nums.dec.render(&banner, &dec_name, self.flush_subnormals);
-        let cvt = render(
-            CvtTemplate {
-                banner: &banner,
-                name: &cvt_name,
-                n: &nums,
-                mid_cut: self.cvt_mid_cut(),
-                d_cut: self.cvt_d_cut(),
-            }
-            .render(),
-        );
-        let top_text = if self.beats() == 1 {
-            render(self.parallel_view(&banner, &top, &nums).render())
-        } else {
-            render(self.serial_view(&banner, &top, &nums).render())
-        };
-        Ok(Design {
-            top: top.clone(),
-            unit: Self::UNIT.into(),
-            params: serde_json::to_value(self).expect("serializable"),
-            files: vec![
-                GenFile {
-                    name: format!("{dec_name}.v"),
-                    contents: dec,
-                },
-                GenFile {
-                    name: format!("{cvt_name}.v"),
-                    contents: cvt,
-                },
-                GenFile {
-                    name: format!("{top}.v"),
-                    contents: top_text,
-                },
-            ],
-            ports: self.ports(),
-            latency: self.latency(),
-            beats_per_block: self.beats(),
-            user_rtl: false,
-        })
     }
 
     fn common<'a>(&self, banner: &'a str, top: &'a str, n: &'a Numbers) -> Common<'a> {
@@ -604,6 +493,84 @@ struct SerialTemplate<'a> {
     last_out: String,
 }
 
+impl Hardware for MxQuantizerParams {
+    fn spec(&self) -> Spec {
+        Spec::of(self)
+    }
+
+    fn top(&self) -> Result<String> {
+        Ok(self.top_name())
+    }
+
+    fn latency(&self) -> u32 {
+        let pipe = self.pipeline as u32;
+        if self.beats() == 1 {
+            pipe
+        } else {
+            self.beats() as u32 + pipe
+        }
+    }
+
+    fn ports(&self) -> Vec<Port> {
+        let l = self.lanes();
+        vec![
+            Port::input("data_i", self.input_format.bits(), l),
+            Port::output("scale_o", 8, 1),
+            Port::output("codes_o", self.format.bits(), l),
+            Port::output("nan_o", 1, 1),
+            Port::output("last_o", 1, 1),
+        ]
+    }
+
+    fn beats_per_block(&self) -> usize {
+        self.beats()
+    }
+
+    fn notes(&self) -> Result<Vec<String>> {
+        Ok(vec![
+            "numerics: shared/docs/numerics.md section 3 (OCP MX v1.0 conversion, RNE, saturating)"
+                .into(),
+        ])
+    }
+
+    fn files(&self, top: &str, banner: &str) -> Result<Vec<GenFile>> {
+        let nums = Numbers::of(self);
+        let render = crate::floor::finish;
+        let dec_name = format!("{top}_dec");
+        let cvt_name = format!("{top}_cvt");
+        let dec = nums.dec.render(banner, &dec_name, self.flush_subnormals);
+        let cvt = render(
+            CvtTemplate {
+                banner,
+                name: &cvt_name,
+                n: &nums,
+                mid_cut: self.cvt_mid_cut(),
+                d_cut: self.cvt_d_cut(),
+            }
+            .render(),
+        );
+        let top_text = if self.beats() == 1 {
+            render(self.parallel_view(banner, top, &nums).render())
+        } else {
+            render(self.serial_view(banner, top, &nums).render())
+        };
+        Ok(vec![
+            GenFile {
+                name: format!("{dec_name}.v"),
+                contents: dec,
+            },
+            GenFile {
+                name: format!("{cvt_name}.v"),
+                contents: cvt,
+            },
+            GenFile {
+                name: format!("{top}.v"),
+                contents: top_text,
+            },
+        ])
+    }
+}
+
 /// Checked MX quantizer settings.
 #[derive(Debug, Clone)]
 pub struct MxQuantizerChecked {
@@ -620,11 +587,18 @@ impl super::Unit for MxQuantizerParams {
             params: self.clone(),
         })
     }
+
+    fn resolved(&self) -> Self {
+        MxQuantizerParams {
+            lanes: Some(self.lanes()),
+            ..self.clone()
+        }
+    }
 }
 
 impl super::Checked for MxQuantizerChecked {
-    fn emit(&self) -> Result<Design> {
-        self.params.emit_checked()
+    fn hardware(&self) -> &dyn Hardware {
+        &self.params
     }
 
     fn stimulus_len(&self) -> usize {

@@ -38,7 +38,23 @@ fn pair_len(k: usize) -> usize {
 
 impl Unit for DotParams {
     const NAME: &'static str = "dot";
+    const NOTED: &'static [&'static str] = &["formatbook"];
     type Checked = DotChecked;
+
+    fn resolved(&self) -> Self {
+        DotParams {
+            lanes: Some(self.lanes()),
+            ..self.clone()
+        }
+    }
+
+    fn states(&self, field: &str) -> bool {
+        match field {
+            "dot_length" => self.accumulate != AccumulateKind::None,
+            "acc_width" | "acc_lsb" => self.accumulate == AccumulateKind::Fixed,
+            _ => true,
+        }
+    }
 
     fn check(&self) -> Result<DotChecked> {
         self.validate()?;
@@ -134,8 +150,8 @@ impl DotChecked {
 }
 
 impl Checked for DotChecked {
-    fn emit(&self) -> Result<Design> {
-        self.params.emit_checked()
+    fn hardware(&self) -> &dyn Hardware {
+        &self.params
     }
 
     fn stimulus_len(&self) -> usize {

@@ -312,29 +312,8 @@ pub(super) struct TopTemplate<'a> {
 
 impl DotParams {
     /// The hardware of checked settings (`Unit::check` has validated them).
-    pub(super) fn emit_checked(&self) -> Result<Design> {
+    pub(super) fn emit_files(&self, top: &str, banner: &str) -> Result<Vec<GenFile>> {
         let book = self.formatbook.get()?;
-        let top = self.top_name()?;
-        let mut notes = vec![format!("regenerate: {}", self.command_line())];
-        if self.format_a == OperandFormat::Dialect || self.format_b == OperandFormat::Dialect {
-            notes.extend(self.formatbook.banner_lines()?);
-        }
-        notes.push("numerics: shared/docs/numerics.md sections 4 and 5 (exact block sums)".into());
-        let config = vec![
-            ("format_a".into(), self.format_a.to_string()),
-            ("format_b".into(), self.format_b.to_string()),
-            ("block_size".into(), self.block_size.to_string()),
-            ("lanes".into(), self.lanes().to_string()),
-            ("pipeline".into(), self.pipeline.to_string()),
-            (
-                "accumulate".into(),
-                format!("{:?}", self.accumulate).to_lowercase(),
-            ),
-            ("dot_length".into(), self.dot_length.to_string()),
-            ("acc_width".into(), self.acc_width.to_string()),
-            ("acc_lsb".into(), self.acc_lsb.to_string()),
-        ];
-        let banner = crate::emit::banner::banner(Self::UNIT, &config, &notes);
         let (da, db) = (SideView::of(self.format_a), SideView::of(self.format_b));
         let lanes = self.lanes();
         let beats = self.beats();
@@ -351,7 +330,7 @@ impl DotParams {
                 name: format!("{name}.v"),
                 contents: finish(
                     DecTemplate {
-                        banner: &banner,
+                        banner,
                         name,
                         side,
                         fmt: f.to_string(),
@@ -372,7 +351,7 @@ impl DotParams {
                 name: format!("{tof32_name}.v"),
                 contents: finish(
                     ToF32Template {
-                        banner: &banner,
+                        banner,
                         name: &tof32_name,
                         t: &t,
                     }
@@ -384,7 +363,7 @@ impl DotParams {
                 name: format!("{tof32a_name}.v"),
                 contents: finish(
                     ToF32Template {
-                        banner: &banner,
+                        banner,
                         name: &tof32a_name,
                         t: &ta,
                     }
@@ -395,7 +374,7 @@ impl DotParams {
                 name: format!("{fadd_name}.v"),
                 contents: finish(
                     FaddTemplate {
-                        banner: &banner,
+                        banner,
                         name: &fadd_name,
                         tof32_name: &tof32a_name,
                     }
@@ -475,8 +454,8 @@ impl DotParams {
         let fx = FixedView::new(self.acc_width, self.acc_lsb, sum_w, exp_w);
         let blk_cnt_w = bits_for(self.group().saturating_sub(1) as u64);
         let view = TopTemplate {
-            banner: &banner,
-            name: &top,
+            banner,
+            name: top,
             fa: self.format_a.to_string(),
             fb: self.format_b.to_string(),
             k: self.block_size,
@@ -621,16 +600,7 @@ impl DotParams {
             name: format!("{top}.v"),
             contents: finish(view.render()),
         });
-        Ok(Design {
-            top: top.clone(),
-            unit: Self::UNIT.into(),
-            params: serde_json::to_value(self).expect("serializable"),
-            files,
-            ports: self.ports(),
-            latency: self.latency(),
-            beats_per_block: beats * self.group(),
-            user_rtl: false,
-        })
+        Ok(files)
     }
 }
 

@@ -7,7 +7,7 @@ mod emit;
 pub use cosim::DotChecked;
 use emit::SideView;
 
-use crate::emit::design::{Design, GenFile, Port};
+use crate::emit::design::{GenFile, Port};
 use crate::emit::pipeline::{Cut, Cuts, Stage, chain, delay_chain};
 use crate::emit::tree::{SumNode, sum_tree};
 use crate::emit::{bits_for, zero_extend};
@@ -20,6 +20,7 @@ use crate::golden::{
     Accumulation, BdConfig, BdQuantizer, BlockFormat, FracBits, MxConfig, QuantBlock, Quantizer,
     Selector, dot, dot_general, dot_general_fixed,
 };
+use crate::units::unit::{Hardware, Spec};
 use askama::Template;
 use rand::RngExt;
 use serde::{Deserialize, Serialize};
@@ -138,16 +139,10 @@ pub struct DotParams {
 /// The largest n the FP32 accumulator counts to.
 pub const MAX_DOT_LENGTH: usize = 1 << 16;
 
+crate::floor::checks::lanes_and_beats!(DotParams);
+
 impl DotParams {
     pub const UNIT: &'static str = "dot";
-
-    pub fn lanes(&self) -> usize {
-        self.lanes.unwrap_or(self.block_size)
-    }
-
-    pub fn beats(&self) -> usize {
-        self.block_size / self.lanes()
-    }
 
     /// Block pairs per result.
     pub fn group(&self) -> usize {
@@ -235,35 +230,6 @@ impl DotParams {
         ))
     }
 
-    pub fn command_line(&self) -> String {
-        let mut s = format!(
-            "blockrtl generate --unit dot --format-a {} --format-b {} --block-size {} --lanes {} --pipeline {} --accumulate {}",
-            self.format_a,
-            self.format_b,
-            self.block_size,
-            self.lanes(),
-            self.pipeline,
-            match self.accumulate {
-                AccumulateKind::None => "none",
-                AccumulateKind::Fp32 => "fp32",
-                AccumulateKind::Fixed => "fixed",
-            }
-        );
-        if self.accumulate != AccumulateKind::None {
-            s.push_str(&format!(" --dot-length {}", self.dot_length));
-        }
-        if self.accumulate == AccumulateKind::Fixed {
-            s.push_str(&format!(
-                " --acc-width {} --acc-lsb {}",
-                self.acc_width, self.acc_lsb
-            ));
-        }
-        if let Some(p) = &self.formatbook.path {
-            s.push_str(&format!(" --formatbook {}", p.display()));
-        }
-        s
-    }
-
     fn exp_const(&self) -> i64 {
         i64::from(SideView::of(self.format_a).quantum)
             + i64::from(SideView::of(self.format_b).quantum)
@@ -274,8 +240,18 @@ impl DotParams {
         let c = self.exp_const();
         bits_for(c.unsigned_abs().max((510 + c).unsigned_abs())) + 1
     }
+}
 
-    pub fn ports(&self) -> Vec<Port> {
+impl Hardware for DotParams {
+    fn spec(&self) -> Spec {
+        Spec::of(self)
+    }
+
+    fn top(&self) -> Result<String> {
+        self.top_name()
+    }
+
+    fn ports(&self) -> Vec<Port> {
         let l = self.lanes();
         let mut v = vec![Port::input("scale_a_i", 8, 1)];
         if self.format_a == OperandFormat::Dialect {
@@ -304,7 +280,25 @@ impl DotParams {
     }
 
     /// Cycles from a group's first input beat to its result, with no stalls.
-    pub fn latency(&self) -> u32 {
+    fn latency(&self) -> u32 {
         (self.group() * self.beats()) as u32 - 1 + self.pipeline as u32
+    }
+
+    /// A "block" of the dot unit is a group of `dot_length` block pairs (one result).
+    fn beats_per_block(&self) -> usize {
+        self.beats() * self.group()
+    }
+
+    fn notes(&self) -> Result<Vec<String>> {
+        let mut notes = Vec::new();
+        if self.format_a == OperandFormat::Dialect || self.format_b == OperandFormat::Dialect {
+            notes.extend(self.formatbook.banner_lines()?);
+        }
+        notes.push("numerics: shared/docs/numerics.md sections 4 and 5 (exact block sums)".into());
+        Ok(notes)
+    }
+
+    fn files(&self, top: &str, banner: &str) -> Result<Vec<GenFile>> {
+        self.emit_files(top, banner)
     }
 }
