@@ -1,3 +1,4 @@
+{%- import "rtl/floor.inc" as floor -%}
 {{ c.banner }}
 `default_nettype none
 
@@ -46,13 +47,7 @@ module {{ c.name }} (
   genvar i;
   generate
     for (i = 0; i < {{ c.lanes }}; i = i + 1) begin : g_lane
-{%- if cut_in.registered %}
-      reg  [{{ c.n.dec.in_msb }}:0] raw_q;
-      always @(posedge clk_i) if ({{ cut_in.en }}) raw_q <= data_i[i*{{ c.n.dec.in_w }} +: {{ c.n.dec.in_w }}];
-      wire [{{ c.n.dec.in_msb }}:0] raw_w = raw_q;
-{%- else %}
-      wire [{{ c.n.dec.in_msb }}:0] raw_w = data_i[i*{{ c.n.dec.in_w }} +: {{ c.n.dec.in_w }}];
-{%- endif %}
+{%- call floor::cut(cut_in, c.n.dec.in_msb, "raw_q", "raw_w", "data_i[i*" ~ c.n.dec.in_w ~ " +: " ~ c.n.dec.in_w ~ "]", "      ") %}{%- endcall %}
       wire        sign_w, special_w, unused_sticky_w;
       wire [{{ c.n.dec.flb_msb }}:0] flb_w;
       wire [{{ c.n.dec.sig_msb }}:0] sig_w;
@@ -66,24 +61,12 @@ module {{ c.name }} (
       );
       // {sign, special, flb, sig}
       wire [{{ c.n.dec_msb }}:0] dec_w = {sign_w, special_w, flb_w, sig_w};
-{%- if cut_dec.registered %}
-      reg  [{{ c.n.dec_msb }}:0] dec_q;
-      always @(posedge clk_i) if ({{ cut_dec.en }}) dec_q <= dec_w;
-      wire [{{ c.n.dec_msb }}:0] tree_w = dec_q;
-{%- else %}
-      wire [{{ c.n.dec_msb }}:0] tree_w = dec_w;
-{%- endif %}
+{%- call floor::cut(cut_dec, c.n.dec_msb, "dec_q", "tree_w", "dec_w", "      ") %}{%- endcall %}
       wire [{{ c.n.dec.flb_msb }}:0] leaf_flb_w     = tree_w[{{ c.n.flb_hi }}:{{ c.n.flb_lo }}];
       wire        leaf_special_w = tree_w[{{ c.n.dec_special_bit }}];
       // {sign, flb, sig}: what the magnitude needs once the block exponent is known.
       wire [{{ c.n.keep_msb }}:0] keep_w = {tree_w[{{ c.n.dec_sign_bit }}], tree_w[{{ c.n.flb_hi }}:0]};
-{%- if cut_max.registered %}
-      reg  [{{ c.n.keep_msb }}:0] keep_q;
-      always @(posedge clk_i) if ({{ cut_max.en }}) keep_q <= keep_w;
-      wire [{{ c.n.keep_msb }}:0] mag_in_w = keep_q;
-{%- else %}
-      wire [{{ c.n.keep_msb }}:0] mag_in_w = keep_w;
-{%- endif %}
+{%- call floor::cut(cut_max, c.n.keep_msb, "keep_q", "mag_in_w", "keep_w", "      ") %}{%- endcall %}
       wire [{{ c.n.m_msb }}:0] m_w;
       {{ c.mag_name }} u_mag (
         .flb_i(mag_in_w[{{ c.n.flb_hi }}:{{ c.n.flb_lo }}]),
@@ -93,21 +76,9 @@ module {{ c.name }} (
       );
       // {sign, M}
       wire [{{ c.n.m_w }}:0] sm_w = {mag_in_w[{{ c.n.keep_msb }}], m_w};
-{%- if cut_mag.registered %}
-      reg  [{{ c.n.m_w }}:0] sm_q;
-      always @(posedge clk_i) if ({{ cut_mag.en }}) sm_q <= sm_w;
-      wire [{{ c.n.m_w }}:0] sel_in_w = sm_q;
-{%- else %}
-      wire [{{ c.n.m_w }}:0] sel_in_w = sm_w;
-{%- endif %}
+{%- call floor::cut(cut_mag, c.n.m_w, "sm_q", "sel_in_w", "sm_w", "      ") %}{%- endcall %}
       assign m_all_w[i*{{ c.n.mw }} +: {{ c.n.mw }}] = sel_in_w[{{ c.n.m_msb }}:0];
-{%- if cut_sel.registered %}
-      reg  [{{ c.n.m_w }}:0] enc_q;
-      always @(posedge clk_i) if ({{ cut_sel.en }}) enc_q <= sel_in_w;
-      wire [{{ c.n.m_w }}:0] enc_in_w = enc_q;
-{%- else %}
-      wire [{{ c.n.m_w }}:0] enc_in_w = sel_in_w;
-{%- endif %}
+{%- call floor::cut(cut_sel, c.n.m_w, "enc_q", "enc_in_w", "sel_in_w", "      ") %}{%- endcall %}
       wire [3:0]  code_w;
       {{ c.enc_name }} u_enc (
         .sign_i(enc_in_w[{{ c.n.m_w }}]),
@@ -164,13 +135,7 @@ module {{ c.name }} (
   wire unused_w = |scale_full_w[{{ c.n.tz_msb }}:{{ c.n.scale_bits }}];
   // {scale, special, zero}: block facts that travel with the lanes.
   wire [{{ c.n.blk_msb }}:0] blk_w = {scale_w, blk_special_w, all_zero_w | blk_special_w};
-{%- if cut_mag.registered %}
-  reg  [{{ c.n.blk_msb }}:0] blk_mag_q;
-  always @(posedge clk_i) if ({{ cut_mag.en }}) blk_mag_q <= blk_w;
-  wire [{{ c.n.blk_msb }}:0] blk_sel_w = blk_mag_q;
-{%- else %}
-  wire [{{ c.n.blk_msb }}:0] blk_sel_w = blk_w;
-{%- endif %}
+{%- call floor::cut(cut_mag, c.n.blk_msb, "blk_mag_q", "blk_sel_w", "blk_w", "  ") %}{%- endcall %}
 
   // ---- dialect selection ----
   wire [{{ c.n.id_msb }}:0] chosen_w;

@@ -1,3 +1,4 @@
+{%- import "rtl/floor.inc" as floor -%}
 {{ banner }}
 `default_nettype none
 
@@ -184,13 +185,7 @@ module {{ name }} (
 
   // ---- scale facts of the beat: {scale_a, scale_b, NaN scale} ----
   wire [16:0] sc_w = {sa_w, sb_w, (&sa_w) | (&sb_w)};
-{%- if cut_prod.registered %}
-  reg  [16:0] sc_q;
-  always @(posedge clk_i) if ({{ cut_prod.en }}) sc_q <= sc_w;
-  wire [16:0] sc_t_w = sc_q;
-{%- else %}
-  wire [16:0] sc_t_w = sc_w;
-{%- endif %}
+{%- call floor::cut(cut_prod, "16", "sc_q", "sc_t_w", "sc_w", "  ") %}{%- endcall %}
 
   // ---- the beat's sum: a signed adder tree, one bit wider per level; NaN anywhere ----
 {%- for nd in tree %}

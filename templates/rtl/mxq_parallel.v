@@ -1,3 +1,4 @@
+{%- import "rtl/floor.inc" as floor -%}
 {{ c.banner }}
 `default_nettype none
 
@@ -42,13 +43,7 @@ module {{ c.name }} (
   genvar i;
   generate
     for (i = 0; i < {{ c.lanes }}; i = i + 1) begin : g_lane
-{%- if cut_in.registered %}
-      reg  [{{ c.n.in_msb }}:0] raw_q;
-      always @(posedge clk_i) if ({{ cut_in.en }}) raw_q <= data_i[i*{{ c.n.in_w }} +: {{ c.n.in_w }}];
-      wire [{{ c.n.in_msb }}:0] raw_w = raw_q;
-{%- else %}
-      wire [{{ c.n.in_msb }}:0] raw_w = data_i[i*{{ c.n.in_w }} +: {{ c.n.in_w }}];
-{%- endif %}
+{%- call floor::cut(cut_in, c.n.in_msb, "raw_q", "raw_w", "data_i[i*" ~ c.n.in_w ~ " +: " ~ c.n.in_w ~ "]", "      ") %}{%- endcall %}
       wire        sign_w, special_w, sticky_w;
       wire [{{ c.n.flb_msb }}:0] flb_w;
       wire [{{ c.n.sig_msb }}:0] sig_w;
@@ -62,13 +57,7 @@ module {{ c.name }} (
       );
       // One bundle per lane and stage: {sign, special, flb, sig, sticky}.
       wire [{{ c.n.dec_msb }}:0] dec_w = {sign_w, special_w, flb_w, sig_w, sticky_w};
-{%- if cut_dec.registered %}
-      reg  [{{ c.n.dec_msb }}:0] dec_q;
-      always @(posedge clk_i) if ({{ cut_dec.en }}) dec_q <= dec_w;
-      wire [{{ c.n.dec_msb }}:0] tree_w = dec_q;
-{%- else %}
-      wire [{{ c.n.dec_msb }}:0] tree_w = dec_w;
-{%- endif %}
+{%- call floor::cut(cut_dec, c.n.dec_msb, "dec_q", "tree_w", "dec_w", "      ") %}{%- endcall %}
       // Leaves of the block-max tree.
       wire [{{ c.n.flb_msb }}:0] leaf_flb_w     = tree_w[{{ c.n.flb_hi }}:{{ c.n.flb_lo }}];
       wire        leaf_special_w = tree_w[{{ c.n.dec_special_bit }}];
@@ -78,13 +67,7 @@ module {{ c.name }} (
       reg  [{{ c.n.store_msb }}:0] {{ d.0 }};
       always @(posedge clk_i) if ({{ d.1 }}) {{ d.0 }} <= {{ d.2 }};
 {%- endfor %}
-{%- if cut_max.registered %}
-      reg  [{{ c.n.store_msb }}:0] cvt_q;
-      always @(posedge clk_i) if ({{ cut_max.en }}) cvt_q <= {{ keep_src }};
-      wire [{{ c.n.store_msb }}:0] cvt_in_w = cvt_q;
-{%- else %}
-      wire [{{ c.n.store_msb }}:0] cvt_in_w = {{ keep_src }};
-{%- endif %}
+{%- call floor::cut(cut_max, c.n.store_msb, "cvt_q", "cvt_in_w", keep_src, "      ") %}{%- endcall %}
       wire [{{ c.n.el_msb }}:0] code_w;
       {{ c.cvt_name }} u_cvt (
 {%- if cut_cvt.registered || cut_d.registered %}
