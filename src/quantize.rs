@@ -1,7 +1,7 @@
 //! The `quantize` command: quantize tensors with the golden model and report the error.
 
 use crate::error::{Error, Result};
-use crate::format::{ElementFormat, Formatbook, ScaleFormat};
+use crate::format::{Formatbook, ScaleFormat};
 use crate::golden::stats::ErrorStats;
 use crate::golden::{BdConfig, BdQuantizer, FracBits, MxConfig, QuantBlock, Quantizer, Selector};
 use crate::io::Tensor;
@@ -12,15 +12,7 @@ use std::io::Write;
 use std::sync::Arc;
 
 /// Names a user can give to `--format`.
-pub const FORMAT_NAMES: [&str; 7] = [
-    "mxfp8_e4m3",
-    "mxfp8_e5m2",
-    "mxfp6_e3m2",
-    "mxfp6_e2m3",
-    "mxfp4",
-    "mxint8",
-    "dialectfp4",
-];
+pub const FORMAT_NAMES: [&str; 7] = crate::format::OperandFormat::NAMES;
 
 /// Blocks per parallel task. Fixed, so partial sums combine in the same order on any machine.
 const BLOCKS_PER_TASK: usize = 2048;
@@ -39,33 +31,26 @@ pub struct QuantizeOptions {
 
 /// Build the quantizer a format name asks for.
 pub fn quantizer_for(name: &str, opts: &QuantizeOptions) -> Result<Quantizer> {
-    if name == "dialectfp4" {
-        let book = opts
-            .formatbook
-            .clone()
-            .unwrap_or_else(|| Arc::new(Formatbook::dialectfp4()));
-        let q = BdQuantizer::new(BdConfig {
-            book,
-            selector: opts.selector,
-            frac_bits: opts.frac_bits,
-            scale: opts.scale,
+    let format: crate::format::OperandFormat = name.parse().map_err(Error::input)?;
+    Ok(match format {
+        crate::format::OperandFormat::Dialect => {
+            let book = opts
+                .formatbook
+                .clone()
+                .unwrap_or_else(|| Arc::new(Formatbook::dialectfp4()));
+            Quantizer::Dialect(Box::new(BdQuantizer::new(BdConfig {
+                book,
+                selector: opts.selector,
+                frac_bits: opts.frac_bits,
+                scale: opts.scale,
+                flush_subnormals: opts.flush_subnormals,
+            })?))
+        }
+        crate::format::OperandFormat::Mx(elem) => Quantizer::Mx(MxConfig {
+            elem,
             flush_subnormals: opts.flush_subnormals,
-        })?;
-        return Ok(Quantizer::Dialect(Box::new(q)));
-    }
-    let elem = ElementFormat::ALL
-        .into_iter()
-        .find(|f| f.mx_name() == name)
-        .ok_or_else(|| {
-            Error::input(format!(
-                "unknown format '{name}' (expected one of {})",
-                FORMAT_NAMES.join(", ")
-            ))
-        })?;
-    Ok(Quantizer::Mx(MxConfig {
-        elem,
-        flush_subnormals: opts.flush_subnormals,
-    }))
+        }),
+    })
 }
 
 /// One tensor quantized in one format.

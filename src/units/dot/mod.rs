@@ -15,6 +15,7 @@ use crate::error::{Error, Result};
 use crate::floor::checks::validate_blocking;
 use crate::floor::{BookRef, finish};
 use crate::format::minifloat::Specials;
+pub use crate::format::OperandFormat;
 use crate::format::{ElementFormat, ScaleFormat};
 use crate::golden::{
     Accumulation, BdConfig, BdQuantizer, BlockFormat, FracBits, MxConfig, QuantBlock, Quantizer,
@@ -24,66 +25,7 @@ use crate::units::unit::{Hardware, Spec};
 use askama::Template;
 use rand::RngExt;
 use serde::{Deserialize, Serialize};
-use std::fmt;
 use std::str::FromStr;
-
-/// One operand's format: an MX element format, or DialectFP4 (a formatbook) with an E8M0 scale.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub enum OperandFormat {
-    Mx(ElementFormat),
-    Dialect,
-}
-
-impl FromStr for OperandFormat {
-    type Err = String;
-    fn from_str(s: &str) -> std::result::Result<Self, String> {
-        if s == "dialectfp4" {
-            return Ok(OperandFormat::Dialect);
-        }
-        s.parse::<ElementFormat>().map(OperandFormat::Mx).map_err(|_| {
-            format!("unknown operand format '{s}' (expected mxfp8_e4m3, mxfp8_e5m2, mxfp6_e3m2, mxfp6_e2m3, mxfp4, mxint8 or dialectfp4)")
-        })
-    }
-}
-
-impl TryFrom<String> for OperandFormat {
-    type Error = String;
-    fn try_from(s: String) -> std::result::Result<Self, String> {
-        s.parse()
-    }
-}
-
-impl From<OperandFormat> for String {
-    fn from(f: OperandFormat) -> String {
-        f.to_string()
-    }
-}
-
-impl fmt::Display for OperandFormat {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            OperandFormat::Mx(e) => f.write_str(e.mx_name()),
-            OperandFormat::Dialect => f.write_str("dialectfp4"),
-        }
-    }
-}
-
-impl OperandFormat {
-    fn short(self) -> &'static str {
-        match self {
-            OperandFormat::Mx(e) => e.short_name(),
-            OperandFormat::Dialect => "bd4",
-        }
-    }
-
-    fn code_bits(self) -> u32 {
-        match self {
-            OperandFormat::Mx(e) => e.bits(),
-            OperandFormat::Dialect => 4,
-        }
-    }
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
