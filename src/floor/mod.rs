@@ -5,6 +5,7 @@
 pub mod book;
 pub mod checks;
 pub mod decode;
+pub mod element;
 pub mod selector;
 
 pub use book::BookRef;

@@ -21,12 +21,14 @@ impl FromStr for OperandFormat {
         if s == "dialectfp4" {
             return Ok(OperandFormat::Dialect);
         }
-        s.parse::<ElementFormat>().map(OperandFormat::Mx).map_err(|_| {
-            format!(
-                "unknown format '{s}' (expected one of {})",
-                OperandFormat::NAMES.join(", ")
-            )
-        })
+        s.parse::<ElementFormat>()
+            .map(OperandFormat::Mx)
+            .map_err(|_| {
+                format!(
+                    "unknown format '{s}' (expected one of {})",
+                    OperandFormat::NAMES.join(", ")
+                )
+            })
     }
 }
 
@@ -78,4 +80,3 @@ impl OperandFormat {
         }
     }
 }
-

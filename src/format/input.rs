@@ -1,5 +1,6 @@
 //! Input formats of a block (FP32, BF16, FP16) and their exact widening to FP32 bits.
 
+use super::minifloat::{MiniFloat, Specials};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
@@ -42,6 +43,30 @@ impl InputFormat {
         let back = self.widen(raw);
         let both_nan = is_nan32(back) && is_nan32(f32_bits);
         (back == f32_bits || both_nan).then_some(raw)
+    }
+
+    /// The format as a minifloat, for rounding into it (IEEE 754 specials).
+    pub fn ieee(self) -> MiniFloat {
+        let (ebits, mbits, bias) = match self {
+            InputFormat::F32 => (8, 23, 127),
+            InputFormat::Bf16 => (8, 7, 127),
+            InputFormat::F16 => (5, 10, 15),
+        };
+        MiniFloat {
+            ebits,
+            mbits,
+            bias,
+            specials: Specials::Ieee,
+        }
+    }
+
+    /// The quiet NaN every unit writes in this format (sign 0, top mantissa bit only).
+    pub fn canonical_nan(self) -> u32 {
+        match self {
+            InputFormat::F32 => 0x7fc0_0000,
+            InputFormat::Bf16 => 0x7fc0,
+            InputFormat::F16 => 0x7e00,
+        }
     }
 
     pub fn name(self) -> &'static str {

@@ -140,6 +140,20 @@ impl MiniFloat {
         }
     }
 
+    /// IEEE rounding of a positive `mant * 2^exp` (mant > 0): the magnitude code rounded to
+    /// nearest, ties to even, subnormals kept; None when the rounded value exceeds the largest
+    /// finite one (an IEEE format then gives infinity). Unlike `round_saturate`, a value above
+    /// the maximum that rounds down to it is the maximum, as IEEE 754 says.
+    pub fn round_nearest(&self, mant: u64, exp: i32) -> Option<u32> {
+        let floor_log2 = exp + (63 - mant.leading_zeros() as i32);
+        if floor_log2 > self.emax() + 1 {
+            return None;
+        }
+        let quantum = floor_log2.max(self.emin()) - self.mbits as i32;
+        let code = self.mag_code_of(shift_rne(mant, quantum - exp), quantum);
+        (code <= u64::from(self.max_mag_code())).then_some(code as u32)
+    }
+
     /// Code of the magnitude `n * 2^quantum`, where `quantum` is the ulp of the binade the value
     /// was rounded in (so `n < 2^(mbits+1)`, or exactly `2^(mbits+1)` after a carry).
     fn mag_code_of(&self, n: u64, quantum: i32) -> u64 {

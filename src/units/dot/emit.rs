@@ -2,98 +2,7 @@
 //! accumulation modules, and the emitted design.
 
 use super::*;
-
-/// How one operand's elements decode (see `templates/rtl/dot_dec.v`).
-#[derive(Debug, Clone)]
-pub(super) struct SideView {
-    pub(super) code_w: u32,
-    pub(super) code_msb: u32,
-    pub(super) sig_w: u32,
-    pub(super) sig_msb: u32,
-    pub(super) sh_w: u32,
-    pub(super) sh_msb: u32,
-    pub(super) is_dialect: bool,
-    pub(super) is_int: bool,
-    pub(super) mbits: u32,
-    pub(super) mbits_msb: u32,
-    pub(super) ebits_msb: u32,
-    pub(super) e_hi: u32,
-    pub(super) special_nan_all_ones: bool,
-    pub(super) special_ieee: bool,
-    /// Largest magnitude of a finite element, in its format's steps.
-    pub(super) max_quanta: u64,
-    /// Largest shift a finite element uses.
-    pub(super) max_shift: u32,
-    pub(super) quantum: i32,
-}
-
-impl SideView {
-    pub(super) fn of(f: OperandFormat) -> SideView {
-        let base = |code_w: u32, sig_w: u32| SideView {
-            code_w,
-            code_msb: code_w - 1,
-            sig_w,
-            sig_msb: sig_w - 1,
-            sh_w: 1,
-            sh_msb: 0,
-            is_dialect: false,
-            is_int: false,
-            mbits: 1,
-            mbits_msb: 0,
-            ebits_msb: 0,
-            e_hi: 0,
-            special_nan_all_ones: false,
-            special_ieee: false,
-            max_quanta: 0,
-            max_shift: 0,
-            quantum: 0,
-        };
-        match f {
-            OperandFormat::Dialect => SideView {
-                is_dialect: true,
-                max_quanta: 15,
-                quantum: crate::golden::dialect::HALF_UNIT_EXP,
-                ..base(4, 4)
-            },
-            OperandFormat::Mx(ElementFormat::Int8) => SideView {
-                is_int: true,
-                max_quanta: 128,
-                quantum: ElementFormat::Int8.quantum_exp(),
-                ..base(8, 8)
-            },
-            OperandFormat::Mx(e) => {
-                let mf = e.minifloat().expect("a minifloat");
-                let max_e = mf.max_mag_code() >> mf.mbits;
-                let sh_w = bits_for(u64::from(max_e.max(2)));
-                SideView {
-                    sh_w,
-                    sh_msb: sh_w - 1,
-                    mbits: mf.mbits,
-                    mbits_msb: mf.mbits - 1,
-                    ebits_msb: mf.ebits - 1,
-                    e_hi: mf.ebits + mf.mbits - 1,
-                    special_nan_all_ones: mf.specials == Specials::NanAllOnes,
-                    special_ieee: mf.specials == Specials::Ieee,
-                    max_quanta: e.max_quanta(),
-                    max_shift: max_e - 1,
-                    quantum: e.quantum_exp(),
-                    ..base(e.bits(), mf.mbits + 1)
-                }
-            }
-        }
-    }
-}
-
-#[derive(Template)]
-#[template(path = "rtl/dot_dec.v", escape = "none")]
-pub(super) struct DecTemplate<'a> {
-    pub(super) banner: &'a str,
-    pub(super) name: &'a str,
-    pub(super) side: &'a str,
-    pub(super) fmt: String,
-    pub(super) quantum: i32,
-    pub(super) d: &'a SideView,
-}
+use crate::floor::element::{ElementDecTemplate, ElementView};
 
 /// Widths of the int-to-FP32 rounding module (`templates/rtl/dot_tof32.v`).
 #[derive(Debug, Clone)]
@@ -253,8 +162,8 @@ pub(super) struct TopTemplate<'a> {
     pub(super) dialect_rows: Vec<DialectRow>,
     pub(super) cut_in: Cut,
     pub(super) cut_prod: Cut,
-    pub(super) da: &'a SideView,
-    pub(super) db: &'a SideView,
+    pub(super) da: &'a ElementView,
+    pub(super) db: &'a ElementView,
     pub(super) deca_name: String,
     pub(super) decb_name: String,
     pub(super) mul_msb: u32,
@@ -314,7 +223,10 @@ impl DotParams {
     /// The hardware of checked settings (`Unit::check` has validated them).
     pub(super) fn emit_files(&self, top: &str, banner: &str) -> Result<Vec<GenFile>> {
         let book = self.formatbook.get()?;
-        let (da, db) = (SideView::of(self.format_a), SideView::of(self.format_b));
+        let (da, db) = (
+            ElementView::of(self.format_a),
+            ElementView::of(self.format_b),
+        );
         let lanes = self.lanes();
         let beats = self.beats();
         let fp32 = self.accumulate == AccumulateKind::Fp32;
@@ -329,12 +241,14 @@ impl DotParams {
             files.push(GenFile {
                 name: format!("{name}.v"),
                 contents: finish(
-                    DecTemplate {
+                    ElementDecTemplate {
                         banner,
                         name,
-                        side,
-                        fmt: f.to_string(),
-                        quantum: d.quantum,
+                        about: vec![
+                            format!("One element of operand {side} ({f}), decoded to sign, significand and shift:"),
+                            format!("its value is (-1)^sign * sig * 2^(shift + {}) before the block scale, so the", d.quantum),
+                            "product of two elements is an integer number of the two formats' smallest steps.".into(),
+                        ],
                         d,
                     }
                     .render(),

@@ -4,8 +4,8 @@
 mod cosim;
 mod emit;
 
+use crate::floor::element::ElementView;
 pub use cosim::DotChecked;
-use emit::SideView;
 
 use crate::emit::design::{GenFile, Port};
 use crate::emit::pipeline::{Cut, Cuts, Stage, chain, delay_chain};
@@ -14,7 +14,6 @@ use crate::emit::{bits_for, zero_extend};
 use crate::error::{Error, Result};
 use crate::floor::checks::validate_blocking;
 use crate::floor::{BookRef, finish};
-use crate::format::minifloat::Specials;
 pub use crate::format::OperandFormat;
 use crate::format::{ElementFormat, ScaleFormat};
 use crate::golden::{
@@ -143,7 +142,10 @@ impl DotParams {
 
     /// Bits of the exact block sum (signed): the minimum that can never overflow.
     pub fn sum_bits(&self) -> u32 {
-        let (a, b) = (SideView::of(self.format_a), SideView::of(self.format_b));
+        let (a, b) = (
+            ElementView::of(self.format_a),
+            ElementView::of(self.format_b),
+        );
         let max = u128::from(a.max_quanta) * u128::from(b.max_quanta) * self.block_size as u128;
         128 - max.leading_zeros() + 1
     }
@@ -173,8 +175,8 @@ impl DotParams {
     }
 
     fn exp_const(&self) -> i64 {
-        i64::from(SideView::of(self.format_a).quantum)
-            + i64::from(SideView::of(self.format_b).quantum)
+        i64::from(ElementView::of(self.format_a).quantum)
+            + i64::from(ElementView::of(self.format_b).quantum)
             - 254
     }
 

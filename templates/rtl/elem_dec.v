@@ -1,9 +1,8 @@
 {{ banner }}
 `default_nettype none
-
-// One element of operand {{ side }} ({{ fmt }}), decoded to sign, significand and shift:
-// its value is (-1)^sign * sig * 2^(shift + {{ quantum }}) before the block scale, so the
-// product of two elements is an integer number of the two formats' smallest steps.
+{% for line in about %}
+// {{ line }}
+{%- endfor %}
 module {{ name }} (
   input  wire [{{ d.code_msb }}:0] code_i,
 {%- if d.is_dialect %}
