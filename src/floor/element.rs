@@ -3,7 +3,7 @@
 
 use crate::emit::bits_for;
 use crate::format::minifloat::Specials;
-use crate::format::{ElementFormat, OperandFormat};
+use crate::format::{ElementFormat, Formatbook, OperandFormat};
 use askama::Template;
 
 /// How one operand's elements decode (see `templates/rtl/elem_dec.v`).
@@ -95,4 +95,29 @@ pub struct ElementDecTemplate<'a> {
     /// The comment above the module: what the decoded fields are for.
     pub about: Vec<String>,
     pub d: &'a ElementView,
+}
+
+/// One row of a block's dialect table: the id and its eight 4-bit half-unit values as one bus
+/// (index 7 in the top bits), which `elem_dec.v` reads as `vals_i`.
+pub struct DialectRow {
+    pub id: usize,
+    pub bus: String,
+}
+
+pub fn dialect_rows(book: &Formatbook) -> Vec<DialectRow> {
+    book.dialects
+        .iter()
+        .enumerate()
+        .map(|(id, v)| DialectRow {
+            id,
+            bus: format!(
+                "{{{}}}",
+                v.iter()
+                    .rev()
+                    .map(|x| format!("4'd{x}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        })
+        .collect()
 }

@@ -98,27 +98,11 @@ module {{ name }} (
   wire [7:0]  sb_w = hdr_w[{{ sb_hi }}:{{ sb_lo }}];
 {%- if a_dialect %}
   wire [3:0]  da_w = hdr_w[{{ da_hi }}:{{ da_lo }}];
-  reg  [31:0] vals_a_w;
-  always @* begin
-    case (da_w)
-{%- for d in dialect_rows %}
-      4'd{{ d.id }}: vals_a_w = {{ d.bus }};
-{%- endfor %}
-      default: vals_a_w = 32'd0;
-    endcase
-  end
+{%- call floor::dialect_table("da_w", "vals_a_w", dialect_rows) %}{%- endcall %}
 {%- endif %}
 {%- if b_dialect %}
   wire [3:0]  db_w = hdr_w[{{ db_hi }}:{{ db_lo }}];
-  reg  [31:0] vals_b_w;
-  always @* begin
-    case (db_w)
-{%- for d in dialect_rows %}
-      4'd{{ d.id }}: vals_b_w = {{ d.bus }};
-{%- endfor %}
-      default: vals_b_w = 32'd0;
-    endcase
-  end
+{%- call floor::dialect_table("db_w", "vals_b_w", dialect_rows) %}{%- endcall %}
 {%- endif %}
 
   // ---- per lane: decode both elements, multiply significands, shift, apply the sign ----

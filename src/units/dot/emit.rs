@@ -2,7 +2,7 @@
 //! accumulation modules, and the emitted design.
 
 use super::*;
-use crate::floor::element::{ElementDecTemplate, ElementView};
+use crate::floor::element::{DialectRow, ElementDecTemplate, ElementView, dialect_rows};
 
 /// Widths of the int-to-FP32 rounding module (`templates/rtl/dot_tof32.v`).
 #[derive(Debug, Clone)]
@@ -101,11 +101,6 @@ pub(super) struct FaddTemplate<'a> {
     pub(super) banner: &'a str,
     pub(super) name: &'a str,
     pub(super) tof32_name: &'a str,
-}
-
-pub(super) struct DialectRow {
-    pub(super) id: usize,
-    pub(super) bus: String,
 }
 
 pub(super) struct PostStage {
@@ -412,22 +407,7 @@ impl DotParams {
             da_lo,
             db_hi: db_lo + 3,
             db_lo,
-            dialect_rows: book
-                .dialects
-                .iter()
-                .enumerate()
-                .map(|(id, v)| DialectRow {
-                    id,
-                    bus: format!(
-                        "{{{}}}",
-                        v.iter()
-                            .rev()
-                            .map(|x| format!("4'd{x}"))
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
-                })
-                .collect(),
+            dialect_rows: dialect_rows(&book),
             cut_in,
             cut_prod,
             da: &da,
