@@ -47,15 +47,18 @@ pub(crate) struct UnitArgs {
     #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(UnitParams::NAMES))]
     pub(crate) unit: Option<String>,
     /// Element format of mx-quantizer (mxfp8_e4m3, mxfp8_e5m2, mxfp6_e3m2, mxfp6_e2m3, mxfp4,
-    /// mxint8).
+    /// mxint8); block format of the dequantizer's input (those or dialectfp4).
     #[arg(long)]
-    pub(crate) format: Option<blockrtl::format::ElementFormat>,
+    pub(crate) format: Option<blockrtl::format::OperandFormat>,
     /// Elements per block [default: 32].
     #[arg(long)]
     pub(crate) block_size: Option<usize>,
     /// Input format of the quantizers: f32, bf16 or f16 [default: f32].
     #[arg(long)]
     pub(crate) input_format: Option<blockrtl::format::InputFormat>,
+    /// Format of the dequantizer's values: f32, bf16 or f16 [default: f32].
+    #[arg(long)]
+    pub(crate) output_format: Option<blockrtl::format::InputFormat>,
     /// Elements per beat (a divisor of the block size) [default: the whole block].
     #[arg(long)]
     pub(crate) lanes: Option<usize>,
@@ -75,7 +78,7 @@ pub(crate) struct UnitArgs {
     /// Shared-exponent format of bd-quantizer: e8m0 or e5 [default: e8m0].
     #[arg(long)]
     pub(crate) scale: Option<ScaleFormat>,
-    /// Formatbook TOML for bd-quantizer / bd-selector / dialectfp4 dot operands [default: the
+    /// Formatbook TOML for bd-quantizer / bd-selector / dialectfp4 dot operands and dequantizer input [default: the
     /// built-in DialectFP4].
     #[arg(long)]
     pub(crate) formatbook: Option<PathBuf>,
@@ -113,6 +116,7 @@ impl UnitArgs {
             ("format", setting(&self.format)),
             ("block_size", setting(&self.block_size)),
             ("input_format", setting(&self.input_format)),
+            ("output_format", setting(&self.output_format)),
             ("lanes", setting(&self.lanes)),
             ("pipeline", setting(&self.pipeline)),
             (

@@ -196,6 +196,41 @@ fn dot_matrix() -> Vec<UnitParams> {
     v
 }
 
+/// Dequantizer: every input format once per output format, lanes k and k/4, pipelines 0..=6
+/// rotating (every cut point and extra output registers), k in {8, 32}, and a custom book.
+fn dequantizer_matrix() -> Vec<UnitParams> {
+    use blockrtl::format::{InputFormat, OperandFormat};
+    let mut v = Vec::new();
+    let outs = [InputFormat::F32, InputFormat::Bf16, InputFormat::F16];
+    for (n, f) in OperandFormat::NAMES.into_iter().enumerate() {
+        for (j, out) in outs.into_iter().enumerate() {
+            let k = if (n + j) % 3 == 0 { 8 } else { 32 };
+            v.push(UnitParams::Dequantizer(
+                blockrtl::units::DequantizerParams {
+                    format: f.parse().unwrap(),
+                    block_size: k,
+                    lanes: Some(if j == 1 { k / 4 } else { k }),
+                    pipeline: (n + 2 * j) % 7,
+                    output_format: out,
+                    formatbook: BookRef::default(),
+                },
+            ));
+        }
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    v.push(UnitParams::Dequantizer(
+        blockrtl::units::DequantizerParams {
+            format: "dialectfp4".parse().unwrap(),
+            block_size: 32,
+            lanes: Some(8),
+            pipeline: 3,
+            output_format: InputFormat::Bf16,
+            formatbook: BookRef::file(Some(root.join("verif/book4.toml"))),
+        },
+    ));
+    v
+}
+
 fn lint_one(dir: &Path, u: &UnitParams, tools: &Tools) {
     let d: Design = u.emit().unwrap();
     let sub = dir.join(&d.top);
@@ -291,6 +326,12 @@ fn every_config_is_lint_clean_in_four_tools() {
     let mut configs = mx_matrix();
     configs.extend(dot_matrix());
     configs.extend(bd_matrix());
+    configs.extend(dequantizer_matrix());
+    // BLOCKRTL_LINT_UNIT=NAME lints one unit's slice alone (while working on that unit).
+    if let Ok(only) = std::env::var("BLOCKRTL_LINT_UNIT") {
+        configs.retain(|u| serde_json::to_value(u).unwrap()["unit"] == only.as_str());
+        assert!(!configs.is_empty(), "no configurations of unit '{only}'");
+    }
     // The largest designs (BlockDialect MSE) first, so the two workers finish together.
     configs.reverse();
     configs

@@ -44,7 +44,7 @@ pub fn dequantize_element(
     if sig == 0 {
         return sign;
     }
-    let inf = ieee.max_mag_code() + (1 << ieee.mbits);
+    let inf = ieee.max_mag_code() + 1;
     sign | ieee.round_nearest(sig, exp + scale_exp).unwrap_or(inf)
 }
 

@@ -12,7 +12,7 @@ pub use dot::{Accumulation, DotResult, FixedAcc, dot, dot_general, dot_general_f
 pub use mx::MxConfig;
 
 use crate::format::exact::{F32_MAG, F32_SIGN, is_f32_subnormal};
-use crate::format::{ElementFormat, Formatbook, ScaleFormat};
+use crate::format::{ElementFormat, Formatbook, FormatbookError, ScaleFormat};
 use std::sync::Arc;
 
 /// One quantized block: scale code, dialect id (BlockDialect only), element codes.
@@ -85,6 +85,17 @@ pub enum BlockFormat {
 }
 
 impl BlockFormat {
+    /// The format a name gives, with `book` for DialectFP4 (E8M0 scale, as MX).
+    pub fn named(f: crate::format::OperandFormat, book: Arc<Formatbook>) -> BlockFormat {
+        match f {
+            crate::format::OperandFormat::Mx(e) => BlockFormat::Mx(e),
+            crate::format::OperandFormat::Dialect => BlockFormat::Dialect {
+                book,
+                scale: ScaleFormat::E8m0,
+            },
+        }
+    }
+
     pub fn scale_format(&self) -> ScaleFormat {
         match self {
             BlockFormat::Mx(_) => mx::MX_SCALE,
@@ -172,6 +183,29 @@ pub enum Quantizer {
 }
 
 impl Quantizer {
+    /// The quantizer that makes blocks of a named format as weights are quantized offline:
+    /// DialectFP4 picks each block's dialect by least error (two fraction bits, E8M0 scale).
+    pub fn weights(
+        f: crate::format::OperandFormat,
+        book: Arc<Formatbook>,
+    ) -> Result<Quantizer, FormatbookError> {
+        Ok(match f {
+            crate::format::OperandFormat::Mx(elem) => Quantizer::Mx(MxConfig {
+                elem,
+                flush_subnormals: false,
+            }),
+            crate::format::OperandFormat::Dialect => {
+                Quantizer::Dialect(Box::new(BdQuantizer::new(BdConfig {
+                    book,
+                    selector: Selector::Mse,
+                    frac_bits: FracBits::Bits(2),
+                    scale: ScaleFormat::E8m0,
+                    flush_subnormals: false,
+                })?))
+            }
+        })
+    }
+
     pub fn quantize(&self, block: &[u32]) -> QuantBlock {
         match self {
             Quantizer::Mx(c) => c.quantize(block),

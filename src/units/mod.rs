@@ -3,12 +3,14 @@
 pub mod bd_quantizer;
 pub mod bd_selector;
 pub mod defaults;
+pub mod dequantizer;
 pub mod dot;
 pub mod mx_quantizer;
 pub mod unit;
 
 pub use bd_quantizer::BdQuantizerParams;
 pub use bd_selector::BdSelectorParams;
+pub use dequantizer::DequantizerParams;
 pub use dot::DotParams;
 pub use mx_quantizer::MxQuantizerParams;
 pub use unit::{Checked, Unit};
@@ -25,15 +27,17 @@ pub enum UnitParams {
     BdQuantizer(BdQuantizerParams),
     BdSelector(BdSelectorParams),
     Dot(DotParams),
+    Dequantizer(DequantizerParams),
 }
 
 impl UnitParams {
     /// Every unit's `--unit` / `unit = "..."` name (the serde tag of its variant).
-    pub const NAMES: [&'static str; 4] = [
+    pub const NAMES: [&'static str; 5] = [
         MxQuantizerParams::NAME,
         BdQuantizerParams::NAME,
         BdSelectorParams::NAME,
         DotParams::NAME,
+        DequantizerParams::NAME,
     ];
 
     /// Validate once: the one place a unit is chosen by its settings.
@@ -43,6 +47,7 @@ impl UnitParams {
             UnitParams::BdQuantizer(p) => Box::new(p.check()?),
             UnitParams::BdSelector(p) => Box::new(p.check()?),
             UnitParams::Dot(p) => Box::new(p.check()?),
+            UnitParams::Dequantizer(p) => Box::new(p.check()?),
         })
     }
 

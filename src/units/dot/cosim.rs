@@ -16,19 +16,7 @@ pub struct DotChecked {
 
 /// The golden quantizer of one operand (DialectFP4 weights pick their dialect by least error).
 fn quantizer(f: OperandFormat, p: &DotParams) -> Result<Quantizer> {
-    Ok(match f {
-        OperandFormat::Mx(e) => Quantizer::Mx(MxConfig {
-            elem: e,
-            flush_subnormals: false,
-        }),
-        OperandFormat::Dialect => Quantizer::Dialect(Box::new(BdQuantizer::new(BdConfig {
-            book: p.formatbook.get()?,
-            selector: Selector::Mse,
-            frac_bits: FracBits::Bits(2),
-            scale: ScaleFormat::E8m0,
-            flush_subnormals: false,
-        })?)),
-    })
+    Ok(Quantizer::weights(f, p.formatbook.get()?)?)
 }
 
 /// Values per block pair in the stimulus: scale, dialect and k codes for each side.

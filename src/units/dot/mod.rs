@@ -14,11 +14,10 @@ use crate::emit::{bits_for, zero_extend};
 use crate::error::{Error, Result};
 use crate::floor::checks::validate_blocking;
 use crate::floor::{BookRef, finish};
+use crate::format::ElementFormat;
 pub use crate::format::OperandFormat;
-use crate::format::{ElementFormat, ScaleFormat};
 use crate::golden::{
-    Accumulation, BdConfig, BdQuantizer, BlockFormat, FracBits, MxConfig, QuantBlock, Quantizer,
-    Selector, dot, dot_general, dot_general_fixed,
+    Accumulation, BlockFormat, QuantBlock, Quantizer, dot, dot_general, dot_general_fixed,
 };
 use crate::units::unit::{Hardware, Spec};
 use askama::Template;
@@ -131,13 +130,7 @@ impl DotParams {
     }
 
     pub fn block_format(&self, f: OperandFormat) -> Result<BlockFormat> {
-        Ok(match f {
-            OperandFormat::Mx(e) => BlockFormat::Mx(e),
-            OperandFormat::Dialect => BlockFormat::Dialect {
-                book: self.formatbook.get()?,
-                scale: ScaleFormat::E8m0,
-            },
-        })
+        Ok(BlockFormat::named(f, self.formatbook.get()?))
     }
 
     /// Bits of the exact block sum (signed): the minimum that can never overflow.

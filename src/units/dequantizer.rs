@@ -1,0 +1,534 @@
+//! Unit `dequantizer`: quantized blocks in (scale, codes, and the dialect id for DialectFP4),
+//! FP32, BF16 or FP16 values out: each element the exact scale x element rounded once
+//! (`golden::dequant`).
+
+use crate::emit::design::{GenFile, Port};
+use crate::emit::pipeline::{Cut, Cuts, Stage, chain, delay_chain};
+use crate::emit::{bits_for, zero_extend};
+use crate::error::{Error, Result};
+use crate::floor::checks::validate_blocking;
+use crate::floor::element::{DialectRow, ElementDecTemplate, ElementView, dialect_rows};
+use crate::floor::{BookRef, finish};
+use crate::format::{Formatbook, InputFormat, OperandFormat};
+use crate::golden::{BlockFormat, QuantBlock, Quantizer};
+use crate::units::unit::{Hardware, Spec};
+use askama::Template;
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DequantizerParams {
+    /// Block format of the input (an MX format or dialectfp4).
+    pub format: OperandFormat,
+    #[serde(default = "super::defaults::block_size")]
+    pub block_size: usize,
+    #[serde(default)]
+    pub lanes: Option<usize>,
+    #[serde(default = "super::defaults::pipeline")]
+    pub pipeline: usize,
+    /// Format of the values out: f32, bf16 or f16.
+    #[serde(default)]
+    pub output_format: InputFormat,
+    #[serde(default)]
+    pub formatbook: BookRef,
+}
+
+crate::floor::checks::lanes_and_beats!(DequantizerParams);
+
+impl DequantizerParams {
+    pub const UNIT: &'static str = "dequantizer";
+
+    pub fn validate(&self) -> Result<()> {
+        validate_blocking(self.block_size, self.lanes(), self.pipeline)?;
+        if self.format != OperandFormat::Dialect && self.formatbook.path.is_some() {
+            return Err(Error::input(format!(
+                "--formatbook applies to dialectfp4 input, not {}",
+                self.format
+            )));
+        }
+        self.formatbook.get().map(|_| ())
+    }
+
+    fn is_dialect(&self) -> bool {
+        self.format == OperandFormat::Dialect
+    }
+
+    pub fn block_format(&self) -> Result<BlockFormat> {
+        Ok(BlockFormat::named(self.format, self.formatbook.get()?))
+    }
+
+    pub fn top_name(&self) -> Result<String> {
+        Ok(format!(
+            "dqz_{}_{}_k{}_l{}_p{}{}",
+            self.format.short(),
+            self.output_format.name(),
+            self.block_size,
+            self.lanes(),
+            self.pipeline,
+            if self.is_dialect() {
+                self.formatbook.name_suffix()?
+            } else {
+                String::new()
+            }
+        ))
+    }
+
+    fn emit_files(&self, top: &str, banner: &str) -> Result<Vec<GenFile>> {
+        let book = self.formatbook.get()?;
+        let d = ElementView::of(self.format);
+        let c = CvtView::new(&d, self.output_format);
+        let names = |s: &str| format!("{top}_{s}");
+        let dec = ElementDecTemplate {
+            banner,
+            name: &names("dec"),
+            about: vec![
+                format!(
+                    "One {} element decoded to sign, significand and shift: its value is",
+                    self.format
+                ),
+                format!(
+                    "(-1)^sign * sig * 2^(shift + {}) before the block scale.",
+                    d.quantum
+                ),
+            ],
+            d: &d,
+        };
+        let norm = NormTemplate {
+            banner,
+            name: &names("norm"),
+            c: &c,
+        };
+        let pack = PackTemplate {
+            banner,
+            name: &names("pack"),
+            c: &c,
+        };
+        let top_view = self.top_view(banner, top, &d, &c, &book);
+        Ok(vec![
+            GenFile {
+                name: format!("{}.v", names("dec")),
+                contents: finish(dec.render()),
+            },
+            GenFile {
+                name: format!("{}.v", names("norm")),
+                contents: finish(norm.render()),
+            },
+            GenFile {
+                name: format!("{}.v", names("pack")),
+                contents: finish(pack.render()),
+            },
+            GenFile {
+                name: format!("{top}.v"),
+                contents: finish(top_view.render()),
+            },
+        ])
+    }
+
+    fn top_view<'a>(
+        &self,
+        banner: &'a str,
+        top: &'a str,
+        d: &'a ElementView,
+        c: &'a CvtView,
+        book: &Formatbook,
+    ) -> TopTemplate<'a> {
+        let p = self.pipeline;
+        // One stage registers the values; a second splits each lane after normalizing; a third
+        // registers the inputs; more go to the output.
+        let (cut_in_on, cut_mid_on) = (p >= 3, p >= 2);
+        let (stages, first_en, last_valid) = chain(p, "valid_i", "ready_i");
+        let mut cuts = Cuts::new(&stages);
+        let cut_in = cuts.take(cut_in_on);
+        let cut_mid = cuts.take(cut_mid_on);
+        let outs: Vec<Cut> = (0..p - usize::from(cut_in_on) - usize::from(cut_mid_on))
+            .map(|_| cuts.take(true))
+            .collect();
+        let (out_regs, values_out) = delay_chain(
+            &outs,
+            |i| format!("values_{}_q", stages[stages.len() - outs.len() + i].name),
+            "values_w",
+        );
+        let lanes = self.lanes() as u32;
+        let codes_w = lanes * d.code_w;
+        let dialect = self.is_dialect();
+        let in_w = 8 + if dialect { 4 } else { 0 } + codes_w;
+        let mid_w = 3 + c.sig_w + c.eb_w;
+        let beats = self.beats();
+        TopTemplate {
+            banner,
+            name: top,
+            format: self.format.to_string(),
+            output: self.output_format.name(),
+            k: self.block_size,
+            lanes: self.lanes(),
+            beats,
+            pipeline: p,
+            stage_summary: {
+                let mut v = Vec::new();
+                if cut_in_on {
+                    v.push("inputs".to_string());
+                }
+                if cut_mid_on {
+                    v.push("after normalizing".to_string());
+                }
+                if !outs.is_empty() {
+                    v.push(format!("{} at the output", outs.len()));
+                }
+                if v.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", v.join(", "))
+                }
+            },
+            stages,
+            first_en,
+            last_valid,
+            dialect,
+            codes_msb: codes_w - 1,
+            values_msb: lanes * c.out_w - 1,
+            in_msb: in_w - 1,
+            in_src: if dialect {
+                "{scale_i, dialect_i, codes_i}".into()
+            } else {
+                "{scale_i, codes_i}".into()
+            },
+            dialect_lo: codes_w,
+            dialect_hi: codes_w + 3,
+            scale_lo: in_w - 8,
+            dialect_rows: dialect_rows(book),
+            ids: book.len(),
+            ids_all: book.len() == 16,
+            cut_in,
+            cut_mid,
+            d,
+            c,
+            dec_name: format!("{top}_dec"),
+            norm_name: format!("{top}_norm"),
+            pack_name: format!("{top}_pack"),
+            mid_msb: mid_w - 1,
+            mid_sig_hi: c.sig_w + c.eb_w - 1,
+            out_regs,
+            values_out,
+            beat_msb: bits_for(beats as u64 - 1) - 1,
+        }
+    }
+}
+
+/// Widths and constants of one lane's normalize and pack modules (`dqz_norm.v`, `dqz_pack.v`).
+/// `eb` is the value's floor(log2) biased by `127 - quantum`, so it is never negative: scale
+/// code + the element's shift + the leading one's position.
+#[derive(Debug, Clone)]
+pub struct CvtView {
+    pub sig_w: u32,
+    pub sig_msb: u32,
+    pub sh_w: u32,
+    pub sh_msb: u32,
+    pub lz_w: u32,
+    pub lz_msb: u32,
+    /// Leading zeros of the significand, as a chain of tests from the top bit.
+    pub lz_expr: String,
+    pub eb_w: u32,
+    pub eb_msb: u32,
+    pub scale_ext: String,
+    pub shift_ext: String,
+    pub lz_ext: String,
+    pub top_bit: u32,
+    pub out_w: u32,
+    pub out_msb: u32,
+    pub out_ebits: u32,
+    pub out_ebits_msb: u32,
+    pub mbits: u32,
+    pub mbits_msb: u32,
+    /// eb above this overflows the output format (infinity).
+    pub ovf_at: u32,
+    /// eb from this on is a normal output number.
+    pub normal_at: u32,
+    /// Output exponent field = eb - this.
+    pub field_off: u32,
+    /// Zero bits under the significand in the normal mantissa and the subnormal window.
+    pub frac_pad: u32,
+    pub wide_pad: u32,
+    /// Largest useful subnormal shift (mbits + 2: everything shifts out below half a quantum).
+    pub sh_max: u32,
+    pub shr_w: u32,
+    pub shr_msb: u32,
+    pub wide_msb: u32,
+    pub wide_w: u32,
+    pub nan_code: String,
+    pub inf_code: String,
+    pub zero_pad: u32,
+    pub sub_pad: u32,
+}
+
+impl CvtView {
+    fn new(d: &ElementView, out: InputFormat) -> CvtView {
+        let ieee = out.ieee();
+        let c = i64::from(d.quantum) - 127;
+        let ovf_at = (i64::from(ieee.emax()) - c) as u32;
+        let normal_at = (i64::from(ieee.emin()) - c) as u32;
+        let field_off = (-(c + i64::from(ieee.bias))) as u32;
+        let eb_max = 255 + d.max_shift + d.sig_w - 1;
+        let eb_w = bits_for(u64::from(eb_max.max(ovf_at).max(normal_at)) + 1).max(ieee.ebits + 1);
+        let lz_w = bits_for(u64::from(d.sig_w - 1));
+        let lz_expr = (0..d.sig_w - 1)
+            .map(|i| format!("sig_i[{}] ? {lz_w}'d{i} : ", d.sig_w - 1 - i))
+            .collect::<String>()
+            + &format!("{lz_w}'d{}", d.sig_w - 1);
+        let mbits = ieee.mbits;
+        let sh_max = mbits + 2;
+        let shr_w = bits_for(u64::from(sh_max));
+        let out_w = ieee.bits();
+        CvtView {
+            sig_w: d.sig_w,
+            sig_msb: d.sig_w - 1,
+            sh_w: d.sh_w,
+            sh_msb: d.sh_msb,
+            lz_w,
+            lz_msb: lz_w - 1,
+            lz_expr,
+            eb_w,
+            eb_msb: eb_w - 1,
+            scale_ext: zero_extend("scale_i", 8, eb_w),
+            shift_ext: zero_extend("shift_i", d.sh_w, eb_w),
+            lz_ext: zero_extend("lz_w", lz_w, eb_w),
+            top_bit: d.sig_w - 1,
+            out_w,
+            out_msb: out_w - 1,
+            out_ebits: ieee.ebits,
+            out_ebits_msb: ieee.ebits - 1,
+            mbits,
+            mbits_msb: mbits - 1,
+            ovf_at,
+            normal_at,
+            field_off,
+            frac_pad: mbits + 1 - d.sig_w,
+            wide_pad: mbits + 1 - d.sig_w,
+            sh_max,
+            shr_w,
+            shr_msb: shr_w - 1,
+            wide_msb: mbits,
+            wide_w: mbits + 1,
+            nan_code: format!("{out_w}'h{:x}", out.canonical_nan()),
+            inf_code: format!("{}'h{:x}", out_w - 1, ieee.max_mag_code() + 1),
+            zero_pad: out_w - 1,
+            sub_pad: ieee.ebits - 1,
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "rtl/dqz_norm.v", escape = "none")]
+struct NormTemplate<'a> {
+    banner: &'a str,
+    name: &'a str,
+    c: &'a CvtView,
+}
+
+#[derive(Template)]
+#[template(path = "rtl/dqz_pack.v", escape = "none")]
+struct PackTemplate<'a> {
+    banner: &'a str,
+    name: &'a str,
+    c: &'a CvtView,
+}
+
+#[derive(Template)]
+#[template(path = "rtl/dqz_top.v", escape = "none")]
+struct TopTemplate<'a> {
+    banner: &'a str,
+    name: &'a str,
+    format: String,
+    output: &'a str,
+    k: usize,
+    lanes: usize,
+    beats: usize,
+    pipeline: usize,
+    stage_summary: String,
+    stages: Vec<Stage>,
+    first_en: String,
+    last_valid: String,
+    dialect: bool,
+    codes_msb: u32,
+    values_msb: u32,
+    in_msb: u32,
+    in_src: String,
+    dialect_lo: u32,
+    dialect_hi: u32,
+    scale_lo: u32,
+    dialect_rows: Vec<DialectRow>,
+    ids: usize,
+    ids_all: bool,
+    cut_in: Cut,
+    cut_mid: Cut,
+    d: &'a ElementView,
+    c: &'a CvtView,
+    dec_name: String,
+    norm_name: String,
+    pack_name: String,
+    mid_msb: u32,
+    mid_sig_hi: u32,
+    out_regs: Vec<(String, String, String)>,
+    values_out: String,
+    beat_msb: u32,
+}
+
+impl Hardware for DequantizerParams {
+    fn spec(&self) -> Spec {
+        Spec::of(self)
+    }
+
+    fn top(&self) -> Result<String> {
+        self.top_name()
+    }
+
+    fn ports(&self) -> Vec<Port> {
+        let l = self.lanes();
+        let mut v = vec![Port::input("scale_i", 8, 1)];
+        if self.is_dialect() {
+            v.push(Port::input("dialect_i", 4, 1));
+        }
+        v.push(Port::input("codes_i", self.format.code_bits(), l));
+        v.push(Port::output("values_o", self.output_format.bits(), l));
+        v.push(Port::output("last_o", 1, 1));
+        v
+    }
+
+    /// Each beat is independent of the others: the pipeline's depth.
+    fn latency(&self) -> u32 {
+        self.pipeline as u32
+    }
+
+    fn beats_per_block(&self) -> usize {
+        self.beats()
+    }
+
+    fn notes(&self) -> Result<Vec<String>> {
+        let mut notes = Vec::new();
+        if self.is_dialect() {
+            notes.extend(self.formatbook.banner_lines()?);
+        }
+        notes.push(
+            "numerics: each value is scale x element, exact, rounded once (RNE) to the output format; subnormals kept, overflow to +-Inf, canonical quiet NaN (golden/dequant.rs)".into(),
+        );
+        Ok(notes)
+    }
+
+    fn files(&self, top: &str, banner: &str) -> Result<Vec<GenFile>> {
+        self.emit_files(top, banner)
+    }
+}
+
+/// Checked dequantizer settings with the block format and a quantizer for realistic stimulus.
+pub struct DequantizerChecked {
+    pub params: DequantizerParams,
+    format: BlockFormat,
+    quantizer: Quantizer,
+}
+
+impl super::Unit for DequantizerParams {
+    const NAME: &'static str = Self::UNIT;
+    const NOTED: &'static [&'static str] = &["formatbook"];
+    type Checked = DequantizerChecked;
+
+    fn check(&self) -> Result<DequantizerChecked> {
+        self.validate()?;
+        let book: Arc<Formatbook> = self.formatbook.get()?;
+        Ok(DequantizerChecked {
+            format: self.block_format()?,
+            quantizer: Quantizer::weights(self.format, book)?,
+            params: self.clone(),
+        })
+    }
+
+    fn resolved(&self) -> Self {
+        DequantizerParams {
+            lanes: Some(self.lanes()),
+            ..self.clone()
+        }
+    }
+}
+
+/// Scale codes at the edges of E8M0: the smallest, 1.0, the largest and NaN.
+const EDGE_SCALES: [u32; 5] = [0x00, 0x01, 0x7f, 0xfe, 0xff];
+
+impl super::Checked for DequantizerChecked {
+    fn hardware(&self) -> &dyn Hardware {
+        &self.params
+    }
+
+    /// Per block: the scale code, the dialect id, then the element codes.
+    fn stimulus_len(&self) -> usize {
+        self.params.block_size + 2
+    }
+
+    /// Quantized blocks of `dist`; most with their scale replaced by a random or an edge code
+    /// (so outputs overflow, go subnormal and underflow), some with random codes and ids
+    /// (NaN / Inf codes, ids past a custom book). `uniform-bits` draws everything uniformly.
+    fn stimulus(&self, dist: crate::stimulus::Dist, rng: &mut rand_pcg::Pcg64, out: &mut Vec<u32>) {
+        use rand::RngExt;
+        let k = self.params.block_size;
+        let code_max = (1u32 << self.params.format.code_bits()) - 1;
+        let random_codes = |rng: &mut rand_pcg::Pcg64, out: &mut Vec<u32>| {
+            out.push(rng.random_range(0..16u32));
+            out.extend((0..k).map(|_| rng.random_range(0..=code_max)));
+        };
+        if dist == crate::stimulus::Dist::UniformBits {
+            out.push(rng.random_range(0..=255u32));
+            random_codes(rng, out);
+            return;
+        }
+        let book = match &self.format {
+            BlockFormat::Dialect { book, .. } => &**book,
+            BlockFormat::Mx(_) => Formatbook::builtin(),
+        };
+        let raw = crate::stimulus::block(dist, crate::format::InputFormat::F32, k, book, rng);
+        let q: QuantBlock = self.quantizer.quantize(&raw);
+        let scale = match rng.random_range(0..8u32) {
+            0..=2 => q.scale,
+            3..=5 => rng.random_range(0..=255u32),
+            _ => EDGE_SCALES[rng.random_range(0..EDGE_SCALES.len())],
+        };
+        out.push(scale);
+        if rng.random_range(0..8u32) == 0 {
+            random_codes(rng, out);
+        } else {
+            out.push(u32::from(q.dialect.unwrap_or(0)));
+            out.extend(&q.codes);
+        }
+    }
+
+    fn input_beats(&self, layout: &crate::emit::layout::Layout, stim: &[u32], out: &mut Vec<u8>) {
+        let (scale, dialect, codes) = (stim[0], stim[1], &stim[2..]);
+        for beat_codes in codes.chunks(self.params.lanes()) {
+            let mut beat = layout.beat(out);
+            beat.set("scale_i", scale);
+            if self.params.is_dialect() {
+                beat.set("dialect_i", dialect);
+            }
+            beat.put("codes_i", beat_codes.iter().map(|&c| i128::from(c)));
+        }
+    }
+
+    fn expected_beats(
+        &self,
+        layout: &crate::emit::layout::Layout,
+        stim: &[u32],
+        out: &mut Vec<u8>,
+    ) {
+        let (scale, dialect, codes) = (stim[0], stim[1] as u8, &stim[2..]);
+        let values = crate::golden::dequant::dequantize_block(
+            &self.format,
+            self.params.output_format,
+            scale,
+            dialect,
+            codes,
+        );
+        let beats = self.params.beats();
+        for (b, v) in values.chunks(self.params.lanes()).enumerate() {
+            let mut beat = layout.beat(out);
+            beat.put("values_o", v.iter().map(|&x| i128::from(x)));
+            beat.set("last_o", b + 1 == beats);
+        }
+    }
+}

@@ -1,0 +1,116 @@
+{%- import "rtl/floor.inc" as floor -%}
+{{ banner }}
+`default_nettype none
+
+// Dequantizer: {{ format }} blocks of {{ k }} in, {{ output }} values out, {{ lanes }} elements per beat
+// ({{ beats }} beat(s) per block). Each value is scale x element, exact, rounded once to {{ output }}.
+// Ports (flat, little-endian lanes: element i of a beat is bits [i*W +: W]):
+//   scale_i   E8M0 block scale (0xFF = NaN block), on every beat of the block
+{%- if dialect %}
+//   dialect_i the block's dialect id, on every beat (an id the formatbook lacks gives NaN)
+{%- endif %}
+//   codes_i   {{ lanes }} x {{ d.code_w }}-bit element codes
+//   values_o  {{ lanes }} x {{ c.out_w }}-bit {{ output }} values
+//   last_o    last beat of a block (counted from reset)
+// Handshake: AXI-Stream style valid/ready on both sides; data held while stalled.
+// Pipeline: {{ pipeline }} register stage(s){{ stage_summary }}; latency {{ pipeline }} cycle(s).
+module {{ name }} (
+  input  wire        clk_i,
+  input  wire        rst_ni,
+  input  wire        valid_i,
+  output wire        ready_o,
+  input  wire [7:0]  scale_i,
+{%- if dialect %}
+  input  wire [3:0]  dialect_i,
+{%- endif %}
+  input  wire [{{ codes_msb }}:0] codes_i,
+  output wire        valid_o,
+  input  wire        ready_i,
+  output wire [{{ values_msb }}:0] values_o,
+  output wire        last_o
+);
+{%- include "rtl/stage_decls.inc" %}
+{%- include "rtl/stages.inc" %}
+{%- if stages.is_empty() %}
+  // A combinational core: clock and reset are kept for the same interface on every pipeline.
+  wire        unused_clk_w = clk_i | rst_ni;
+{%- endif %}
+  assign ready_o = {{ first_en }};
+  assign valid_o = {{ last_valid }};
+
+  // ---- inputs: {scale{% if dialect %}, dialect{% endif %}, codes} ----
+{%- call floor::cut(cut_in, in_msb, "in_q", "in_w", in_src, "  ") %}{%- endcall %}
+  wire [7:0]  scale_w = in_w[{{ in_msb }}:{{ scale_lo }}];
+  wire [{{ codes_msb }}:0] codes_w = in_w[{{ codes_msb }}:0];
+{%- if dialect %}
+  wire [3:0]  dialect_w = in_w[{{ dialect_hi }}:{{ dialect_lo }}];
+{%- call floor::dialect_table("dialect_w", "vals_w", dialect_rows) %}{%- endcall %}
+{%- if ids_all %}
+  wire        blk_nan_w = scale_w == 8'hff;
+{%- else %}
+  wire        blk_nan_w = (scale_w == 8'hff) | (dialect_w >= 4'd{{ ids }});
+{%- endif %}
+{%- else %}
+  wire        blk_nan_w = scale_w == 8'hff;
+{%- endif %}
+
+  // ---- per lane: decode, normalize, pack into {{ output }} ----
+  wire [{{ values_msb }}:0] values_w;
+  genvar i;
+  generate
+    for (i = 0; i < {{ lanes }}; i = i + 1) begin : g_lane
+      wire        sign_w, special_w, zero_w;
+      wire [{{ c.sig_msb }}:0] sig_w, norm_w;
+      wire [{{ c.sh_msb }}:0] shift_w;
+      wire [{{ c.eb_msb }}:0] eb_w;
+      {{ dec_name }} u_dec (
+        .code_i   (codes_w[i*{{ d.code_w }} +: {{ d.code_w }}]),
+{%- if dialect %}
+        .vals_i   (vals_w),
+{%- endif %}
+        .sign_o   (sign_w),
+        .sig_o    (sig_w),
+        .shift_o  (shift_w),
+        .special_o(special_w)
+      );
+      {{ norm_name }} u_norm (
+        .sig_i  (sig_w),
+        .shift_i(shift_w),
+        .scale_i(scale_w),
+        .sig_o  (norm_w),
+        .eb_o   (eb_w),
+        .zero_o (zero_w)
+      );
+      wire [{{ mid_msb }}:0] mid_d_w = {sign_w, special_w | blk_nan_w, zero_w, norm_w, eb_w};
+{%- call floor::cut(cut_mid, mid_msb, "mid_q", "mid_w", "mid_d_w", "      ") %}{%- endcall %}
+      {{ pack_name }} u_pack (
+        .sign_i (mid_w[{{ mid_msb }}]),
+        .nan_i  (mid_w[{{ mid_msb - 1 }}]),
+        .zero_i (mid_w[{{ mid_msb - 2 }}]),
+        .sig_i  (mid_w[{{ mid_sig_hi }}:{{ c.eb_w }}]),
+        .eb_i   (mid_w[{{ c.eb_msb }}:0]),
+        .value_o(values_w[i*{{ c.out_w }} +: {{ c.out_w }}])
+      );
+    end
+  endgenerate
+{%- for r in out_regs %}
+  reg  [{{ values_msb }}:0] {{ r.0 }};
+  always @(posedge clk_i) if ({{ r.1 }}) {{ r.0 }} <= {{ r.2 }};
+{%- endfor %}
+  assign values_o = {{ values_out }};
+{%- if beats > 1 %}
+
+  // ---- last beat of a block: beats leaving, counted from reset ----
+  reg  [{{ beat_msb }}:0] beat_q;
+  always @(posedge clk_i) begin
+    if (!rst_ni) beat_q <= {{ beat_msb + 1 }}'d0;
+    else if (valid_o && ready_i) beat_q <= beat_q + {{ beat_msb + 1 }}'d1;
+  end
+  assign last_o = &beat_q;
+{%- else %}
+  assign last_o = 1'b1;
+{%- endif %}
+
+endmodule
+
+`default_nettype wire
