@@ -224,7 +224,7 @@ fn bad_parameters_exit_2_with_one_line() {
     assert_exit(
         &generate(&["--format", "mxfp5"]),
         2,
-        "unknown element format 'mxfp5'",
+        "unknown format 'mxfp5'",
     );
     assert_exit(&generate(&[]), 2, "needs --format");
     // An --out below a regular file cannot be created.
@@ -286,7 +286,7 @@ fn cosim_without_verilator_names_the_package() {
 /// keys (everything else at its default) and with every key given.
 #[test]
 fn flags_and_config_tables_make_the_same_hardware() {
-    let cases: [&[(&str, &str)]; 9] = [
+    let cases: [&[(&str, &str)]; 11] = [
         &[("unit", "mx-quantizer"), ("format", "mxfp4")],
         &[
             ("unit", "mx-quantizer"),
@@ -340,6 +340,16 @@ fn flags_and_config_tables_make_the_same_hardware() {
             ("format_b", "mxfp6_e3m2"),
             ("accumulate", "fp32"),
             ("dot_length", "4"),
+        ],
+        &[("unit", "dequantizer"), ("format", "mxint8")],
+        &[
+            ("unit", "dequantizer"),
+            ("format", "dialectfp4"),
+            ("block_size", "16"),
+            ("lanes", "4"),
+            ("pipeline", "5"),
+            ("output_format", "f16"),
+            ("formatbook", "verif/book4.toml"),
         ],
     ];
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
