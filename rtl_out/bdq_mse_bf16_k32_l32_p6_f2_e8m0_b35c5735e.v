@@ -237,11 +237,12 @@ module bdq_mse_bf16_k32_l32_p6_f2_e8m0_b35c5735e (
   wire [9:0] scale_full_w = tz_w - 10'd9;
   wire [7:0] scale_w = blk_special_w ? 8'd255 : all_zero_w ? 8'd0 : scale_full_w[7:0];
   wire unused_w = |scale_full_w[9:8];
-  // {scale, special, zero}: block facts that travel with the lanes.
-  wire [9:0] blk_w = {scale_w, blk_special_w, all_zero_w | blk_special_w};
-  reg  [9:0] blk_mag_q;
+  // {scale, special}: block facts that travel with the lanes. A NaN block forces its codes to
+  // 0; an all-zero block's codes are each zero with its sign, as the lanes make them.
+  wire [8:0] blk_w = {scale_w, blk_special_w};
+  reg  [8:0] blk_mag_q;
   always @(posedge clk_i) if (en_s4_w) blk_mag_q <= blk_w;
-  wire [9:0] blk_sel_w = blk_mag_q;
+  wire [8:0] blk_sel_w = blk_mag_q;
 
   // ---- dialect selection ----
   wire [1:0] chosen_w;
@@ -249,8 +250,8 @@ module bdq_mse_bf16_k32_l32_p6_f2_e8m0_b35c5735e (
     .m_i      (m_all_w),
     .dialect_o(chosen_w)
   );
-  wire [3:0]  dialect_w = blk_sel_w[1] ? 4'd0 : {2'd0, chosen_w};
-  reg  [9:0] blk_enc_q;
+  wire [3:0]  dialect_w = blk_sel_w[0] ? 4'd0 : {2'd0, chosen_w};
+  reg  [8:0] blk_enc_q;
   reg  [3:0]  dialect_q;
   always @(posedge clk_i) begin
     if (en_s5_w) begin
@@ -258,7 +259,7 @@ module bdq_mse_bf16_k32_l32_p6_f2_e8m0_b35c5735e (
       dialect_q <= dialect_w;
     end
   end
-  wire [9:0] blk_enc_w = blk_enc_q;
+  wire [8:0] blk_enc_w = blk_enc_q;
   wire [3:0]  dialect_enc_w = dialect_q;
   assign enc_zero_w = blk_enc_w[0];
 
@@ -274,7 +275,7 @@ module bdq_mse_bf16_k32_l32_p6_f2_e8m0_b35c5735e (
   end
 
   // ---- outputs: {scale, dialect, nan} per block ----
-  wire [12:0] out_w = {blk_enc_w[9:2], dialect_enc_w, blk_enc_w[1]};
+  wire [12:0] out_w = {blk_enc_w[8:1], dialect_enc_w, blk_enc_w[0]};
   reg  [12:0] out_s6_q;
   always @(posedge clk_i) if (en_s6_w) out_s6_q <= out_w;
   assign scale_o   = out_s6_q[12:5];

@@ -213,9 +213,10 @@ module bdq_ts_bf16_k32_l32_p2_f2_e8m0 (
   wire [9:0] scale_full_w = tz_w - 10'd9;
   wire [7:0] scale_w = blk_special_w ? 8'd255 : all_zero_w ? 8'd0 : scale_full_w[7:0];
   wire unused_w = |scale_full_w[9:8];
-  // {scale, special, zero}: block facts that travel with the lanes.
-  wire [9:0] blk_w = {scale_w, blk_special_w, all_zero_w | blk_special_w};
-  wire [9:0] blk_sel_w = blk_w;
+  // {scale, special}: block facts that travel with the lanes. A NaN block forces its codes to
+  // 0; an all-zero block's codes are each zero with its sign, as the lanes make them.
+  wire [8:0] blk_w = {scale_w, blk_special_w};
+  wire [8:0] blk_sel_w = blk_w;
 
   // ---- dialect selection ----
   wire [3:0] chosen_w;
@@ -223,8 +224,8 @@ module bdq_ts_bf16_k32_l32_p2_f2_e8m0 (
     .m_i      (m_all_w),
     .dialect_o(chosen_w)
   );
-  wire [3:0]  dialect_w = blk_sel_w[1] ? 4'd0 : chosen_w;
-  reg  [9:0] blk_enc_q;
+  wire [3:0]  dialect_w = blk_sel_w[0] ? 4'd0 : chosen_w;
+  reg  [8:0] blk_enc_q;
   reg  [3:0]  dialect_q;
   always @(posedge clk_i) begin
     if (en_s2_w) begin
@@ -232,7 +233,7 @@ module bdq_ts_bf16_k32_l32_p2_f2_e8m0 (
       dialect_q <= dialect_w;
     end
   end
-  wire [9:0] blk_enc_w = blk_enc_q;
+  wire [8:0] blk_enc_w = blk_enc_q;
   wire [3:0]  dialect_enc_w = dialect_q;
   assign enc_zero_w = blk_enc_w[0];
 
@@ -260,7 +261,7 @@ module bdq_ts_bf16_k32_l32_p2_f2_e8m0 (
   end
 
   // ---- outputs: {scale, dialect, nan} per block ----
-  wire [12:0] out_w = {blk_enc_w[9:2], dialect_enc_w, blk_enc_w[1]};
+  wire [12:0] out_w = {blk_enc_w[8:1], dialect_enc_w, blk_enc_w[0]};
   assign scale_o   = out_w[12:5];
   assign dialect_o = out_w[4:1];
   assign nan_o     = out_w[0];

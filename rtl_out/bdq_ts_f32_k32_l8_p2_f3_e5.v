@@ -296,7 +296,8 @@ module bdq_ts_f32_k32_l8_p2_f3_e5 (
   wire        all_zero_w = ~|top_em_w[14:6];
   // The block maximum's significand only matters to selection.
   wire        unused_top_w = |top_em_w[5:0];
-  assign em_zero_w = all_zero_w | special_em_w;
+  // A NaN block forces its codes to 0; an all-zero block keeps each zero's sign.
+  assign em_zero_w = special_em_w;
   wire [3:0]  dialect_w = special_em_w ? 4'd0 : dialect_sel_w;
   wire [9:0] scale_full_w = tz_em_w - 10'd137;
   wire [4:0] scale_w = special_em_w ? 5'd31 : all_zero_w ? 5'd0 : scale_full_w[4:0];

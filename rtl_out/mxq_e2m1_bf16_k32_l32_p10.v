@@ -493,23 +493,21 @@ module mxq_e2m1_bf16_k32_l32_p10 (
   // tz - 9, formed from the max directly (the floor is where the scale byte is 0).
   wire [9:0] scale_full_w = above_w ? ({1'd0, max_flb_w} + 10'd1015) : 10'd0;
   wire [7:0]  scale_max_w = any_special_w ? 8'hff : all_zero_w ? 8'h00 : scale_full_w[7:0];
-  wire        zero_max_w = all_zero_w | any_special_w;
   reg  [11:0] tzm_q;
   reg  [7:0]  scale_q;
-  reg         zero_q;
   reg         special_q;
   always @(posedge clk_i) begin
     if (en_s7_w) begin
       tzm_q     <= tzm_max_w;
       scale_q   <= scale_max_w;
-      zero_q    <= zero_max_w;
       special_q <= any_special_w;
     end
   end
   assign tzm_w = tzm_q;
   wire [7:0]  scale_w = scale_q;
-  assign force_zero_w = zero_q;
   wire        blk_special_w = special_q;
+  // A NaN block forces its codes to 0; an all-zero block keeps each zero's sign.
+  assign force_zero_w = blk_special_w;
   // The block's scale and NaN flag keep pace with the conversion's inner registers.
   reg  [7:0]  scale_d_q;
   reg         special_d_q;

@@ -126,11 +126,11 @@ module mxq_e3m2_f32_k16_l16_p0_ftz (
   // tz - 27, formed from the max directly (the floor is where the scale byte is 0).
   wire [9:0] scale_full_w = above_w ? ({1'd0, max_flb_w} + 10'd997) : 10'd0;
   wire [7:0]  scale_max_w = any_special_w ? 8'hff : all_zero_w ? 8'h00 : scale_full_w[7:0];
-  wire        zero_max_w = all_zero_w | any_special_w;
   assign tzm_w = tzm_max_w;
   wire [7:0]  scale_w = scale_max_w;
-  assign force_zero_w = zero_max_w;
   wire        blk_special_w = any_special_w;
+  // A NaN block forces its codes to 0; an all-zero block keeps each zero's sign.
+  assign force_zero_w = blk_special_w;
   assign scale_o = scale_w;
   assign nan_o   = blk_special_w;
 

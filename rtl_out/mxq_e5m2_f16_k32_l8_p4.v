@@ -205,7 +205,8 @@ module mxq_e5m2_f16_k32_l8_p4 (
   wire [7:0] tz_raw_w  = {2'd0, blk_flb_w} + 8'd87;
   wire [7:0] tz_w      = (tz_raw_w > 8'd0) ? tz_raw_w : 8'd0;
   wire        all_zero_w   = ~|blk_flb_w;
-  assign force_zero_w = all_zero_w | blk_special_w;
+  // A NaN block forces its codes to 0; an all-zero block keeps each zero's sign.
+  assign force_zero_w = blk_special_w;
   wire [7:0] scale_full_w = tz_w - 8'd0;
   // The conversion's threshold T = tz - 116, in 10-bit two's complement.
   assign tzm_w = {2'd0, tz_w} - 10'd116;

@@ -28,9 +28,10 @@ fn check_against_oracle(f: ElementFormat, xs: &[f32], why: &str) {
 fn edge_blocks() -> Vec<(&'static str, Vec<f32>)> {
     let sub = f32::from_bits(1); // 2^-149, the smallest FP32 subnormal
     let mut v = vec![
-        // Scale byte 0x00 and +0 codes, even though -0 would otherwise keep its sign.
+        // Scale byte 0x00, and each code the zero of its input's sign (numerics.md 3 item 2).
         ("all zero", vec![0.0; 32]),
         ("all negative zero", vec![-0.0; 32]),
+        ("mixed signed zeros", vec![0.0, -0.0, -0.0, 0.0]),
         // Sign of zero kept per element once the block is nonzero.
         ("signed zeros beside a value", vec![-0.0, 0.0, 1.0, -0.0]),
         // Subnormal block max: floor(log2) comes from the leading one of the fraction.
@@ -144,6 +145,29 @@ fn hand_worked_examples() {
     assert_eq!((q.scale, q.codes[0]), (127, 0x7e));
 }
 
+/// An all-zero block of mixed +0.0 / -0.0 gives the matching zero codes in every FP format,
+/// written out here (not through the oracle); INT8 has one zero.
+#[test]
+fn all_zero_blocks_keep_each_sign() {
+    let block: Vec<u32> = [0.0f32, -0.0, -0.0, 0.0]
+        .iter()
+        .map(|x| x.to_bits())
+        .collect();
+    for f in ElementFormat::ALL {
+        let q = MxConfig {
+            elem: f,
+            flush_subnormals: false,
+        }
+        .quantize(&block);
+        let neg = if f == ElementFormat::Int8 {
+            0
+        } else {
+            1 << (f.bits() - 1)
+        };
+        assert_eq!((q.scale, q.codes), (0, vec![0, neg, neg, 0]), "{f}");
+    }
+}
+
 /// Flushing zeroes subnormal inputs (keeping the sign) before the block max is taken.
 #[test]
 fn flush_subnormals_zeroes_them_first() {
@@ -156,8 +180,8 @@ fn flush_subnormals_zeroes_them_first() {
     let q = cfg.quantize(&bits);
     assert_eq!(
         (q.scale, q.codes.clone()),
-        (0, vec![0, 0]),
-        "a block of flushed subnormals is all zero"
+        (0, vec![0, 0x80]),
+        "a block of flushed subnormals is all zero, signs kept"
     );
     let q = cfg.quantize(&[sub.to_bits(), 1.0f32.to_bits()]);
     assert_eq!(q.codes[0], 0);

@@ -286,8 +286,8 @@ impl BdQuantizer {
             q.dialect = Some(0);
             return q;
         };
-        // An all-zero block keeps the smallest exponent and +0 codes (section 3), and its
-        // dialect is whatever the selector picks from all-zero magnitudes.
+        // An all-zero block keeps the smallest exponent and each zero's sign (section 3), and
+        // its dialect is whatever the selector picks from all-zero magnitudes.
         let e = if amax == 0 {
             scale.min_exp()
         } else {
@@ -302,11 +302,7 @@ impl BdQuantizer {
             .zip(&ms)
             .map(|(&x, &m)| {
                 saturated += u32::from(2 * m > dmax << self.frac);
-                let sign = if x >> 31 != 0 && amax != 0 {
-                    SIGN_BIT
-                } else {
-                    0
-                };
+                let sign = if x >> 31 != 0 { SIGN_BIT } else { 0 };
                 sign | u32::from(self.round_index(usize::from(d), m))
             })
             .collect();

@@ -39,16 +39,6 @@ impl QuantBlock {
             saturated: 0,
         }
     }
-
-    fn zero(scale: ScaleFormat, k: usize) -> QuantBlock {
-        QuantBlock {
-            scale: scale.encode(scale.min_exp()),
-            dialect: None,
-            codes: vec![0; k],
-            nan: false,
-            saturated: 0,
-        }
-    }
 }
 
 /// Zero a subnormal (keeping its sign) when flushing is asked for.

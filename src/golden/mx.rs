@@ -25,16 +25,17 @@ impl MxConfig {
 
     /// Quantize one block of FP32 bit patterns (any length >= 1).
     pub fn quantize(&self, block: &[u32]) -> QuantBlock {
-        let k = block.len();
         let flushed = |b: u32| flush(b, self.flush_subnormals);
         let Some(amax) = block_max_magnitude(block.iter().map(|&b| flushed(b))) else {
-            return QuantBlock::nan(MX_SCALE, k);
+            return QuantBlock::nan(MX_SCALE, block.len());
         };
-        if amax == 0 {
-            // All-zero block: scale 2^-127 and +0 codes, whatever the signs of the zeros.
-            return QuantBlock::zero(MX_SCALE, k);
-        }
-        let shared = self.shared_exp(amax);
+        // All-zero block: scale 2^-127, and each code the zero of its input's sign (numerics.md
+        // 3 item 2; INT8 has one zero).
+        let shared = if amax == 0 {
+            MX_SCALE.min_exp()
+        } else {
+            self.shared_exp(amax)
+        };
         let mut saturated = 0;
         let codes = block
             .iter()

@@ -405,7 +405,7 @@ impl BdNumbers {
             flb_lo: mw,
             sig_hi: mw - 1,
             keep_msb: flb_w + mw,
-            blk_msb: scale.bits() + 1,
+            blk_msb: scale.bits(),
             out_msb: scale.bits() + 4,
             id_w,
             id_msb: id_w - 1,

@@ -133,8 +133,9 @@ module {{ c.name }} (
   wire [{{ c.n.tz_msb }}:0] scale_full_w = tz_w - {{ c.n.tz_w }}'d{{ c.n.scale_off }};
   wire [{{ c.n.scale_msb }}:0] scale_w = blk_special_w ? {{ c.n.scale_bits }}'d{{ c.n.scale_nan }} : all_zero_w ? {{ c.n.scale_bits }}'d0 : scale_full_w[{{ c.n.scale_msb }}:0];
   wire unused_w = |scale_full_w[{{ c.n.tz_msb }}:{{ c.n.scale_bits }}];
-  // {scale, special, zero}: block facts that travel with the lanes.
-  wire [{{ c.n.blk_msb }}:0] blk_w = {scale_w, blk_special_w, all_zero_w | blk_special_w};
+  // {scale, special}: block facts that travel with the lanes. A NaN block forces its codes to
+  // 0; an all-zero block's codes are each zero with its sign, as the lanes make them.
+  wire [{{ c.n.blk_msb }}:0] blk_w = {scale_w, blk_special_w};
 {%- call floor::cut(cut_mag, c.n.blk_msb, "blk_mag_q", "blk_sel_w", "blk_w", "  ") %}{%- endcall %}
 
   // ---- dialect selection ----
@@ -143,7 +144,7 @@ module {{ c.name }} (
     .m_i      (m_all_w),
     .dialect_o(chosen_w)
   );
-  wire [3:0]  dialect_w = blk_sel_w[1] ? 4'd0 : {{ c.n.id_ext }};
+  wire [3:0]  dialect_w = blk_sel_w[0] ? 4'd0 : {{ c.n.id_ext }};
 {%- if cut_sel.registered %}
   reg  [{{ c.n.blk_msb }}:0] blk_enc_q;
   reg  [3:0]  dialect_q;
@@ -172,7 +173,7 @@ module {{ c.name }} (
   end
 
   // ---- outputs: {scale, dialect, nan} per block ----
-  wire [{{ c.n.out_msb }}:0] out_w = {blk_enc_w[{{ c.n.blk_msb }}:2], dialect_enc_w, blk_enc_w[1]};
+  wire [{{ c.n.out_msb }}:0] out_w = {blk_enc_w[{{ c.n.blk_msb }}:1], dialect_enc_w, blk_enc_w[0]};
 {%- for o in outs %}
   reg  [{{ c.n.out_msb }}:0] out_{{ o.name }}_q;
   always @(posedge clk_i) if ({{ o.en }}) out_{{ o.name }}_q <= {{ o.scale_src }};

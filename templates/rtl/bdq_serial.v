@@ -274,7 +274,8 @@ module {{ c.name }} (
   wire        all_zero_w = ~|top_em_w[{{ top_msb }}:{{ c.n.mw }}];
   // The block maximum's significand only matters to selection.
   wire        unused_top_w = |top_em_w[{{ c.n.m_msb }}:0];
-  assign em_zero_w = all_zero_w | special_em_w;
+  // A NaN block forces its codes to 0; an all-zero block keeps each zero's sign.
+  assign em_zero_w = special_em_w;
   wire [3:0]  dialect_w = special_em_w ? 4'd0 : dialect_sel_w;
   wire [{{ c.n.tz_msb }}:0] scale_full_w = tz_em_w - {{ c.n.tz_w }}'d{{ c.n.scale_off }};
   wire [{{ c.n.scale_msb }}:0] scale_w = special_em_w ? {{ c.n.scale_bits }}'d{{ c.n.scale_nan }} : all_zero_w ? {{ c.n.scale_bits }}'d0 : scale_full_w[{{ c.n.scale_msb }}:0];

@@ -126,30 +126,27 @@ module {{ c.name }} (
   // tz - {{ c.n.scale_off }}, formed from the max directly (the floor is where the scale byte is 0).
   wire [{{ c.n.tz_msb }}:0] scale_full_w = above_w ? ({{ "{" }}{{ c.n.tz_pad }}'d0, max_flb_w} + {{ c.n.tz_w }}'d{{ c.n.scale_add }}) : {{ c.n.tz_w }}'d0;
   wire [7:0]  scale_max_w = any_special_w ? 8'hff : all_zero_w ? 8'h00 : scale_full_w[7:0];
-  wire        zero_max_w = all_zero_w | any_special_w;
 {%- if cut_max.registered %}
   reg  [{{ c.n.d_msb }}:0] tzm_q;
   reg  [7:0]  scale_q;
-  reg         zero_q;
   reg         special_q;
   always @(posedge clk_i) begin
     if ({{ cut_max.en }}) begin
       tzm_q     <= tzm_max_w;
       scale_q   <= scale_max_w;
-      zero_q    <= zero_max_w;
       special_q <= any_special_w;
     end
   end
   assign tzm_w = tzm_q;
   wire [7:0]  scale_w = scale_q;
-  assign force_zero_w = zero_q;
   wire        blk_special_w = special_q;
 {%- else %}
   assign tzm_w = tzm_max_w;
   wire [7:0]  scale_w = scale_max_w;
-  assign force_zero_w = zero_max_w;
   wire        blk_special_w = any_special_w;
 {%- endif %}
+  // A NaN block forces its codes to 0; an all-zero block keeps each zero's sign.
+  assign force_zero_w = blk_special_w;
 {%- for b in blk_delay %}
   // The block's scale and NaN flag keep pace with the conversion's inner registers.
   reg  [7:0]  scale_{{ b.0 }}_q;

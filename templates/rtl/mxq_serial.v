@@ -156,7 +156,8 @@ module {{ c.name }} (
   wire [{{ c.n.tz_msb }}:0] tz_raw_w  = {{ "{" }}{{ c.n.tz_pad }}'d0, blk_flb_w} + {{ c.n.tz_w }}'d{{ c.n.tz_add }};
   wire [{{ c.n.tz_msb }}:0] tz_w      = (tz_raw_w > {{ c.n.tz_w }}'d{{ c.n.tz_floor }}) ? tz_raw_w : {{ c.n.tz_w }}'d{{ c.n.tz_floor }};
   wire        all_zero_w   = ~|blk_flb_w;
-  assign force_zero_w = all_zero_w | blk_special_w;
+  // A NaN block forces its codes to 0; an all-zero block keeps each zero's sign.
+  assign force_zero_w = blk_special_w;
   wire [{{ c.n.tz_msb }}:0] scale_full_w = tz_w - {{ c.n.tz_w }}'d{{ c.n.scale_off }};
   // The conversion's threshold T = tz - {{ c.n.z }}, in {{ c.n.d_w }}-bit two's complement.
   assign tzm_w = {{ "{" }}2'd0, tz_w} - {{ c.n.d_w }}'d{{ c.n.z }};

@@ -55,10 +55,12 @@ pub fn oracle_mx(f: ElementFormat, xs: &[f32]) -> (u32, Vec<u32>) {
         return (0xff, vec![0; xs.len()]);
     }
     let amax = xs.iter().map(|x| f64::from(x.abs())).fold(0.0, f64::max);
-    if amax == 0.0 {
-        return (0, vec![0; xs.len()]);
-    }
-    let shared = (floor_log2(amax) - f.emax()).max(-127);
+    // An all-zero block has the smallest scale; each zero keeps its sign below.
+    let shared = if amax == 0.0 {
+        -127
+    } else {
+        (floor_log2(amax) - f.emax()).max(-127)
+    };
     let lad = ladder(f);
     let codes = xs
         .iter()
