@@ -404,7 +404,11 @@ pub(crate) struct QuantizeArgs {
     /// Write every block's scale, dialect and codes as JSON lines to this file.
     #[arg(long)]
     pub(crate) codes: Option<PathBuf>,
-    /// Replace an existing --codes file.
+    /// Write the golden model's dequantized (fake-quantized) tensors here, in the input's
+    /// dtype: .npy for one tensor, .safetensors with the same names (one --format).
+    #[arg(long)]
+    pub(crate) dequantized: Option<PathBuf>,
+    /// Replace an existing --codes or --dequantized file.
     #[arg(long)]
     pub(crate) force: bool,
     /// Print the report as one JSON object.

@@ -53,6 +53,7 @@ fn quantize(a: QuantizeArgs) -> Result<(), Error> {
             flush_subnormals: a.flush_subnormals,
         },
         codes: a.codes,
+        dequantized: a.dequantized,
         force: a.force,
     };
     let report = quantize::run(&req)?;

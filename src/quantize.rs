@@ -144,6 +144,29 @@ pub fn quantize_tensor(
     })
 }
 
+/// A tensor's blocks dequantized by the golden model (`golden::dequant`) into its own dtype,
+/// padding dropped: the fake-quantized tensor, as raw codes of `t.dtype`.
+fn dequantize_tensor(t: &Tensor, q: &Quantizer, blocks: &[QuantBlock]) -> Vec<u32> {
+    let fmt = q.block_format();
+    let n = t.row_len();
+    let per_row = blocks.len() / t.rows().max(1);
+    let mut out = Vec::with_capacity(t.bits.len());
+    for row in blocks.chunks(per_row.max(1)) {
+        let start = out.len();
+        for b in row {
+            out.extend(crate::golden::dequant::dequantize_block(
+                &fmt,
+                t.dtype,
+                b.scale,
+                b.dialect.unwrap_or(0),
+                &b.codes,
+            ));
+        }
+        out.truncate(start + n);
+    }
+    out
+}
+
 /// One report row: a tensor (or the total over tensors) in one format.
 #[derive(Debug, Clone, Serialize)]
 pub struct ReportRow {
@@ -304,7 +327,9 @@ pub struct QuantizeRequest {
     pub opts: QuantizeOptions,
     /// Write every block's codes as JSON lines here.
     pub codes: Option<std::path::PathBuf>,
-    /// Overwrite an existing `codes` file.
+    /// Write the dequantized tensors here (one format only).
+    pub dequantized: Option<std::path::PathBuf>,
+    /// Overwrite an existing `codes` or `dequantized` file.
     pub force: bool,
 }
 
@@ -321,7 +346,27 @@ pub fn run(req: &QuantizeRequest) -> Result<Report> {
     if let Some(path) = &req.codes {
         crate::emit::write::check_writable_new(path, req.force)?;
     }
+    if let Some(path) = &req.dequantized {
+        if req.formats.len() != 1 {
+            return Err(Error::input(
+                "--dequantized writes one format's tensors: give exactly one --format",
+            ));
+        }
+        let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+        if ext != "npy" && ext != "safetensors" {
+            return Err(Error::input(format!(
+                "--dequantized {}: the file must end in .npy or .safetensors",
+                path.display()
+            )));
+        }
+        crate::emit::write::check_writable_new(path, req.force)?;
+    }
     let tensors = crate::io::load(&req.input, &req.load)?;
+    if req.dequantized.is_some() && tensors.iter().any(|t| t.dtype != tensors[0].dtype) {
+        return Err(Error::input(
+            "--dequantized: the tensors have different dtypes; select one dtype with --tensor",
+        ));
+    }
     for t in &tensors {
         check_blocking(t, req.opts.block_size, req.opts.pad)?;
     }
@@ -334,6 +379,8 @@ pub fn run(req: &QuantizeRequest) -> Result<Report> {
     let mut rows = Vec::new();
     let mut totals = Vec::new();
     let mut codes_out = Vec::new();
+    let mut dequantized = Vec::new();
+    let keep = req.codes.is_some() || req.dequantized.is_some();
     for (name, q) in req.formats.iter().zip(&quantizers) {
         let dialects = match q {
             Quantizer::Dialect(d) => Some(d.config.book.len()),
@@ -342,7 +389,7 @@ pub fn run(req: &QuantizeRequest) -> Result<Report> {
         let mut total = ErrorStats::default();
         let mut total_padded = 0;
         for t in &tensors {
-            let r = quantize_tensor(t, q, &req.opts, req.codes.is_some(), &bar)?;
+            let r = quantize_tensor(t, q, &req.opts, keep, &bar)?;
             rows.push(ReportRow::new(
                 Some(&t.name),
                 name,
@@ -353,7 +400,14 @@ pub fn run(req: &QuantizeRequest) -> Result<Report> {
             total.merge(&r.stats);
             total_padded += r.padded;
             if let Some(blocks) = r.blocks {
-                for (i, b) in blocks.iter().enumerate() {
+                if req.dequantized.is_some() {
+                    dequantized.push((
+                        t.name.clone(),
+                        t.shape.clone(),
+                        dequantize_tensor(t, q, &blocks),
+                    ));
+                }
+                for (i, b) in blocks.iter().enumerate().filter(|_| req.codes.is_some()) {
                     let line = CodesLine {
                         tensor: &t.name,
                         format: name,
@@ -372,6 +426,9 @@ pub fn run(req: &QuantizeRequest) -> Result<Report> {
     bar.finish_and_clear();
     if let Some(path) = &req.codes {
         crate::emit::write::write_atomic(path, &codes_out)?;
+    }
+    if let (Some(path), Some(t)) = (&req.dequantized, tensors.first()) {
+        crate::io::write_tensors(path, t.dtype, &dequantized)?;
     }
     let dialect = req
         .formats

@@ -523,3 +523,185 @@ fn output_is_deterministic() {
     assert!(a.status.success());
     assert_eq!(a.stdout, b.stdout);
 }
+
+/// `--dequantized`: the values are each block's scale x element, checked here from the
+/// `--codes` lines with an INT8 decode written out (code / 64 x 2^(scale - 127)), padding
+/// dropped, in the input's dtype and shape.
+#[test]
+fn dequantized_tensor_is_scale_times_element_from_the_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut r = blockrtl::stimulus::rng(11);
+    let raw: Vec<u32> = (0..3 * 45)
+        .map(|_| (common_normal(&mut r) as f32 * 0.05).to_bits())
+        .collect();
+    let input = write(
+        dir.path(),
+        "w.npy",
+        InputFormat::F32,
+        &[("w", vec![3, 45], raw)],
+    );
+    let (codes, deq) = (dir.path().join("c.jsonl"), dir.path().join("d.npy"));
+    let out = blockrtl(&[
+        "quantize",
+        "--format",
+        "mxint8",
+        "--block-size",
+        "16",
+        "--pad",
+        "--input",
+        input.to_str().unwrap(),
+        "--codes",
+        codes.to_str().unwrap(),
+        "--dequantized",
+        deq.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let t = &blockrtl::io::load(&deq, &Default::default()).unwrap()[0];
+    assert_eq!((t.shape.clone(), t.dtype), (vec![3, 45], InputFormat::F32));
+    let mut want = Vec::new();
+    for line in std::fs::read_to_string(&codes).unwrap().lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        let scale = 2f64.powi(v["scale"].as_i64().unwrap() as i32 - 127);
+        for c in v["codes"].as_array().unwrap() {
+            want.push((f64::from(c.as_u64().unwrap() as u8 as i8) / 64.0 * scale) as f32);
+        }
+    }
+    // Three rows of three blocks of 16: the last three elements of each row are padding.
+    let want: Vec<u32> = want
+        .chunks(48)
+        .flat_map(|row| row[..45].iter().map(|x| x.to_bits()))
+        .collect();
+    assert_eq!(t.bits, want);
+}
+
+/// Quantizing a dequantized tensor again in the same format loses nothing (MSE 0), for every
+/// format and the input dtypes a safetensors file holds, tensor names kept.
+#[test]
+fn dequantized_tensors_quantize_again_without_error() {
+    let dir = tempfile::tempdir().unwrap();
+    for dtype in ["f32", "bf16", "f16"] {
+        let input = dir.path().join(format!("w-{dtype}.safetensors"));
+        let made = blockrtl(&[
+            "make-tensor",
+            "--out",
+            input.to_str().unwrap(),
+            "--shape",
+            "16x64",
+            "--count",
+            "2",
+            "--dtype",
+            dtype,
+            "--dist",
+            "outlier",
+        ]);
+        assert!(made.status.success());
+        for f in blockrtl::quantize::FORMAT_NAMES {
+            let deq = dir.path().join(format!("d-{dtype}-{f}.safetensors"));
+            let args = ["--format", f, "--input"];
+            let out = blockrtl(
+                &[
+                    &["quantize"][..],
+                    &args,
+                    &[
+                        input.to_str().unwrap(),
+                        "--dequantized",
+                        deq.to_str().unwrap(),
+                        "--selector",
+                        "mse",
+                        "--frac-bits",
+                        "exact",
+                    ],
+                ]
+                .concat(),
+            );
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let again = json(&blockrtl(&[
+                "quantize",
+                "--format",
+                f,
+                "--input",
+                deq.to_str().unwrap(),
+                "--selector",
+                "mse",
+                "--frac-bits",
+                "exact",
+                "--json",
+            ]));
+            let names: Vec<&str> = again["rows"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r["tensor"].as_str().unwrap())
+                .collect();
+            assert_eq!(names, ["layer0.weight", "layer1.weight"], "{dtype} {f}");
+            assert_eq!(again["totals"][0]["mse"], 0.0, "{dtype} {f}: {again}");
+        }
+    }
+}
+
+#[test]
+fn dequantized_bad_requests_are_input_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = write(
+        dir.path(),
+        "w.npy",
+        InputFormat::F32,
+        &[("w", vec![32], f32s(&[1.0; 32]))],
+    );
+    let i = input.to_str().unwrap();
+    let d = dir.path().join("d.npy");
+    assert_bad_input(
+        &[
+            "quantize",
+            "--format",
+            "mxfp4",
+            "--format",
+            "mxint8",
+            "--input",
+            i,
+            "--dequantized",
+            d.to_str().unwrap(),
+        ],
+        "exactly one --format",
+    );
+    assert_bad_input(
+        &[
+            "quantize",
+            "--format",
+            "mxfp4",
+            "--input",
+            i,
+            "--dequantized",
+            "d.txt",
+        ],
+        ".npy or .safetensors",
+    );
+    std::fs::write(&d, b"mine").unwrap();
+    assert_bad_input(
+        &[
+            "quantize",
+            "--format",
+            "mxfp4",
+            "--input",
+            i,
+            "--dequantized",
+            d.to_str().unwrap(),
+        ],
+        "refusing to overwrite",
+    );
+    assert_eq!(std::fs::read(&d).unwrap(), b"mine");
+}
+
+fn common_normal(r: &mut rand_pcg::Pcg64) -> f64 {
+    use rand::RngExt;
+    let (u, v): (f64, f64) = (r.random::<f64>().max(1e-300), r.random());
+    (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos()
+}
