@@ -123,6 +123,11 @@ fn rounding_to_f32_overflows_to_inf_and_keeps_subnormals() {
     // (2^24 - 1/2) * 2^104 is exactly halfway between FLT_MAX and 2^128: ties to even -> Inf.
     assert_eq!(round_to_f32((1 << 25) - 1, 103), f32::INFINITY);
     assert_eq!(round_to_f32((1 << 24) - 1, 104), f32::MAX);
+    // Above FLT_MAX by a quarter ulp: rounds down to FLT_MAX (overflow is decided after
+    // rounding). The golden model used to call this infinity while the RTL, which rounds
+    // first, gave FLT_MAX.
+    assert_eq!(round_to_f32((1 << 26) - 3, 102), f32::MAX);
+    assert_eq!(round_to_f32(-((1 << 26) - 3), 102), -f32::MAX);
     assert_eq!(round_to_f32(3, -150).to_bits(), 2); // 1.5 * 2^-149 ties to even 2 * 2^-149
     assert_eq!(round_to_f32(1, -150).to_bits(), 0); // 0.5 * 2^-149 ties to even 0
     // Huge 127-bit sums keep the sticky bit: 2^100 + 1 rounds to 2^100 exactly.

@@ -4,8 +4,7 @@ use super::{BlockFormat, QuantBlock};
 use crate::format::exact::compress_sticky;
 use crate::format::minifloat::{MiniFloat, Specials};
 
-/// IEEE binary32 described as a minifloat: RNE rounding with it, where `saturated` means the
-/// result overflowed to infinity.
+/// IEEE binary32 described as a minifloat (RNE rounding with `round_nearest`).
 const FP32: MiniFloat = MiniFloat {
     ebits: 8,
     mbits: 23,
@@ -54,12 +53,10 @@ pub fn round_to_f32(sum: i128, exp: i32) -> f32 {
     }
     // 62 bits keep far more than the 24 + 2 an RNE decision to 24 bits needs.
     let (mant, exp) = compress_sticky(sum.unsigned_abs(), exp, 62);
-    let r = FP32.round_saturate(mant as u64, exp);
-    if r.saturated {
-        f32::from_bits(sign | 0x7f80_0000)
-    } else {
-        f32::from_bits(sign | r.mag_code)
-    }
+    // Overflow is decided after rounding, as IEEE 754 does: a value above FLT_MAX by less
+    // than half an ulp is FLT_MAX, not infinity.
+    let mag = FP32.round_nearest(mant as u64, exp).unwrap_or(0x7f80_0000);
+    f32::from_bits(sign | mag)
 }
 
 /// How DotGeneral turns per-block exact sums into one FP32 result.
