@@ -36,6 +36,7 @@ fn main() {
             scale: ScaleFormat::E8m0,
             formatbook: None,
             flush_subnormals: false,
+            scale_rule: blockrtl::format::ScaleRule::Floor,
         };
         let q = quantizer_for(name, &opts).unwrap();
         let mut times: Vec<f64> = (0..5)

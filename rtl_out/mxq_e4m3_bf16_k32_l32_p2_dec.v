@@ -6,7 +6,8 @@
 //   lanes = 32
 //   pipeline = 2
 //   flush_subnormals = false
-// regenerate: blockrtl generate --unit mx-quantizer --format mxfp8_e4m3 --block-size 32 --input-format bf16 --lanes 32 --pipeline 2
+//   scale_rule = floor
+// regenerate: blockrtl generate --unit mx-quantizer --format mxfp8_e4m3 --block-size 32 --input-format bf16 --lanes 32 --pipeline 2 --scale-rule floor
 // numerics: shared/docs/numerics.md section 3 (OCP MX v1.0 conversion, RNE, saturating)
 `default_nettype none
 

@@ -6,7 +6,8 @@
 //   lanes = 8
 //   pipeline = 4
 //   flush_subnormals = false
-// regenerate: blockrtl generate --unit mx-quantizer --format mxfp8_e5m2 --block-size 32 --input-format f16 --lanes 8 --pipeline 4
+//   scale_rule = floor
+// regenerate: blockrtl generate --unit mx-quantizer --format mxfp8_e5m2 --block-size 32 --input-format f16 --lanes 8 --pipeline 4 --scale-rule floor
 // numerics: shared/docs/numerics.md section 3 (OCP MX v1.0 conversion, RNE, saturating)
 `default_nettype none
 

@@ -65,6 +65,9 @@ pub(crate) struct UnitArgs {
     /// Register stages placed by the generator (0 = combinational core) [default: 2].
     #[arg(long)]
     pub(crate) pipeline: Option<usize>,
+    /// Shared-exponent rule of mx-quantizer: floor or rceil [default: floor].
+    #[arg(long)]
+    pub(crate) scale_rule: Option<blockrtl::format::ScaleRule>,
     /// Treat FP32/BF16 subnormal inputs as zeros (quantizers).
     #[arg(long)]
     pub(crate) flush_subnormals: bool,
@@ -123,6 +126,7 @@ impl UnitArgs {
                 "flush_subnormals",
                 setting(&self.flush_subnormals.then_some(true)),
             ),
+            ("scale_rule", setting(&self.scale_rule)),
             ("selector", setting(&self.selector)),
             ("frac_bits", setting(&self.frac_bits)),
             ("scale", setting(&self.scale)),
@@ -398,6 +402,10 @@ pub(crate) struct QuantizeArgs {
     pub(crate) pad: bool,
     #[command(flatten)]
     pub(crate) dialect: DialectArgs,
+    /// Shared-exponent rule of the MX formats: floor (OCP v1.0) or rceil (the block maximum
+    /// never saturates).
+    #[arg(long, default_value = "floor")]
+    pub(crate) scale_rule: blockrtl::format::ScaleRule,
     /// Zero FP32 subnormal inputs (sign kept) before quantizing.
     #[arg(long)]
     pub(crate) flush_subnormals: bool,

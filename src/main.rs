@@ -51,6 +51,7 @@ fn quantize(a: QuantizeArgs) -> Result<(), Error> {
             scale: a.dialect.scale,
             formatbook,
             flush_subnormals: a.flush_subnormals,
+            scale_rule: a.scale_rule,
         },
         codes: a.codes,
         dequantized: a.dequantized,

@@ -27,6 +27,8 @@ pub struct QuantizeOptions {
     pub scale: ScaleFormat,
     pub formatbook: Option<Arc<Formatbook>>,
     pub flush_subnormals: bool,
+    /// Shared-exponent rule of the MX formats.
+    pub scale_rule: crate::format::ScaleRule,
 }
 
 /// Build the quantizer a format name asks for.
@@ -49,6 +51,7 @@ pub fn quantizer_for(name: &str, opts: &QuantizeOptions) -> Result<Quantizer> {
         crate::format::OperandFormat::Mx(elem) => Quantizer::Mx(MxConfig {
             elem,
             flush_subnormals: opts.flush_subnormals,
+            scale_rule: opts.scale_rule,
         }),
     })
 }
@@ -223,6 +226,9 @@ pub struct Report {
     /// The BlockDialect settings that applied (present when dialectfp4 was asked for).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dialect: Option<DialectSettings>,
+    /// The MX shared-exponent rule (present when an MX format was asked for).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scale_rule: Option<String>,
     pub rows: Vec<ReportRow>,
     pub totals: Vec<ReportRow>,
 }
@@ -243,6 +249,9 @@ impl Report {
             "quantize {} (block size {})",
             self.input, self.block_size
         )?;
+        if let Some(r) = &self.scale_rule {
+            writeln!(out, "MX scale rule: {r}")?;
+        }
         if let Some(d) = &self.dialect {
             writeln!(
                 out,
@@ -448,6 +457,11 @@ pub fn run(req: &QuantizeRequest) -> Result<Report> {
         input: req.input.display().to_string(),
         block_size: req.opts.block_size,
         dialect,
+        scale_rule: req
+            .formats
+            .iter()
+            .any(|f| f != "dialectfp4")
+            .then(|| req.opts.scale_rule.to_string()),
         rows,
         totals,
     })

@@ -94,6 +94,7 @@ fn report_numbers_match_the_golden_model() {
     let cfg = MxConfig {
         elem: ElementFormat::E2m1,
         flush_subnormals: false,
+        scale_rule: blockrtl::format::ScaleRule::Floor,
     };
     let fmt = blockrtl::golden::BlockFormat::Mx(ElementFormat::E2m1);
     let mut sq_err = 0.0;

@@ -4,7 +4,7 @@
 mod common;
 
 use blockrtl::cosim::{self, CosimOptions};
-use blockrtl::format::{ElementFormat, InputFormat};
+use blockrtl::format::{ElementFormat, InputFormat, ScaleRule};
 use blockrtl::stimulus::Dist;
 use blockrtl::units::MxQuantizerParams;
 use blockrtl::units::Unit;
@@ -16,6 +16,7 @@ fn p(
     lanes: usize,
     pipeline: usize,
     ftz: bool,
+    rule: ScaleRule,
 ) -> MxQuantizerParams {
     MxQuantizerParams {
         format,
@@ -24,23 +25,34 @@ fn p(
         lanes: Some(lanes),
         pipeline,
         flush_subnormals: ftz,
+        scale_rule: rule,
     }
 }
 
 /// Every element format, every input format, one block per beat and several beats per block,
-/// pipelines from a combinational core to six stages, and the flush option.
+/// pipelines from a combinational core to six stages, and the flush option; each with both
+/// scale rules (every format under floor and under rceil).
 fn subset() -> Vec<MxQuantizerParams> {
     use ElementFormat::*;
     use InputFormat::*;
+    use ScaleRule::*;
     vec![
-        p(E2m1, F32, 32, 32, 2, false),
-        p(E4m3, Bf16, 32, 8, 1, false),
-        p(Int8, F16, 64, 16, 3, false),
-        p(E5m2, F32, 8, 8, 0, false),
-        p(E3m2, Bf16, 16, 16, 4, true),
-        p(E2m3, F16, 32, 32, 6, false),
-        p(E2m1, Bf16, 32, 4, 0, false),
-        p(Int8, F32, 32, 32, 2, true),
+        p(E2m1, F32, 32, 32, 2, false, Floor),
+        p(E2m1, F32, 32, 32, 2, false, Rceil),
+        p(E4m3, Bf16, 32, 8, 1, false, Floor),
+        p(E4m3, Bf16, 32, 8, 1, false, Rceil),
+        p(Int8, F16, 64, 16, 3, false, Floor),
+        p(Int8, F16, 64, 16, 3, false, Rceil),
+        p(E5m2, F32, 8, 8, 0, false, Floor),
+        p(E5m2, F32, 8, 8, 0, false, Rceil),
+        p(E3m2, Bf16, 16, 16, 4, true, Floor),
+        p(E3m2, Bf16, 16, 16, 4, true, Rceil),
+        p(E2m3, F16, 32, 32, 6, false, Floor),
+        p(E2m3, F16, 32, 32, 6, false, Rceil),
+        p(E2m1, Bf16, 32, 4, 0, false, Floor),
+        p(E2m1, Bf16, 32, 4, 0, false, Rceil),
+        p(Int8, F32, 32, 32, 2, true, Floor),
+        p(Int8, F32, 32, 32, 2, true, Rceil),
     ]
 }
 
@@ -88,7 +100,7 @@ fn edge_cases_in_bulk() {
         return;
     }
     for format in ElementFormat::ALL {
-        let unit = p(format, InputFormat::F32, 32, 32, 2, false);
+        let unit = p(format, InputFormat::F32, 32, 32, 2, false, ScaleRule::Floor);
         let opts = CosimOptions {
             blocks: 20_000,
             seed: 7,
@@ -114,9 +126,33 @@ fn latency_and_throughput_are_as_the_manifest_says() {
         return;
     }
     for unit in [
-        p(ElementFormat::E2m1, InputFormat::F32, 32, 32, 2, false),
-        p(ElementFormat::E4m3, InputFormat::Bf16, 32, 8, 1, false),
-        p(ElementFormat::E2m1, InputFormat::Bf16, 32, 4, 0, false),
+        p(
+            ElementFormat::E2m1,
+            InputFormat::F32,
+            32,
+            32,
+            2,
+            false,
+            ScaleRule::Floor,
+        ),
+        p(
+            ElementFormat::E4m3,
+            InputFormat::Bf16,
+            32,
+            8,
+            1,
+            false,
+            ScaleRule::Floor,
+        ),
+        p(
+            ElementFormat::E2m1,
+            InputFormat::Bf16,
+            32,
+            4,
+            0,
+            false,
+            ScaleRule::Floor,
+        ),
     ] {
         let d = unit.emit().unwrap();
         let opts = CosimOptions {
@@ -145,7 +181,15 @@ fn a_broken_expectation_fails_with_a_replay_file() {
     if !verilator_present() {
         return;
     }
-    let unit = p(ElementFormat::E4m3, InputFormat::Bf16, 32, 8, 1, false);
+    let unit = p(
+        ElementFormat::E4m3,
+        InputFormat::Bf16,
+        32,
+        8,
+        1,
+        false,
+        ScaleRule::Floor,
+    );
     let dir = tempfile::tempdir().unwrap();
     let opts = CosimOptions {
         blocks: 20_000,

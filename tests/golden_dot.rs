@@ -30,6 +30,7 @@ fn quantize(fmt: &BlockFormat, xs: &[f32]) -> QuantBlock {
         BlockFormat::Mx(f) => MxConfig {
             elem: *f,
             flush_subnormals: false,
+            scale_rule: blockrtl::format::ScaleRule::Floor,
         }
         .quantize(&bits),
         BlockFormat::Dialect { book, scale } => BdQuantizer::new(BdConfig {

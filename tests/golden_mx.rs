@@ -13,6 +13,7 @@ fn quantize(f: ElementFormat, xs: &[f32]) -> blockrtl::golden::QuantBlock {
     MxConfig {
         elem: f,
         flush_subnormals: false,
+        scale_rule: blockrtl::format::ScaleRule::Floor,
     }
     .quantize(&bits)
 }
@@ -157,6 +158,7 @@ fn all_zero_blocks_keep_each_sign() {
         let q = MxConfig {
             elem: f,
             flush_subnormals: false,
+            scale_rule: blockrtl::format::ScaleRule::Floor,
         }
         .quantize(&block);
         let neg = if f == ElementFormat::Int8 {
@@ -176,6 +178,7 @@ fn flush_subnormals_zeroes_them_first() {
     let cfg = MxConfig {
         elem: ElementFormat::E4m3,
         flush_subnormals: true,
+        scale_rule: blockrtl::format::ScaleRule::Floor,
     };
     let q = cfg.quantize(&bits);
     assert_eq!(

@@ -6,6 +6,7 @@ mod common;
 
 use blockrtl::emit::design::Design;
 use blockrtl::floor::BookRef;
+use blockrtl::format::ScaleRule;
 use blockrtl::format::{ElementFormat, InputFormat, ScaleFormat};
 use blockrtl::golden::Selector;
 use blockrtl::units::{BdQuantizerParams, BdSelectorParams, MxQuantizerParams, UnitParams};
@@ -30,6 +31,8 @@ fn mx_matrix() -> Vec<UnitParams> {
                         pipeline,
                         // FP16 input has no FP32 subnormals to flush (validate refuses it).
                         flush_subnormals: n % 7 == 3 && inputs[n % 3] != InputFormat::F16,
+                        // Every other configuration takes the rceil scale rule.
+                        scale_rule: ScaleRule::ALL[n % 2],
                     }));
                     n += 1;
                 }
@@ -57,6 +60,7 @@ fn mx_matrix() -> Vec<UnitParams> {
                 lanes: Some(lanes),
                 pipeline,
                 flush_subnormals: false,
+                scale_rule: ScaleRule::ALL[pipeline % 2],
             }));
         }
     }

@@ -177,6 +177,7 @@ fn quantize_options(block_size: usize, selector: Selector, pad: bool) -> Quantiz
         scale: ScaleFormat::E8m0,
         formatbook: None,
         flush_subnormals: false,
+        scale_rule: crate::format::ScaleRule::Floor,
     }
 }
 

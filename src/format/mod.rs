@@ -12,4 +12,4 @@ pub use block::OperandFormat;
 pub use element::ElementFormat;
 pub use formatbook::{DialectPair, Formatbook, FormatbookError};
 pub use input::InputFormat;
-pub use scale::ScaleFormat;
+pub use scale::{ScaleFormat, ScaleRule};

@@ -83,3 +83,41 @@ impl FromStr for ScaleFormat {
         }
     }
 }
+
+/// How an MX block's shared exponent follows from its largest magnitude (numerics.md 3.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum ScaleRule {
+    /// OCP v1.0: floor(log2 amax) - emax_elem; maxima above max_elem x 2^e saturate.
+    #[default]
+    Floor,
+    /// The smallest e with amax <= max_elem x 2^e: the block maximum never saturates.
+    Rceil,
+}
+
+impl ScaleRule {
+    pub const ALL: [ScaleRule; 2] = [ScaleRule::Floor, ScaleRule::Rceil];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            ScaleRule::Floor => "floor",
+            ScaleRule::Rceil => "rceil",
+        }
+    }
+}
+
+impl fmt::Display for ScaleRule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for ScaleRule {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        ScaleRule::ALL
+            .into_iter()
+            .find(|r| r.name() == s)
+            .ok_or_else(|| format!("unknown scale rule '{s}' (expected floor or rceil)"))
+    }
+}

@@ -183,6 +183,7 @@ impl Quantizer {
             crate::format::OperandFormat::Mx(elem) => Quantizer::Mx(MxConfig {
                 elem,
                 flush_subnormals: false,
+                scale_rule: crate::format::ScaleRule::Floor,
             }),
             crate::format::OperandFormat::Dialect => {
                 Quantizer::Dialect(Box::new(BdQuantizer::new(BdConfig {

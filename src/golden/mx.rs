@@ -2,25 +2,35 @@
 
 use super::{QuantBlock, block_max_magnitude, flush};
 use crate::format::exact::{F32_SIGN, F32Class, classify_f32};
-use crate::format::{ElementFormat, ScaleFormat};
+use crate::format::{ElementFormat, ScaleFormat, ScaleRule};
 
 /// One MX conversion: an element format and the subnormal policy. Scale is always E8M0.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MxConfig {
     pub elem: ElementFormat,
     pub flush_subnormals: bool,
+    pub scale_rule: ScaleRule,
 }
 
 pub const MX_SCALE: ScaleFormat = ScaleFormat::E8m0;
 
 impl MxConfig {
     /// The shared exponent for a block whose largest magnitude is the FP32 pattern `amax`
-    /// (positive, finite, nonzero): floor(log2 amax) - emax_elem, clamped to the E8M0 range.
+    /// (positive, finite, nonzero), clamped to the E8M0 range: floor(log2 amax) - emax_elem,
+    /// plus one under `rceil` when amax's significand exceeds max_elem's (both normalized to
+    /// [1, 2) from their bits), so amax <= max_elem x 2^shared.
     pub fn shared_exp(&self, amax: u32) -> i32 {
         let F32Class::Finite(d) = classify_f32(amax) else {
             unreachable!("shared_exp needs a finite nonzero block maximum")
         };
-        MX_SCALE.clamp(d.floor_log2() - self.elem.emax())
+        let up = match self.scale_rule {
+            ScaleRule::Floor => 0,
+            ScaleRule::Rceil => {
+                let top = |x: u64| x << x.leading_zeros();
+                i32::from(top(u64::from(d.mant)) > top(self.elem.max_quanta()))
+            }
+        };
+        MX_SCALE.clamp(d.floor_log2() - self.elem.emax() + up)
     }
 
     /// Quantize one block of FP32 bit patterns (any length >= 1).

@@ -10,7 +10,7 @@ use crate::emit::tree::{Node, reduce};
 use crate::error::Result;
 use crate::floor::checks::{MAX_PIPELINE, check_flush, validate_blocking_upto};
 use crate::floor::decode::DecodeNumbers;
-use crate::format::{ElementFormat, InputFormat};
+use crate::format::{ElementFormat, InputFormat, ScaleRule};
 use crate::golden::{MxConfig, QuantBlock};
 use crate::units::unit::{Hardware, Spec};
 use askama::Template;
@@ -33,6 +33,9 @@ pub struct MxQuantizerParams {
     pub pipeline: usize,
     #[serde(default)]
     pub flush_subnormals: bool,
+    /// Shared-exponent rule: floor (OCP) or rceil (numerics.md 3.1).
+    #[serde(default)]
+    pub scale_rule: ScaleRule,
 }
 
 /// The one-beat MX quantizer has more cut points (every max-tree level, two inside conversion).
@@ -58,6 +61,7 @@ impl MxQuantizerParams {
         MxConfig {
             elem: self.format,
             flush_subnormals: self.flush_subnormals,
+            scale_rule: self.scale_rule,
         }
     }
 
@@ -70,13 +74,18 @@ impl MxQuantizerParams {
     /// Stable module name carrying the configuration.
     pub fn top_name(&self) -> String {
         format!(
-            "mxq_{}_{}_k{}_l{}_p{}{}",
+            "mxq_{}_{}_k{}_l{}_p{}{}{}",
             self.format.short_name(),
             self.input_format.name(),
             self.block_size,
             self.lanes(),
             self.pipeline,
-            if self.flush_subnormals { "_ftz" } else { "" }
+            if self.flush_subnormals { "_ftz" } else { "" },
+            if self.scale_rule == ScaleRule::Rceil {
+                "_rceil"
+            } else {
+                ""
+            }
         )
     }
 
@@ -308,6 +317,14 @@ pub struct Numbers {
     pub dec_msb: u32,
     pub dec_special_bit: u32,
     pub dec_sign_bit: u32,
+    /// `rceil`: the max tree compares keys {flb, gt}, gt = the lane's significand exceeds the
+    /// element maximum's (`gt_const`, left-aligned to the lane's {sig, sticky}); the shared
+    /// exponent then takes flb + gt, capped at `flb_cap` where the scale would pass 2^127.
+    pub rceil: bool,
+    pub key_msb: u32,
+    pub gt_const: String,
+    pub flb_capped: bool,
+    pub flb_cap: i64,
     /// Field positions shared by both bundles (sticky is bit 0).
     pub sig_hi: u32,
     pub sig_lo: u32,
@@ -336,6 +353,18 @@ impl Numbers {
             flb_w,
             ..
         } = dec;
+        let rceil = p.scale_rule == ScaleRule::Rceil;
+        // Under rceil the block max can count one binade higher, up to the cap.
+        let flb_cap = 127 + emax + flb_offset;
+        let flb_capped = rceil && flb_max + 1 > flb_cap;
+        let flb_max = if rceil {
+            (flb_max + 1).min(flb_cap)
+        } else {
+            flb_max
+        };
+        // The element maximum's significand, leading one at the top of the lane's sig bits.
+        let max_sig = p.format.max_quanta() >> p.format.max_quanta().trailing_zeros();
+        let m_top = max_sig << (sig_w - bits_for(max_sig));
         let c = emax - emin;
         let l = flb_offset + emin - 127;
         let z = c.max(-l).max(0);
@@ -409,6 +438,11 @@ impl Numbers {
             dec_msb: flb_w + sig_w + 2,
             dec_special_bit: flb_w + sig_w + 1,
             dec_sign_bit: flb_w + sig_w + 2,
+            rceil,
+            key_msb: flb_w - 1 + u32::from(rceil),
+            gt_const: format!("{}'d{}", sig_w + 1, m_top << 1),
+            flb_capped,
+            flb_cap,
             sig_hi: sig_w,
             sig_lo: 1,
             flb_hi: sig_w + flb_w,

@@ -59,7 +59,13 @@ module {{ c.name }} (
       wire [{{ c.n.dec_msb }}:0] dec_w = {sign_w, special_w, flb_w, sig_w, sticky_w};
 {%- call floor::cut(cut_dec, c.n.dec_msb, "dec_q", "tree_w", "dec_w", "      ") %}{%- endcall %}
       // Leaves of the block-max tree.
+{%- if c.n.rceil %}
+      // rceil key: {flb, the significand exceeds the element maximum's}.
+      wire        leaf_gt_w      = {tree_w[{{ c.n.sig_hi }}:{{ c.n.sig_lo }}], tree_w[0]} > {{ c.n.gt_const }};
+      wire [{{ c.n.key_msb }}:0] leaf_flb_w     = {tree_w[{{ c.n.flb_hi }}:{{ c.n.flb_lo }}], leaf_gt_w};
+{%- else %}
       wire [{{ c.n.flb_msb }}:0] leaf_flb_w     = tree_w[{{ c.n.flb_hi }}:{{ c.n.flb_lo }}];
+{%- endif %}
       wire        leaf_special_w = tree_w[{{ c.n.dec_special_bit }}];
       // What conversion needs of the lane, {sign, flb, sig, sticky} (special went to the tree).
       wire [{{ c.n.store_msb }}:0] keep_w = {tree_w[{{ c.n.dec_sign_bit }}], tree_w[{{ c.n.flb_hi }}:0]};
@@ -98,10 +104,10 @@ module {{ c.name }} (
   // ---- block maximum of flb, and NaN/Inf anywhere: a tree, one wire or register per node ----
 {%- for n in c.tree %}
 {%- if n.en.is_empty() %}
-  wire [{{ c.n.flb_msb }}:0] {{ n.name }}_flb_w = ({{ n.a }}_flb_w > {{ n.b }}_flb_w) ? {{ n.a }}_flb_w : {{ n.b }}_flb_w;
+  wire [{{ c.n.key_msb }}:0] {{ n.name }}_flb_w = ({{ n.a }}_flb_w > {{ n.b }}_flb_w) ? {{ n.a }}_flb_w : {{ n.b }}_flb_w;
   wire        {{ n.name }}_special_w = {{ n.a }}_special_w | {{ n.b }}_special_w;
 {%- else %}
-  reg  [{{ c.n.flb_msb }}:0] {{ n.name }}_flb_q;
+  reg  [{{ c.n.key_msb }}:0] {{ n.name }}_flb_q;
   reg         {{ n.name }}_special_q;
   always @(posedge clk_i) begin
     if ({{ n.en }}) begin
@@ -109,11 +115,16 @@ module {{ c.name }} (
       {{ n.name }}_special_q <= {{ n.a }}_special_w | {{ n.b }}_special_w;
     end
   end
-  wire [{{ c.n.flb_msb }}:0] {{ n.name }}_flb_w = {{ n.name }}_flb_q;
+  wire [{{ c.n.key_msb }}:0] {{ n.name }}_flb_w = {{ n.name }}_flb_q;
   wire        {{ n.name }}_special_w = {{ n.name }}_special_q;
 {%- endif %}
 {%- endfor %}
+{%- if c.n.rceil %}
+  wire [{{ c.n.key_msb }}:0] max_key_w = {{ c.tree_root }}_flb_w;
+{%- include "rtl/mxq_rceil.inc" %}
+{%- else %}
   wire [{{ c.n.flb_msb }}:0] max_flb_w = {{ c.tree_root }}_flb_w;
+{%- endif %}
   wire        any_special_w = {{ c.tree_root }}_special_w;
 
   // ---- shared exponent: shared = max(floor(log2 amax) - {{ c.n.emax }}, -127) ----

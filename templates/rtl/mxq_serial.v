@@ -93,7 +93,13 @@ module {{ c.name }} (
         .sig_o    (sig_w),
         .sticky_o (sticky_w)
       );
+{%- if c.n.rceil %}
+      // rceil key: {flb, the significand exceeds the element maximum's}.
+      wire        leaf_gt_w      = {sig_w, sticky_w} > {{ c.n.gt_const }};
+      wire [{{ c.n.key_msb }}:0] leaf_flb_w     = {flb_w, leaf_gt_w};
+{%- else %}
       wire [{{ c.n.flb_msb }}:0] leaf_flb_w     = flb_w;
+{%- endif %}
       wire        leaf_special_w = special_w;
       // Bank storage, {sign, flb, sig, sticky}: address {bank, beat}.
       reg  [{{ c.n.store_msb }}:0] mem_q [0:{{ mem_last }}];
@@ -121,17 +127,17 @@ module {{ c.name }} (
 
   // ---- beat maximum of flb, and NaN/Inf anywhere: a tree, one wire per node ----
 {%- for n in c.tree %}
-  wire [{{ c.n.flb_msb }}:0] {{ n.name }}_flb_w = ({{ n.a }}_flb_w > {{ n.b }}_flb_w) ? {{ n.a }}_flb_w : {{ n.b }}_flb_w;
+  wire [{{ c.n.key_msb }}:0] {{ n.name }}_flb_w = ({{ n.a }}_flb_w > {{ n.b }}_flb_w) ? {{ n.a }}_flb_w : {{ n.b }}_flb_w;
   wire        {{ n.name }}_special_w = {{ n.a }}_special_w | {{ n.b }}_special_w;
 {%- endfor %}
-  wire [{{ c.n.flb_msb }}:0] beat_flb_w     = {{ c.tree_root }}_flb_w;
+  wire [{{ c.n.key_msb }}:0] beat_flb_w     = {{ c.tree_root }}_flb_w;
   wire        beat_special_w = {{ c.tree_root }}_special_w;
 
   // ---- running block maximum, then one (max, special) pair per bank ----
-  reg  [{{ c.n.flb_msb }}:0] run_flb_q, blk0_flb_q, blk1_flb_q;
+  reg  [{{ c.n.key_msb }}:0] run_flb_q, blk0_flb_q, blk1_flb_q;
   reg         run_special_q, blk0_special_q, blk1_special_q;
   wire        first_w      = wr_beat_q == {{ beat_w }}'d0;
-  wire [{{ c.n.flb_msb }}:0] acc_flb_w    = (first_w || beat_flb_w > run_flb_q) ? beat_flb_w : run_flb_q;
+  wire [{{ c.n.key_msb }}:0] acc_flb_w    = (first_w || beat_flb_w > run_flb_q) ? beat_flb_w : run_flb_q;
   wire        acc_special_w = beat_special_w | (~first_w & run_special_q);
   always @(posedge clk_i) begin
     if (accept_w) begin
@@ -147,7 +153,13 @@ module {{ c.name }} (
       end
     end
   end
+{%- if c.n.rceil %}
+  wire [{{ c.n.key_msb }}:0] max_key_w     = rd_bank_q ? blk1_flb_q : blk0_flb_q;
+{%- include "rtl/mxq_rceil.inc" %}
+  wire [{{ c.n.flb_msb }}:0] blk_flb_w     = max_flb_w;
+{%- else %}
   wire [{{ c.n.flb_msb }}:0] blk_flb_w     = rd_bank_q ? blk1_flb_q : blk0_flb_q;
+{%- endif %}
   wire        blk_special_w = rd_bank_q ? blk1_special_q : blk0_special_q;
 
   // ---- shared exponent: shared = max(floor(log2 amax) - {{ c.n.emax }}, -127) ----
