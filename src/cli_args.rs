@@ -295,6 +295,10 @@ pub(crate) struct ExploreArgs {
     /// Block sizes to try, comma-separated (blocks run along the last axis), each 1..=4096.
     #[arg(long, value_delimiter = ',', default_value = "16,32,64")]
     pub(crate) block_sizes: Vec<usize>,
+    /// MX scale rules to compare, comma-separated: floor (OCP v1.0), rceil; each is an axis of
+    /// the configurations (dialectfp4 has its own exponent rule).
+    #[arg(long = "scale-rule", value_delimiter = ',', default_value = "floor")]
+    pub(crate) scale_rules: Vec<blockrtl::format::ScaleRule>,
     /// DialectFP4 dialect selector for the weights (activations always use two-stage).
     #[arg(long, default_value = "mse")]
     pub(crate) selector: Selector,

@@ -315,6 +315,7 @@ fn explore(a: ExploreArgs) -> Result<(), Error> {
         },
         formats: a.formats,
         block_sizes: a.block_sizes,
+        scale_rules: a.scale_rules,
         selector: a.selector,
         synth,
         budget_bits: a.budget_bits_per_element,

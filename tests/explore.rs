@@ -513,3 +513,88 @@ fn rows_that_blocks_do_not_divide_need_pad() {
     let report = read_json(&dir.path().join("p/report.json"));
     assert_eq!(report["errors"][0]["padded"], 8 * 8);
 }
+
+/// The scale rule is an axis: each MX format x block size once per rule (dialectfp4 once),
+/// each configuration's error the same as `quantize --scale-rule` gives, and an rceil choice
+/// in the assignment makes an rceil quantizer.
+#[test]
+fn scale_rules_are_an_axis_of_the_configurations() {
+    let dir = tempfile::tempdir().unwrap();
+    let (model, _) = checkpoint(dir.path());
+    let m = model.display().to_string();
+    let out = dir.path().join("rules");
+    ok(&blockrtl(&[
+        "explore",
+        "--input",
+        &m,
+        "--formats",
+        "mxfp4,dialectfp4",
+        "--block-sizes",
+        "32",
+        "--scale-rule",
+        "floor,rceil",
+        "--synth-target",
+        "none",
+        "--min-sqnr-db",
+        "10",
+        "--out",
+        &out.display().to_string(),
+    ]));
+    let r = read_json(&out.join("report.json"));
+    let configs: Vec<(String, Value)> = r["configs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["format"].as_str().unwrap().to_string(),
+                c["scale_rule"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        configs,
+        [
+            ("mxfp4".to_string(), Value::from("floor")),
+            ("mxfp4".to_string(), Value::from("rceil")),
+            ("dialectfp4".to_string(), Value::Null),
+        ]
+    );
+    for rule in ["floor", "rceil"] {
+        let q: Value = serde_json::from_str(&ok(&blockrtl(&[
+            "quantize",
+            "--input",
+            &m,
+            "--format",
+            "mxfp4",
+            "--scale-rule",
+            rule,
+            "--json",
+        ])))
+        .unwrap();
+        let explored = r["configs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["scale_rule"] == rule)
+            .unwrap();
+        assert_eq!(explored["sqnr_db"], q["totals"][0]["sqnr_db"], "{rule}");
+    }
+    let a = std::fs::read_to_string(out.join("assignment.toml")).unwrap();
+    if r["assignment"]["choices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c["scale_rule"] == "rceil")
+    {
+        assert!(a.contains("scale_rule = \"rceil\""), "{a}");
+    }
+    let rtl = dir.path().join("rtl");
+    ok(&blockrtl(&[
+        "generate",
+        "--config",
+        &out.join("assignment.toml").display().to_string(),
+        "--out",
+        &rtl.display().to_string(),
+    ]));
+}

@@ -91,9 +91,10 @@ pub fn run(
                 .par_iter()
                 .filter(|c| n.is_multiple_of(c.block_size))
                 .map(|c| {
-                    let opts = super::quantize_options(c.block_size, Selector::Mse, pad);
+                    let opts = super::quantize_options(c.block_size, Selector::Mse, pad, c.rule());
                     let qw = quantizer_for(&c.format, &opts)?;
-                    let opts_a = super::quantize_options(c.block_size, Selector::TwoStage, pad);
+                    let opts_a =
+                        super::quantize_options(c.block_size, Selector::TwoStage, pad, c.rule());
                     let qa = quantizer_for(&c.format, &opts_a)?;
                     let fw = qw.block_format();
                     let fa = qa.block_format();
@@ -131,7 +132,7 @@ pub fn run(
                     Ok(DotErrorRow {
                         weight: w.name.clone(),
                         activation: a.name.clone(),
-                        format: c.format.clone(),
+                        format: super::shown(&c.format, c.scale_rule),
                         block_size: c.block_size,
                         outputs: (wq.len() * aq.len()) as u64,
                         sqnr_db: crate::golden::stats::sqnr_db(sig, err),

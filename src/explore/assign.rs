@@ -11,6 +11,8 @@ pub struct Choice {
     pub tensor: String,
     pub format: String,
     pub block_size: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scale_rule: Option<crate::format::ScaleRule>,
     pub elements: u64,
     pub bits_per_element: f64,
     pub sqnr_db: Option<f64>,
@@ -18,6 +20,16 @@ pub struct Choice {
     pub cost: Option<f64>,
     /// Whether this tensor meets the SQNR floor (always true under a bits budget).
     pub met: bool,
+}
+
+impl Choice {
+    pub fn config(&self) -> Config {
+        Config {
+            format: self.format.clone(),
+            block_size: self.block_size,
+            scale_rule: self.scale_rule,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -35,7 +47,7 @@ pub struct Assignment {
 fn cost_of(costs: &[CostRow], r: &ErrorRow) -> Option<f64> {
     costs
         .iter()
-        .find(|c| c.format == r.format && c.block_size == r.block_size)
+        .find(|c| c.config() == r.config())
         .and_then(|c| c.cost)
 }
 
@@ -44,6 +56,7 @@ fn choice(r: &ErrorRow, costs: &[CostRow], met: bool) -> Choice {
         tensor: r.tensor.clone(),
         format: r.format.clone(),
         block_size: r.block_size,
+        scale_rule: r.scale_rule,
         elements: r.elements,
         bits_per_element: r.bits_per_element,
         sqnr_db: r.sqnr_db,
@@ -105,7 +118,7 @@ pub fn assign(
     let (sig, err) = choices.iter().fold((0.0, 0.0), |(s, e), c| {
         let r = errors
             .iter()
-            .find(|r| r.tensor == c.tensor && r.format == c.format && r.block_size == c.block_size)
+            .find(|r| r.tensor == c.tensor && r.config() == c.config())
             .expect("chosen from the rows");
         (s + r.sum_sq_signal, e + r.sum_sq_error)
     });
@@ -214,7 +227,7 @@ impl Assignment {
             s.push_str(&format!(
                 "| {} | {} | {} | {:.3} | {} | {} | {} |\n",
                 c.tensor,
-                c.format,
+                super::shown(&c.format, c.scale_rule),
                 c.block_size,
                 c.bits_per_element,
                 crate::golden::stats::show_db(c.sqnr_db),
@@ -229,10 +242,7 @@ impl Assignment {
     pub fn configs(&self) -> Vec<Config> {
         let mut v: Vec<Config> = Vec::new();
         for c in &self.choices {
-            let cfg = Config {
-                format: c.format.clone(),
-                block_size: c.block_size,
-            };
+            let cfg = c.config();
             if !v.contains(&cfg) {
                 v.push(cfg);
             }

@@ -9,7 +9,7 @@
 
 use crate::error::{Error, Result};
 use crate::format::formatbook::{DIALECT_VALUES, MAX_DIALECTS, MAX_HALF_UNITS};
-use crate::format::{Formatbook, ScaleFormat};
+use crate::format::{Formatbook, ScaleFormat, ScaleRule};
 use crate::golden::stats::ErrorStats;
 use crate::golden::{BdConfig, BdQuantizer, FracBits, Quantizer, Selector};
 use crate::io::{LoadOptions, Tensor};
@@ -91,7 +91,7 @@ fn sample_error(book: &Formatbook, blocks: &[u32], k: usize) -> Result<f64> {
 
 /// Whole-tensor SQNR of a quantizer over several tensors (energies summed).
 fn sqnr(tensors: &[&Tensor], q: &Quantizer, k: usize) -> Result<Option<f64>> {
-    let opts = super::quantize_options(k, Selector::Mse, true);
+    let opts = super::quantize_options(k, Selector::Mse, true, ScaleRule::Floor);
     let mut total = ErrorStats::default();
     for t in tensors {
         total.merge(&quantize_tensor(t, q, &opts, false, &ProgressBar::hidden())?.stats);
@@ -243,8 +243,10 @@ pub fn search(opts: &SearchOptions) -> Result<(Formatbook, SearchReport)> {
         }
     }
     bar.finish_and_clear();
-    let mx =
-        crate::quantize::quantizer_for("mxfp4", &super::quantize_options(k, Selector::Mse, true))?;
+    let mx = crate::quantize::quantizer_for(
+        "mxfp4",
+        &super::quantize_options(k, Selector::Mse, true, ScaleRule::Floor),
+    )?;
     let set = |ts: &[&Tensor], searched: &Formatbook| -> Result<SqnrSet> {
         Ok(SqnrSet {
             mxfp4: sqnr(ts, &mx, k)?,

@@ -8,7 +8,7 @@ pub mod formatbook_search;
 pub mod plot;
 
 use crate::error::{Error, Result};
-use crate::format::{ElementFormat, InputFormat, ScaleFormat};
+use crate::format::{ElementFormat, InputFormat, ScaleFormat, ScaleRule};
 use crate::golden::{FracBits, Selector};
 use crate::io::{LoadOptions, Tensor};
 use crate::quantize::{QuantizeOptions, quantize_tensor, quantizer_for};
@@ -20,16 +20,36 @@ use serde::Serialize;
 use std::path::PathBuf;
 use std::time::Instant;
 
-/// One point of the design space: an element format and a block size.
+/// One point of the design space: a block format, a block size and, for MX formats, the
+/// scale rule.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 pub struct Config {
     pub format: String,
     pub block_size: usize,
+    /// The MX shared-exponent rule (absent for dialectfp4, which has its own).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scale_rule: Option<ScaleRule>,
+}
+
+/// A format as reports show it: with " rceil" when that rule applies (floor is the default).
+pub fn shown(format: &str, rule: Option<ScaleRule>) -> String {
+    match rule {
+        Some(ScaleRule::Rceil) => format!("{format} rceil"),
+        _ => format.to_string(),
+    }
 }
 
 impl Config {
     pub fn label(&self) -> String {
-        format!("{} k{}", self.format, self.block_size)
+        format!(
+            "{} k{}",
+            shown(&self.format, self.scale_rule),
+            self.block_size
+        )
+    }
+
+    pub fn rule(&self) -> ScaleRule {
+        self.scale_rule.unwrap_or_default()
     }
 
     /// Storage per element: the element code, plus the block's shared scale (8 bits) and, for
@@ -54,6 +74,8 @@ pub struct ExploreOptions {
     pub load: LoadOptions,
     pub formats: Vec<String>,
     pub block_sizes: Vec<usize>,
+    /// MX scale rules to compare (each MX format x block size once per rule).
+    pub scale_rules: Vec<ScaleRule>,
     pub selector: Selector,
     /// Hardware cost target; None skips synthesis (error only).
     pub synth: Option<SynthOptions>,
@@ -71,6 +93,9 @@ pub struct ErrorRow {
     pub tensor: String,
     pub format: String,
     pub block_size: usize,
+    /// The MX shared-exponent rule (absent for dialectfp4, which has its own).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scale_rule: Option<ScaleRule>,
     pub elements: u64,
     pub padded: u64,
     pub bits_per_element: f64,
@@ -89,6 +114,9 @@ pub struct ErrorRow {
 pub struct CostRow {
     pub format: String,
     pub block_size: usize,
+    /// The MX shared-exponent rule (absent for dialectfp4, which has its own).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scale_rule: Option<ScaleRule>,
     pub quantizer_top: Option<String>,
     pub dot_top: Option<String>,
     /// LUTs for FPGA targets, gates for generic: quantizer + dot unit, each taking one block a
@@ -102,6 +130,23 @@ pub struct CostRow {
     pub dot: Option<CostParts>,
     pub note: Option<String>,
 }
+
+/// The configuration a row belongs to.
+macro_rules! config_of {
+    ($t:ty) => {
+        impl $t {
+            pub fn config(&self) -> Config {
+                Config {
+                    format: self.format.clone(),
+                    block_size: self.block_size,
+                    scale_rule: self.scale_rule,
+                }
+            }
+        }
+    };
+}
+config_of!(ErrorRow);
+config_of!(CostRow);
 
 #[derive(Debug, Clone, Serialize)]
 pub struct CostParts {
@@ -117,6 +162,9 @@ pub struct CostParts {
 pub struct ConfigSummary {
     pub format: String,
     pub block_size: usize,
+    /// The MX shared-exponent rule (absent for dialectfp4, which has its own).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scale_rule: Option<ScaleRule>,
     pub bits_per_element: f64,
     pub sqnr_db: Option<f64>,
     /// Hardware cost per element per cycle (see `CostRow::cost`).
@@ -168,7 +216,12 @@ pub struct Timing {
     pub activations: f64,
 }
 
-fn quantize_options(block_size: usize, selector: Selector, pad: bool) -> QuantizeOptions {
+fn quantize_options(
+    block_size: usize,
+    selector: Selector,
+    pad: bool,
+    scale_rule: ScaleRule,
+) -> QuantizeOptions {
     QuantizeOptions {
         block_size,
         pad,
@@ -177,25 +230,39 @@ fn quantize_options(block_size: usize, selector: Selector, pad: bool) -> Quantiz
         scale: ScaleFormat::E8m0,
         formatbook: None,
         flush_subnormals: false,
-        scale_rule: crate::format::ScaleRule::Floor,
+        scale_rule,
     }
 }
 
 pub fn configs(opts: &ExploreOptions) -> Vec<Config> {
-    opts.formats
-        .iter()
-        .flat_map(|f| {
-            opts.block_sizes.iter().map(|&k| Config {
-                format: f.clone(),
-                block_size: k,
-            })
-        })
-        .collect()
+    let mut v = Vec::new();
+    for f in &opts.formats {
+        for &k in &opts.block_sizes {
+            if f == "dialectfp4" {
+                v.push(Config {
+                    format: f.clone(),
+                    block_size: k,
+                    scale_rule: None,
+                });
+                continue;
+            }
+            for &r in &opts.scale_rules {
+                v.push(Config {
+                    format: f.clone(),
+                    block_size: k,
+                    scale_rule: Some(r),
+                });
+            }
+        }
+    }
+    v
 }
 
 pub fn validate(opts: &ExploreOptions) -> Result<()> {
-    if opts.formats.is_empty() || opts.block_sizes.is_empty() {
-        return Err(Error::input("give at least one format and one block size"));
+    if opts.formats.is_empty() || opts.block_sizes.is_empty() || opts.scale_rules.is_empty() {
+        return Err(Error::input(
+            "give at least one format, one block size and one scale rule",
+        ));
     }
     for f in &opts.formats {
         if !crate::quantize::FORMAT_NAMES.contains(&f.as_str()) {
@@ -257,7 +324,7 @@ pub fn errors(
     let bar = crate::progress::bar(blocks, what, "blocks", progress);
     let mut rows = Vec::new();
     for c in configs {
-        let qopts = quantize_options(c.block_size, selector, pad);
+        let qopts = quantize_options(c.block_size, selector, pad, c.rule());
         let q = quantizer_for(&c.format, &qopts)?;
         for t in tensors {
             let r = quantize_tensor(t, &q, &qopts, false, &bar)?;
@@ -267,6 +334,7 @@ pub fn errors(
                 tensor: t.name.clone(),
                 format: c.format.clone(),
                 block_size: c.block_size,
+                scale_rule: c.scale_rule,
                 elements: s.elements,
                 padded: r.padded,
                 bits_per_element: c.bits_per_element(),
@@ -319,6 +387,7 @@ pub fn units_of(
     } else {
         unit(serde_json::json!({
             "unit": "mx-quantizer", "format": c.format, "block_size": k, "input_format": input,
+            "scale_rule": c.rule(),
         }))?
     };
     let dot = unit(serde_json::json!({
@@ -358,6 +427,7 @@ pub fn costs(
             let mut row = CostRow {
                 format: c.format.clone(),
                 block_size: c.block_size,
+                scale_rule: c.scale_rule,
                 quantizer_top: None,
                 dot_top: None,
                 total: None,
@@ -403,21 +473,17 @@ pub fn summaries(configs: &[Config], errors: &[ErrorRow], costs: &[CostRow]) -> 
     configs
         .iter()
         .map(|c| {
-            let rows = errors
-                .iter()
-                .filter(|r| r.format == c.format && r.block_size == c.block_size);
+            let rows = errors.iter().filter(|r| r.config() == *c);
             let (sig, err) = rows.fold((0.0, 0.0), |(s, e), r| {
                 (s + r.sum_sq_signal, e + r.sum_sq_error)
             });
             ConfigSummary {
                 format: c.format.clone(),
                 block_size: c.block_size,
+                scale_rule: c.scale_rule,
                 bits_per_element: c.bits_per_element(),
                 sqnr_db: crate::golden::stats::sqnr_db(sig, err),
-                cost: costs
-                    .iter()
-                    .find(|x| x.format == c.format && x.block_size == c.block_size)
-                    .and_then(|x| x.cost),
+                cost: costs.iter().find(|x| x.config() == *c).and_then(|x| x.cost),
             }
         })
         .collect()
@@ -511,8 +577,8 @@ impl ExploreReport {
             .iter()
             .map(|c| {
                 format!(
-                    "{:<12} k={:<4} {:>6.3} bits/element  SQNR {:>7} dB  cost/element/cycle {}",
-                    c.format,
+                    "{:<16} k={:<4} {:>6.3} bits/element  SQNR {:>7} dB  cost/element/cycle {}",
+                    shown(&c.format, c.scale_rule),
                     c.block_size,
                     c.bits_per_element,
                     show_db(c.sqnr_db),
@@ -551,7 +617,7 @@ impl ExploreReport {
         for c in &self.configs {
             s.push_str(&format!(
                 "| {} | {} | {:.3} | {} | {} |\n",
-                c.format,
+                shown(&c.format, c.scale_rule),
                 c.block_size,
                 c.bits_per_element,
                 crate::golden::stats::show_db(c.sqnr_db),
@@ -563,7 +629,7 @@ impl ExploreReport {
             s.push_str(&format!(
                 "| {} | {} | {} | {} | {} | {:.4e} | {:.2e} |\n",
                 r.tensor,
-                r.format,
+                shown(&r.format, r.scale_rule),
                 r.block_size,
                 crate::golden::stats::show_mse(r.mse),
                 crate::golden::stats::show_db(r.sqnr_db),
@@ -588,7 +654,7 @@ impl ExploreReport {
             for c in &self.costs {
                 s.push_str(&format!(
                     "| {} | {} | {} | {} | {} | {} | {} |\n",
-                    c.format,
+                    shown(&c.format, c.scale_rule),
                     c.block_size,
                     show(&c.quantizer),
                     show(&c.dot),
@@ -641,7 +707,7 @@ pub fn assignment_toml(
         s.push_str(&format!(
             "#   {}: {} k={} ({:.3} bits/element, SQNR {} dB)\n",
             c.tensor,
-            c.format,
+            shown(&c.format, c.scale_rule),
             c.block_size,
             c.bits_per_element,
             crate::golden::stats::show_db(c.sqnr_db)
