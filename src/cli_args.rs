@@ -1,13 +1,16 @@
 //! The command line's flags: clap structs only, parsed in `main.rs`.
 
 use blockrtl::error::Error;
-use blockrtl::format::ScaleFormat;
+use blockrtl::format::{Formatbook, ScaleFormat};
 use blockrtl::golden::{FracBits, Selector};
+use blockrtl::io::LoadOptions;
 use blockrtl::quantize;
+use blockrtl::quantize::{QuantizeOptions, QuantizeRequest};
 use blockrtl::synth::Target;
 use blockrtl::units::UnitParams;
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 #[derive(Parser)]
 #[command(
@@ -442,4 +445,43 @@ pub(crate) struct DialectArgs {
     /// A formatbook TOML file to use instead of the built-in DialectFP4.
     #[arg(long)]
     pub(crate) formatbook: Option<PathBuf>,
+}
+
+impl QuantizeArgs {
+    /// The library's request for these flags (the formatbook loaded, the patterns compiled).
+    pub(crate) fn request(&self) -> Result<QuantizeRequest, Error> {
+        let formatbook = match &self.dialect.formatbook {
+            Some(p) => Some(Arc::new(Formatbook::load(p)?)),
+            None => None,
+        };
+        Ok(QuantizeRequest {
+            input: self.input.clone(),
+            load: LoadOptions {
+                tensor_patterns: regexes(&self.tensors)?,
+                input_format: self.input_format,
+            },
+            formats: self.formats.clone(),
+            opts: QuantizeOptions {
+                block_size: self.block_size,
+                pad: self.pad,
+                selector: self.dialect.selector,
+                frac_bits: self.dialect.frac_bits,
+                scale: self.dialect.scale,
+                formatbook,
+                flush_subnormals: self.flush_subnormals,
+                scale_rule: self.scale_rule,
+            },
+            codes: self.codes.clone(),
+            dequantized: self.dequantized.clone(),
+            force: self.force,
+        })
+    }
+}
+
+/// `--tensor` patterns, compiled.
+pub(crate) fn regexes(patterns: &[String]) -> Result<Vec<regex::Regex>, Error> {
+    patterns
+        .iter()
+        .map(|t| regex::Regex::new(t).map_err(|e| Error::input(format!("--tensor '{t}': {e}"))))
+        .collect()
 }

@@ -5,17 +5,15 @@ mod cli_args;
 
 use blockrtl::cosim::CosimOptions;
 use blockrtl::error::Error;
-use blockrtl::format::Formatbook;
 use blockrtl::io::LoadOptions;
 use blockrtl::package::Package;
-use blockrtl::quantize::{self, QuantizeOptions, QuantizeRequest};
+use blockrtl::quantize;
 use blockrtl::synth::pnr::Part;
 use blockrtl::synth::{SynthOptions, Target, sweep};
 use blockrtl::units::Checked;
 use clap::Parser;
 use cli_args::*;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 /// Print a line to stdout; a closed pipe (`| head`) ends the program quietly, not in a panic.
 macro_rules! say {
@@ -27,36 +25,7 @@ macro_rules! say {
     }};
 }
 fn quantize(a: QuantizeArgs) -> Result<(), Error> {
-    let formatbook = match &a.dialect.formatbook {
-        Some(p) => Some(Arc::new(Formatbook::load(p)?)),
-        None => None,
-    };
-    let tensor_patterns = a
-        .tensors
-        .iter()
-        .map(|t| regex::Regex::new(t).map_err(|e| Error::input(format!("--tensor '{t}': {e}"))))
-        .collect::<Result<Vec<_>, _>>()?;
-    let req = QuantizeRequest {
-        input: a.input,
-        load: LoadOptions {
-            tensor_patterns,
-            input_format: a.input_format,
-        },
-        formats: a.formats,
-        opts: QuantizeOptions {
-            block_size: a.block_size,
-            pad: a.pad,
-            selector: a.dialect.selector,
-            frac_bits: a.dialect.frac_bits,
-            scale: a.dialect.scale,
-            formatbook,
-            flush_subnormals: a.flush_subnormals,
-            scale_rule: a.scale_rule,
-        },
-        codes: a.codes,
-        dequantized: a.dequantized,
-        force: a.force,
-    };
+    let req = a.request()?;
     let report = quantize::run(&req)?;
     let mut out = std::io::stdout().lock();
     if a.json {
@@ -280,13 +249,6 @@ fn synth(a: SynthArgs) -> Result<(), Error> {
     Ok(())
 }
 
-fn regexes(patterns: &[String]) -> Result<Vec<regex::Regex>, Error> {
-    patterns
-        .iter()
-        .map(|t| regex::Regex::new(t).map_err(|e| Error::input(format!("--tensor '{t}': {e}"))))
-        .collect()
-}
-
 fn explore(a: ExploreArgs) -> Result<(), Error> {
     let progress = std::io::IsTerminal::is_terminal(&std::io::stderr());
     if let Some(ExploreSub::Formatbook(f)) = a.sub {
@@ -310,7 +272,7 @@ fn explore(a: ExploreArgs) -> Result<(), Error> {
     let opts = blockrtl::explore::ExploreOptions {
         input,
         load: LoadOptions {
-            tensor_patterns: regexes(&a.tensors)?,
+            tensor_patterns: cli_args::regexes(&a.tensors)?,
             input_format: None,
         },
         formats: a.formats,

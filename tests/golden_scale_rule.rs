@@ -27,6 +27,29 @@ fn max_elem(f: ElementFormat) -> f64 {
     }
 }
 
+/// emax_elem of numerics.md section 2.
+fn emax(f: ElementFormat) -> i32 {
+    match f {
+        ElementFormat::E4m3 => 8,
+        ElementFormat::E5m2 => 15,
+        ElementFormat::E3m2 => 4,
+        ElementFormat::E2m3 | ElementFormat::E2m1 => 2,
+        ElementFormat::Int8 => 0,
+    }
+}
+
+/// floor(log2 x) for x > 0, by walking powers of two.
+fn floor_log2(x: f64) -> i32 {
+    let mut e = 0;
+    while 2f64.powi(e + 1) <= x {
+        e += 1;
+    }
+    while 2f64.powi(e) > x {
+        e -= 1;
+    }
+    e
+}
+
 /// x / 2^floor(log2 x), in [1, 2).
 fn significand(mut x: f64) -> f64 {
     while x >= 2.0 {
@@ -71,9 +94,12 @@ proptest! {
             prop_assert_eq!(rceil.scale, floor.scale);
             return Ok(());
         }
+        // Both rules clamp to the E8M0 range after choosing the exponent.
+        let e = floor_log2(amax) - emax(f);
         let up = significand(amax) > significand(max_elem(f));
-        let want = (floor.scale + u32::from(up)).min(254);
-        prop_assert_eq!(rceil.scale, want, "amax {}", amax);
+        let code = |e: i32| (e.clamp(-127, 127) + 127) as u32;
+        prop_assert_eq!(floor.scale, code(e), "amax {}", amax);
+        prop_assert_eq!(rceil.scale, code(e + i32::from(up)), "amax {}", amax);
         // The scaled maximum fits unless the scale is pinned at 2^127 (or 2^-127, where the
         // shared exponent cannot go lower and tiny maxima scale up).
         let scaled = amax / 2f64.powi(rceil.scale as i32 - 127);
