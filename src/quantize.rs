@@ -416,17 +416,19 @@ pub fn run(req: &QuantizeRequest) -> Result<Report> {
                         dequantize_tensor(t, q, &blocks),
                     ));
                 }
-                for (i, b) in blocks.iter().enumerate().filter(|_| req.codes.is_some()) {
-                    let line = CodesLine {
-                        tensor: &t.name,
-                        format: name,
-                        block: i,
-                        scale: b.scale,
-                        dialect: b.dialect,
-                        codes: &b.codes,
-                    };
-                    serde_json::to_writer(&mut codes_out, &line).expect("serializable");
-                    codes_out.push(b'\n');
+                if req.codes.is_some() {
+                    for (i, b) in blocks.iter().enumerate() {
+                        let line = CodesLine {
+                            tensor: &t.name,
+                            format: name,
+                            block: i,
+                            scale: b.scale,
+                            dialect: b.dialect,
+                            codes: &b.codes,
+                        };
+                        serde_json::to_writer(&mut codes_out, &line).expect("serializable");
+                        codes_out.push(b'\n');
+                    }
                 }
             }
         }

@@ -21,6 +21,8 @@ pub struct DotErrorRow {
     pub activation: String,
     pub format: String,
     pub block_size: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scale_rule: Option<crate::format::ScaleRule>,
     /// Output elements compared (weight rows x activation rows).
     pub outputs: u64,
     /// Of the DotGeneral outputs against sum_i w_i * a_i in FP64 on the unquantized values.
@@ -132,8 +134,9 @@ pub fn run(
                     Ok(DotErrorRow {
                         weight: w.name.clone(),
                         activation: a.name.clone(),
-                        format: super::shown(&c.format, c.scale_rule),
+                        format: c.format.clone(),
                         block_size: c.block_size,
+                        scale_rule: c.scale_rule,
                         outputs: (wq.len() * aq.len()) as u64,
                         sqnr_db: crate::golden::stats::sqnr_db(sig, err),
                         max_abs_err: max,
@@ -176,7 +179,7 @@ impl ActivationReport {
             s.push_str(&format!(
                 "| {} | {} | {} | {} | {} | {:.2e} |\n",
                 r.tensor,
-                r.format,
+                super::shown(&r.format, r.scale_rule),
                 r.block_size,
                 crate::golden::stats::show_mse(r.mse),
                 crate::golden::stats::show_db(r.sqnr_db),
@@ -189,7 +192,7 @@ impl ActivationReport {
                 "| {} | {} | {} | {} | {} | {} | {:.4e} |\n",
                 r.weight,
                 r.activation,
-                r.format,
+                super::shown(&r.format, r.scale_rule),
                 r.block_size,
                 r.outputs,
                 crate::golden::stats::show_db(r.sqnr_db),

@@ -22,16 +22,6 @@ pub struct Choice {
     pub met: bool,
 }
 
-impl Choice {
-    pub fn config(&self) -> Config {
-        Config {
-            format: self.format.clone(),
-            block_size: self.block_size,
-            scale_rule: self.scale_rule,
-        }
-    }
-}
-
 #[derive(Debug, Clone, Serialize)]
 pub struct Assignment {
     /// "min_sqnr_db" or "budget_bits_per_element".

@@ -147,6 +147,7 @@ macro_rules! config_of {
 }
 config_of!(ErrorRow);
 config_of!(CostRow);
+config_of!(assign::Choice);
 
 #[derive(Debug, Clone, Serialize)]
 pub struct CostParts {

@@ -35,11 +35,8 @@ pub struct DecodeNumbers {
 
 impl DecodeNumbers {
     pub fn new(input: InputFormat, sig_w: u32) -> DecodeNumbers {
-        let (exp_bits, man_bits) = match input {
-            InputFormat::F32 => (8u32, 23u32),
-            InputFormat::Bf16 => (8, 7),
-            InputFormat::F16 => (5, 10),
-        };
+        let ieee = input.ieee();
+        let (exp_bits, man_bits) = (ieee.ebits, ieee.mbits);
         let in_w = input.bits();
         let flb_offset = ((1i64 << (exp_bits - 1)) - 1) + i64::from(man_bits);
         let norm_w = man_bits + 1;

@@ -69,6 +69,11 @@ impl MiniFloat {
         }
     }
 
+    /// Magnitude code of infinity in an IEEE-style format (the next code after the maximum).
+    pub const fn inf_mag_code(&self) -> u32 {
+        self.max_mag_code() + 1
+    }
+
     /// Exponent of the largest binade holding finite values: `emax_elem` of numerics.md.
     pub const fn emax(&self) -> i32 {
         (self.max_mag_code() >> self.mbits) as i32 - self.bias

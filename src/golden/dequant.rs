@@ -44,8 +44,9 @@ pub fn dequantize_element(
     if sig == 0 {
         return sign;
     }
-    let inf = ieee.max_mag_code() + 1;
-    sign | ieee.round_nearest(sig, exp + scale_exp).unwrap_or(inf)
+    sign | ieee
+        .round_nearest(sig, exp + scale_exp)
+        .unwrap_or(ieee.inf_mag_code())
 }
 
 /// Every element of a block, in order.

@@ -1,16 +1,8 @@
 //! Dot (one block pair, exact) and DotGeneral (n block pairs into FP32), OCP MX section 6.
 
 use super::{BlockFormat, QuantBlock};
+use crate::format::InputFormat;
 use crate::format::exact::compress_sticky;
-use crate::format::minifloat::{MiniFloat, Specials};
-
-/// IEEE binary32 described as a minifloat (RNE rounding with `round_nearest`).
-const FP32: MiniFloat = MiniFloat {
-    ebits: 8,
-    mbits: 23,
-    bias: 127,
-    specials: Specials::Ieee,
-};
 
 /// The exact dot product of one block pair: `sum * 2^exp`, or NaN.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,7 +47,10 @@ pub fn round_to_f32(sum: i128, exp: i32) -> f32 {
     let (mant, exp) = compress_sticky(sum.unsigned_abs(), exp, 62);
     // Overflow is decided after rounding, as IEEE 754 does: a value above FLT_MAX by less
     // than half an ulp is FLT_MAX, not infinity.
-    let mag = FP32.round_nearest(mant as u64, exp).unwrap_or(0x7f80_0000);
+    let fp32 = InputFormat::F32.ieee();
+    let mag = fp32
+        .round_nearest(mant as u64, exp)
+        .unwrap_or(fp32.inf_mag_code());
     f32::from_bits(sign | mag)
 }
 

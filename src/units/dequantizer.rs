@@ -233,7 +233,6 @@ pub struct CvtView {
     pub scale_ext: String,
     pub shift_ext: String,
     pub lz_ext: String,
-    pub top_bit: u32,
     pub out_w: u32,
     pub out_msb: u32,
     pub out_ebits: u32,
@@ -246,19 +245,16 @@ pub struct CvtView {
     pub normal_at: u32,
     /// Output exponent field = eb - this.
     pub field_off: u32,
-    /// Zero bits under the significand in the normal mantissa and the subnormal window.
+    /// Zero bits under the significand in the normal mantissa and in the `mbits + 1`-bit
+    /// subnormal window (`wide_w`).
     pub frac_pad: u32,
-    pub wide_pad: u32,
     /// Largest useful subnormal shift (mbits + 2: everything shifts out below half a quantum).
     pub sh_max: u32,
     pub shr_w: u32,
     pub shr_msb: u32,
-    pub wide_msb: u32,
     pub wide_w: u32,
     pub nan_code: String,
     pub inf_code: String,
-    pub zero_pad: u32,
-    pub sub_pad: u32,
 }
 
 impl CvtView {
@@ -292,7 +288,6 @@ impl CvtView {
             scale_ext: zero_extend("scale_i", 8, eb_w),
             shift_ext: zero_extend("shift_i", d.sh_w, eb_w),
             lz_ext: zero_extend("lz_w", lz_w, eb_w),
-            top_bit: d.sig_w - 1,
             out_w,
             out_msb: out_w - 1,
             out_ebits: ieee.ebits,
@@ -303,16 +298,12 @@ impl CvtView {
             normal_at,
             field_off,
             frac_pad: mbits + 1 - d.sig_w,
-            wide_pad: mbits + 1 - d.sig_w,
             sh_max,
             shr_w,
             shr_msb: shr_w - 1,
-            wide_msb: mbits,
             wide_w: mbits + 1,
             nan_code: format!("{out_w}'h{:x}", out.canonical_nan()),
-            inf_code: format!("{}'h{:x}", out_w - 1, ieee.max_mag_code() + 1),
-            zero_pad: out_w - 1,
-            sub_pad: ieee.ebits - 1,
+            inf_code: format!("{}'h{:x}", out_w - 1, ieee.inf_mag_code()),
         }
     }
 }

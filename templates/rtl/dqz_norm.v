@@ -14,7 +14,7 @@ module {{ name }} (
 
   wire [{{ c.lz_msb }}:0] lz_w = {{ c.lz_expr }};
   assign sig_o  = sig_i << lz_w;
-  assign eb_o   = {{ c.scale_ext }} + {{ c.shift_ext }} + {{ c.eb_w }}'d{{ c.top_bit }} - {{ c.lz_ext }};
+  assign eb_o   = {{ c.scale_ext }} + {{ c.shift_ext }} + {{ c.eb_w }}'d{{ c.sig_msb }} - {{ c.lz_ext }};
   assign zero_o = ~|sig_i;
 
 endmodule

@@ -18,29 +18,29 @@ module {{ name }} (
   wire [{{ c.eb_msb }}:0] field_w  = eb_i - {{ c.eb_w }}'d{{ c.field_off }};
 {%- if c.frac_pad > 0 %}
   wire [{{ c.mbits_msb }}:0] frac_w = {sig_i[{{ c.sig_msb - 1 }}:0], {{ c.frac_pad }}'d0};
-  wire [{{ c.wide_msb }}:0] wide_w = {sig_i, {{ c.wide_pad }}'d0};
+  wire [{{ c.mbits }}:0] wide_w = {sig_i, {{ c.frac_pad }}'d0};
 {%- else %}
   wire [{{ c.mbits_msb }}:0] frac_w = sig_i[{{ c.sig_msb - 1 }}:0];
-  wire [{{ c.wide_msb }}:0] wide_w = sig_i;
+  wire [{{ c.mbits }}:0] wide_w = sig_i;
 {%- endif %}
 
   // Subnormal: shift right by how far the value is below the smallest normal, round to nearest
   // even (a carry into the smallest normal gives its code).
   wire [{{ c.eb_msb }}:0] gap_w    = {{ c.eb_w }}'d{{ c.normal_at }} - eb_i;
   wire [{{ c.shr_msb }}:0] sh_w     = (gap_w > {{ c.eb_w }}'d{{ c.sh_max }}) ? {{ c.shr_w }}'d{{ c.sh_max }} : gap_w[{{ c.shr_msb }}:0];
-  wire [{{ c.wide_msb }}:0] half_w   = {{ c.wide_w }}'d1 << (sh_w - {{ c.shr_w }}'d1);
+  wire [{{ c.mbits }}:0] half_w   = {{ c.wide_w }}'d1 << (sh_w - {{ c.shr_w }}'d1);
   wire        guard_w  = |(wide_w & half_w);
   wire        sticky_w = |(wide_w & (half_w - {{ c.wide_w }}'d1));
-  wire [{{ c.wide_msb }}:0] kept_w   = wide_w >> sh_w;
-  wire [{{ c.wide_msb }}:0] sub_w    = kept_w + {{ "{" }}{{ c.mbits }}'d0, guard_w & (sticky_w | kept_w[0])};
+  wire [{{ c.mbits }}:0] kept_w   = wide_w >> sh_w;
+  wire [{{ c.mbits }}:0] sub_w    = kept_w + {{ "{" }}{{ c.mbits }}'d0, guard_w & (sticky_w | kept_w[0])};
   // Only the low bits of the field and the gap are used: when they matter, the rest are zero.
   wire        unused_w = ^{field_w[{{ c.eb_msb }}:{{ c.out_ebits }}], gap_w[{{ c.eb_msb }}:{{ c.shr_w }}]};
 
   assign value_o = nan_i    ? {{ c.nan_code }}
-                 : zero_i   ? {sign_i, {{ c.zero_pad }}'d0}
+                 : zero_i   ? {sign_i, {{ c.out_msb }}'d0}
                  : ovf_w    ? {sign_i, {{ c.inf_code }}}
                  : normal_w ? {sign_i, field_w[{{ c.out_ebits_msb }}:0], frac_w}
-                 :            {sign_i, {{ c.sub_pad }}'d0, sub_w};
+                 :            {sign_i, {{ c.out_ebits_msb }}'d0, sub_w};
 
 endmodule
 
