@@ -105,9 +105,11 @@ pub struct Beat<'a> {
     rec: &'a mut [u8],
 }
 
-impl Beat<'_> {
-    fn field(&self, port: &str) -> &Field {
-        self.layout
+impl<'a> Beat<'a> {
+    /// The port's field, borrowed from the layout (not from the beat, which is being written).
+    fn field(&self, port: &str) -> &'a Field {
+        let layout: &'a Layout = self.layout;
+        layout
             .fields
             .iter()
             .find(|f| f.name == port)
@@ -116,7 +118,7 @@ impl Beat<'_> {
 
     /// Set the values of a port (`count` of them), two's complement where negative.
     pub fn put(&mut self, port: &str, values: impl IntoIterator<Item = i128>) {
-        let f = self.field(port).clone();
+        let f = self.field(port);
         let mut n = 0;
         for v in values {
             assert!(n < f.count, "port {port} takes {} values", f.count);
