@@ -1,8 +1,10 @@
 //! The shared hardware floor: pieces several units compose instead of keeping copies (the
-//! checks on blocking, the formatbook reference, the input decode lane, the dialect selector).
+//! checks on blocking, the formatbook reference, the input decode lane, the dialect selector,
+//! bundles).
 //! Units use these and never each other's helpers.
 
 pub mod book;
+pub mod bundle;
 pub mod checks;
 pub mod decode;
 pub mod element;

@@ -6,6 +6,7 @@ use crate::emit::pipeline::{Cut, Stage, chain};
 use crate::emit::tree::{Node, reduce};
 use crate::emit::{bits_for, zero_extend};
 use crate::error::Result;
+use crate::floor::bundle::{Bundle, Part};
 use crate::floor::checks::{check_flush, check_frac_bits, validate_blocking};
 use crate::floor::decode::DecodeNumbers;
 use crate::floor::selector::{SelView, selector_files, selector_tag};
@@ -211,8 +212,40 @@ impl BdQuantizerParams {
             .chain(std::iter::repeat_n("out", out_count))
             .collect();
         let cut = |k: &str| cuts[k].clone();
+        let n = c.n;
+        let keep_expr = n.store.pack(|field| Part::Of {
+            bundle: &n.lane,
+            wire: "tree_w",
+            field,
+        });
+        let out_expr = n.out.pack(|field| match field {
+            "dialect" => Part::Expr("dialect_enc_w".into()),
+            "nan" => Part::Of {
+                bundle: &n.blk,
+                wire: "blk_enc_w",
+                field: "special",
+            },
+            _ => Part::Of {
+                bundle: &n.blk,
+                wire: "blk_enc_w",
+                field,
+            },
+        });
+        let blk_expr = n.blk.pack(|field| {
+            Part::Expr(
+                if field == "scale" {
+                    "scale_w"
+                } else {
+                    "blk_special_w"
+                }
+                .into(),
+            )
+        });
         ParallelTemplate {
             c,
+            blk_expr,
+            keep_expr,
+            out_expr,
             pipeline: p,
             stage_summary: if summary.is_empty() {
                 String::new()
@@ -258,6 +291,12 @@ impl BdQuantizerParams {
                 tlo: t.tlo,
             })
             .collect();
+        let out = Bundle::new(&[
+            ("scale", n.scale_bits),
+            ("dialect", 4),
+            ("nan", 1),
+            ("last", 1),
+        ]);
         SerialTemplate {
             k: self.block_size,
             beats,
@@ -266,8 +305,18 @@ impl BdQuantizerParams {
             beat_msb: beat_w - 1,
             beat_last: beats - 1,
             mem_last: 3 * beats - 1,
-            top_msb: n.dec.flb_w + n.mw - 1,
-            out_msb: n.scale_bits + 5,
+            out_expr: out.pack(|field| {
+                Part::Expr(
+                    match field {
+                        "scale" => "scale_w",
+                        "dialect" => "dialect_w",
+                        "nan" => "special_em_w",
+                        _ => "em_last_w",
+                    }
+                    .into(),
+                )
+            }),
+            out,
             two_stage: self.selector == Selector::TwoStage,
             s,
             a,
@@ -328,15 +377,16 @@ pub struct BdNumbers {
     pub thr_bus_msb: u32,
     pub thr_index: Vec<ThrIndex>,
     pub idx_sum: String,
-    pub dec_msb: u32,
-    pub dec_sign_bit: u32,
-    pub dec_special_bit: u32,
-    pub flb_hi: u32,
-    pub flb_lo: u32,
-    pub sig_hi: u32,
-    pub keep_msb: u32,
-    pub blk_msb: u32,
-    pub out_msb: u32,
+    /// One lane's decode: {sign, special, flb, sig}.
+    pub lane: Bundle,
+    /// What the magnitude needs once the block exponent is known: {sign, flb, sig}.
+    pub store: Bundle,
+    /// The beat / block maximum: {flb, sig} (for normalized values that orders by magnitude).
+    pub top: Bundle,
+    /// Block facts that travel with the lanes: {scale, special}.
+    pub blk: Bundle,
+    /// One block's outputs: {scale, dialect, nan}.
+    pub out: Bundle,
     pub id_w: u32,
     pub id_msb: u32,
     pub id_ext: String,
@@ -397,16 +447,11 @@ impl BdNumbers {
             thr_bus_msb: 7 * q_w - 1,
             thr_index,
             idx_sum,
-            // Bundles: dec = {sign, special, flb, sig}; keep = {sign, flb, sig}.
-            dec_msb: flb_w + mw + 1,
-            dec_sign_bit: flb_w + mw + 1,
-            dec_special_bit: flb_w + mw,
-            flb_hi: flb_w + mw - 1,
-            flb_lo: mw,
-            sig_hi: mw - 1,
-            keep_msb: flb_w + mw,
-            blk_msb: scale.bits(),
-            out_msb: scale.bits() + 4,
+            lane: Bundle::new(&[("sign", 1), ("special", 1), ("flb", flb_w), ("sig", mw)]),
+            store: Bundle::new(&[("sign", 1), ("flb", flb_w), ("sig", mw)]),
+            top: Bundle::new(&[("flb", flb_w), ("sig", mw)]),
+            blk: Bundle::new(&[("scale", scale.bits()), ("special", 1)]),
+            out: Bundle::new(&[("scale", scale.bits()), ("dialect", 4), ("nan", 1)]),
             id_w,
             id_msb: id_w - 1,
             id_ext: zero_extend("chosen_w", id_w, 4),
@@ -501,8 +546,9 @@ struct SerialTemplate<'a> {
     beat_msb: u32,
     beat_last: usize,
     mem_last: usize,
-    top_msb: u32,
-    out_msb: u32,
+    /// One beat's outputs: {scale, dialect, nan, last}.
+    out: Bundle,
+    out_expr: String,
     two_stage: bool,
     s: &'a SelView,
     a: &'a SelView,
@@ -540,6 +586,10 @@ struct ParallelTemplate<'a> {
     outs: Vec<BundleStage>,
     code_out: String,
     out_final: String,
+    /// The store bundle, read from the registered decode.
+    keep_expr: String,
+    blk_expr: String,
+    out_expr: String,
 }
 
 /// Checked bd-quantizer settings with their golden quantizer, built once.

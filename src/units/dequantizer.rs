@@ -6,6 +6,7 @@ use crate::emit::design::{GenFile, Port};
 use crate::emit::pipeline::{Cut, Cuts, Stage, chain, delay_chain};
 use crate::emit::{bits_for, zero_extend};
 use crate::error::{Error, Result};
+use crate::floor::bundle::{Bundle, Part};
 use crate::floor::checks::validate_blocking;
 use crate::floor::element::{DialectRow, ElementDecTemplate, ElementView, dialect_rows};
 use crate::floor::{BookRef, finish};
@@ -152,8 +153,18 @@ impl DequantizerParams {
         let lanes = self.lanes() as u32;
         let codes_w = lanes * d.code_w;
         let dialect = self.is_dialect();
-        let in_w = 8 + if dialect { 4 } else { 0 } + codes_w;
-        let mid_w = 3 + c.sig_w + c.eb_w;
+        let inb = if dialect {
+            Bundle::new(&[("scale", 8), ("dialect", 4), ("codes", codes_w)])
+        } else {
+            Bundle::new(&[("scale", 8), ("codes", codes_w)])
+        };
+        let mid = Bundle::new(&[
+            ("sign", 1),
+            ("nan", 1),
+            ("zero", 1),
+            ("sig", c.sig_w),
+            ("eb", c.eb_w),
+        ]);
         let beats = self.beats();
         TopTemplate {
             banner,
@@ -187,15 +198,8 @@ impl DequantizerParams {
             dialect,
             codes_msb: codes_w - 1,
             values_msb: lanes * c.out_w - 1,
-            in_msb: in_w - 1,
-            in_src: if dialect {
-                "{scale_i, dialect_i, codes_i}".into()
-            } else {
-                "{scale_i, codes_i}".into()
-            },
-            dialect_lo: codes_w,
-            dialect_hi: codes_w + 3,
-            scale_lo: in_w - 8,
+            in_src: inb.wires("_i"),
+            inb,
             dialect_rows: dialect_rows(book),
             ids: book.len(),
             ids_all: book.len() == 16,
@@ -206,8 +210,19 @@ impl DequantizerParams {
             dec_name: format!("{top}_dec"),
             norm_name: format!("{top}_norm"),
             pack_name: format!("{top}_pack"),
-            mid_msb: mid_w - 1,
-            mid_sig_hi: c.sig_w + c.eb_w - 1,
+            mid_src: mid.pack(|field| {
+                Part::Expr(
+                    match field {
+                        "nan" => "special_w | blk_nan_w",
+                        "sig" => "norm_w",
+                        "sign" => "sign_w",
+                        "zero" => "zero_w",
+                        _ => "eb_w",
+                    }
+                    .into(),
+                )
+            }),
+            mid,
             out_regs,
             values_out,
             beat_msb: bits_for(beats as u64 - 1) - 1,
@@ -342,11 +357,9 @@ struct TopTemplate<'a> {
     dialect: bool,
     codes_msb: u32,
     values_msb: u32,
-    in_msb: u32,
+    /// The block's inputs: {scale, dialect (dialectfp4), codes}.
+    inb: Bundle,
     in_src: String,
-    dialect_lo: u32,
-    dialect_hi: u32,
-    scale_lo: u32,
     dialect_rows: Vec<DialectRow>,
     ids: usize,
     ids_all: bool,
@@ -357,8 +370,9 @@ struct TopTemplate<'a> {
     dec_name: String,
     norm_name: String,
     pack_name: String,
-    mid_msb: u32,
-    mid_sig_hi: u32,
+    /// One lane between normalizing and packing: {sign, nan, zero, sig, eb}.
+    mid: Bundle,
+    mid_src: String,
     out_regs: Vec<(String, String, String)>,
     values_out: String,
     beat_msb: u32,

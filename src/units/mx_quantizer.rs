@@ -8,6 +8,7 @@ use crate::emit::design::{GenFile, Port};
 use crate::emit::pipeline::{Cut, Cuts, OutStage, Stage, chain, delay_chain, out_stages};
 use crate::emit::tree::{Node, reduce};
 use crate::error::Result;
+use crate::floor::bundle::{Bundle, Part};
 use crate::floor::checks::{MAX_PIPELINE, check_flush, validate_blocking_upto};
 use crate::floor::decode::DecodeNumbers;
 use crate::format::{ElementFormat, InputFormat, ScaleRule};
@@ -202,6 +203,11 @@ impl MxQuantizerParams {
             c,
             keep_delay,
             keep_src,
+            keep_expr: n.store.pack(|field| Part::Of {
+                bundle: &n.lane,
+                wire: "tree_w",
+                field,
+            }),
             pipeline: p,
             stage_summary: if registered.is_empty() {
                 String::new()
@@ -308,15 +314,10 @@ pub struct Numbers {
     pub mag_msb: u32,
     pub max_mag: u64,
     pub is_int: bool,
-    /// Bits of one element waiting in a bank: {sign, flb, sig, sticky}.
-    pub store_w: u32,
-    pub store_msb: u32,
-    pub store_sign_bit: u32,
-    /// Bits of the decode bundle: {sign, special, flb, sig, sticky}.
-    pub dec_w: u32,
-    pub dec_msb: u32,
-    pub dec_special_bit: u32,
-    pub dec_sign_bit: u32,
+    /// One lane's decode: {sign, special, flb, sig, sticky}.
+    pub lane: Bundle,
+    /// What waits for the shared exponent (special went to the max tree): {sign, flb, sig, sticky}.
+    pub store: Bundle,
     /// `rceil`: the max tree compares keys {flb, gt}, gt = the lane's significand exceeds the
     /// element maximum's (`gt_const`, left-aligned to the lane's {sig, sticky}); the shared
     /// exponent then takes flb + gt, capped at `flb_cap` where the scale would pass 2^127.
@@ -325,11 +326,6 @@ pub struct Numbers {
     pub gt_const: String,
     pub flb_capped: bool,
     pub flb_cap: i64,
-    /// Field positions shared by both bundles (sticky is bit 0).
-    pub sig_hi: u32,
-    pub sig_lo: u32,
-    pub flb_hi: u32,
-    pub flb_lo: u32,
 }
 
 impl Numbers {
@@ -431,22 +427,19 @@ impl Numbers {
             mag_msb: mag_w - 1,
             max_mag,
             is_int,
-            store_w: 1 + flb_w + sig_w + 1,
-            store_msb: flb_w + sig_w + 1,
-            store_sign_bit: flb_w + sig_w + 1,
-            dec_w: 2 + flb_w + sig_w + 1,
-            dec_msb: flb_w + sig_w + 2,
-            dec_special_bit: flb_w + sig_w + 1,
-            dec_sign_bit: flb_w + sig_w + 2,
+            lane: Bundle::new(&[
+                ("sign", 1),
+                ("special", 1),
+                ("flb", flb_w),
+                ("sig", sig_w),
+                ("sticky", 1),
+            ]),
+            store: Bundle::new(&[("sign", 1), ("flb", flb_w), ("sig", sig_w), ("sticky", 1)]),
             rceil,
             key_msb: flb_w - 1 + u32::from(rceil),
             gt_const: format!("{}'d{}", sig_w + 1, m_top << 1),
             flb_capped,
             flb_cap,
-            sig_hi: sig_w,
-            sig_lo: 1,
-            flb_hi: sig_w + flb_w,
-            flb_lo: sig_w + 1,
         }
     }
 }
@@ -488,6 +481,8 @@ struct ParallelTemplate<'a> {
     /// (register, enable, source).
     keep_delay: Vec<(String, String, String)>,
     keep_src: String,
+    /// The stored bundle, read from the registered decode.
+    keep_expr: String,
     pipeline: usize,
     stage_summary: String,
     stages: Vec<Stage>,

@@ -60,22 +60,22 @@ module {{ c.name }} (
         .sticky_o (unused_sticky_w)
       );
       // {sign, special, flb, sig}
-      wire [{{ c.n.dec_msb }}:0] dec_w = {sign_w, special_w, flb_w, sig_w};
-{%- call floor::cut(cut_dec, c.n.dec_msb, "dec_q", "tree_w", "dec_w", "      ") %}{%- endcall %}
-      wire [{{ c.n.dec.flb_msb }}:0] leaf_flb_w     = tree_w[{{ c.n.flb_hi }}:{{ c.n.flb_lo }}];
-      wire        leaf_special_w = tree_w[{{ c.n.dec_special_bit }}];
+      wire [{{ c.n.lane.msb() }}:0] dec_w = {{ c.n.lane.wires("_w") }};
+{%- call floor::cut(cut_dec, c.n.lane.msb(), "dec_q", "tree_w", "dec_w", "      ") %}{%- endcall %}
+      wire [{{ c.n.dec.flb_msb }}:0] leaf_flb_w     = tree_w{{ c.n.lane.slice("flb") }};
+      wire        leaf_special_w = tree_w{{ c.n.lane.slice("special") }};
       // {sign, flb, sig}: what the magnitude needs once the block exponent is known.
-      wire [{{ c.n.keep_msb }}:0] keep_w = {tree_w[{{ c.n.dec_sign_bit }}], tree_w[{{ c.n.flb_hi }}:0]};
-{%- call floor::cut(cut_max, c.n.keep_msb, "keep_q", "mag_in_w", "keep_w", "      ") %}{%- endcall %}
+      wire [{{ c.n.store.msb() }}:0] keep_w = {{ keep_expr }};
+{%- call floor::cut(cut_max, c.n.store.msb(), "keep_q", "mag_in_w", "keep_w", "      ") %}{%- endcall %}
       wire [{{ c.n.m_msb }}:0] m_w;
       {{ c.mag_name }} u_mag (
-        .flb_i(mag_in_w[{{ c.n.flb_hi }}:{{ c.n.flb_lo }}]),
-        .sig_i(mag_in_w[{{ c.n.sig_hi }}:0]),
+        .flb_i(mag_in_w{{ c.n.store.slice("flb") }}),
+        .sig_i(mag_in_w{{ c.n.store.slice("sig") }}),
         .tz_i (tz_w),
         .m_o  (m_w)
       );
       // {sign, M}
-      wire [{{ c.n.m_w }}:0] sm_w = {mag_in_w[{{ c.n.keep_msb }}], m_w};
+      wire [{{ c.n.m_w }}:0] sm_w = {mag_in_w{{ c.n.store.slice("sign") }}, m_w};
 {%- call floor::cut(cut_mag, c.n.m_w, "sm_q", "sel_in_w", "sm_w", "      ") %}{%- endcall %}
       assign m_all_w[i*{{ c.n.mw }} +: {{ c.n.mw }}] = sel_in_w[{{ c.n.m_msb }}:0];
 {%- call floor::cut(cut_sel, c.n.m_w, "enc_q", "enc_in_w", "sel_in_w", "      ") %}{%- endcall %}
@@ -135,8 +135,8 @@ module {{ c.name }} (
   wire unused_w = |scale_full_w[{{ c.n.tz_msb }}:{{ c.n.scale_bits }}];
   // {scale, special}: block facts that travel with the lanes. A NaN block forces its codes to
   // 0; an all-zero block's codes are each zero with its sign, as the lanes make them.
-  wire [{{ c.n.blk_msb }}:0] blk_w = {scale_w, blk_special_w};
-{%- call floor::cut(cut_mag, c.n.blk_msb, "blk_mag_q", "blk_sel_w", "blk_w", "  ") %}{%- endcall %}
+  wire [{{ c.n.blk.msb() }}:0] blk_w = {{ blk_expr }};
+{%- call floor::cut(cut_mag, c.n.blk.msb(), "blk_mag_q", "blk_sel_w", "blk_w", "  ") %}{%- endcall %}
 
   // ---- dialect selection ----
   wire [{{ c.n.id_msb }}:0] chosen_w;
@@ -144,9 +144,9 @@ module {{ c.name }} (
     .m_i      (m_all_w),
     .dialect_o(chosen_w)
   );
-  wire [3:0]  dialect_w = blk_sel_w[0] ? 4'd0 : {{ c.n.id_ext }};
+  wire [3:0]  dialect_w = blk_sel_w{{ c.n.blk.slice("special") }} ? 4'd0 : {{ c.n.id_ext }};
 {%- if cut_sel.registered %}
-  reg  [{{ c.n.blk_msb }}:0] blk_enc_q;
+  reg  [{{ c.n.blk.msb() }}:0] blk_enc_q;
   reg  [3:0]  dialect_q;
   always @(posedge clk_i) begin
     if ({{ cut_sel.en }}) begin
@@ -154,13 +154,13 @@ module {{ c.name }} (
       dialect_q <= dialect_w;
     end
   end
-  wire [{{ c.n.blk_msb }}:0] blk_enc_w = blk_enc_q;
+  wire [{{ c.n.blk.msb() }}:0] blk_enc_w = blk_enc_q;
   wire [3:0]  dialect_enc_w = dialect_q;
 {%- else %}
-  wire [{{ c.n.blk_msb }}:0] blk_enc_w = blk_sel_w;
+  wire [{{ c.n.blk.msb() }}:0] blk_enc_w = blk_sel_w;
   wire [3:0]  dialect_enc_w = dialect_w;
 {%- endif %}
-  assign enc_zero_w = blk_enc_w[0];
+  assign enc_zero_w = blk_enc_w{{ c.n.blk.slice("special") }};
 
   // The chosen dialect's midpoints, as 4M thresholds (see the encoder).
   always @* begin
@@ -173,14 +173,14 @@ module {{ c.name }} (
   end
 
   // ---- outputs: {scale, dialect, nan} per block ----
-  wire [{{ c.n.out_msb }}:0] out_w = {blk_enc_w[{{ c.n.blk_msb }}:1], dialect_enc_w, blk_enc_w[0]};
+  wire [{{ c.n.out.msb() }}:0] out_w = {{ out_expr }};
 {%- for o in outs %}
-  reg  [{{ c.n.out_msb }}:0] out_{{ o.name }}_q;
+  reg  [{{ c.n.out.msb() }}:0] out_{{ o.name }}_q;
   always @(posedge clk_i) if ({{ o.en }}) out_{{ o.name }}_q <= {{ o.scale_src }};
 {%- endfor %}
-  assign scale_o   = {{ out_final }}[{{ c.n.out_msb }}:5];
-  assign dialect_o = {{ out_final }}[4:1];
-  assign nan_o     = {{ out_final }}[0];
+  assign scale_o   = {{ out_final }}{{ c.n.out.slice("scale") }};
+  assign dialect_o = {{ out_final }}{{ c.n.out.slice("dialect") }};
+  assign nan_o     = {{ out_final }}{{ c.n.out.slice("nan") }};
 
 endmodule
 

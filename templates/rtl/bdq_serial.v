@@ -136,34 +136,34 @@ module {{ c.name }} (
       );
       // The beat maximum is taken over {flb, sig}: for normalized values that orders by
       // magnitude, and it gives the block maximum's M directly.
-      wire [{{ top_msb }}:0] leaf_top_w     = {flb_w, sig_w};
+      wire [{{ c.n.top.msb() }}:0] leaf_top_w     = {{ c.n.top.wires("_w") }};
       wire        leaf_special_w = special_w;
       // Storage {sign, flb, sig}, address {bank, beat}.
-      reg  [{{ c.n.keep_msb }}:0] mem_q [0:{{ mem_last }}];
+      reg  [{{ c.n.store.msb() }}:0] mem_q [0:{{ mem_last }}];
       always @(posedge clk_i) begin
-        if (accept_w) mem_q[{wr_q, wr_beat_q}] <= {sign_w, flb_w, sig_w};
+        if (accept_w) mem_q[{wr_q, wr_beat_q}] <= {{ c.n.store.wires("_w") }};
       end
-      wire [{{ c.n.keep_msb }}:0] rd_sel_w = mem_q[{sl_q, sl_beat_q}];
-      wire [{{ c.n.keep_msb }}:0] rd_em_w  = mem_q[{em_q, em_beat_q}];
+      wire [{{ c.n.store.msb() }}:0] rd_sel_w = mem_q[{sl_q, sl_beat_q}];
+      wire [{{ c.n.store.msb() }}:0] rd_em_w  = mem_q[{em_q, em_beat_q}];
       wire [{{ c.n.m_msb }}:0] m_s_w, m_e_w;
       {{ c.mag_name }} u_mag_sel (
-        .flb_i(rd_sel_w[{{ c.n.flb_hi }}:{{ c.n.flb_lo }}]),
-        .sig_i(rd_sel_w[{{ c.n.sig_hi }}:0]),
+        .flb_i(rd_sel_w{{ c.n.store.slice("flb") }}),
+        .sig_i(rd_sel_w{{ c.n.store.slice("sig") }}),
         .tz_i (tz_sel_w),
         .m_o  (m_s_w)
       );
       assign m_sel_w[i*{{ c.n.mw }} +: {{ c.n.mw }}] = m_s_w;
       // The select path needs only the magnitude.
-      wire        unused_sel_sign_w = rd_sel_w[{{ c.n.keep_msb }}];
+      wire        unused_sel_sign_w = rd_sel_w{{ c.n.store.slice("sign") }};
       {{ c.mag_name }} u_mag_em (
-        .flb_i(rd_em_w[{{ c.n.flb_hi }}:{{ c.n.flb_lo }}]),
-        .sig_i(rd_em_w[{{ c.n.sig_hi }}:0]),
+        .flb_i(rd_em_w{{ c.n.store.slice("flb") }}),
+        .sig_i(rd_em_w{{ c.n.store.slice("sig") }}),
         .tz_i (tz_em_w),
         .m_o  (m_e_w)
       );
       wire [3:0]  code_w;
       {{ c.enc_name }} u_enc (
-        .sign_i(rd_em_w[{{ c.n.keep_msb }}]),
+        .sign_i(rd_em_w{{ c.n.store.slice("sign") }}),
         .m_i   (m_e_w),
         .thr_i (thr_w),
         .zero_i(em_zero_w),
@@ -179,13 +179,13 @@ module {{ c.name }} (
 
   // ---- fill: running block maximum of {flb, sig}, and NaN/Inf anywhere ----
 {%- for nd in c.tree %}
-  wire [{{ top_msb }}:0] {{ nd.name }}_top_w = ({{ nd.a }}_top_w > {{ nd.b }}_top_w) ? {{ nd.a }}_top_w : {{ nd.b }}_top_w;
+  wire [{{ c.n.top.msb() }}:0] {{ nd.name }}_top_w = ({{ nd.a }}_top_w > {{ nd.b }}_top_w) ? {{ nd.a }}_top_w : {{ nd.b }}_top_w;
   wire        {{ nd.name }}_special_w = {{ nd.a }}_special_w | {{ nd.b }}_special_w;
 {%- endfor %}
-  reg  [{{ top_msb }}:0] run_top_q, top0_q, top1_q, top2_q;
+  reg  [{{ c.n.top.msb() }}:0] run_top_q, top0_q, top1_q, top2_q;
   reg         run_special_q, special0_q, special1_q, special2_q;
   wire        first_w = wr_beat_q == {{ beat_w }}'d0;
-  wire [{{ top_msb }}:0] acc_top_w = (first_w || {{ c.tree_root }}_top_w > run_top_q) ? {{ c.tree_root }}_top_w : run_top_q;
+  wire [{{ c.n.top.msb() }}:0] acc_top_w = (first_w || {{ c.tree_root }}_top_w > run_top_q) ? {{ c.tree_root }}_top_w : run_top_q;
   wire        acc_special_w = {{ c.tree_root }}_special_w | (~first_w & run_special_q);
   always @(posedge clk_i) begin
     if (accept_w) begin
@@ -198,13 +198,13 @@ module {{ c.name }} (
   end
 
   // ---- select: statistics of the bank's beats, accumulated, then the decision ----
-  wire [{{ top_msb }}:0] top_sl_w = (sl_q == 2'd0) ? top0_q : (sl_q == 2'd1) ? top1_q : top2_q;
-  assign tz_sel_w = tz_of(top_sl_w[{{ top_msb }}:{{ c.n.mw }}]);
+  wire [{{ c.n.top.msb() }}:0] top_sl_w = (sl_q == 2'd0) ? top0_q : (sl_q == 2'd1) ? top1_q : top2_q;
+  assign tz_sel_w = tz_of(top_sl_w{{ c.n.top.slice("flb") }});
 {%- if two_stage %}
   // Stage 1 from the block maximum's magnitude.
   wire [{{ c.n.m_msb }}:0] mmax_w;
   {{ c.mag_name }} u_mag_max (
-    .flb_i(top_sl_w[{{ top_msb }}:{{ c.n.mw }}]),
+    .flb_i(top_sl_w{{ c.n.top.slice("flb") }}),
     .sig_i(top_sl_w[{{ c.n.m_msb }}:0]),
     .tz_i (tz_sel_w),
     .m_o  (mmax_w)
@@ -267,11 +267,11 @@ module {{ c.name }} (
   end
 
   // ---- emit: the bank's exponent, dialect and thresholds ----
-  wire [{{ top_msb }}:0] top_em_w = (em_q == 2'd0) ? top0_q : (em_q == 2'd1) ? top1_q : top2_q;
+  wire [{{ c.n.top.msb() }}:0] top_em_w = (em_q == 2'd0) ? top0_q : (em_q == 2'd1) ? top1_q : top2_q;
   wire        special_em_w = (em_q == 2'd0) ? special0_q : (em_q == 2'd1) ? special1_q : special2_q;
   wire [3:0]  dialect_sel_w = (em_q == 2'd0) ? dialect0_q : (em_q == 2'd1) ? dialect1_q : dialect2_q;
-  assign tz_em_w = tz_of(top_em_w[{{ top_msb }}:{{ c.n.mw }}]);
-  wire        all_zero_w = ~|top_em_w[{{ top_msb }}:{{ c.n.mw }}];
+  assign tz_em_w = tz_of(top_em_w{{ c.n.top.slice("flb") }});
+  wire        all_zero_w = ~|top_em_w{{ c.n.top.slice("flb") }};
   // The block maximum's significand only matters to selection.
   wire        unused_top_w = |top_em_w[{{ c.n.m_msb }}:0];
   // A NaN block forces its codes to 0; an all-zero block keeps each zero's sign.
@@ -290,15 +290,15 @@ module {{ c.name }} (
   end
 
   // ---- outputs: {scale, dialect, nan, last} per beat ----
-  wire [{{ out_msb }}:0] out_w = {scale_w, dialect_w, special_em_w, em_last_w};
+  wire [{{ out.msb() }}:0] out_w = {{ out_expr }};
 {%- for o in outs %}
-  reg  [{{ out_msb }}:0] out_{{ o.name }}_q;
+  reg  [{{ out.msb() }}:0] out_{{ o.name }}_q;
   always @(posedge clk_i) if ({{ o.en }}) out_{{ o.name }}_q <= {{ o.scale_src }};
 {%- endfor %}
-  assign scale_o   = {{ out_final }}[{{ out_msb }}:6];
-  assign dialect_o = {{ out_final }}[5:2];
-  assign nan_o     = {{ out_final }}[1];
-  assign last_o    = {{ out_final }}[0];
+  assign scale_o   = {{ out_final }}{{ out.slice("scale") }};
+  assign dialect_o = {{ out_final }}{{ out.slice("dialect") }};
+  assign nan_o     = {{ out_final }}{{ out.slice("nan") }};
+  assign last_o    = {{ out_final }}{{ out.slice("last") }};
 
 endmodule
 

@@ -74,9 +74,9 @@ module {{ name }} (
   assign ready_o = {{ first_en }};
 
   // ---- inputs: {scale_a, scale_b, dialect_a, dialect_b} and the codes ----
-  wire [{{ hdr_msb }}:0] hdr_in_w = {{ hdr_expr }};
+  wire [{{ hdr.msb() }}:0] hdr_in_w = {{ hdr_expr }};
 {%- if cut_in.registered %}
-  reg  [{{ hdr_msb }}:0] hdr_q;
+  reg  [{{ hdr.msb() }}:0] hdr_q;
   reg  [{{ ca_msb }}:0] ca_q;
   reg  [{{ cb_msb }}:0] cb_q;
   always @(posedge clk_i) begin
@@ -86,22 +86,22 @@ module {{ name }} (
       cb_q  <= codes_b_i;
     end
   end
-  wire [{{ hdr_msb }}:0] hdr_w = hdr_q;
+  wire [{{ hdr.msb() }}:0] hdr_w = hdr_q;
   wire [{{ ca_msb }}:0] ca_w = ca_q;
   wire [{{ cb_msb }}:0] cb_w = cb_q;
 {%- else %}
-  wire [{{ hdr_msb }}:0] hdr_w = hdr_in_w;
+  wire [{{ hdr.msb() }}:0] hdr_w = hdr_in_w;
   wire [{{ ca_msb }}:0] ca_w = codes_a_i;
   wire [{{ cb_msb }}:0] cb_w = codes_b_i;
 {%- endif %}
-  wire [7:0]  sa_w = hdr_w[{{ hdr_msb }}:{{ sa_lo }}];
-  wire [7:0]  sb_w = hdr_w[{{ sb_hi }}:{{ sb_lo }}];
+  wire [7:0]  sa_w = hdr_w{{ hdr.slice("scale_a") }};
+  wire [7:0]  sb_w = hdr_w{{ hdr.slice("scale_b") }};
 {%- if a_dialect %}
-  wire [3:0]  da_w = hdr_w[{{ da_hi }}:{{ da_lo }}];
+  wire [3:0]  da_w = hdr_w{{ hdr.slice("dialect_a") }};
 {%- call floor::dialect_table("da_w", "vals_a_w", dialect_rows) %}{%- endcall %}
 {%- endif %}
 {%- if b_dialect %}
-  wire [3:0]  db_w = hdr_w[{{ db_hi }}:{{ db_lo }}];
+  wire [3:0]  db_w = hdr_w{{ hdr.slice("dialect_b") }};
 {%- call floor::dialect_table("db_w", "vals_b_w", dialect_rows) %}{%- endcall %}
 {%- endif %}
 
@@ -168,8 +168,8 @@ module {{ name }} (
   endgenerate
 
   // ---- scale facts of the beat: {scale_a, scale_b, NaN scale} ----
-  wire [16:0] sc_w = {sa_w, sb_w, (&sa_w) | (&sb_w)};
-{%- call floor::cut(cut_prod, "16", "sc_q", "sc_t_w", "sc_w", "  ") %}{%- endcall %}
+  wire [{{ sc.msb() }}:0] sc_w = {{ sc_expr }};
+{%- call floor::cut(cut_prod, sc.msb(), "sc_q", "sc_t_w", "sc_w", "  ") %}{%- endcall %}
 
   // ---- the beat's sum: a signed adder tree, one bit wider per level; NaN anywhere ----
 {%- for nd in tree %}
@@ -190,20 +190,20 @@ module {{ name }} (
 {%- endif %}
 {%- endfor %}
 {%- for d in sc_delay %}
-  reg  [16:0] {{ d.0 }};
+  reg  [{{ sc.msb() }}:0] {{ d.0 }};
   always @(posedge clk_i) if ({{ d.1 }}) {{ d.0 }} <= {{ d.2 }};
 {%- endfor %}
   // {beat sum, scale facts, NaN}
-  wire [{{ beat_msb }}:0] beat_w = {{ "{" }}{{ tree_root }}_p_w, {{ sc_final }}[16:1], {{ sc_final }}[0] | {{ tree_root }}_n_w};
+  wire [{{ beat.msb() }}:0] beat_w = {{ beat_expr }};
 {%- for st in post %}
-  reg  [{{ beat_msb }}:0] beat_{{ st.name }}_q;
+  reg  [{{ beat.msb() }}:0] beat_{{ st.name }}_q;
   always @(posedge clk_i) if ({{ st.en }}) beat_{{ st.name }}_q <= {{ st.src }};
 {%- endfor %}
-  wire [{{ beat_msb }}:0] fin_w = {{ beat_final }};
-  wire [{{ part_msb }}:0] part_w = fin_w[{{ beat_msb }}:17];
-  wire [7:0]  fsa_w = fin_w[16:9];
-  wire [7:0]  fsb_w = fin_w[8:1];
-  wire        fnan_w = fin_w[0];
+  wire [{{ beat.msb() }}:0] fin_w = {{ beat_final }};
+  wire [{{ part_msb }}:0] part_w = fin_w{{ beat.slice("part") }};
+  wire [7:0]  fsa_w = fin_w{{ beat.slice("sa") }};
+  wire [7:0]  fsb_w = fin_w{{ beat.slice("sb") }};
+  wire        fnan_w = fin_w{{ beat.slice("nan") }};
 
   // ---- blocks: beats add up to the block's exact sum ----
 {%- if beats > 1 %}

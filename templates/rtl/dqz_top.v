@@ -39,11 +39,11 @@ module {{ name }} (
   assign valid_o = {{ last_valid }};
 
   // ---- inputs: {scale{% if dialect %}, dialect{% endif %}, codes} ----
-{%- call floor::cut(cut_in, in_msb, "in_q", "in_w", in_src, "  ") %}{%- endcall %}
-  wire [7:0]  scale_w = in_w[{{ in_msb }}:{{ scale_lo }}];
-  wire [{{ codes_msb }}:0] codes_w = in_w[{{ codes_msb }}:0];
+{%- call floor::cut(cut_in, inb.msb(), "in_q", "in_w", in_src, "  ") %}{%- endcall %}
+  wire [7:0]  scale_w = in_w{{ inb.slice("scale") }};
+  wire [{{ codes_msb }}:0] codes_w = in_w{{ inb.slice("codes") }};
 {%- if dialect %}
-  wire [3:0]  dialect_w = in_w[{{ dialect_hi }}:{{ dialect_lo }}];
+  wire [3:0]  dialect_w = in_w{{ inb.slice("dialect") }};
 {%- call floor::dialect_table("dialect_w", "vals_w", dialect_rows) %}{%- endcall %}
 {%- if ids_all %}
   wire        blk_nan_w = scale_w == 8'hff;
@@ -81,14 +81,14 @@ module {{ name }} (
         .eb_o   (eb_w),
         .zero_o (zero_w)
       );
-      wire [{{ mid_msb }}:0] mid_d_w = {sign_w, special_w | blk_nan_w, zero_w, norm_w, eb_w};
-{%- call floor::cut(cut_mid, mid_msb, "mid_q", "mid_w", "mid_d_w", "      ") %}{%- endcall %}
+      wire [{{ mid.msb() }}:0] mid_d_w = {{ mid_src }};
+{%- call floor::cut(cut_mid, mid.msb(), "mid_q", "mid_w", "mid_d_w", "      ") %}{%- endcall %}
       {{ pack_name }} u_pack (
-        .sign_i (mid_w[{{ mid_msb }}]),
-        .nan_i  (mid_w[{{ mid_msb - 1 }}]),
-        .zero_i (mid_w[{{ mid_msb - 2 }}]),
-        .sig_i  (mid_w[{{ mid_sig_hi }}:{{ c.eb_w }}]),
-        .eb_i   (mid_w[{{ c.eb_msb }}:0]),
+        .sign_i (mid_w{{ mid.slice("sign") }}),
+        .nan_i  (mid_w{{ mid.slice("nan") }}),
+        .zero_i (mid_w{{ mid.slice("zero") }}),
+        .sig_i  (mid_w{{ mid.slice("sig") }}),
+        .eb_i   (mid_w{{ mid.slice("eb") }}),
         .value_o(values_w[i*{{ c.out_w }} +: {{ c.out_w }}])
       );
     end

@@ -56,24 +56,24 @@ module {{ c.name }} (
         .sticky_o (sticky_w)
       );
       // One bundle per lane and stage: {sign, special, flb, sig, sticky}.
-      wire [{{ c.n.dec_msb }}:0] dec_w = {sign_w, special_w, flb_w, sig_w, sticky_w};
-{%- call floor::cut(cut_dec, c.n.dec_msb, "dec_q", "tree_w", "dec_w", "      ") %}{%- endcall %}
+      wire [{{ c.n.lane.msb() }}:0] dec_w = {{ c.n.lane.wires("_w") }};
+{%- call floor::cut(cut_dec, c.n.lane.msb(), "dec_q", "tree_w", "dec_w", "      ") %}{%- endcall %}
       // Leaves of the block-max tree.
 {%- if c.n.rceil %}
       // rceil key: {flb, the significand exceeds the element maximum's}.
-      wire        leaf_gt_w      = {tree_w[{{ c.n.sig_hi }}:{{ c.n.sig_lo }}], tree_w[0]} > {{ c.n.gt_const }};
-      wire [{{ c.n.key_msb }}:0] leaf_flb_w     = {tree_w[{{ c.n.flb_hi }}:{{ c.n.flb_lo }}], leaf_gt_w};
+      wire        leaf_gt_w      = {tree_w{{ c.n.lane.slice("sig") }}, tree_w{{ c.n.lane.slice("sticky") }}} > {{ c.n.gt_const }};
+      wire [{{ c.n.key_msb }}:0] leaf_flb_w     = {tree_w{{ c.n.lane.slice("flb") }}, leaf_gt_w};
 {%- else %}
-      wire [{{ c.n.flb_msb }}:0] leaf_flb_w     = tree_w[{{ c.n.flb_hi }}:{{ c.n.flb_lo }}];
+      wire [{{ c.n.flb_msb }}:0] leaf_flb_w     = tree_w{{ c.n.lane.slice("flb") }};
 {%- endif %}
-      wire        leaf_special_w = tree_w[{{ c.n.dec_special_bit }}];
+      wire        leaf_special_w = tree_w{{ c.n.lane.slice("special") }};
       // What conversion needs of the lane, {sign, flb, sig, sticky} (special went to the tree).
-      wire [{{ c.n.store_msb }}:0] keep_w = {tree_w[{{ c.n.dec_sign_bit }}], tree_w[{{ c.n.flb_hi }}:0]};
+      wire [{{ c.n.store.msb() }}:0] keep_w = {{ keep_expr }};
 {%- for d in keep_delay %}
-      reg  [{{ c.n.store_msb }}:0] {{ d.0 }};
+      reg  [{{ c.n.store.msb() }}:0] {{ d.0 }};
       always @(posedge clk_i) if ({{ d.1 }}) {{ d.0 }} <= {{ d.2 }};
 {%- endfor %}
-{%- call floor::cut(cut_max, c.n.store_msb, "cvt_q", "cvt_in_w", keep_src, "      ") %}{%- endcall %}
+{%- call floor::cut(cut_max, c.n.store.msb(), "cvt_q", "cvt_in_w", keep_src, "      ") %}{%- endcall %}
       wire [{{ c.n.el_msb }}:0] code_w;
       {{ c.cvt_name }} u_cvt (
 {%- if cut_cvt.registered || cut_d.registered %}
@@ -85,10 +85,10 @@ module {{ c.name }} (
 {%- if cut_cvt.registered %}
         .en_i    ({{ cut_cvt.en }}),
 {%- endif %}
-        .sign_i  (cvt_in_w[{{ c.n.store_sign_bit }}]),
-        .flb_i   (cvt_in_w[{{ c.n.flb_hi }}:{{ c.n.flb_lo }}]),
-        .sig_i   (cvt_in_w[{{ c.n.sig_hi }}:{{ c.n.sig_lo }}]),
-        .sticky_i(cvt_in_w[0]),
+        .sign_i  (cvt_in_w{{ c.n.store.slice("sign") }}),
+        .flb_i   (cvt_in_w{{ c.n.store.slice("flb") }}),
+        .sig_i   (cvt_in_w{{ c.n.store.slice("sig") }}),
+        .sticky_i(cvt_in_w{{ c.n.store.slice("sticky") }}),
         .tzm_i   (tzm_w),
         .zero_i  (force_zero_w),
         .code_o  (code_w)

@@ -5,7 +5,7 @@
 // The shared exponent needs the whole block, so beats are decoded as they arrive (decode does
 // not depend on the block) and kept in one of two banks while the block maximum accumulates;
 // a full bank then streams out through the conversion lanes while the other bank fills, so
-// one beat per cycle is sustained on both sides. Only {{ c.n.dec_w }} bits per element wait, not the
+// one beat per cycle is sustained on both sides. Only {{ c.n.lane.width() }} bits per element wait, not the
 // {{ c.n.in_w }}-bit input.
 // Ports (flat, little-endian lanes: element i of a beat is bits [i*W +: W]):
 //   data_i  {{ c.lanes }} x {{ c.n.in_w }}-bit {{ c.input_format }} inputs, beats of a block in element order
@@ -102,17 +102,17 @@ module {{ c.name }} (
 {%- endif %}
       wire        leaf_special_w = special_w;
       // Bank storage, {sign, flb, sig, sticky}: address {bank, beat}.
-      reg  [{{ c.n.store_msb }}:0] mem_q [0:{{ mem_last }}];
+      reg  [{{ c.n.store.msb() }}:0] mem_q [0:{{ mem_last }}];
       always @(posedge clk_i) begin
-        if (accept_w) mem_q[{wr_bank_q, wr_beat_q}] <= {sign_w, flb_w, sig_w, sticky_w};
+        if (accept_w) mem_q[{wr_bank_q, wr_beat_q}] <= {{ c.n.store.wires("_w") }};
       end
-      wire [{{ c.n.store_msb }}:0] rd_w = mem_q[{rd_bank_q, rd_beat_q}];
+      wire [{{ c.n.store.msb() }}:0] rd_w = mem_q[{rd_bank_q, rd_beat_q}];
       wire [{{ c.n.el_msb }}:0] code_w;
       {{ c.cvt_name }} u_cvt (
-        .sign_i  (rd_w[{{ c.n.store_sign_bit }}]),
-        .flb_i   (rd_w[{{ c.n.flb_hi }}:{{ c.n.flb_lo }}]),
-        .sig_i   (rd_w[{{ c.n.sig_hi }}:{{ c.n.sig_lo }}]),
-        .sticky_i(rd_w[0]),
+        .sign_i  (rd_w{{ c.n.store.slice("sign") }}),
+        .flb_i   (rd_w{{ c.n.store.slice("flb") }}),
+        .sig_i   (rd_w{{ c.n.store.slice("sig") }}),
+        .sticky_i(rd_w{{ c.n.store.slice("sticky") }}),
         .tzm_i   (tzm_w),
         .zero_i  (force_zero_w),
         .code_o  (code_w)

@@ -2,6 +2,7 @@
 //! accumulation modules, and the emitted design.
 
 use super::*;
+use crate::floor::bundle::{Bundle, Part};
 use crate::floor::element::{DialectRow, ElementDecTemplate, ElementView, dialect_rows};
 
 /// Widths of the int-to-FP32 rounding module (`templates/rtl/dot_tof32.v`).
@@ -145,15 +146,9 @@ pub(super) struct TopTemplate<'a> {
     pub(super) stages: Vec<Stage>,
     pub(super) first_en: String,
     pub(super) last_valid: String,
-    pub(super) hdr_msb: u32,
+    /// The block's header inputs: {scale_a, scale_b, dialect_a?, dialect_b?}.
+    pub(super) hdr: Bundle,
     pub(super) hdr_expr: String,
-    pub(super) sa_lo: u32,
-    pub(super) sb_hi: u32,
-    pub(super) sb_lo: u32,
-    pub(super) da_hi: u32,
-    pub(super) da_lo: u32,
-    pub(super) db_hi: u32,
-    pub(super) db_lo: u32,
     pub(super) dialect_rows: Vec<DialectRow>,
     pub(super) cut_in: Cut,
     pub(super) cut_prod: Cut,
@@ -174,9 +169,10 @@ pub(super) struct TopTemplate<'a> {
     pub(super) tree: Vec<SumNode>,
     /// The beat's scale facts delayed beside registered tree levels: (register, enable, source).
     pub(super) sc_delay: Vec<(String, String, String)>,
-    pub(super) sc_final: String,
-    pub(super) tree_root: String,
-    pub(super) beat_msb: u32,
+    pub(super) sc: Bundle,
+    pub(super) sc_expr: String,
+    pub(super) beat: Bundle,
+    pub(super) beat_expr: String,
     pub(super) part_msb: u32,
     pub(super) post: Vec<PostStage>,
     pub(super) beat_final: String,
@@ -346,17 +342,31 @@ impl DotParams {
             self.format_a == OperandFormat::Dialect,
             self.format_b == OperandFormat::Dialect,
         );
-        let hdr_w = 16 + 4 * u32::from(a_dl) + 4 * u32::from(b_dl);
-        let mut parts = vec!["scale_a_i", "scale_b_i"];
-        if a_dl {
-            parts.push("dialect_a_i");
-        }
-        if b_dl {
-            parts.push("dialect_b_i");
-        }
-        let db_lo = 0;
-        let da_lo = if b_dl { 4 } else { 0 };
-        let sb_lo = 4 * u32::from(a_dl) + 4 * u32::from(b_dl);
+        let hdr_fields: Vec<(&'static str, u32)> = [
+            ("scale_a", 8, true),
+            ("scale_b", 8, true),
+            ("dialect_a", 4, a_dl),
+            ("dialect_b", 4, b_dl),
+        ]
+        .into_iter()
+        .filter(|f| f.2)
+        .map(|(name, w, _)| (name, w))
+        .collect();
+        let hdr = Bundle::new(&hdr_fields);
+        // The block facts that travel beside the products: {scale_a, scale_b, nan}; the beat
+        // carries its sum on top of them.
+        let sc = Bundle::new(&[("sa", 8), ("sb", 8), ("nan", 1)]);
+        let beat = Bundle::new(&[("part", part_w), ("sa", 8), ("sb", 8), ("nan", 1)]);
+        let sc_of = |field| Part::Of {
+            bundle: &sc,
+            wire: &sc_src,
+            field,
+        };
+        let beat_expr = beat.pack(|field| match field {
+            "part" => Part::Expr(format!("{tree_root}_p_w")),
+            "nan" => Part::Expr(format!("{sc_src}{} | {tree_root}_n_w", sc.slice("nan"))),
+            _ => sc_of(field),
+        });
         let exp_w = self.exp_bits();
         let c = self.exp_const();
         let beat_cnt_w = bits_for(beats.saturating_sub(1) as u64);
@@ -398,15 +408,8 @@ impl DotParams {
             stages,
             first_en,
             last_valid,
-            hdr_msb: hdr_w - 1,
-            hdr_expr: format!("{{{}}}", parts.join(", ")),
-            sa_lo: hdr_w - 8,
-            sb_hi: sb_lo + 7,
-            sb_lo,
-            da_hi: da_lo + 3,
-            da_lo,
-            db_hi: db_lo + 3,
-            db_lo,
+            hdr_expr: hdr.wires("_i"),
+            hdr,
             dialect_rows: dialect_rows(&book),
             cut_in,
             cut_prod,
@@ -440,9 +443,19 @@ impl DotParams {
             mag_pad: pw - mul_w,
             tree,
             sc_delay,
-            sc_final: sc_src,
-            tree_root,
-            beat_msb: part_w + 16,
+            beat_expr,
+            sc_expr: sc.pack(|field| {
+                Part::Expr(
+                    match field {
+                        "sa" => "sa_w",
+                        "sb" => "sb_w",
+                        _ => "(&sa_w) | (&sb_w)",
+                    }
+                    .into(),
+                )
+            }),
+            sc,
+            beat,
             part_msb: part_w - 1,
             post,
             beat_final: src,
