@@ -99,6 +99,45 @@ pub fn sum_tree(leaves: Vec<String>, leaf_w: u32, prefix: &str) -> (Vec<SumNode>
     (nodes, level.pop().expect("one root"), width)
 }
 
+/// The operands of a node's `key` signal, `<child>_<key>_w`.
+fn operands(a: &str, b: &str, key: &str) -> (String, String) {
+    (format!("{a}_{key}_w"), format!("{b}_{key}_w"))
+}
+
+impl Node {
+    /// The larger child's value.
+    pub fn max(&self, key: &str) -> String {
+        let (a, b) = operands(&self.a, &self.b, key);
+        format!("({a} > {b}) ? {a} : {b}")
+    }
+
+    /// Either child's flag.
+    pub fn any(&self, key: &str) -> String {
+        let (a, b) = operands(&self.a, &self.b, key);
+        format!("{a} | {b}")
+    }
+}
+
+impl SumNode {
+    /// The children's unsigned sum, one bit wider.
+    pub fn add(&self, key: &str) -> String {
+        let (a, b) = operands(&self.a, &self.b, key);
+        format!("{{1'b0, {a}}} + {{1'b0, {b}}}")
+    }
+
+    /// The children's two's-complement sum, sign-extended one bit.
+    pub fn add_signed(&self, key: &str) -> String {
+        let (a, b) = operands(&self.a, &self.b, key);
+        let m = self.operand_msb;
+        format!("{{{a}[{m}], {a}}} + {{{b}[{m}], {b}}}")
+    }
+
+    pub fn any(&self, key: &str) -> String {
+        let (a, b) = operands(&self.a, &self.b, key);
+        format!("{a} | {b}")
+    }
+}
+
 /// Levels of a pairwise reduction tree over `leaves` leaves.
 pub fn levels(leaves: usize) -> usize {
     let mut levels = 0;

@@ -97,8 +97,7 @@ module {{ c.name }} (
 
   // ---- block maximum of flb, and NaN/Inf anywhere ----
 {%- for nd in c.tree %}
-  wire [{{ c.n.dec.flb_msb }}:0] {{ nd.name }}_flb_w = ({{ nd.a }}_flb_w > {{ nd.b }}_flb_w) ? {{ nd.a }}_flb_w : {{ nd.b }}_flb_w;
-  wire        {{ nd.name }}_special_w = {{ nd.a }}_special_w | {{ nd.b }}_special_w;
+{%- call floor::node(nd, c.n.dec.flb_msb, "flb", nd.max("flb"), "special", nd.any("special")) %}{%- endcall %}
 {%- endfor %}
 {%- if cut_max.registered %}
   reg  [{{ c.n.dec.flb_msb }}:0] blk_flb_q;

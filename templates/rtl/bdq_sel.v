@@ -1,3 +1,4 @@
+{%- import "rtl/floor.inc" as floor -%}
 {{ banner }}
 `default_nettype none
 {%- if s.two_stage %}
@@ -16,7 +17,7 @@ module {{ name }} (
   endgenerate
   // Block maximum of M; its top bits are t = floor(2 M_max / 2^F).
 {%- for nd in s.max_tree %}
-  wire [{{ s.m_msb }}:0] {{ nd.name }}_m_w = ({{ nd.a }}_m_w > {{ nd.b }}_m_w) ? {{ nd.a }}_m_w : {{ nd.b }}_m_w;
+{%- call floor::node(nd, s.m_msb, "m", nd.max("m"), "", "") %}{%- endcall %}
 {%- endfor %}
   wire [3:0]  t_w = {{ s.max_root }}_m_w[{{ s.t_hi }}:{{ s.t_lo }}];
 {%- if s.t_lo > 0 %}

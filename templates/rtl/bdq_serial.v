@@ -1,3 +1,4 @@
+{%- import "rtl/floor.inc" as floor -%}
 {{ c.banner }}
 `default_nettype none
 
@@ -179,8 +180,7 @@ module {{ c.name }} (
 
   // ---- fill: running block maximum of {flb, sig}, and NaN/Inf anywhere ----
 {%- for nd in c.tree %}
-  wire [{{ c.n.top.msb() }}:0] {{ nd.name }}_top_w = ({{ nd.a }}_top_w > {{ nd.b }}_top_w) ? {{ nd.a }}_top_w : {{ nd.b }}_top_w;
-  wire        {{ nd.name }}_special_w = {{ nd.a }}_special_w | {{ nd.b }}_special_w;
+{%- call floor::node(nd, c.n.top.msb(), "top", nd.max("top"), "special", nd.any("special")) %}{%- endcall %}
 {%- endfor %}
   reg  [{{ c.n.top.msb() }}:0] run_top_q, top0_q, top1_q, top2_q;
   reg         run_special_q, special0_q, special1_q, special2_q;

@@ -1,3 +1,4 @@
+{%- import "rtl/floor.inc" as floor -%}
 {{ banner }}
 `default_nettype none
 {%- if s.two_stage %}
@@ -23,8 +24,8 @@ module {{ name }} (
     end
   endgenerate
 {%- for nd in s.count_tree %}
-  wire [{{ nd.msb }}:0] {{ nd.name }}_c0_w = {1'b0, {{ nd.a }}_c0_w} + {1'b0, {{ nd.b }}_c0_w};
-  wire [{{ nd.msb }}:0] {{ nd.name }}_c1_w = {1'b0, {{ nd.a }}_c1_w} + {1'b0, {{ nd.b }}_c1_w};
+{%- call floor::node(nd, nd.msb, "c0", nd.add("c0"), "", "") %}{%- endcall %}
+{%- call floor::node(nd, nd.msb, "c1", nd.add("c1"), "", "") %}{%- endcall %}
 {%- endfor %}
   assign cnt0_o = {{ s.count_root }}_c0_w;
   assign cnt1_o = {{ s.count_root }}_c1_w;
@@ -64,8 +65,9 @@ module {{ name }} (
     end
   endgenerate
 {%- for d in s.dialects %}
+{%- let key = format!("e{}", d.id) %}
 {%- for nd in s.sum_tree %}
-  wire [{{ nd.msb }}:0] {{ nd.name }}_e{{ d.id }}_w = {1'b0, {{ nd.a }}_e{{ d.id }}_w} + {1'b0, {{ nd.b }}_e{{ d.id }}_w};
+{%- call floor::node(nd, nd.msb, key, nd.add(key), "", "") %}{%- endcall %}
 {%- endfor %}
   assign err_o[{{ d.hi }}:{{ d.lo }}] = {{ s.sum_root }}_e{{ d.id }}_w;
 {%- endfor %}

@@ -173,21 +173,7 @@ module {{ name }} (
 
   // ---- the beat's sum: a signed adder tree, one bit wider per level; NaN anywhere ----
 {%- for nd in tree %}
-{%- if nd.en.is_empty() %}
-  wire [{{ nd.msb }}:0] {{ nd.name }}_p_w = {{ "{" }}{{ nd.a }}_p_w[{{ nd.operand_msb }}], {{ nd.a }}_p_w} + {{ "{" }}{{ nd.b }}_p_w[{{ nd.operand_msb }}], {{ nd.b }}_p_w};
-  wire        {{ nd.name }}_n_w = {{ nd.a }}_n_w | {{ nd.b }}_n_w;
-{%- else %}
-  reg  [{{ nd.msb }}:0] {{ nd.name }}_p_q;
-  reg         {{ nd.name }}_n_q;
-  always @(posedge clk_i) begin
-    if ({{ nd.en }}) begin
-      {{ nd.name }}_p_q <= {{ "{" }}{{ nd.a }}_p_w[{{ nd.operand_msb }}], {{ nd.a }}_p_w} + {{ "{" }}{{ nd.b }}_p_w[{{ nd.operand_msb }}], {{ nd.b }}_p_w};
-      {{ nd.name }}_n_q <= {{ nd.a }}_n_w | {{ nd.b }}_n_w;
-    end
-  end
-  wire [{{ nd.msb }}:0] {{ nd.name }}_p_w = {{ nd.name }}_p_q;
-  wire        {{ nd.name }}_n_w = {{ nd.name }}_n_q;
-{%- endif %}
+{%- call floor::node(nd, nd.msb, "p", nd.add_signed("p"), "n", nd.any("n")) %}{%- endcall %}
 {%- endfor %}
 {%- for d in sc_delay %}
   reg  [{{ sc.msb() }}:0] {{ d.0 }};

@@ -102,22 +102,8 @@ module {{ c.name }} (
   endgenerate
 
   // ---- block maximum of flb, and NaN/Inf anywhere: a tree, one wire or register per node ----
-{%- for n in c.tree %}
-{%- if n.en.is_empty() %}
-  wire [{{ c.n.key_msb }}:0] {{ n.name }}_flb_w = ({{ n.a }}_flb_w > {{ n.b }}_flb_w) ? {{ n.a }}_flb_w : {{ n.b }}_flb_w;
-  wire        {{ n.name }}_special_w = {{ n.a }}_special_w | {{ n.b }}_special_w;
-{%- else %}
-  reg  [{{ c.n.key_msb }}:0] {{ n.name }}_flb_q;
-  reg         {{ n.name }}_special_q;
-  always @(posedge clk_i) begin
-    if ({{ n.en }}) begin
-      {{ n.name }}_flb_q     <= ({{ n.a }}_flb_w > {{ n.b }}_flb_w) ? {{ n.a }}_flb_w : {{ n.b }}_flb_w;
-      {{ n.name }}_special_q <= {{ n.a }}_special_w | {{ n.b }}_special_w;
-    end
-  end
-  wire [{{ c.n.key_msb }}:0] {{ n.name }}_flb_w = {{ n.name }}_flb_q;
-  wire        {{ n.name }}_special_w = {{ n.name }}_special_q;
-{%- endif %}
+{%- for nd in c.tree %}
+{%- call floor::node(nd, c.n.key_msb, "flb", nd.max("flb"), "special", nd.any("special")) %}{%- endcall %}
 {%- endfor %}
 {%- if c.n.rceil %}
   wire [{{ c.n.key_msb }}:0] max_key_w = {{ c.tree_root }}_flb_w;

@@ -1,3 +1,4 @@
+{%- import "rtl/floor.inc" as floor -%}
 {{ c.banner }}
 `default_nettype none
 
@@ -126,9 +127,8 @@ module {{ c.name }} (
   endgenerate
 
   // ---- beat maximum of flb, and NaN/Inf anywhere: a tree, one wire per node ----
-{%- for n in c.tree %}
-  wire [{{ c.n.key_msb }}:0] {{ n.name }}_flb_w = ({{ n.a }}_flb_w > {{ n.b }}_flb_w) ? {{ n.a }}_flb_w : {{ n.b }}_flb_w;
-  wire        {{ n.name }}_special_w = {{ n.a }}_special_w | {{ n.b }}_special_w;
+{%- for nd in c.tree %}
+{%- call floor::node(nd, c.n.key_msb, "flb", nd.max("flb"), "special", nd.any("special")) %}{%- endcall %}
 {%- endfor %}
   wire [{{ c.n.key_msb }}:0] beat_flb_w     = {{ c.tree_root }}_flb_w;
   wire        beat_special_w = {{ c.tree_root }}_special_w;
