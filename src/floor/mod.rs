@@ -1,6 +1,6 @@
 //! The shared hardware floor: pieces several units compose instead of keeping copies (the
-//! checks on blocking, the formatbook reference, the input decode lane, the dialect selector,
-//! bundles).
+//! checks on blocking, the formatbook reference, the input and element decode lanes, the
+//! dialect selector, bundles, FP32 rounding and addition).
 //! Units use these and never each other's helpers.
 
 pub mod book;
@@ -8,6 +8,7 @@ pub mod bundle;
 pub mod checks;
 pub mod decode;
 pub mod element;
+pub mod fp32;
 pub mod selector;
 
 pub use book::BookRef;

@@ -3,106 +3,8 @@
 
 use super::*;
 use crate::floor::bundle::{Bundle, Part};
+use crate::floor::fp32;
 use crate::floor::element::{DialectRow, ElementDecTemplate, ElementView, dialect_rows};
-
-/// Widths of the int-to-FP32 rounding module (`templates/rtl/dot_tof32.v`).
-#[derive(Debug, Clone)]
-pub(super) struct ToF32View {
-    pub(super) xb: i64,
-    pub(super) mw_msb: u32,
-    pub(super) xw_msb: u32,
-    pub(super) nw: u32,
-    pub(super) nw_msb: u32,
-    pub(super) nw_plus1: u32,
-    pub(super) lz_w: u32,
-    pub(super) lz_msb: u32,
-    pub(super) pad_expr: String,
-    pub(super) k: i64,
-    pub(super) fw: u32,
-    pub(super) fw_msb: u32,
-    pub(super) fw_pad_x: u32,
-    pub(super) fw_pad_lz: u32,
-    pub(super) normal_min: i64,
-    pub(super) rw: u32,
-    pub(super) rw_msb: u32,
-    pub(super) base_shift: u32,
-    pub(super) max_gap: u32,
-    pub(super) bin_off: i64,
-    pub(super) cw: u32,
-    pub(super) cw_msb: u32,
-    pub(super) cw_pad_n: u32,
-    pub(super) has_unused: bool,
-    pub(super) unused_expr: String,
-}
-
-impl ToF32View {
-    /// value = mag * 2^(exp - xb), mag `mw` bits, exp `xw` bits.
-    pub(super) fn new(mw: u32, xw: u32, xb: i64) -> ToF32View {
-        let nw = mw.max(26);
-        let k = xb + i64::from(nw - mw);
-        let normal_min = k - 126;
-        assert!(
-            normal_min > 0,
-            "the exponent bias keeps the normal range above zero"
-        );
-        let lz_w = bits_for(u64::from(nw));
-        let flb_max = (1i64 << xw) - 1 + i64::from(nw) - 1;
-        let fw = bits_for(flb_max.max(normal_min) as u64) + 1;
-        let rw = bits_for(u64::from(nw) + 1);
-        let cw = fw + 23;
-        let mut unused = Vec::new();
-        if nw > 26 {
-            unused.push(format!("|sh_w[{nw}:27]"));
-        }
-        ToF32View {
-            xb,
-            mw_msb: mw - 1,
-            xw_msb: xw - 1,
-            nw,
-            nw_msb: nw - 1,
-            nw_plus1: nw + 1,
-            lz_w,
-            lz_msb: lz_w - 1,
-            pad_expr: if nw > mw {
-                format!("{{mag_i, {}'d0}}", nw - mw)
-            } else {
-                "mag_i".into()
-            },
-            k,
-            fw,
-            fw_msb: fw - 1,
-            fw_pad_x: fw - xw,
-            fw_pad_lz: fw - lz_w,
-            normal_min,
-            rw,
-            rw_msb: rw - 1,
-            base_shift: nw - 24,
-            max_gap: 25,
-            bin_off: normal_min,
-            cw,
-            cw_msb: cw - 1,
-            cw_pad_n: cw - 26,
-            has_unused: !unused.is_empty(),
-            unused_expr: unused.join(" | "),
-        }
-    }
-}
-
-#[derive(Template)]
-#[template(path = "rtl/dot_tof32.v", escape = "none")]
-pub(super) struct ToF32Template<'a> {
-    pub(super) banner: &'a str,
-    pub(super) name: &'a str,
-    pub(super) t: &'a ToF32View,
-}
-
-#[derive(Template)]
-#[template(path = "rtl/dot_fadd.v", escape = "none")]
-pub(super) struct FaddTemplate<'a> {
-    pub(super) banner: &'a str,
-    pub(super) name: &'a str,
-    pub(super) tof32_name: &'a str,
-}
 
 pub(super) struct PostStage {
     pub(super) name: String,
@@ -251,41 +153,14 @@ impl DotParams {
         let tof32a_name = format!("{top}_tof32a");
         let fadd_name = format!("{top}_fadd");
         if fp32 {
-            let t = ToF32View::new(sum_w, 9, -self.exp_const());
-            files.push(GenFile {
-                name: format!("{tof32_name}.v"),
-                contents: finish(
-                    ToF32Template {
-                        banner,
-                        name: &tof32_name,
-                        t: &t,
-                    }
-                    .render(),
-                ),
-            });
-            let ta = ToF32View::new(28, 8, 153);
-            files.push(GenFile {
-                name: format!("{tof32a_name}.v"),
-                contents: finish(
-                    ToF32Template {
-                        banner,
-                        name: &tof32a_name,
-                        t: &ta,
-                    }
-                    .render(),
-                ),
-            });
-            files.push(GenFile {
-                name: format!("{fadd_name}.v"),
-                contents: finish(
-                    FaddTemplate {
-                        banner,
-                        name: &fadd_name,
-                        tof32_name: &tof32a_name,
-                    }
-                    .render(),
-                ),
-            });
+            files.push(fp32::to_f32_file(
+                banner,
+                &tof32_name,
+                sum_w,
+                9,
+                -self.exp_const(),
+            ));
+            files.extend(fp32::adder_files(banner, &fadd_name, &tof32a_name));
         }
         // Products: significands multiply, then shift by both exponents.
         let mul_w = da.sig_w + db.sig_w;

@@ -1,0 +1,135 @@
+//! FP32 pieces: rounding an exact integer times a power of two to binary32 (RNE, subnormals
+//! kept), and a binary32 adder built on it. Dot accumulates with them; any unit that sums in
+//! FP32 takes the same modules.
+
+use crate::emit::bits_for;
+use crate::emit::design::GenFile;
+use crate::floor::finish;
+use askama::Template;
+
+/// Widths of the int-to-FP32 rounding module (`templates/rtl/tof32.v`).
+#[derive(Debug, Clone)]
+struct ToF32View {
+    xb: i64,
+    mw_msb: u32,
+    xw_msb: u32,
+    nw: u32,
+    nw_msb: u32,
+    nw_plus1: u32,
+    lz_w: u32,
+    lz_msb: u32,
+    pad_expr: String,
+    k: i64,
+    fw: u32,
+    fw_msb: u32,
+    fw_pad_x: u32,
+    fw_pad_lz: u32,
+    normal_min: i64,
+    rw: u32,
+    rw_msb: u32,
+    base_shift: u32,
+    max_gap: u32,
+    bin_off: i64,
+    cw: u32,
+    cw_msb: u32,
+    cw_pad_n: u32,
+    has_unused: bool,
+    unused_expr: String,
+}
+
+impl ToF32View {
+    /// value = mag * 2^(exp - xb), mag `mw` bits, exp `xw` bits.
+    fn new(mw: u32, xw: u32, xb: i64) -> ToF32View {
+        let nw = mw.max(26);
+        let k = xb + i64::from(nw - mw);
+        let normal_min = k - 126;
+        assert!(
+            normal_min > 0,
+            "the exponent bias keeps the normal range above zero"
+        );
+        let lz_w = bits_for(u64::from(nw));
+        let flb_max = (1i64 << xw) - 1 + i64::from(nw) - 1;
+        let fw = bits_for(flb_max.max(normal_min) as u64) + 1;
+        let rw = bits_for(u64::from(nw) + 1);
+        let cw = fw + 23;
+        let mut unused = Vec::new();
+        if nw > 26 {
+            unused.push(format!("|sh_w[{nw}:27]"));
+        }
+        ToF32View {
+            xb,
+            mw_msb: mw - 1,
+            xw_msb: xw - 1,
+            nw,
+            nw_msb: nw - 1,
+            nw_plus1: nw + 1,
+            lz_w,
+            lz_msb: lz_w - 1,
+            pad_expr: if nw > mw {
+                format!("{{mag_i, {}'d0}}", nw - mw)
+            } else {
+                "mag_i".into()
+            },
+            k,
+            fw,
+            fw_msb: fw - 1,
+            fw_pad_x: fw - xw,
+            fw_pad_lz: fw - lz_w,
+            normal_min,
+            rw,
+            rw_msb: rw - 1,
+            base_shift: nw - 24,
+            max_gap: 25,
+            bin_off: normal_min,
+            cw,
+            cw_msb: cw - 1,
+            cw_pad_n: cw - 26,
+            has_unused: !unused.is_empty(),
+            unused_expr: unused.join(" | "),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "rtl/tof32.v", escape = "none")]
+struct ToF32Template<'a> {
+    banner: &'a str,
+    name: &'a str,
+    t: &'a ToF32View,
+}
+
+#[derive(Template)]
+#[template(path = "rtl/fadd.v", escape = "none")]
+struct FaddTemplate<'a> {
+    banner: &'a str,
+    name: &'a str,
+    tof32_name: &'a str,
+}
+
+/// The rounding module `name`: value = mag * 2^(exp - xb), mag `mw` bits, exp `xw` bits.
+pub fn to_f32_file(banner: &str, name: &str, mw: u32, xw: u32, xb: i64) -> GenFile {
+    let t = ToF32View::new(mw, xw, xb);
+    GenFile {
+        name: format!("{name}.v"),
+        contents: finish(ToF32Template { banner, name, t: &t }.render()),
+    }
+}
+
+/// The binary32 adder `name` and the rounding module `round_name` it instantiates (the exact
+/// aligned sum: 28 bits with an 8-bit exponent).
+pub fn adder_files(banner: &str, name: &str, round_name: &str) -> [GenFile; 2] {
+    [
+        to_f32_file(banner, round_name, 28, 8, 153),
+        GenFile {
+            name: format!("{name}.v"),
+            contents: finish(
+                FaddTemplate {
+                    banner,
+                    name,
+                    tof32_name: round_name,
+                }
+                .render(),
+            ),
+        },
+    ]
+}
