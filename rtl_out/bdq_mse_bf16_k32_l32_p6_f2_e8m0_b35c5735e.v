@@ -35,7 +35,7 @@ module bdq_mse_bf16_k32_l32_p6_f2_e8m0_b35c5735e (
   input  wire [511:0] data_i,
   output wire        valid_o,
   input  wire        ready_i,
-  output wire [7:0] scale_o,
+  output wire [7:0]  scale_o,
   output wire [3:0]  dialect_o,
   output wire [127:0] codes_o,
   output wire        nan_o,

@@ -53,7 +53,7 @@ module bdq_ts_f32_k32_l8_p2_f3_e5 (
   input  wire [255:0] data_i,
   output wire        valid_o,
   input  wire        ready_i,
-  output wire [4:0] scale_o,
+  output wire [4:0]  scale_o,
   output wire [3:0]  dialect_o,
   output wire [31:0] codes_o,
   output wire        nan_o,

@@ -35,7 +35,7 @@ module dot_e4m3xe2m1_k32_l32_p2_none (
   output wire        valid_o,
   input  wire        ready_i,
   output wire [27:0] sum_o,
-  output wire [9:0] exp_o,
+  output wire [9:0]  exp_o,
   output wire        nan_o
 );
   reg         valid_s1_q;

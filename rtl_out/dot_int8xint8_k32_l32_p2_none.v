@@ -35,7 +35,7 @@ module dot_int8xint8_k32_l32_p2_none (
   output wire        valid_o,
   input  wire        ready_i,
   output wire [20:0] sum_o,
-  output wire [9:0] exp_o,
+  output wire [9:0]  exp_o,
   output wire        nan_o
 );
   reg         valid_s1_q;

@@ -43,6 +43,38 @@ impl Port {
     }
 }
 
+/// The port list of a top module, from the same ports the manifest, harness, testbench and
+/// wrapper read: clock, reset and the input handshake, the inputs, the output handshake, then
+/// the outputs, one declaration per line with names in one column where the range allows.
+pub fn module_ports(ports: &[Port]) -> String {
+    let decl = |direction: &str, width: u32, name: &str| {
+        let range = if width == 1 {
+            String::new()
+        } else {
+            format!("[{}:0]", width - 1)
+        };
+        format!("  {direction:<6} wire {range:<6} {name}")
+    };
+    let of = |direction: &'static str| {
+        ports
+            .iter()
+            .filter(move |p| p.direction == direction)
+            .map(move |p| decl(p.direction, p.width, &p.name))
+    };
+    [
+        decl("input", 1, "clk_i"),
+        decl("input", 1, "rst_ni"),
+        decl("input", 1, "valid_i"),
+        decl("output", 1, "ready_o"),
+    ]
+    .into_iter()
+    .chain(of("input"))
+    .chain([decl("output", 1, "valid_o"), decl("input", 1, "ready_i")])
+    .chain(of("output"))
+    .collect::<Vec<_>>()
+    .join(",\n")
+}
+
 /// Everything `generate` makes for one unit configuration.
 #[derive(Debug, Clone)]
 pub struct Design {
@@ -82,5 +114,32 @@ impl Design {
             h.update([0]);
         }
         h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn module_ports_put_the_handshake_around_the_data_ports() {
+        let ports = [
+            Port::input("data_i", 16, 4),
+            Port::output("scale_o", 8, 1),
+            Port::output("nan_o", 1, 1),
+        ];
+        let want = [
+            "  input  wire        clk_i",
+            "  input  wire        rst_ni",
+            "  input  wire        valid_i",
+            "  output wire        ready_o",
+            "  input  wire [63:0] data_i",
+            "  output wire        valid_o",
+            "  input  wire        ready_i",
+            // a narrow range is padded so the names stay in one column
+            "  output wire [7:0]  scale_o",
+            "  output wire        nan_o",
+        ];
+        assert_eq!(module_ports(&ports), want.join(",\n"));
     }
 }

@@ -111,7 +111,14 @@ pub fn to_f32_file(banner: &str, name: &str, mw: u32, xw: u32, xb: i64) -> GenFi
     let t = ToF32View::new(mw, xw, xb);
     GenFile {
         name: format!("{name}.v"),
-        contents: finish(ToF32Template { banner, name, t: &t }.render()),
+        contents: finish(
+            ToF32Template {
+                banner,
+                name,
+                t: &t,
+            }
+            .render(),
+        ),
     }
 }
 

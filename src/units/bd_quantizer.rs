@@ -1,7 +1,7 @@
 //! Unit `bd-quantizer`: one block of FP32/BF16/FP16 inputs in; shared exponent, dialect id and
 //! 4-bit {sign, index} codes out (numerics.md section 5).
 
-use crate::emit::design::{GenFile, Port};
+use crate::emit::design::{GenFile, Port, module_ports};
 use crate::emit::pipeline::{Cut, Stage, chain};
 use crate::emit::tree::{Node, reduce};
 use crate::emit::{bits_for, zero_extend};
@@ -156,8 +156,7 @@ impl BdQuantizerParams {
                 ScaleFormat::E5 => "5-bit exponent, bias 15 (0x1F = NaN)".into(),
             },
             selector: self.selector.name(),
-            data_msb: lanes as u32 * n.dec.in_w - 1,
-            codes_msb: lanes as u32 * 4 - 1,
+            port_decls: module_ports(&self.ports()),
             m_bus_msb: lanes as u32 * n.mw - 1,
             dec_name: names("dec"),
             mag_name: names("mag"),
@@ -523,8 +522,7 @@ struct Common<'a> {
     input_format: &'a str,
     scale_desc: String,
     selector: &'a str,
-    data_msb: u32,
-    codes_msb: u32,
+    port_decls: String,
     m_bus_msb: u32,
     dec_name: String,
     mag_name: String,

@@ -1,7 +1,7 @@
 //! Unit `bd-selector`: a block's scaled fixed-point magnitudes in, the chosen dialect id out,
 //! with either selector, so its cost can be synthesized apart from the quantizer.
 
-use crate::emit::design::{GenFile, Port};
+use crate::emit::design::{GenFile, Port, module_ports};
 use crate::emit::pipeline::{Cut, Stage, chain};
 use crate::error::Result;
 use crate::floor::checks::{check_frac_bits, validate_blocking};
@@ -38,6 +38,7 @@ struct OutStage {
 #[template(path = "rtl/bds_top.v", escape = "none")]
 struct TopTemplate<'a> {
     banner: &'a str,
+    port_decls: String,
     name: &'a str,
     selector: &'a str,
     lanes: usize,
@@ -122,6 +123,7 @@ impl BdSelectorParams {
         }
         let id_w = book.id_bits();
         let view = TopTemplate {
+            port_decls: module_ports(&self.ports()),
             banner,
             name: top,
             selector: self.selector.name(),

@@ -2,7 +2,7 @@
 //! FP32, BF16 or FP16 values out: each element the exact scale x element rounded once
 //! (`golden::dequant`).
 
-use crate::emit::design::{GenFile, Port};
+use crate::emit::design::{GenFile, Port, module_ports};
 use crate::emit::pipeline::{Cut, Cuts, Stage, chain, delay_chain};
 use crate::emit::{bits_for, zero_extend};
 use crate::error::{Error, Result};
@@ -167,6 +167,7 @@ impl DequantizerParams {
         ]);
         let beats = self.beats();
         TopTemplate {
+            port_decls: module_ports(&self.ports()),
             banner,
             name: top,
             format: self.format.to_string(),
@@ -343,6 +344,7 @@ struct PackTemplate<'a> {
 #[template(path = "rtl/dqz_top.v", escape = "none")]
 struct TopTemplate<'a> {
     banner: &'a str,
+    port_decls: String,
     name: &'a str,
     format: String,
     output: &'a str,

@@ -4,7 +4,7 @@
 //! `golden()` and `emit()` read the same fields.
 
 use crate::emit::bits_for;
-use crate::emit::design::{GenFile, Port};
+use crate::emit::design::{GenFile, Port, module_ports};
 use crate::emit::pipeline::{Cut, Cuts, OutStage, Stage, chain, delay_chain, out_stages};
 use crate::emit::tree::{Node, reduce};
 use crate::error::Result;
@@ -102,8 +102,7 @@ impl MxQuantizerParams {
             k: self.block_size,
             input_format: self.input_format.name(),
             element: self.format.mx_name(),
-            data_msb: l as u32 * n.in_w - 1,
-            codes_msb: l as u32 * n.el_w - 1,
+            port_decls: module_ports(&self.ports()),
             dec_name: format!("{top}_dec"),
             cvt_name: format!("{top}_cvt"),
             tree,
@@ -465,8 +464,7 @@ struct Common<'a> {
     k: usize,
     input_format: &'a str,
     element: &'a str,
-    data_msb: u32,
-    codes_msb: u32,
+    port_decls: String,
     dec_name: String,
     cvt_name: String,
     tree: Vec<Node>,

@@ -13,18 +13,7 @@
 // Handshake: AXI-Stream style valid/ready on both sides; data held while stalled.
 // Pipeline: {{ pipeline }} register stage(s){{ stage_summary }}; latency {{ pipeline }} cycle(s).
 module {{ c.name }} (
-  input  wire        clk_i,
-  input  wire        rst_ni,
-  input  wire        valid_i,
-  output wire        ready_o,
-  input  wire [{{ c.data_msb }}:0] data_i,
-  output wire        valid_o,
-  input  wire        ready_i,
-  output wire [{{ c.n.scale_msb }}:0] scale_o,
-  output wire [3:0]  dialect_o,
-  output wire [{{ c.codes_msb }}:0] codes_o,
-  output wire        nan_o,
-  output wire        last_o
+{{ c.port_decls }}
 );
 {%- include "rtl/stage_decls.inc" %}
 

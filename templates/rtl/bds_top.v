@@ -8,14 +8,7 @@
 // Handshake: AXI-Stream style valid/ready on both sides; data held while stalled.
 // Pipeline: {{ pipeline }} register stage(s){{ stage_summary }}; latency {{ pipeline }} cycle(s).
 module {{ name }} (
-  input  wire        clk_i,
-  input  wire        rst_ni,
-  input  wire        valid_i,
-  output wire        ready_o,
-  input  wire [{{ bus_msb }}:0] mags_i,
-  output wire        valid_o,
-  input  wire        ready_i,
-  output wire [3:0]  dialect_o
+{{ port_decls }}
 );
 {%- include "rtl/stage_decls.inc" %}
 {%- include "rtl/stages.inc" %}

@@ -37,33 +37,7 @@
 // Handshake: AXI-Stream style valid/ready on both sides; data held while stalled.
 // Pipeline: {{ pipeline }} register stage(s){{ stage_summary }}.
 module {{ name }} (
-  input  wire        clk_i,
-  input  wire        rst_ni,
-  input  wire        valid_i,
-  output wire        ready_o,
-  input  wire [7:0]  scale_a_i,
-{%- if a_dialect %}
-  input  wire [3:0]  dialect_a_i,
-{%- endif %}
-  input  wire [{{ ca_msb }}:0] codes_a_i,
-  input  wire [7:0]  scale_b_i,
-{%- if b_dialect %}
-  input  wire [3:0]  dialect_b_i,
-{%- endif %}
-  input  wire [{{ cb_msb }}:0] codes_b_i,
-  output wire        valid_o,
-  input  wire        ready_i,
-{%- if fp32 %}
-  output wire [31:0] result_o
-{%- else if fixed %}
-  output wire [{{ acc_msb }}:0] acc_o,
-  output wire        sat_o,
-  output wire        nan_o
-{%- else %}
-  output wire [{{ sum_msb }}:0] sum_o,
-  output wire [{{ exp_msb }}:0] exp_o,
-  output wire        nan_o
-{%- endif %}
+{{ port_decls }}
 );
 {%- include "rtl/stage_decls.inc" %}
 

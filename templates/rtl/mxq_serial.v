@@ -17,17 +17,7 @@
 // Handshake: AXI-Stream style valid/ready on both sides; data held while stalled.
 // Latency: {{ latency }} cycles from the first input beat of a block to its first output beat.
 module {{ c.name }} (
-  input  wire        clk_i,
-  input  wire        rst_ni,
-  input  wire        valid_i,
-  output wire        ready_o,
-  input  wire [{{ c.data_msb }}:0] data_i,
-  output wire        valid_o,
-  input  wire        ready_i,
-  output wire [7:0]  scale_o,
-  output wire [{{ c.codes_msb }}:0] codes_o,
-  output wire        nan_o,
-  output wire        last_o
+{{ c.port_decls }}
 );
 {%- include "rtl/stage_decls.inc" %}
 

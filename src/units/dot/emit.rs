@@ -3,8 +3,8 @@
 
 use super::*;
 use crate::floor::bundle::{Bundle, Part};
-use crate::floor::fp32;
 use crate::floor::element::{DialectRow, ElementDecTemplate, ElementView, dialect_rows};
+use crate::floor::fp32;
 
 pub(super) struct PostStage {
     pub(super) name: String,
@@ -16,6 +16,7 @@ pub(super) struct PostStage {
 #[template(path = "rtl/dot_top.v", escape = "none")]
 pub(super) struct TopTemplate<'a> {
     pub(super) banner: &'a str,
+    pub(super) port_decls: String,
     pub(super) name: &'a str,
     pub(super) fa: String,
     pub(super) fb: String,
@@ -248,6 +249,7 @@ impl DotParams {
         let fx = FixedView::new(self.acc_width, self.acc_lsb, sum_w, exp_w);
         let blk_cnt_w = bits_for(self.group().saturating_sub(1) as u64);
         let view = TopTemplate {
+            port_decls: module_ports(&self.ports()),
             banner,
             name: top,
             fa: self.format_a.to_string(),

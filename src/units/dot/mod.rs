@@ -7,7 +7,7 @@ mod emit;
 use crate::floor::element::ElementView;
 pub use cosim::DotChecked;
 
-use crate::emit::design::{GenFile, Port};
+use crate::emit::design::{GenFile, Port, module_ports};
 use crate::emit::pipeline::{Cut, Cuts, Stage, chain, delay_chain};
 use crate::emit::tree::{SumNode, sum_tree};
 use crate::emit::{bits_for, zero_extend};
