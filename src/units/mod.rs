@@ -1,4 +1,6 @@
-//! Hardware units: one file per unit, each a params object with `validate`, `golden` and `emit`.
+//! Hardware units: one file (or folder) per unit, each a settings type implementing
+//! `unit::Unit` (checked once into a `Checked` value that carries its golden model) and
+//! `unit::Hardware` (ports, timing, files); everything else is generic over them.
 
 pub mod bd_quantizer;
 pub mod bd_selector;
