@@ -15,7 +15,7 @@
 // The shared exponent needs the whole block, so beats are decoded as they arrive (decode does
 // not depend on the block) and kept in one of two banks while the block maximum accumulates;
 // a full bank then streams out through the conversion lanes while the other bank fills, so
-// one beat per cycle is sustained on both sides. Only 13 bits per element wait, not the
+// one beat per cycle is sustained on both sides. Only 12 bits per element wait, not the
 // 16-bit input.
 // Ports (flat, little-endian lanes: element i of a beat is bits [i*W +: W]):
 //   data_i  8 x 16-bit f16 inputs, beats of a block in element order
