@@ -156,8 +156,31 @@ fn output_is_byte_identical_and_unchanged_files_are_not_rewritten() {
     let e = &designs["mxq_e3m2_f32_k16_l4_p2"];
     assert_eq!(e["latency_cycles"], 6);
     assert_eq!(e["beats_per_block"], 4);
-    assert_eq!(e["ports"][0]["name"], "data_i");
-    assert_eq!(e["ports"][0]["width"], 128);
+    // Every port of the module, in the order its header declares them, with its role.
+    let ports = e["ports"].as_array().unwrap();
+    let names: Vec<&str> = ports.iter().map(|p| p["name"].as_str().unwrap()).collect();
+    let top = std::fs::read_to_string(dir.path().join("mxq_e3m2_f32_k16_l4_p2.v")).unwrap();
+    let header = top.split("module mxq_e3m2_f32_k16_l4_p2 (").nth(1).unwrap();
+    let header = &header[..header.find(");").unwrap()];
+    let declared: Vec<&str> = header
+        .lines()
+        .filter_map(|l| l.trim().trim_end_matches(',').split_whitespace().last())
+        .collect();
+    assert_eq!(names, declared);
+    assert_eq!(
+        names,
+        [
+            "clk_i", "rst_ni", "valid_i", "ready_o", "data_i", "valid_o", "ready_i", "scale_o",
+            "codes_o", "nan_o", "last_o"
+        ]
+    );
+    assert_eq!(ports[0]["role"], "clock");
+    assert_eq!(ports[1]["role"], "reset");
+    assert_eq!(ports[2]["role"], "handshake");
+    assert_eq!(ports[4]["role"], "data");
+    assert_eq!(ports[4]["width"], 128);
+    assert_eq!(ports[4]["elem_width"], 32);
+    assert_eq!(ports[4]["count"], 4);
     assert_eq!(e["files"].as_array().unwrap().len(), 3);
 }
 

@@ -176,6 +176,7 @@ fn generate_writes_packaging_for_every_file() {
     let read = |name: String| std::fs::read_to_string(dir.path().join(name)).unwrap();
     let core = read(format!("{top}.core"));
     let tcl = read(format!("{top}_vivado.tcl"));
+    let nonproject = read(format!("{top}_vivado_nonproject.tcl"));
     let qip = read(format!("{top}.qip"));
     assert!(core.starts_with("CAPI=2:\n"));
     assert!(core.contains(&format!("toplevel: tb_{top}")));
@@ -186,8 +187,14 @@ fn generate_writes_packaging_for_every_file() {
             "{name} in core"
         );
         assert!(
-            tcl.contains(&format!("$blockrtl_dir {name}]")),
+            tcl.contains(&format!(
+                "add_files -norecurse [file join $blockrtl_dir {name}]"
+            )),
             "{name} in tcl"
+        );
+        assert!(
+            nonproject.contains(&format!("read_verilog [file join $blockrtl_dir {name}]")),
+            "{name} in the non-project tcl"
         );
         assert!(qip.contains(&format!("\"{name}\"")), "{name} in qip");
     }
@@ -224,7 +231,7 @@ fn fusesoc_runs_the_generated_core_under_icarus_and_verilator() {
     ]);
     assert!(made.status.success());
     let top = "dot_e2m1xbd4_k32_l32_p2_none";
-    let core = format!("blockrtl:generated:{top}:{}", env!("CARGO_PKG_VERSION"));
+    let core = format!("blockrtl:generated-tb:{top}:{}", env!("CARGO_PKG_VERSION"));
     let sim = common::run_ok(
         dir.path(),
         &fusesoc,

@@ -82,6 +82,8 @@ fn generic_report_counts_gates_and_is_cached() {
     assert!(num(&r, "ffs") >= 40, "{r}");
     assert!(r["luts"].is_null(), "generic gates are not LUTs: {r}");
     assert_eq!(r["fmax_mhz"].as_array().unwrap().len(), 0);
+    // Nothing was placed, so there is no timing to meet or miss.
+    assert!(r["timing_met"].is_null(), "{r}");
     assert!(r["tools"]["yosys"].as_str().unwrap().contains("Yosys"));
     assert_eq!(r["cached"], false);
     let again = synth_json(c.path(), &["--target", "generic"]);
@@ -112,6 +114,8 @@ fn ice40_report_has_luts_and_fmax_per_seed() {
     assert!(fmax.iter().all(|&f| f > 1.0 && f < 1000.0), "{fmax:?}");
     let median = r["fmax_mhz_median"].as_f64().unwrap();
     assert!((median - (fmax[0] + fmax[1]) / 2.0).abs() < 1e-9);
+    let target = r["freq_target_mhz"].as_f64().unwrap();
+    assert_eq!(r["timing_met"].as_bool(), Some(median >= target), "{r}");
     // The placed netlist holds the unit and the wrapper: more logic cells than the unit's LUTs.
     let lc = r["pnr_utilization"]["ICESTORM_LC"]["used"]
         .as_u64()
@@ -315,6 +319,17 @@ fn sweep_writes_json_csv_and_markdown_and_never_overwrites() {
     let csv = std::fs::read_to_string(out_dir.join("sweep.csv")).unwrap();
     assert_eq!(csv.lines().count(), 5);
     assert!(csv.starts_with("top,pipeline,block_size,cells,"));
+    assert!(
+        csv.lines()
+            .next()
+            .unwrap()
+            .ends_with(",fmax_mhz_median,timing_met,error")
+    );
+    // generic reports no Fmax: its cells are empty (a missing number to pandas), not text.
+    for line in csv.lines().skip(1) {
+        assert!(line.ends_with(",,,"), "{line}");
+        assert!(!line.split(',').any(|c| c == "-"), "{line}");
+    }
     let md = std::fs::read_to_string(out_dir.join("sweep.md")).unwrap();
     assert!(md.contains("| mxq_e2m1_bf16_k16_l16_p1 | 1 | 16 |"), "{md}");
     let again = blockrtl(c.path(), &args, None);

@@ -69,17 +69,10 @@ impl RtlSource {
                     dir.display()
                 ))
             })?;
-        let mut wanted: Vec<String> = [
-            "clk_i", "rst_ni", "valid_i", "ready_o", "valid_o", "ready_i",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-        wanted.extend(design.ports.iter().map(|p| p.name.clone()));
-        let missing: Vec<&str> = wanted
-            .iter()
+        let missing: Vec<&str> = crate::emit::design::interface(&design.ports)
+            .into_iter()
+            .map(|p| p.name)
             .filter(|p| !has_word(header, p))
-            .map(String::as_str)
             .collect();
         if !missing.is_empty() {
             return Err(Error::input(format!(

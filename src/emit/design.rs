@@ -43,36 +43,77 @@ impl Port {
     }
 }
 
-/// The port list of a top module, from the same ports the manifest, harness, testbench and
-/// wrapper read: clock, reset and the input handshake, the inputs, the output handshake, then
-/// the outputs, one declaration per line with names in one column where the range allows.
-pub fn module_ports(ports: &[Port]) -> String {
-    let decl = |direction: &str, width: u32, name: &str| {
-        let range = if width == 1 {
-            String::new()
-        } else {
-            format!("[{}:0]", width - 1)
-        };
-        format!("  {direction:<6} wire {range:<6} {name}")
+/// One port of the top module as its interface lists it: the clock, reset and handshake that
+/// every unit shares, and the unit's data ports.
+#[derive(Debug, Clone, Serialize)]
+pub struct InterfacePort<'a> {
+    pub name: &'a str,
+    pub direction: &'static str,
+    pub width: u32,
+    /// `clock`, `reset` (synchronous, active low), `handshake` or `data`.
+    pub role: &'static str,
+    /// Data ports: `count` values of `elem_width` bits per beat.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub elem_width: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub count: Option<usize>,
+}
+
+/// Every port of a top module in declaration order: clock, reset and the input handshake, the
+/// data inputs, the output handshake, then the data outputs. The module header, the manifest
+/// and `cosim --rtl`'s port check all read this one list.
+pub fn interface(data: &[Port]) -> Vec<InterfacePort<'_>> {
+    let control = |name: &'static str, direction: &'static str, role: &'static str| InterfacePort {
+        name,
+        direction,
+        width: 1,
+        role,
+        elem_width: None,
+        count: None,
     };
     let of = |direction: &'static str| {
-        ports
-            .iter()
+        data.iter()
             .filter(move |p| p.direction == direction)
-            .map(move |p| decl(p.direction, p.width, &p.name))
+            .map(|p| InterfacePort {
+                name: &p.name,
+                direction: p.direction,
+                width: p.width,
+                role: "data",
+                elem_width: Some(p.elem_width),
+                count: Some(p.count),
+            })
     };
     [
-        decl("input", 1, "clk_i"),
-        decl("input", 1, "rst_ni"),
-        decl("input", 1, "valid_i"),
-        decl("output", 1, "ready_o"),
+        control("clk_i", "input", "clock"),
+        control("rst_ni", "input", "reset"),
+        control("valid_i", "input", "handshake"),
+        control("ready_o", "output", "handshake"),
     ]
     .into_iter()
     .chain(of("input"))
-    .chain([decl("output", 1, "valid_o"), decl("input", 1, "ready_i")])
+    .chain([
+        control("valid_o", "output", "handshake"),
+        control("ready_i", "input", "handshake"),
+    ])
     .chain(of("output"))
-    .collect::<Vec<_>>()
-    .join(",\n")
+    .collect()
+}
+
+/// The port list of a top module, one declaration a line, names in one column where the
+/// range allows.
+pub fn module_ports(ports: &[Port]) -> String {
+    interface(ports)
+        .iter()
+        .map(|p| {
+            let range = if p.width == 1 {
+                String::new()
+            } else {
+                format!("[{}:0]", p.width - 1)
+            };
+            format!("  {:<6} wire {range:<6} {}", p.direction, p.name)
+        })
+        .collect::<Vec<_>>()
+        .join(",\n")
 }
 
 /// Everything `generate` makes for one unit configuration.

@@ -146,6 +146,9 @@ pub struct SynthReport {
     pub fmax_mhz: Vec<f64>,
     pub fmax_mhz_median: Option<f64>,
     pub freq_target_mhz: Option<f64>,
+    /// Whether the median Fmax reaches the target frequency (placed targets only).
+    #[serde(default)]
+    pub timing_met: Option<bool>,
     pub seeds: Vec<u64>,
     /// Device resources nextpnr used (first seed), wrapper included.
     pub pnr_utilization: BTreeMap<String, Use>,
@@ -191,9 +194,14 @@ impl SynthReport {
                 .collect();
             writeln!(
                 out,
-                "  Fmax (unit inside the PnR wrapper, aiming at {} MHz): median {m:.1} MHz ({})",
+                "  Fmax (unit inside the PnR wrapper, aiming at {} MHz): median {m:.1} MHz ({}); timing {}",
                 self.freq_target_mhz.unwrap_or_default(),
-                per.join(", ")
+                per.join(", "),
+                if self.timing_met == Some(true) {
+                    "met"
+                } else {
+                    "not met"
+                }
             )?;
             let used: Vec<String> = self
                 .pnr_utilization
@@ -270,6 +278,7 @@ pub fn run(
         fmax_mhz: Vec::new(),
         fmax_mhz_median: None,
         freq_target_mhz: None,
+        timing_met: None,
         seeds: Vec::new(),
         pnr_utilization: BTreeMap::new(),
         pnr_netlist_cells: None,
@@ -304,6 +313,7 @@ pub fn run(
         report.seeds = runs.iter().map(|r| r.seed).collect();
         report.fmax_mhz_median = Some(median(&report.fmax_mhz));
         report.freq_target_mhz = Some(opts.freq_mhz);
+        report.timing_met = report.fmax_mhz_median.map(|m| m >= opts.freq_mhz);
         report.pnr_utilization = runs[0].utilization.clone();
     }
     report.seconds = start.elapsed().as_secs_f64();

@@ -133,7 +133,7 @@ impl Row {
     }
 }
 
-const METRICS: [&str; 8] = [
+const METRICS: [&str; 9] = [
     "cells",
     "luts",
     "ffs",
@@ -141,18 +141,24 @@ const METRICS: [&str; 8] = [
     "dsps",
     "brams",
     "fmax_mhz_median",
+    "timing_met",
     "error",
 ];
 
-fn cells_of(row: &Row) -> Vec<String> {
+/// One row's cells; `missing` stands for a value the row does not have (empty in the CSV, so
+/// spreadsheet and dataframe readers see a missing number, not text).
+fn cells_of(row: &Row, missing: &str) -> Vec<String> {
     let mut v: Vec<String> = vec![
         row.report
             .as_ref()
             .map(|r| r.top.clone())
-            .unwrap_or_else(|| "-".into()),
+            .unwrap_or_else(|| missing.into()),
     ];
-    v.extend(row.config.values().map(show));
-    let num = |x: Option<u64>| x.map_or("-".into(), |n| n.to_string());
+    v.extend(row.config.values().map(|c| match c {
+        serde_json::Value::Null => missing.to_string(),
+        other => show(other),
+    }));
+    let num = |x: Option<u64>| x.map_or(missing.into(), |n| n.to_string());
     match &row.report {
         Some(r) => {
             v.extend([
@@ -162,12 +168,14 @@ fn cells_of(row: &Row) -> Vec<String> {
                 r.area.carries.to_string(),
                 r.area.dsps.to_string(),
                 r.area.brams.to_string(),
-                r.fmax_mhz_median.map_or("-".into(), |f| format!("{f:.1}")),
+                r.fmax_mhz_median
+                    .map_or(missing.into(), |f| format!("{f:.1}")),
+                r.timing_met.map_or(missing.into(), |t| t.to_string()),
                 String::new(),
             ]);
         }
         None => {
-            v.extend(std::iter::repeat_n("-".to_string(), METRICS.len() - 1));
+            v.extend(std::iter::repeat_n(missing.to_string(), METRICS.len() - 1));
             v.push(row.error.clone().unwrap_or_default());
         }
     }
@@ -201,7 +209,7 @@ pub fn csv(axes: &[Axis], rows: &[Row]) -> String {
     out.push_str(&line(header(axes)));
     out.push('\n');
     for r in rows {
-        out.push_str(&line(cells_of(r)));
+        out.push_str(&line(cells_of(r, "")));
         out.push('\n');
     }
     out
@@ -211,7 +219,7 @@ pub fn markdown(axes: &[Axis], rows: &[Row]) -> String {
     let h = header(axes);
     let mut out = format!("| {} |\n|{}\n", h.join(" | "), "---|".repeat(h.len()));
     for r in rows {
-        let cells: Vec<String> = cells_of(r)
+        let cells: Vec<String> = cells_of(r, "-")
             .into_iter()
             .map(|c| c.replace('|', "\\|"))
             .collect();

@@ -1,7 +1,9 @@
 {{ banner }}
 // Self-checking Verilog-2005 testbench of {{ dut }}: streams {{ n_in }} input beats from
 // {{ in_file }} and compares {{ n_out }} output beats with {{ exp_file }} (golden model),
-// with pseudo-random source and sink stalls ({{ stall }}/256 of cycles). Prints PASS or FAIL.
+// with pseudo-random source and sink stalls ({{ stall }}/256 of cycles). Prints PASS or FAIL;
+// on FAIL the simulator exits non-zero (Icarus: exit 1; elsewhere $stop, which Verilator's
+// --binary turns into an abort).
 `timescale 1ns / 1ps
 `default_nettype none
 
@@ -47,6 +49,17 @@ module {{ top }};
 
   always #5 clk_i = ~clk_i;
 
+  // End the run so that scripts and FuseSoC see the failure in the exit status.
+  task fail;
+    begin
+`ifdef __ICARUS__
+      $finish_and_return(1);
+`else
+      $stop;
+`endif
+    end
+  endtask
+
   always @(posedge clk_i) begin
     cycles = cycles + 1;
     if (cycles == 4) rst_ni <= 1'b1;
@@ -65,13 +78,17 @@ module {{ top }};
       valid_i <= (in_next < NIn) && ((valid_i && !ready_o) || (lfsr_q[7:0] >= Stall));
       ready_i <= (lfsr_q[15:8] >= Stall);
       if (out_idx == NOut) begin
-        if (errors == 0) $display("PASS %0d beats in %0d cycles", NOut, cycles);
-        else $display("FAIL %0d of %0d beats differ", errors, NOut);
-        $finish;
+        if (errors == 0) begin
+          $display("PASS %0d beats in %0d cycles", NOut, cycles);
+          $finish;
+        end else begin
+          $display("FAIL %0d of %0d beats differ", errors, NOut);
+          fail;
+        end
       end
       if (cycles > MaxCycles) begin
         $display("FAIL timeout after %0d cycles: %0d of %0d output beats seen", cycles, out_idx, NOut);
-        $finish;
+        fail;
       end
     end
   end
