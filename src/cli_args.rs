@@ -195,9 +195,16 @@ pub(crate) struct CosimArgs {
     /// Stimulus distribution; repeat to mix (default: all of them, block by block).
     #[arg(long = "dist", value_parser = dist_parser(&blockrtl::stimulus::Dist::ALL))]
     pub(crate) dists: Vec<blockrtl::stimulus::Dist>,
-    /// Write an FST waveform of the run (builds a tracing harness).
-    #[arg(long)]
+    /// Write a waveform of the run: FILE.vcd or FILE.fst (the extension picks the format; the
+    /// folder must exist). Verilator builds a tracing harness; Icarus dumps from the testbench.
+    #[arg(long, value_name = "FILE")]
     pub(crate) wave: Option<PathBuf>,
+    /// First block (0-based) the waveform covers [default: 0].
+    #[arg(long, value_name = "BLOCK", requires = "wave")]
+    pub(crate) wave_from: Option<u64>,
+    /// Blocks the waveform covers from --wave-from [default: to the end of the run].
+    #[arg(long, value_name = "N", requires = "wave")]
+    pub(crate) wave_blocks: Option<u64>,
     /// Folder for the replay file written on a mismatch.
     #[arg(long, default_value = ".")]
     pub(crate) replay_dir: PathBuf,

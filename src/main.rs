@@ -4,6 +4,7 @@
 mod cli_args;
 
 use blockrtl::cosim::CosimOptions;
+use blockrtl::cosim::wave::Wave;
 use blockrtl::error::Error;
 use blockrtl::io::LoadOptions;
 use blockrtl::package::Package;
@@ -130,7 +131,11 @@ fn cosim(a: CosimArgs) -> Result<(), Error> {
         } else {
             a.dists.clone()
         },
-        wave: a.wave.clone(),
+        wave: a
+            .wave
+            .as_deref()
+            .map(|w| Wave::new(w, a.wave_from.unwrap_or(0), a.wave_blocks))
+            .transpose()?,
         replay_dir: a.replay_dir.clone(),
         corrupt_expected: a.test_corrupt_expected,
         progress: std::io::IsTerminal::is_terminal(&std::io::stderr()),

@@ -213,9 +213,9 @@ fn a_broken_expectation_fails_with_a_replay_file() {
     );
     let replay = r.replay.expect("a replay file");
     assert!(replay.is_file());
-    let built = cosim::build::build(&unit.emit().unwrap(), false).unwrap();
+    let built = cosim::build::build(&unit.emit().unwrap(), None).unwrap();
     assert!(built.cached, "the run built it already");
-    let (ok, text) = cosim::replay(&built.binary, &replay).unwrap();
+    let (ok, text) = cosim::replay(&built.binary, &replay, None).unwrap();
     assert!(!ok, "{text}");
     // Block 1234 is beats 4936..4939 (4 beats per block); the corrupted byte is in its first.
     assert!(text.contains("output beat 4936 differs"), "{text}");

@@ -1,6 +1,7 @@
 //! Verilating a design and its harness, once per configuration: the build is cached under a
 //! hash of everything that goes into it.
 
+use super::wave::WaveFormat;
 use crate::emit::design::Design;
 use crate::emit::layout::{Field, Layout};
 use crate::error::{Error, Result};
@@ -70,7 +71,7 @@ pub fn drain_cycles(design: &Design) -> u64 {
 }
 
 /// Verilate the design with its harness, or reuse a cached build of the same inputs.
-pub fn build(design: &Design, waves: bool) -> Result<Built> {
+pub fn build(design: &Design, waves: Option<WaveFormat>) -> Result<Built> {
     let verilator = require_tool("verilator", "verilator")?;
     let version = Command::new(&verilator)
         .arg("--version")
@@ -143,7 +144,7 @@ pub fn build(design: &Design, waves: bool) -> Result<Built> {
     })
 }
 
-fn verilator_flags(design: &Design, waves: bool) -> Vec<String> {
+fn verilator_flags(design: &Design, waves: Option<WaveFormat>) -> Vec<String> {
     let mut f: Vec<String> = [
         "--cc",
         "--exe",
@@ -169,8 +170,10 @@ fn verilator_flags(design: &Design, waves: bool) -> Vec<String> {
     if design.user_rtl {
         f.push("-Wno-fatal".into());
     }
-    if waves {
-        f.push("--trace-fst".into());
+    match waves {
+        Some(WaveFormat::Fst) => f.push("--trace-fst".into()),
+        Some(WaveFormat::Vcd) => f.push("--trace".into()),
+        None => {}
     }
     f
 }

@@ -9,6 +9,7 @@
 pub mod build;
 pub mod rtl;
 pub mod testbench;
+pub mod wave;
 
 use crate::emit::design::Design;
 use crate::emit::layout::Layout;
@@ -30,7 +31,7 @@ pub struct CosimOptions {
     pub stall_prob: f64,
     /// Distributions, used in turn block by block.
     pub dists: Vec<Dist>,
-    pub wave: Option<PathBuf>,
+    pub wave: Option<wave::Wave>,
     /// Folder for the replay file written on a mismatch.
     pub replay_dir: PathBuf,
     /// Test hook: flip one bit of the golden expectation of this block.
@@ -237,7 +238,7 @@ pub fn run(unit: &dyn Checked, opts: &CosimOptions) -> Result<CosimReport> {
         )));
     }
     let design = opts.design_of(unit)?;
-    let built = build::build(&design, opts.wave.is_some())?;
+    let built = build::build(&design, opts.wave.as_ref().map(|w| w.format))?;
     let in_layout = Layout::of(&design.ports, "input");
     let out_layout = Layout::of(&design.ports, "output");
     let framing = Framing::of(unit, &in_layout, &out_layout);
@@ -254,7 +255,11 @@ pub fn run(unit: &dyn Checked, opts: &CosimOptions) -> Result<CosimReport> {
         .args(["--block-out", &framing.out_beats.to_string()])
         .args(["--watchdog", &watchdog.to_string()]);
     if let Some(w) = &opts.wave {
-        cmd.arg("--wave").arg(w);
+        let (start, stop) = w.beats(framing.in_beats, framing.out_beats);
+        cmd.arg("--wave")
+            .arg(&w.path)
+            .args(["--wave-start-in", &start.to_string()])
+            .args(["--wave-stop-out", &stop.to_string()]);
     }
     let mut child = cmd
         .stdin(Stdio::piped())
@@ -660,8 +665,12 @@ pub fn run_replay(
 ) -> Result<(bool, String, Option<String>)> {
     let design = opts.design_of(unit)?;
     ReplayHeader::check(file, &design)?;
-    let built = build::build(&design, opts.wave.is_some())?;
-    let (ok, text) = replay(&built.binary, file)?;
+    let built = build::build(&design, opts.wave.as_ref().map(|w| w.format))?;
+    let (ok, text) = replay(
+        &built.binary,
+        file,
+        opts.wave.as_ref().map(|w| w.path.as_path()),
+    )?;
     let why = (!ok).then(|| {
         text.lines()
             .find(|l| {
@@ -676,10 +685,13 @@ pub fn run_replay(
 }
 
 /// Run a replay file through a built harness; returns (passed, harness output).
-pub fn replay(binary: &Path, file: &Path) -> Result<(bool, String)> {
-    let out = Command::new(binary)
-        .arg("--replay")
-        .arg(file)
+pub fn replay(binary: &Path, file: &Path, wave: Option<&Path>) -> Result<(bool, String)> {
+    let mut cmd = Command::new(binary);
+    cmd.arg("--replay").arg(file);
+    if let Some(w) = wave {
+        cmd.arg("--wave").arg(w);
+    }
+    let out = cmd
         .stdin(Stdio::null())
         .output()
         .map_err(|e| Error::tool(format!("cannot run {}: {e}", binary.display())))?;

@@ -18,6 +18,8 @@ struct TbTemplate<'a> {
     dut: &'a str,
     n_in: usize,
     n_out: usize,
+    in_per_block: usize,
+    out_per_block: usize,
     stall: u32,
     max_cycles: u64,
     seed: String,
@@ -128,6 +130,8 @@ pub fn testbench(unit: &dyn Checked, opts: &CosimOptions) -> Result<Testbench> {
         dut: &design.top,
         n_in,
         n_out,
+        in_per_block: n_in / opts.blocks as usize,
+        out_per_block: n_out / opts.blocks as usize,
         stall: (opts.stall_prob * 256.0).round().min(255.0) as u32,
         max_cycles,
         seed: format!("{:08x}", (opts.seed as u32) | 1),
@@ -157,7 +161,12 @@ pub struct IcarusRun {
 }
 
 /// Compile the design and testbench with `iverilog -g2005` and run them with `vvp` in `dir`.
-pub fn run_icarus(design: &Design, tb: &Testbench, dir: &Path) -> Result<IcarusRun> {
+pub fn run_icarus(
+    design: &Design,
+    tb: &Testbench,
+    dir: &Path,
+    wave: Option<&super::wave::Wave>,
+) -> Result<IcarusRun> {
     let iverilog = super::build::require_tool("iverilog", "iverilog")?;
     let vvp = super::build::require_tool("vvp", "iverilog")?;
     let mut sources = design.write_sources(dir)?;
@@ -178,9 +187,20 @@ pub fn run_icarus(design: &Design, tb: &Testbench, dir: &Path) -> Result<IcarusR
             String::from_utf8_lossy(&out.stderr).trim()
         )));
     }
-    let run = Command::new(vvp)
-        .current_dir(dir)
-        .args(["-n", "sim.vvp"])
+    let mut cmd = Command::new(vvp);
+    cmd.current_dir(dir).args(["-n", "sim.vvp"]);
+    if let Some(w) = wave {
+        // The run's folder is a temporary one: the file goes where it was asked for.
+        let path = std::path::absolute(&w.path)
+            .map_err(|e| Error::input(format!("--wave {}: {e}", w.path.display())))?;
+        if w.format == super::wave::WaveFormat::Fst {
+            cmd.arg("-fst");
+        }
+        cmd.arg(format!("+wave={}", path.display()))
+            .arg(format!("+wave_from={}", w.from_block))
+            .arg(format!("+wave_blocks={}", w.blocks.unwrap_or(0)));
+    }
+    let run = cmd
         .output()
         .map_err(|e| Error::tool(format!("cannot run vvp: {e}")))?;
     let output = format!(
@@ -217,7 +237,7 @@ pub fn cosim_icarus(unit: &dyn Checked, opts: &CosimOptions) -> Result<IcarusCos
         .tempdir()
         .map_err(|e| Error::tool(format!("cannot create a temporary folder: {e}")))?;
     let start = std::time::Instant::now();
-    let run = run_icarus(&design, &tb, dir.path())?;
+    let run = run_icarus(&design, &tb, dir.path(), opts.wave.as_ref())?;
     Ok(IcarusCosim {
         top: design.top.clone(),
         lines: run

@@ -4,7 +4,8 @@
 // input beats into the design with random valid/ready stalls and writes every output beat out.
 //
 //   stream mode:  V{{ top }}_harness [--stall-in P] [--stall-out P] [--seed S] [--drain N]
-//                 [--block-in N --block-out M] [--watchdog W] [--wave F]
+//                 [--block-in N --block-out M] [--watchdog W]
+//                 [--wave F [--wave-start-in A] [--wave-stop-out B]]
 //                 input beats on stdin, output beats on stdout (binary, fixed-size records)
 //   replay mode:  V{{ top }}_harness --replay FILE [--wave F]
 //                 runs the recorded beats with the recorded stall and watchdog settings and
@@ -22,8 +23,12 @@
 
 #include "V{{ top }}.h"
 #include "verilated.h"
-#if VM_TRACE
+#if VM_TRACE_FST
 #include "verilated_fst_c.h"
+typedef VerilatedFstC Trace;
+#elif VM_TRACE_VCD
+#include "verilated_vcd_c.h"
+typedef VerilatedVcdC Trace;
 #endif
 #include <cstdint>
 #include <cstdio>
@@ -148,6 +153,9 @@ int main(int argc, char** argv) {
     double stall_in = 0.0, stall_out = 0.0;
     uint64_t seed = 1, drain = {{ default_drain }}, block_in = 0, block_out = 0, watchdog = {{ default_drain }};
     const char* wave = nullptr;
+    // The trace covers the cycles from the A-th accepted input beat until the B-th output
+    // beat (0: to the end), so a window of blocks of a long run can be looked at.
+    uint64_t wave_start_in = 0, wave_stop_out = 0;
     const char* replay = nullptr;
     for (int i = 1; i + 1 < argc; i += 2) {
         std::string a = argv[i];
@@ -159,6 +167,8 @@ int main(int argc, char** argv) {
         else if (a == "--block-out") block_out = strtoull(argv[i + 1], nullptr, 10);
         else if (a == "--watchdog") watchdog = strtoull(argv[i + 1], nullptr, 10);
         else if (a == "--wave") wave = argv[i + 1];
+        else if (a == "--wave-start-in") wave_start_in = strtoull(argv[i + 1], nullptr, 10);
+        else if (a == "--wave-stop-out") wave_stop_out = strtoull(argv[i + 1], nullptr, 10);
         else if (a == "--replay") replay = argv[i + 1];
         else { fprintf(stderr, "harness: unknown option %s\n", a.c_str()); return 2; }
     }
@@ -206,23 +216,25 @@ int main(int argc, char** argv) {
     ctx.commandArgs(1, argv);
     V{{ top }}* top = new V{{ top }}{&ctx};
 #if VM_TRACE
-    VerilatedFstC* tfp = nullptr;
+    Trace* tfp = nullptr;
     if (wave) {
         ctx.traceEverOn(true);
-        tfp = new VerilatedFstC;
+        tfp = new Trace;
         top->trace(tfp, 99);
         tfp->open(wave);
+        if (!tfp->isOpen()) { fprintf(stderr, "harness: cannot write %s\n", wave); return 2; }
     }
 #else
     if (wave) { fprintf(stderr, "harness: built without tracing; rebuild with waves\n"); return 2; }
 #endif
     uint64_t time = 0;
+    uint64_t in_beats = 0, out_beats = 0;
     // Phase 0: clock low, inputs applied, combinational outputs settle. Phase 1: rising edge.
     auto half = [&](int clk) {
         top->clk_i = clk;
         top->eval();
 #if VM_TRACE
-        if (tfp) tfp->dump(time);
+        if (tfp && in_beats >= wave_start_in && (wave_stop_out == 0 || out_beats < wave_stop_out)) tfp->dump(time);
 #endif
         time += 5;
     };
@@ -238,7 +250,7 @@ int main(int argc, char** argv) {
 
     std::vector<uint8_t> out_pending, got;
     uint8_t rec[OUT_BEAT > 0 ? OUT_BEAT : 1];
-    uint64_t cycles = 0, in_beats = 0, out_beats = 0, idle = 0, ready_cycles = 0, wait_in = 0;
+    uint64_t cycles = 0, idle = 0, ready_cycles = 0, wait_in = 0;
     int64_t first_in = -1, first_out = -1;
     bool presenting = false;
     // Blocks whose input is complete and whose output is not: (block, ready_cycles then).

@@ -12,6 +12,8 @@ module {{ top }};
   localparam integer NOut = {{ n_out }};
   localparam integer Stall = {{ stall }};
   localparam integer MaxCycles = {{ max_cycles }};
+  localparam integer InPerBlock = {{ in_per_block }};
+  localparam integer OutPerBlock = {{ out_per_block }};
 
   reg clk_i = 1'b0;
   reg rst_ni = 1'b0;
@@ -48,6 +50,35 @@ module {{ top }};
   end
 
   always #5 clk_i = ~clk_i;
+
+  // Waves: +wave=FILE dumps a VCD (vvp -fst makes it an FST) of the blocks from +wave_from=B
+  // (default 0), +wave_blocks=N of them (default: to the end).
+  reg  [8*1024-1:0] wave_file;
+  integer wave_from = 0;
+  integer wave_blocks = 0;
+  reg wave_armed = 1'b0;
+  reg wave_on = 1'b0;
+  initial begin
+    if ($value$plusargs("wave=%s", wave_file)) begin
+      if (!$value$plusargs("wave_from=%d", wave_from)) wave_from = 0;
+      if (!$value$plusargs("wave_blocks=%d", wave_blocks)) wave_blocks = 0;
+      $dumpfile(wave_file);
+      $dumpvars(0, {{ top }});
+      $dumpoff;
+      wave_armed = 1'b1;
+    end
+  end
+  always @(posedge clk_i) begin
+    if (wave_armed && !wave_on && in_idx >= wave_from * InPerBlock) begin
+      $dumpon;
+      wave_on = 1'b1;
+    end
+    if (wave_on && wave_blocks > 0 && out_idx >= (wave_from + wave_blocks) * OutPerBlock) begin
+      $dumpoff;
+      wave_on = 1'b0;
+      wave_armed = 1'b0;
+    end
+  end
 
   // End the run so that scripts and FuseSoC see the failure in the exit status.
   task fail;
