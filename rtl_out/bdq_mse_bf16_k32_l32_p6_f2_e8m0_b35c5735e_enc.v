@@ -14,7 +14,7 @@
 //   dialect  1: [0, 1, 2, 3, 4, 6, 9, 12]
 //   dialect  2: [0, 1, 2, 3, 4, 5, 6, 8]
 //   dialect  3: [0, 1, 2, 3, 4, 5, 7, 8]
-// numerics: shared/docs/numerics.md section 5 (BlockDialect / DialectFP4)
+// numerics: docs/numerics.md section 5 (BlockDialect / DialectFP4)
 `default_nettype none
 
 // One lane of element encoding into the block's dialect: the index is the number of midpoints

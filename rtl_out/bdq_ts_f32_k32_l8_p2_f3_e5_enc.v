@@ -26,7 +26,7 @@
 //   dialect 13: [0, 1, 2, 3, 4, 6, 7, 9]
 //   dialect 14: [0, 1, 2, 3, 4, 6, 7, 8]
 //   dialect 15: [0, 1, 2, 3, 4, 5, 6, 8]
-// numerics: shared/docs/numerics.md section 5 (BlockDialect / DialectFP4)
+// numerics: docs/numerics.md section 5 (BlockDialect / DialectFP4)
 `default_nettype none
 
 // One lane of element encoding into the block's dialect: the index is the number of midpoints

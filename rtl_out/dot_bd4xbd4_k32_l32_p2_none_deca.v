@@ -27,7 +27,7 @@
 //   dialect 13: [0, 1, 2, 3, 4, 6, 7, 9]
 //   dialect 14: [0, 1, 2, 3, 4, 6, 7, 8]
 //   dialect 15: [0, 1, 2, 3, 4, 5, 6, 8]
-// numerics: shared/docs/numerics.md sections 4 and 5 (exact block sums)
+// numerics: docs/numerics.md sections 4 and 5 (exact block sums)
 `default_nettype none
 
 // One element of operand A (dialectfp4), decoded to sign, significand and shift:

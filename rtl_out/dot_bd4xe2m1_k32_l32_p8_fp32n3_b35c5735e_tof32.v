@@ -15,7 +15,7 @@
 //   dialect  1: [0, 1, 2, 3, 4, 6, 9, 12]
 //   dialect  2: [0, 1, 2, 3, 4, 5, 6, 8]
 //   dialect  3: [0, 1, 2, 3, 4, 5, 7, 8]
-// numerics: shared/docs/numerics.md sections 4 and 5 (exact block sums)
+// numerics: docs/numerics.md sections 4 and 5 (exact block sums)
 `default_nettype none
 
 // (-1)^neg * mag * 2^(exp_i - 256) rounded to FP32: nearest, ties to even, subnormals

@@ -10,7 +10,7 @@
 //   acc_width = 48
 //   acc_lsb = -24
 // regenerate: blockrtl generate --unit dot --format-a mxfp4 --format-b mxfp4 --block-size 32 --lanes 32 --pipeline 2 --accumulate fp32 --dot-length 8
-// numerics: shared/docs/numerics.md sections 4 and 5 (exact block sums)
+// numerics: docs/numerics.md sections 4 and 5 (exact block sums)
 `default_nettype none
 
 // One element of operand A (mxfp4), decoded to sign, significand and shift:

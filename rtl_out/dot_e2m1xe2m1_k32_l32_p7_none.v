@@ -10,7 +10,7 @@
 //   acc_width = 48
 //   acc_lsb = -24
 // regenerate: blockrtl generate --unit dot --format-a mxfp4 --format-b mxfp4 --block-size 32 --lanes 32 --pipeline 7 --accumulate none
-// numerics: shared/docs/numerics.md sections 4 and 5 (exact block sums)
+// numerics: docs/numerics.md sections 4 and 5 (exact block sums)
 `default_nettype none
 
 // Block dot product: A (mxfp4) x B (mxfp4), k = 32, 32 element pairs per beat

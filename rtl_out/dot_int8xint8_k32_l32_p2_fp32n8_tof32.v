@@ -10,7 +10,7 @@
 //   acc_width = 48
 //   acc_lsb = -24
 // regenerate: blockrtl generate --unit dot --format-a mxint8 --format-b mxint8 --block-size 32 --lanes 32 --pipeline 2 --accumulate fp32 --dot-length 8
-// numerics: shared/docs/numerics.md sections 4 and 5 (exact block sums)
+// numerics: docs/numerics.md sections 4 and 5 (exact block sums)
 `default_nettype none
 
 // (-1)^neg * mag * 2^(exp_i - 266) rounded to FP32: nearest, ties to even, subnormals

@@ -10,7 +10,7 @@
 //   acc_width = 48
 //   acc_lsb = -24
 // regenerate: blockrtl generate --unit dot --format-a mxint8 --format-b mxint8 --block-size 32 --lanes 32 --pipeline 2 --accumulate none
-// numerics: shared/docs/numerics.md sections 4 and 5 (exact block sums)
+// numerics: docs/numerics.md sections 4 and 5 (exact block sums)
 `default_nettype none
 
 // Block dot product: A (mxint8) x B (mxint8), k = 32, 32 element pairs per beat

@@ -11,7 +11,7 @@
 //   dialect  1: [0, 1, 2, 3, 4, 6, 9, 12]
 //   dialect  2: [0, 1, 2, 3, 4, 5, 6, 8]
 //   dialect  3: [0, 1, 2, 3, 4, 5, 7, 8]
-// numerics: each value is scale x element, exact, rounded once (RNE) to the output format; subnormals kept, overflow to +-Inf, canonical quiet NaN (golden/dequant.rs)
+// numerics: docs/numerics.md section 3.2: each value is scale x element, exact, rounded once (RNE) to the output format; subnormals kept, overflow to +-Inf, canonical quiet NaN
 `default_nettype none
 
 // One element's significand normalized (leading one at the top) and the value's binary

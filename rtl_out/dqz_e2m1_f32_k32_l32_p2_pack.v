@@ -6,7 +6,7 @@
 //   pipeline = 2
 //   output_format = f32
 // regenerate: blockrtl generate --unit dequantizer --format mxfp4 --block-size 32 --lanes 32 --pipeline 2 --output-format f32
-// numerics: each value is scale x element, exact, rounded once (RNE) to the output format; subnormals kept, overflow to +-Inf, canonical quiet NaN (golden/dequant.rs)
+// numerics: docs/numerics.md section 3.2: each value is scale x element, exact, rounded once (RNE) to the output format; subnormals kept, overflow to +-Inf, canonical quiet NaN
 `default_nettype none
 
 // One value in the output format: exact when it is a normal number (the significand fits),

@@ -6,7 +6,7 @@
 //   pipeline = 2
 //   output_format = bf16
 // regenerate: blockrtl generate --unit dequantizer --format mxfp8_e4m3 --block-size 32 --lanes 8 --pipeline 2 --output-format bf16
-// numerics: each value is scale x element, exact, rounded once (RNE) to the output format; subnormals kept, overflow to +-Inf, canonical quiet NaN (golden/dequant.rs)
+// numerics: docs/numerics.md section 3.2: each value is scale x element, exact, rounded once (RNE) to the output format; subnormals kept, overflow to +-Inf, canonical quiet NaN
 `default_nettype none
 
 // Dequantizer: mxfp8_e4m3 blocks of 32 in, bf16 values out, 8 elements per beat

@@ -6,7 +6,7 @@
 //   pipeline = 5
 //   output_format = f16
 // regenerate: blockrtl generate --unit dequantizer --format mxint8 --block-size 32 --lanes 32 --pipeline 5 --output-format f16
-// numerics: each value is scale x element, exact, rounded once (RNE) to the output format; subnormals kept, overflow to +-Inf, canonical quiet NaN (golden/dequant.rs)
+// numerics: docs/numerics.md section 3.2: each value is scale x element, exact, rounded once (RNE) to the output format; subnormals kept, overflow to +-Inf, canonical quiet NaN
 `default_nettype none
 
 // One mxint8 element decoded to sign, significand and shift: its value is

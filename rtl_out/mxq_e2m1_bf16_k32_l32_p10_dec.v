@@ -8,7 +8,7 @@
 //   flush_subnormals = false
 //   scale_rule = floor
 // regenerate: blockrtl generate --unit mx-quantizer --format mxfp4 --block-size 32 --input-format bf16 --lanes 32 --pipeline 10 --scale-rule floor
-// numerics: shared/docs/numerics.md section 3 (OCP MX v1.0 conversion, RNE, saturating)
+// numerics: docs/numerics.md section 3 (OCP MX v1.0 conversion, RNE, saturating)
 `default_nettype none
 
 // One lane of input decode. Nothing here depends on the block's shared exponent, so it runs

@@ -8,7 +8,7 @@
 //   flush_subnormals = false
 //   scale_rule = rceil
 // regenerate: blockrtl generate --unit mx-quantizer --format mxfp4 --block-size 32 --input-format f32 --lanes 32 --pipeline 2 --scale-rule rceil
-// numerics: shared/docs/numerics.md section 3 (OCP MX v1.0 conversion, RNE, saturating)
+// numerics: docs/numerics.md section 3 (OCP MX v1.0 conversion, RNE, saturating)
 `default_nettype none
 
 // One lane of element conversion, once the block threshold is known:

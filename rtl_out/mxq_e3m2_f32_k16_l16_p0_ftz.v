@@ -8,7 +8,7 @@
 //   flush_subnormals = true
 //   scale_rule = floor
 // regenerate: blockrtl generate --unit mx-quantizer --format mxfp6_e3m2 --block-size 16 --input-format f32 --lanes 16 --pipeline 0 --flush-subnormals --scale-rule floor
-// numerics: shared/docs/numerics.md section 3 (OCP MX v1.0 conversion, RNE, saturating)
+// numerics: docs/numerics.md section 3 (OCP MX v1.0 conversion, RNE, saturating)
 `default_nettype none
 
 // MX block quantizer, all 16 elements of a block per beat: one block per cycle.

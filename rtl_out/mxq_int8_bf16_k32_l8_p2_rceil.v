@@ -8,7 +8,7 @@
 //   flush_subnormals = false
 //   scale_rule = rceil
 // regenerate: blockrtl generate --unit mx-quantizer --format mxint8 --block-size 32 --input-format bf16 --lanes 8 --pipeline 2 --scale-rule rceil
-// numerics: shared/docs/numerics.md section 3 (OCP MX v1.0 conversion, RNE, saturating)
+// numerics: docs/numerics.md section 3 (OCP MX v1.0 conversion, RNE, saturating)
 `default_nettype none
 
 // MX block quantizer, 8 of the block's 32 elements per beat (4 beats per block).

@@ -7,12 +7,12 @@ pub const RTL_BLOCK_SIZES: std::ops::RangeInclusive<usize> = 2..=1024;
 /// More stages than this have nowhere useful to go.
 pub const MAX_PIPELINE: usize = 8;
 /// Checks shared by every unit with a block size, lanes and pipeline depth.
-/// numerics.md 3.6 flushes FP32 subnormals; every FP16 subnormal is a normal FP32 value, so
+/// docs/numerics.md section 3 flushes FP32 subnormals; every FP16 subnormal is a normal FP32 value, so
 /// the option means nothing for FP16 input (and the RTL would flush FP16 subnormals instead).
 pub fn check_flush(input: crate::format::InputFormat, flush: bool) -> Result<()> {
     if flush && input == crate::format::InputFormat::F16 {
         return Err(Error::input(
-            "flush_subnormals applies to f32 and bf16 inputs: it zeroes FP32 subnormals (numerics.md 3.6), and no FP16 value is one",
+            "flush_subnormals applies to f32 and bf16 inputs: it zeroes FP32 subnormals (docs/numerics.md section 3), and no FP16 value is one",
         ));
     }
     Ok(())

@@ -313,6 +313,37 @@ mod tests {
         }
     }
 
+    /// The table in docs/numerics.md section 5 and the shipped book say the same thing.
+    #[test]
+    fn the_numerics_document_states_the_shipped_book() {
+        let doc = include_str!("../../docs/numerics.md");
+        let book = Formatbook::dialectfp4();
+        let mut seen = [false; 16];
+        for line in doc.lines().filter(|l| l.trim_start().starts_with("| ")) {
+            let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+            // Rows hold two dialects: | id | idx 6 | idx 7 | | id | idx 6 | idx 7 |
+            for half in [&cells[1..4], &cells[5..8]] {
+                let Ok(id) = half[0].parse::<usize>() else {
+                    continue;
+                };
+                let d = book.dialects[id];
+                if id == 15 {
+                    assert_eq!(half[1], "indices 5..7 = 5, 6, 8", "dialect 15");
+                    assert_eq!(d, [0, 1, 2, 3, 4, 5, 6, 8]);
+                } else {
+                    let num = |c: &str| c.split_whitespace().next().unwrap().parse::<u8>().unwrap();
+                    assert_eq!([num(half[1]), num(half[2])], [d[6], d[7]], "dialect {id}");
+                    assert_eq!(d[..6], [0, 1, 2, 3, 4, 6], "dialect {id}");
+                }
+                seen[id] = true;
+            }
+        }
+        assert!(
+            seen.iter().all(|&s| s),
+            "the document lists every dialect: {seen:?}"
+        );
+    }
+
     #[test]
     fn pair_ranges_are_midpoints_on_the_combined_grid() {
         let pairs = Formatbook::dialectfp4().pairs().unwrap();

@@ -1,4 +1,4 @@
-//! The bit-exact golden model. It implements `shared/docs/numerics.md` and knows nothing about
+//! The bit-exact golden model. It implements `docs/numerics.md` and knows nothing about
 //! RTL: every value is an integer or an FP32 bit pattern, never a float on the value path.
 
 pub mod dequant;

@@ -634,8 +634,7 @@ impl Hardware for BdQuantizerParams {
 
     fn notes(&self) -> Result<Vec<String>> {
         let mut notes = self.formatbook.banner_lines()?;
-        notes
-            .push("numerics: shared/docs/numerics.md section 5 (BlockDialect / DialectFP4)".into());
+        notes.push("numerics: docs/numerics.md section 5 (BlockDialect / DialectFP4)".into());
         Ok(notes)
     }
 

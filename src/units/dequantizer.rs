@@ -416,7 +416,7 @@ impl Hardware for DequantizerParams {
             notes.extend(self.formatbook.banner_lines()?);
         }
         notes.push(
-            "numerics: each value is scale x element, exact, rounded once (RNE) to the output format; subnormals kept, overflow to +-Inf, canonical quiet NaN (golden/dequant.rs)".into(),
+            "numerics: docs/numerics.md section 3.2: each value is scale x element, exact, rounded once (RNE) to the output format; subnormals kept, overflow to +-Inf, canonical quiet NaN".into(),
         );
         Ok(notes)
     }

@@ -555,8 +555,7 @@ impl Hardware for MxQuantizerParams {
 
     fn notes(&self) -> Result<Vec<String>> {
         Ok(vec![
-            "numerics: shared/docs/numerics.md section 3 (OCP MX v1.0 conversion, RNE, saturating)"
-                .into(),
+            "numerics: docs/numerics.md section 3 (OCP MX v1.0 conversion, RNE, saturating)".into(),
         ])
     }
 

@@ -231,7 +231,7 @@ impl Hardware for DotParams {
         if self.format_a == OperandFormat::Dialect || self.format_b == OperandFormat::Dialect {
             notes.extend(self.formatbook.banner_lines()?);
         }
-        notes.push("numerics: shared/docs/numerics.md sections 4 and 5 (exact block sums)".into());
+        notes.push("numerics: docs/numerics.md sections 4 and 5 (exact block sums)".into());
         Ok(notes)
     }
 
