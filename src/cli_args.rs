@@ -292,9 +292,8 @@ pub(crate) struct ExploreArgs {
     /// Checkpoint: .safetensors (F32, BF16, F16 tensors) or one .npy array.
     #[arg(long)]
     pub(crate) input: Option<PathBuf>,
-    /// Tensors to take, by regular expression (repeatable; default: every floating tensor).
-    #[arg(long = "tensor")]
-    pub(crate) tensors: Vec<String>,
+    #[command(flatten)]
+    pub(crate) select: TensorSelect,
     /// Formats to try, comma-separated.
     #[arg(
         long,
@@ -346,9 +345,8 @@ pub(crate) enum ExploreSub {
 pub(crate) struct FormatbookSearchArgs {
     #[arg(long)]
     pub(crate) input: PathBuf,
-    /// Tensors to take, by regular expression (repeatable).
-    #[arg(long = "tensor")]
-    pub(crate) tensors: Vec<String>,
+    #[command(flatten)]
+    pub(crate) select: TensorSelect,
     /// Dialects in the book (1..=16; fewer than 16 start from the best subset of DialectFP4).
     #[arg(long, default_value_t = 16)]
     pub(crate) dialects: usize,
@@ -405,9 +403,8 @@ pub(crate) struct QuantizeArgs {
     /// Input file: .npy (float32, float16) or .safetensors (F32, BF16, F16).
     #[arg(long)]
     pub(crate) input: PathBuf,
-    /// Safetensors tensors to take, by regular expression (repeatable; default: all floating).
-    #[arg(long = "tensor")]
-    pub(crate) tensors: Vec<String>,
+    #[command(flatten)]
+    pub(crate) select: TensorSelect,
     /// Format of raw codes the file cannot describe (a uint16 .npy of bf16 or f16 codes).
     #[arg(long)]
     pub(crate) input_format: Option<blockrtl::format::InputFormat>,
@@ -463,10 +460,7 @@ impl QuantizeArgs {
         };
         Ok(QuantizeRequest {
             input: self.input.clone(),
-            load: LoadOptions {
-                tensor_patterns: regexes(&self.tensors)?,
-                input_format: self.input_format,
-            },
+            load: self.select.options(self.input_format)?,
             formats: self.formats.clone(),
             opts: QuantizeOptions {
                 block_size: self.block_size,
@@ -485,10 +479,40 @@ impl QuantizeArgs {
     }
 }
 
-/// `--tensor` patterns, compiled.
-pub(crate) fn regexes(patterns: &[String]) -> Result<Vec<regex::Regex>, Error> {
+/// Which tensors of a checkpoint to take: the same flags for quantize, explore and the
+/// formatbook search.
+#[derive(clap::Args, Debug, Clone)]
+pub(crate) struct TensorSelect {
+    /// Tensors to take, by regular expression (repeatable; default: every F32/BF16/F16 matrix).
+    #[arg(long = "tensor", value_name = "REGEX")]
+    pub(crate) tensors: Vec<String>,
+    /// Tensors to leave out, by regular expression (repeatable).
+    #[arg(long = "exclude", value_name = "REGEX")]
+    pub(crate) exclude: Vec<String>,
+    /// Also take 1-D tensors (as one row) and N-D ones (as rows of their last axis); by default
+    /// only matrices (weights) are taken and the others listed as skipped.
+    #[arg(long)]
+    pub(crate) all_shapes: bool,
+}
+
+impl TensorSelect {
+    pub(crate) fn options(
+        &self,
+        input_format: Option<blockrtl::format::InputFormat>,
+    ) -> Result<LoadOptions, Error> {
+        Ok(LoadOptions {
+            tensor_patterns: regexes(&self.tensors, "--tensor")?,
+            exclude: regexes(&self.exclude, "--exclude")?,
+            all_shapes: self.all_shapes,
+            input_format,
+        })
+    }
+}
+
+/// Name patterns of `flag`, compiled.
+fn regexes(patterns: &[String], flag: &str) -> Result<Vec<regex::Regex>, Error> {
     patterns
         .iter()
-        .map(|t| regex::Regex::new(t).map_err(|e| Error::input(format!("--tensor '{t}': {e}"))))
+        .map(|t| regex::Regex::new(t).map_err(|e| Error::input(format!("{flag} '{t}': {e}"))))
         .collect()
 }

@@ -6,7 +6,6 @@ mod cli_args;
 use blockrtl::cosim::CosimOptions;
 use blockrtl::cosim::wave::Wave;
 use blockrtl::error::Error;
-use blockrtl::io::LoadOptions;
 use blockrtl::package::Package;
 use blockrtl::quantize;
 use blockrtl::synth::pnr::Part;
@@ -276,10 +275,7 @@ fn explore(a: ExploreArgs) -> Result<(), Error> {
     };
     let opts = blockrtl::explore::ExploreOptions {
         input,
-        load: LoadOptions {
-            tensor_patterns: cli_args::regexes(&a.tensors)?,
-            input_format: None,
-        },
+        load: a.select.options(None)?,
         formats: a.formats,
         block_sizes: a.block_sizes,
         scale_rules: a.scale_rules,
@@ -318,10 +314,7 @@ fn explore_formatbook(f: FormatbookSearchArgs, progress: bool) -> Result<(), Err
         .transpose()?;
     let opts = fs::SearchOptions {
         input: f.input,
-        load: LoadOptions {
-            tensor_patterns: regexes(&f.tensors)?,
-            input_format: None,
-        },
+        load: f.select.options(None)?,
         dialects: f.dialects,
         block_size: f.block_size,
         holdout,

@@ -231,6 +231,10 @@ pub struct Report {
     pub scale_rule: Option<String>,
     pub rows: Vec<ReportRow>,
     pub totals: Vec<ReportRow>,
+    /// Tensors of the checkpoint left out, and why (not matrices, --exclude, not floating).
+    pub skipped: Vec<crate::io::Skipped>,
+    /// Conversions made while reading (float64 input).
+    pub notes: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -249,6 +253,17 @@ impl Report {
             "quantize {} (block size {})",
             self.input, self.block_size
         )?;
+        for n in &self.notes {
+            writeln!(out, "note: {n}")?;
+        }
+        if !self.skipped.is_empty() {
+            let list: Vec<String> = self
+                .skipped
+                .iter()
+                .map(|s| format!("{} ({})", s.name, s.reason))
+                .collect();
+            writeln!(out, "skipped {} tensor(s): {}", list.len(), list.join(", "))?;
+        }
         if let Some(r) = &self.scale_rule {
             writeln!(out, "MX scale rule: {r}")?;
         }
@@ -370,13 +385,14 @@ pub fn run(req: &QuantizeRequest) -> Result<Report> {
         }
         crate::emit::write::check_writable_new(path, req.force)?;
     }
-    let tensors = crate::io::load(&req.input, &req.load)?;
+    let loaded = crate::io::load(&req.input, &req.load)?;
+    let tensors = &loaded.tensors;
     if req.dequantized.is_some() && tensors.iter().any(|t| t.dtype != tensors[0].dtype) {
         return Err(Error::input(
             "--dequantized: the tensors have different dtypes; select one dtype with --tensor",
         ));
     }
-    for t in &tensors {
+    for t in tensors {
         check_blocking(t, req.opts.block_size, req.opts.pad)?;
     }
     let total_blocks: u64 = tensors
@@ -397,7 +413,7 @@ pub fn run(req: &QuantizeRequest) -> Result<Report> {
         };
         let mut total = ErrorStats::default();
         let mut total_padded = 0;
-        for t in &tensors {
+        for t in tensors {
             let r = quantize_tensor(t, q, &req.opts, keep, &bar)?;
             rows.push(ReportRow::new(
                 Some(&t.name),
@@ -466,5 +482,7 @@ pub fn run(req: &QuantizeRequest) -> Result<Report> {
             .then(|| req.opts.scale_rule.to_string()),
         rows,
         totals,
+        skipped: loaded.skipped.clone(),
+        notes: loaded.notes.clone(),
     })
 }

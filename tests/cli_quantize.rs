@@ -166,8 +166,16 @@ fn safetensors_tensors_by_name_in_every_dtype() {
         "mxint8",
         "--json",
     ]));
+    // Only matrices by default: the 1-D tensor is listed as skipped, not quantized.
     let rows = v["rows"].as_array().unwrap();
-    assert_eq!(rows.len(), 2);
+    assert_eq!(rows.len(), 1);
+    assert_eq!(v["skipped"][0]["name"], "layer1.weight");
+    assert!(
+        v["skipped"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("1-D")
+    );
     // 1.0 is exact in MXINT8: no error, SQNR infinite (null).
     assert_eq!(rows[0]["mse"], 0.0);
     assert!(rows[0]["sqnr_db"].is_null());
@@ -181,6 +189,7 @@ fn safetensors_tensors_by_name_in_every_dtype() {
         "layer1",
         "--json",
     ]));
+    // Named with --tensor, it is taken as one row.
     assert_eq!(v["rows"].as_array().unwrap().len(), 1);
     assert_eq!(v["rows"][0]["tensor"], "layer1.weight");
     for fmt in [InputFormat::F32, InputFormat::F16] {
@@ -189,7 +198,7 @@ fn safetensors_tensors_by_name_in_every_dtype() {
         } else {
             vec![0x3800; 32]
         };
-        let p = write(dir.path(), "w.safetensors", fmt, &[("w", vec![32], raw)]);
+        let p = write(dir.path(), "w.safetensors", fmt, &[("w", vec![1, 32], raw)]);
         let v = json(&blockrtl(&[
             "quantize",
             "--input",
@@ -352,6 +361,7 @@ fn bad_input_is_one_line_and_exit_2() {
         w.finish().unwrap();
     }
     std::fs::write(&cube, buf).unwrap();
+    // A 3-D array is rows of its last axis: 4 rows of 8, so k = 32 does not divide them ...
     assert_bad_input(
         &[
             "quantize",
@@ -360,8 +370,20 @@ fn bad_input_is_one_line_and_exit_2() {
             "--format",
             "mxfp4",
         ],
-        "3-D array",
+        "rows of 8 elements",
     );
+    // ... and k = 8 makes 4 blocks.
+    let v = json(&blockrtl(&[
+        "quantize",
+        "--input",
+        cube.to_str().unwrap(),
+        "--format",
+        "mxfp4",
+        "--block-size",
+        "8",
+        "--json",
+    ]));
+    assert_eq!(v["rows"][0]["blocks"], 4);
     assert_bad_input(
         &[
             "quantize",
@@ -561,7 +583,9 @@ fn dequantized_tensor_is_scale_times_element_from_the_codes() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let t = &blockrtl::io::load(&deq, &Default::default()).unwrap()[0];
+    let t = &blockrtl::io::load(&deq, &Default::default())
+        .unwrap()
+        .tensors[0];
     assert_eq!((t.shape.clone(), t.dtype), (vec![3, 45], InputFormat::F32));
     let mut want = Vec::new();
     for line in std::fs::read_to_string(&codes).unwrap().lines() {

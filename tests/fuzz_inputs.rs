@@ -184,7 +184,7 @@ proptest! {
         let opts = LoadOptions::default();
         match from_bytes(&bytes, "fuzz", Some("t".into()), safetensors_name, &opts) {
             Ok(ts) => {
-                for t in ts {
+                for t in ts.tensors {
                     let n: usize = t.shape.iter().product();
                     prop_assert_eq!(n, t.bits.len());
                 }

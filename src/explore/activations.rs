@@ -62,7 +62,15 @@ pub fn run(
     pad: bool,
     progress: bool,
 ) -> Result<ActivationReport> {
-    let acts = crate::io::load(path, &LoadOptions::default())?;
+    // Activations come in any shape (batch x sequence x hidden): blocks along the last axis.
+    let acts = crate::io::load(
+        path,
+        &LoadOptions {
+            all_shapes: true,
+            ..LoadOptions::default()
+        },
+    )?
+    .tensors;
     let errors = super::errors(
         &acts,
         configs,

@@ -151,7 +151,7 @@ pub fn search(opts: &SearchOptions) -> Result<(Formatbook, SearchReport)> {
             opts.max_rounds
         )));
     }
-    let tensors = crate::io::load(&opts.input, &opts.load)?;
+    let tensors = crate::io::load(&opts.input, &opts.load)?.tensors;
     let held = |i: usize, t: &Tensor| match &opts.holdout {
         Some(re) => re.is_match(&t.name),
         None => tensors.len() >= 2 && i % 4 == 3,

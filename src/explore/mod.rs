@@ -177,6 +177,8 @@ pub struct ExploreReport {
     pub generator: String,
     pub input: String,
     pub tensors: Vec<TensorInfo>,
+    /// Tensors of the checkpoint left out, and why (not matrices, --exclude, not floating).
+    pub skipped: Vec<crate::io::Skipped>,
     pub selector: String,
     pub synth_target: Option<String>,
     /// The storage format the quantizer hardware reads: the tensors' most common one.
@@ -494,7 +496,8 @@ pub fn run(opts: &ExploreOptions) -> Result<ExploreReport> {
     validate(opts)?;
     let mut timing = Timing::default();
     let t0 = Instant::now();
-    let tensors = crate::io::load(&opts.input, &opts.load)?;
+    let loaded = crate::io::load(&opts.input, &opts.load)?;
+    let (tensors, skipped) = (loaded.tensors, loaded.skipped);
     if tensors.is_empty() {
         return Err(Error::input(format!(
             "{}: no floating-point tensor matched",
@@ -557,6 +560,7 @@ pub fn run(opts: &ExploreOptions) -> Result<ExploreReport> {
         generator: crate::TOOL.to_string(),
         input: opts.input.display().to_string(),
         tensors: tensors.iter().map(TensorInfo::of).collect(),
+        skipped,
         selector: opts.selector.name().to_string(),
         synth_target: opts.synth.as_ref().map(|s| s.target.to_string()),
         hardware_input_format,
@@ -613,6 +617,18 @@ impl ExploreReport {
             self.tensors.len(),
             self.selector
         );
+        if !self.skipped.is_empty() {
+            let list: Vec<String> = self
+                .skipped
+                .iter()
+                .map(|k| format!("`{}` ({})", k.name, k.reason))
+                .collect();
+            s.push_str(&format!(
+                "Skipped {} tensor(s): {}.\n\n",
+                list.len(),
+                list.join(", ")
+            ));
+        }
         s.push_str("![Pareto front](pareto.svg)\n\n![Per-layer SQNR](layers.svg)\n\n");
         s.push_str("## Configurations (whole model)\n\nCost: quantizer + dot unit, per element per cycle (total / k).\n\n| format | k | bits/element | SQNR dB | cost |\n|---|---|---|---|---|\n");
         for c in &self.configs {

@@ -9,11 +9,11 @@ use crate::format::InputFormat;
 use regex::Regex;
 use std::path::Path;
 
-/// One tensor, rows along the first axis, blocks along the last.
+/// One tensor, blocks along the last axis, rows the other axes flattened.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Tensor {
     pub name: String,
-    /// `[cols]` or `[rows, cols]`.
+    /// As stored: `[cols]`, `[rows, cols]`, or more axes (`--all-shapes`).
     pub shape: Vec<usize>,
     /// The format the file stored (the values were widened from it exactly).
     pub dtype: InputFormat,
@@ -22,12 +22,11 @@ pub struct Tensor {
 }
 
 impl Tensor {
+    /// Rows of blocks: every axis but the last, flattened (1 for a vector).
     pub fn rows(&self) -> usize {
-        if self.shape.len() == 2 {
-            self.shape[0]
-        } else {
-            1
-        }
+        self.shape[..self.shape.len().saturating_sub(1)]
+            .iter()
+            .product()
     }
 
     pub fn row_len(&self) -> usize {
@@ -35,30 +34,125 @@ impl Tensor {
     }
 }
 
+/// A tensor of the file that was not taken, and why.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Skipped {
+    pub name: String,
+    pub reason: String,
+}
+
+impl Skipped {
+    pub fn new(name: &str, reason: &str) -> Skipped {
+        Skipped {
+            name: name.to_string(),
+            reason: reason.to_string(),
+        }
+    }
+}
+
+/// What a load found: the tensors taken, those left out, and conversions worth saying.
+#[derive(Debug, Clone, Default)]
+pub struct Loaded {
+    pub tensors: Vec<Tensor>,
+    pub skipped: Vec<Skipped>,
+    pub notes: Vec<String>,
+}
+
 /// What the user asked to load.
 #[derive(Debug, Default, Clone)]
 pub struct LoadOptions {
     /// Safetensors: tensors whose name matches any of these (all floating tensors when empty).
     pub tensor_patterns: Vec<Regex>,
+    /// Safetensors: tensors whose name matches any of these are left out.
+    pub exclude: Vec<Regex>,
+    /// Safetensors: take 1-D and N-D tensors too (by default only matrices, the weights, unless
+    /// `--tensor` names them).
+    pub all_shapes: bool,
     /// Format of data the file cannot describe (raw 16-bit codes in an integer `.npy`).
     pub input_format: Option<InputFormat>,
 }
 
-/// Tensor files are read whole: larger than this, a checkpoint should be split (shards).
+/// A tensor file larger than this is refused (a checkpoint that big comes in shards).
 pub const MAX_TENSOR_FILE_BYTES: u64 = 1 << 36;
 
-pub fn load(path: &Path, opts: &LoadOptions) -> Result<Vec<Tensor>, Error> {
-    let bytes = crate::user_file::read(path, MAX_TENSOR_FILE_BYTES)
-        .map_err(|e| Error::input(format!("{}: {e}", path.display())))?;
+/// Load a `.npy` file, a `.safetensors` file (memory-mapped), or a sharded checkpoint through
+/// its `*.safetensors.index.json`.
+pub fn load(path: &Path, opts: &LoadOptions) -> Result<Loaded, Error> {
+    let shown = path.display().to_string();
+    if path.to_string_lossy().ends_with(".index.json") {
+        return load_sharded(path, opts);
+    }
+    let map = map_file(path)?;
     let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned());
     let is_safetensors = path.extension().is_some_and(|e| e == "safetensors");
-    from_bytes(
-        &bytes,
-        &path.display().to_string(),
-        stem,
-        is_safetensors,
-        opts,
-    )
+    from_bytes(&map, &shown, stem, is_safetensors, opts)
+}
+
+/// A regular file of at most `MAX_TENSOR_FILE_BYTES`, mapped read-only.
+fn map_file(path: &Path) -> Result<memmap2::Mmap, Error> {
+    let bad = |e: String| Error::input(format!("{}: {e}", path.display()));
+    let meta = std::fs::metadata(path).map_err(|e| bad(format!("cannot read it ({e})")))?;
+    if !meta.is_file() {
+        return Err(bad("not a regular file".into()));
+    }
+    if meta.len() > MAX_TENSOR_FILE_BYTES {
+        return Err(bad(format!(
+            "{} bytes is more than the {} a tensor file may have (split the checkpoint into shards)",
+            meta.len(),
+            MAX_TENSOR_FILE_BYTES
+        )));
+    }
+    let file = std::fs::File::open(path).map_err(|e| bad(format!("cannot read it ({e})")))?;
+    // SAFETY: the map is only read; a file changed under us by another process can at worst
+    // give wrong values for this run, which the caller cannot prevent for any reader.
+    unsafe { memmap2::Mmap::map(&file) }.map_err(|e| bad(format!("cannot map it: {e}")))
+}
+
+/// A sharded checkpoint: the index's `weight_map` names each tensor's shard, beside the index.
+fn load_sharded(index: &Path, opts: &LoadOptions) -> Result<Loaded, Error> {
+    let shown = index.display().to_string();
+    let text = crate::user_file::read(index, 64 << 20)
+        .map_err(|e| Error::input(format!("{shown}: {e}")))?;
+    let json: serde_json::Value = serde_json::from_slice(&text)
+        .map_err(|e| Error::input(format!("{shown}: not a JSON index ({e})")))?;
+    let map = json
+        .get("weight_map")
+        .and_then(|m| m.as_object())
+        .ok_or_else(|| Error::input(format!("{shown}: no \"weight_map\" object")))?;
+    let mut files: Vec<String> = Vec::new();
+    for (tensor, file) in map {
+        let file = file.as_str().ok_or_else(|| {
+            Error::input(format!(
+                "{shown}: weight_map entry {tensor} is not a file name"
+            ))
+        })?;
+        if file.contains('/') || file.contains('\\') || file.starts_with('.') {
+            return Err(Error::input(format!(
+                "{shown}: shard {file} must be a file name beside the index"
+            )));
+        }
+        if !files.iter().any(|f| f == file) {
+            files.push(file.to_string());
+        }
+    }
+    files.sort();
+    if files.is_empty() {
+        return Err(Error::input(format!("{shown}: the weight_map is empty")));
+    }
+    let folder = index.parent().unwrap_or(Path::new("."));
+    let maps = files
+        .iter()
+        .map(|f| map_file(&folder.join(f)))
+        .collect::<Result<Vec<_>, _>>()?;
+    let shards: Vec<safetensors_file::Shard> = files
+        .iter()
+        .zip(&maps)
+        .map(|(f, m)| safetensors_file::Shard {
+            label: folder.join(f).display().to_string(),
+            bytes: m,
+        })
+        .collect();
+    safetensors_file::read(&shards, &shown, opts)
 }
 
 /// The tensors of a file's contents; `name` is how errors name the file, `stem` the name of an
@@ -69,18 +163,27 @@ pub fn from_bytes(
     stem: Option<String>,
     is_safetensors: bool,
     opts: &LoadOptions,
-) -> Result<Vec<Tensor>, Error> {
+) -> Result<Loaded, Error> {
     if bytes.starts_with(b"\x93NUMPY") {
-        if !opts.tensor_patterns.is_empty() {
+        if !opts.tensor_patterns.is_empty() || !opts.exclude.is_empty() {
             return Err(Error::input(format!(
-                "{name}: --tensor selects tensors of a .safetensors file; an .npy file holds one array"
+                "{name}: --tensor and --exclude select tensors of a .safetensors checkpoint; an .npy file holds one array"
             )));
         }
         let stem = stem.unwrap_or_else(|| name.to_string());
-        return Ok(vec![npy::read(bytes, name, stem, opts.input_format)?]);
+        let (tensor, note) = npy::read(bytes, name, stem, opts.input_format)?;
+        return Ok(Loaded {
+            tensors: vec![tensor],
+            skipped: Vec::new(),
+            notes: note.into_iter().collect(),
+        });
     }
     if is_safetensors || looks_like_safetensors(bytes) {
-        return safetensors_file::read(bytes, name, opts);
+        let shard = safetensors_file::Shard {
+            label: name.to_string(),
+            bytes,
+        };
+        return safetensors_file::read(&[shard], name, opts);
     }
     Err(Error::input(format!(
         "{name}: not an .npy or .safetensors file (no NUMPY magic, no safetensors header)"
@@ -90,16 +193,6 @@ pub fn from_bytes(
 /// Safetensors starts with a little-endian u64 header length followed by a JSON object.
 fn looks_like_safetensors(bytes: &[u8]) -> bool {
     bytes.len() > 9 && bytes[8] == b'{'
-}
-
-/// Shape check shared by both readers: 1-D or 2-D only, and not empty.
-fn check_shape(name: &str, shape: &[usize]) -> Result<(), Error> {
-    match shape.len() {
-        1 | 2 => Ok(()),
-        n => Err(Error::input(format!(
-            "{name}: a {n}-D array; blocks run along the last axis of a 1-D or 2-D array (reshape it first)"
-        ))),
-    }
 }
 
 /// Resolve the stored format against `--input-format`: a declared dtype wins, and a different

@@ -1,16 +1,17 @@
 //! `.npy` arrays: float32 and float16, or raw 16/32-bit codes with `--input-format`.
 
-use super::{Tensor, check_shape, declared};
+use super::{Tensor, declared};
 use crate::error::Error;
 use crate::format::InputFormat;
 use npyz::{DType, NpyFile, Order, TypeChar};
 
+/// The file's one array, and a note when it had to be converted (float64).
 pub fn read(
     bytes: &[u8],
     name: &str,
     tensor_name: String,
     input_format: Option<InputFormat>,
-) -> Result<Tensor, Error> {
+) -> Result<(Tensor, Option<String>), Error> {
     let corrupt =
         |e: std::io::Error| Error::input(format!("{name}: corrupt or truncated .npy ({e})"));
     let data_start = header_end(bytes, name)?;
@@ -26,7 +27,11 @@ pub fn read(
                 npy.shape()
             ))
         })?;
-    check_shape(name, &shape)?;
+    if shape.is_empty() {
+        return Err(Error::input(format!(
+            "{name}: a 0-D array (a scalar); blocks run along the last axis"
+        )));
+    }
     // The header's shape must be what the file holds: checked before anything is allocated.
     let elements = shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d));
     let need = elements
@@ -56,7 +61,42 @@ pub fn read(
         )));
     };
     let (kind, size) = (ts.type_char(), ts.size_field());
+    if fortran && shape.len() > 2 {
+        return Err(Error::input(format!(
+            "{name}: a {}-D array in Fortran order; save it in C order (numpy.ascontiguousarray)",
+            shape.len()
+        )));
+    }
+    let mut note = None;
     let (dtype, bits): (InputFormat, Vec<u32>) = match (kind, size) {
+        (TypeChar::Float, 8) => {
+            // No quantizer input is 64-bit: round each value once to FP32 and say so.
+            if let Some(f) = input_format.filter(|&f| f != InputFormat::F32) {
+                return Err(Error::input(format!(
+                    "{name}: the file stores float64 (read as float32), but --input-format says {f}"
+                )));
+            }
+            let v: Vec<f64> = npy.into_vec().map_err(corrupt)?;
+            let narrowed: Vec<f32> = v.iter().map(|&x| x as f32).collect();
+            let changed = v
+                .iter()
+                .zip(&narrowed)
+                .filter(|(x, y)| !(f64::from(**y) == **x || (x.is_nan() && y.is_nan())))
+                .count();
+            let infinite = v
+                .iter()
+                .zip(&narrowed)
+                .filter(|(x, y)| x.is_finite() && y.is_infinite())
+                .count();
+            note = Some(format!(
+                "{name}: float64 converted to float32 (round to nearest even): {changed} of {} values changed, {infinite} overflowed to infinity",
+                v.len()
+            ));
+            (
+                InputFormat::F32,
+                narrowed.iter().map(|x| x.to_bits()).collect(),
+            )
+        }
         (TypeChar::Float, 4) => {
             let v: Vec<f32> = npy.into_vec().map_err(corrupt)?;
             let dtype = declared(name, InputFormat::F32, input_format)?;
@@ -94,7 +134,7 @@ pub fn read(
         }
         _ => {
             return Err(Error::input(format!(
-                "{name}: unsupported dtype {ts} (need float32 or float16, or uint16 codes with --input-format)"
+                "{name}: unsupported dtype {ts} (need float32, float16 or float64, or uint16 codes with --input-format)"
             )));
         }
     };
@@ -103,12 +143,15 @@ pub fn read(
     } else {
         bits
     };
-    Ok(Tensor {
-        name: tensor_name,
-        shape,
-        dtype,
-        bits,
-    })
+    Ok((
+        Tensor {
+            name: tensor_name,
+            shape,
+            dtype,
+            bits,
+        },
+        note,
+    ))
 }
 
 /// Where the data starts, after checking that the header the magic announces fits in the file

