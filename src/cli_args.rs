@@ -227,6 +227,10 @@ pub(crate) struct CosimArgs {
     /// raise it for --rtl designs deeper than the generated one). 1..=10^9.
     #[arg(long)]
     pub(crate) watchdog_cycles: Option<u64>,
+    /// Limit of each external tool run, in seconds (0: none): the Verilator build, an Icarus compile or run. A run past it stops
+    /// with an error.
+    #[arg(long, value_name = "SECONDS", default_value_t = blockrtl::tool_run::DEFAULT_TIMEOUT_S)]
+    pub(crate) timeout: u64,
     /// Test hook: corrupt the golden expectation of this block to prove failures are caught.
     #[arg(long, hide = true)]
     pub(crate) test_corrupt_expected: Option<u64>,
@@ -282,6 +286,10 @@ pub(crate) struct SynthArgs {
     /// Run the tools again even if a cached report of the same inputs exists.
     #[arg(long)]
     pub(crate) no_cache: bool,
+    /// Limit of each external tool run, in seconds (0: none): a Yosys synthesis, one nextpnr seed. A run past it stops
+    /// with an error; in a sweep, that configuration fails and the others go on.
+    #[arg(long, value_name = "SECONDS", default_value_t = blockrtl::tool_run::DEFAULT_TIMEOUT_S)]
+    pub(crate) timeout: u64,
 }
 
 #[derive(Args)]
@@ -315,6 +323,10 @@ pub(crate) struct ExploreArgs {
     /// error only.
     #[arg(long, default_value = "generic")]
     pub(crate) synth_target: String,
+    /// Limit of each external tool run, in seconds (0: none): a Yosys synthesis, one nextpnr seed. A run past it stops
+    /// with an error.
+    #[arg(long, value_name = "SECONDS", default_value_t = blockrtl::tool_run::DEFAULT_TIMEOUT_S)]
+    pub(crate) timeout: u64,
     /// Mixed precision: pick per tensor within this many bits per element over the model.
     #[arg(long)]
     pub(crate) budget_bits_per_element: Option<f64>,

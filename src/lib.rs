@@ -14,6 +14,7 @@ pub mod progress;
 pub mod quantize;
 pub mod stimulus;
 pub mod synth;
+pub mod tool_run;
 pub mod units;
 pub mod user_file;
 

@@ -140,6 +140,7 @@ fn cosim(a: CosimArgs) -> Result<(), Error> {
         progress: std::io::IsTerminal::is_terminal(&std::io::stderr()),
         watchdog_cycles: a.watchdog_cycles,
         rtl,
+        timeout_s: a.timeout,
     };
     if let Some(file) = &a.replay {
         if a.simulator != "verilator" {
@@ -206,6 +207,7 @@ fn synth_options(a: &SynthArgs) -> Result<SynthOptions, Error> {
     o.seeds = a.seeds;
     o.no_dsp = a.no_dsp;
     o.use_cache = !a.no_cache;
+    o.timeout_s = a.timeout;
     o.validate()?;
     Ok(o)
 }
@@ -268,7 +270,8 @@ fn explore(a: ExploreArgs) -> Result<(), Error> {
         "none" => None,
         t => {
             let target: Target = t.parse().map_err(Error::input)?;
-            let o = SynthOptions::new(target);
+            let mut o = SynthOptions::new(target);
+            o.timeout_s = a.timeout;
             o.validate()?;
             Some(o)
         }

@@ -213,7 +213,7 @@ fn a_broken_expectation_fails_with_a_replay_file() {
     );
     let replay = r.replay.expect("a replay file");
     assert!(replay.is_file());
-    let built = cosim::build::build(&unit.emit().unwrap(), None).unwrap();
+    let built = cosim::build::build(&unit.emit().unwrap(), None, None).unwrap();
     assert!(built.cached, "the run built it already");
     let (ok, text) = cosim::replay(&built.binary, &replay, None).unwrap();
     assert!(!ok, "{text}");

@@ -230,6 +230,47 @@ while [ $# -gt 0 ]; do if [ "$1" = "--report" ]; then printf '{"fmax": {"clk": {
     assert_tool_error(&out, "nextpnr report is not the JSON");
 }
 
+/// A tool that never finishes is stopped at --timeout: a clear error for one run, a failed
+/// row (and the others done) in a sweep.
+#[test]
+fn a_hanging_tool_is_stopped_at_the_timeout() {
+    let c = cache();
+    let bin = c.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    fake_tool(
+        &bin,
+        "yosys",
+        r#"if [ "$1" = "-V" ]; then echo "Yosys 0.0 (fake)"; exit 0; fi
+exec sleep 600"#,
+    );
+    let path = format!("{}:/usr/bin:/bin", bin.display());
+    let mut args = vec!["synth", "--target", "generic", "--timeout", "1"];
+    args.extend_from_slice(SMALL);
+    let start = std::time::Instant::now();
+    let out = blockrtl(c.path(), &args, Some(&path));
+    assert_tool_error(&out, "ran past the 1 s time limit");
+    assert!(start.elapsed().as_secs() < 60);
+
+    let out_dir = c.path().join("sweep");
+    let out_s = out_dir.display().to_string();
+    args.extend_from_slice(&["--sweep", "pipeline=0,1", "--out", &out_s]);
+    let out = blockrtl(c.path(), &args, Some(&path));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: Value =
+        serde_json::from_str(&std::fs::read_to_string(out_dir.join("sweep.json")).unwrap())
+            .unwrap();
+    let rows = json["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 2);
+    for r in rows {
+        assert!(r["error"].as_str().unwrap().contains("time limit"), "{r}");
+    }
+}
+
 #[test]
 fn a_missing_place_and_route_tool_names_its_package() {
     let c = cache();

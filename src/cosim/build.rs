@@ -71,7 +71,11 @@ pub fn drain_cycles(design: &Design) -> u64 {
 }
 
 /// Verilate the design with its harness, or reuse a cached build of the same inputs.
-pub fn build(design: &Design, waves: Option<WaveFormat>) -> Result<Built> {
+pub fn build(
+    design: &Design,
+    waves: Option<WaveFormat>,
+    timeout: Option<std::time::Duration>,
+) -> Result<Built> {
     let verilator = require_tool("verilator", "verilator")?;
     let version = Command::new(&verilator)
         .arg("--version")
@@ -112,9 +116,11 @@ pub fn build(design: &Design, waves: Option<WaveFormat>) -> Result<Built> {
     if std::env::var_os("OBJCACHE").is_none() && which::which("ccache").is_ok() {
         cmd.env("OBJCACHE", "ccache");
     }
-    let out = cmd
-        .output()
-        .map_err(|e| Error::tool(format!("cannot run verilator: {e}")))?;
+    let out = crate::tool_run::output(
+        &mut cmd,
+        timeout,
+        &format!("verilator build of {}", design.top),
+    )?;
     if !out.status.success() {
         let text = format!(
             "{}{}",

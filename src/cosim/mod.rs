@@ -42,6 +42,9 @@ pub struct CosimOptions {
     pub watchdog_cycles: Option<u64>,
     /// Verilog to simulate instead of the generated design: a folder, and the top module in it.
     pub rtl: Option<rtl::RtlSource>,
+    /// Limit of the Verilator build and of an Icarus compile or run, in seconds (0: none). The
+    /// streaming run itself ends by its watchdog.
+    pub timeout_s: u64,
 }
 
 impl CosimOptions {
@@ -68,6 +71,7 @@ impl Default for CosimOptions {
             progress: false,
             watchdog_cycles: None,
             rtl: None,
+            timeout_s: crate::tool_run::DEFAULT_TIMEOUT_S,
         }
     }
 }
@@ -238,7 +242,14 @@ pub fn run(unit: &dyn Checked, opts: &CosimOptions) -> Result<CosimReport> {
         )));
     }
     let design = opts.design_of(unit)?;
-    let built = build::build(&design, opts.wave.as_ref().map(|w| w.format))?;
+    let spin = crate::progress::spinner(&format!("verilating {}", design.top), opts.progress);
+    let built = build::build(
+        &design,
+        opts.wave.as_ref().map(|w| w.format),
+        crate::tool_run::limit(opts.timeout_s),
+    );
+    spin.finish_and_clear();
+    let built = built?;
     let in_layout = Layout::of(&design.ports, "input");
     let out_layout = Layout::of(&design.ports, "output");
     let framing = Framing::of(unit, &in_layout, &out_layout);
@@ -665,7 +676,11 @@ pub fn run_replay(
 ) -> Result<(bool, String, Option<String>)> {
     let design = opts.design_of(unit)?;
     ReplayHeader::check(file, &design)?;
-    let built = build::build(&design, opts.wave.as_ref().map(|w| w.format))?;
+    let built = build::build(
+        &design,
+        opts.wave.as_ref().map(|w| w.format),
+        crate::tool_run::limit(opts.timeout_s),
+    )?;
     let (ok, text) = replay(
         &built.binary,
         file,

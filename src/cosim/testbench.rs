@@ -166,6 +166,7 @@ pub fn run_icarus(
     tb: &Testbench,
     dir: &Path,
     wave: Option<&super::wave::Wave>,
+    timeout: Option<std::time::Duration>,
 ) -> Result<IcarusRun> {
     let iverilog = super::build::require_tool("iverilog", "iverilog")?;
     let vvp = super::build::require_tool("vvp", "iverilog")?;
@@ -174,12 +175,14 @@ pub fn run_icarus(
         crate::cache::write(dir, name, text)?;
     }
     sources.push(format!("{}.v", tb.top));
-    let out = Command::new(iverilog)
-        .current_dir(dir)
-        .args(["-g2005", "-Wall", "-o", "sim.vvp", "-s", &tb.top])
-        .args(&sources)
-        .output()
-        .map_err(|e| Error::tool(format!("cannot run iverilog: {e}")))?;
+    let out = crate::tool_run::output(
+        Command::new(iverilog)
+            .current_dir(dir)
+            .args(["-g2005", "-Wall", "-o", "sim.vvp", "-s", &tb.top])
+            .args(&sources),
+        timeout,
+        "iverilog",
+    )?;
     if !out.status.success() {
         return Err(Error::tool(format!(
             "iverilog failed on {}: {}",
@@ -200,9 +203,7 @@ pub fn run_icarus(
             .arg(format!("+wave_from={}", w.from_block))
             .arg(format!("+wave_blocks={}", w.blocks.unwrap_or(0)));
     }
-    let run = cmd
-        .output()
-        .map_err(|e| Error::tool(format!("cannot run vvp: {e}")))?;
+    let run = crate::tool_run::output(&mut cmd, timeout, "vvp")?;
     let output = format!(
         "{}{}",
         String::from_utf8_lossy(&run.stdout),
@@ -237,7 +238,13 @@ pub fn cosim_icarus(unit: &dyn Checked, opts: &CosimOptions) -> Result<IcarusCos
         .tempdir()
         .map_err(|e| Error::tool(format!("cannot create a temporary folder: {e}")))?;
     let start = std::time::Instant::now();
-    let run = run_icarus(&design, &tb, dir.path(), opts.wave.as_ref())?;
+    let run = run_icarus(
+        &design,
+        &tb,
+        dir.path(),
+        opts.wave.as_ref(),
+        crate::tool_run::limit(opts.timeout_s),
+    )?;
     Ok(IcarusCosim {
         top: design.top.clone(),
         lines: run

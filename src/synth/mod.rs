@@ -80,6 +80,8 @@ pub struct SynthOptions {
     pub no_dsp: bool,
     /// Reuse a cached report of the same inputs.
     pub use_cache: bool,
+    /// Limit of each tool run in seconds (0: none); a run past it fails its configuration.
+    pub timeout_s: u64,
 }
 
 impl SynthOptions {
@@ -92,6 +94,7 @@ impl SynthOptions {
             seeds: 1,
             no_dsp: false,
             use_cache: true,
+            timeout_s: crate::tool_run::DEFAULT_TIMEOUT_S,
         }
     }
 
@@ -263,6 +266,7 @@ pub fn run(
         &["-q", "-l", "yosys.log", "-s", "synth.ys"],
         work,
         "yosys.log",
+        opts.timeout_s,
     )?;
     let area = stat::parse(&read(work, "stat.json")?, &design.top, opts.target)?;
     let mut report = SynthReport {
@@ -305,7 +309,7 @@ pub fn run(
                 let logf = format!("pnr-seed{seed}.log");
                 let args = pnr::args(part, opts.freq_mhz, seed, "net.json", &rep);
                 let args: Vec<&str> = args.iter().map(String::as_str).collect();
-                run_tool(&tool.path, &args, work, &logf)?;
+                run_tool(&tool.path, &args, work, &logf, opts.timeout_s)?;
                 pnr::parse_report(&read(work, &rep)?, seed)
             })
             .collect::<Result<Vec<_>>>()?;
@@ -407,12 +411,17 @@ fn read(dir: &Path, name: &str) -> Result<String> {
 
 /// Run a tool in `cwd`. What it printed ends up in `log_name`, unless the tool wrote that log
 /// itself (`yosys -l`); on failure the error ends with the log's last lines.
-fn run_tool(tool: &Path, args: &[&str], cwd: &Path, log_name: &str) -> Result<()> {
-    let out = Command::new(tool)
-        .args(args)
-        .current_dir(cwd)
-        .output()
-        .map_err(|e| Error::tool(format!("cannot run {}: {e}", tool.display())))?;
+fn run_tool(tool: &Path, args: &[&str], cwd: &Path, log_name: &str, timeout_s: u64) -> Result<()> {
+    let what = tool
+        .file_name()
+        .unwrap_or_default()
+        .to_string_lossy()
+        .into_owned();
+    let out = crate::tool_run::output(
+        Command::new(tool).args(args).current_dir(cwd),
+        crate::tool_run::limit(timeout_s),
+        &format!("{what} (in {})", cwd.display()),
+    )?;
     let printed = format!(
         "{}{}",
         String::from_utf8_lossy(&out.stdout),

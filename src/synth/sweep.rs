@@ -260,17 +260,30 @@ pub fn run(
         .map(|b| expand(b, axes))
         .collect::<Result<Vec<_>>>()?
         .concat();
-    let bar = crate::progress::bar(
-        configs.len() as u64,
-        &format!("synth {}", opts.target),
-        "configurations",
-        progress,
-    );
+    // Synthesis time grows with the design, so the bar (and its ETA) advances by each
+    // configuration's expected share: the size of its Verilog, a cheap proxy for its logic.
+    let designs: Vec<Result<crate::emit::design::Design>> =
+        configs.par_iter().map(|p| p.emit()).collect();
+    let weight = |d: &Result<crate::emit::design::Design>| -> u64 {
+        d.as_ref().map_or(1, |d| {
+            d.files.iter().map(|f| f.contents.len() as u64).sum::<u64>().max(1)
+        })
+    };
+    let total: u64 = designs.iter().map(weight).sum();
+    let what = format!("synth {}", opts.target);
+    let bar = crate::progress::weighted_bar(total, progress);
+    let done = std::sync::atomic::AtomicUsize::new(0);
+    let message = |n: usize| format!("{what}: {n}/{} configurations", configs.len());
+    bar.set_message(message(0));
     let rows: Vec<Row> = configs
         .par_iter()
-        .map(|p| {
-            let result = p.emit().and_then(|d| super::run(&d, opts, &|_| {}));
-            bar.inc(1);
+        .zip(designs)
+        .map(|(p, d)| {
+            let w = weight(&d);
+            let result = d.and_then(|d| super::run(&d, opts, &|_| {}));
+            let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+            bar.set_message(message(n));
+            bar.inc(w);
             Row::new(p, axes, result)
         })
         .collect();
