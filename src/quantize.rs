@@ -241,7 +241,8 @@ pub struct Report {
 pub struct DialectSettings {
     pub formatbook: String,
     pub selector: String,
-    pub frac_bits: String,
+    /// A JSON number, or "exact".
+    pub frac_bits: crate::golden::FracBits,
     pub scale: String,
 }
 
@@ -274,8 +275,13 @@ impl Report {
                 d.formatbook, d.selector, d.frac_bits, d.scale
             )?;
         }
+        // A DialectFP4 row names its selector: the same tensor gives other numbers with the other.
+        let label = |r: &ReportRow| match (&self.dialect, r.dialect_histogram.is_some()) {
+            (Some(d), true) => format!("{} ({})", r.format, d.selector),
+            _ => r.format.clone(),
+        };
         let header = format!(
-            "{:<24} {:<11} {:>9} {:>11} {:>12} {:>9} {:>12} {:>10} {:>6}",
+            "{:<24} {:<22} {:>9} {:>11} {:>12} {:>9} {:>12} {:>10} {:>6}",
             "tensor",
             "format",
             "blocks",
@@ -291,9 +297,9 @@ impl Report {
             let sqnr = crate::golden::stats::show_db(r.sqnr_db);
             writeln!(
                 out,
-                "{:<24} {:<11} {:>9} {:>11} {:>12} {:>9} {:>12.4e} {:>10} {:>6}",
+                "{:<24} {:<22} {:>9} {:>11} {:>12} {:>9} {:>12.4e} {:>10} {:>6}",
                 r.tensor.as_deref().unwrap_or("(total)"),
-                r.format,
+                label(r),
                 r.blocks,
                 r.elements,
                 crate::golden::stats::show_mse(r.mse),
@@ -314,7 +320,7 @@ impl Report {
                     out,
                     "dialects {} {}: {}",
                     r.tensor.as_deref().unwrap_or("(total)"),
-                    r.format,
+                    label(r),
                     cells.join(" ")
                 )?;
             }
@@ -468,7 +474,7 @@ pub fn run(req: &QuantizeRequest) -> Result<Report> {
                 .as_ref()
                 .map_or("dialectfp4 (built in)".to_string(), |b| b.name.clone()),
             selector: req.opts.selector.to_string(),
-            frac_bits: req.opts.frac_bits.to_string(),
+            frac_bits: req.opts.frac_bits,
             scale: req.opts.scale.to_string(),
         });
     Ok(Report {

@@ -90,6 +90,9 @@ fn report_numbers_match_the_golden_model() {
         codes.to_str().unwrap(),
     ]);
     let v = json(&out);
+    // Settings are typed: the fraction bits a number, the selector stated.
+    assert_eq!(v["dialect"]["frac_bits"], 2);
+    assert_eq!(v["dialect"]["selector"], "mse");
     // Recompute MXFP4 statistics directly from the golden model.
     let cfg = MxConfig {
         elem: ElementFormat::E2m1,

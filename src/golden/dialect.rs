@@ -82,6 +82,16 @@ impl FracBits {
     }
 }
 
+/// A number of bits as a JSON number, `exact` as the string "exact".
+impl serde::Serialize for FracBits {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            FracBits::Bits(n) => s.serialize_u32(*n),
+            FracBits::Exact => s.serialize_str("exact"),
+        }
+    }
+}
+
 impl Default for FracBits {
     fn default() -> Self {
         FracBits::Bits(2)

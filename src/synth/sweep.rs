@@ -266,7 +266,11 @@ pub fn run(
         configs.par_iter().map(|p| p.emit()).collect();
     let weight = |d: &Result<crate::emit::design::Design>| -> u64 {
         d.as_ref().map_or(1, |d| {
-            d.files.iter().map(|f| f.contents.len() as u64).sum::<u64>().max(1)
+            d.files
+                .iter()
+                .map(|f| f.contents.len() as u64)
+                .sum::<u64>()
+                .max(1)
         })
     };
     let total: u64 = designs.iter().map(weight).sum();

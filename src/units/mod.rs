@@ -100,6 +100,11 @@ pub struct ConfigFile {
     pub units: Vec<UnitParams>,
 }
 
+/// Every unit of a `[[unit]]` file, checked.
+pub fn load_checked(path: &std::path::Path) -> Result<Vec<Box<dyn Checked>>> {
+    load_config(path)?.iter().map(UnitParams::check).collect()
+}
+
 pub fn load_config(path: &std::path::Path) -> Result<Vec<UnitParams>> {
     let text = crate::user_file::read_text(path, 16 << 20)
         .map_err(|e| Error::input(format!("{}: {e}", path.display())))?;
