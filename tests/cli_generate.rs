@@ -133,7 +133,7 @@ fn output_is_byte_identical_and_unchanged_files_are_not_rewritten() {
     let first = listing(dir.path());
     let again = blockrtl(&args);
     assert!(
-        String::from_utf8_lossy(&again.stdout).contains("0 written, 8 unchanged"),
+        String::from_utf8_lossy(&again.stdout).contains("0 written, 9 unchanged"),
         "{}",
         String::from_utf8_lossy(&again.stdout)
     );
