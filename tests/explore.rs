@@ -130,6 +130,54 @@ fn report_agrees_with_quantize_and_pictures_are_svg() {
         assert_eq!(doc.root_element().tag_name().name(), "svg");
         assert!(text.contains(label), "{svg} lacks the label {label}");
     }
+    // The pictures say what they show: every configuration labelled, every tensor named, the
+    // title naming the x axis, an x-axis title on the bars, labels not stacked on each other.
+    let texts = |svg: &str| -> Vec<(String, String, String)> {
+        let text = std::fs::read_to_string(out.join(svg)).unwrap();
+        let doc = roxmltree::Document::parse(&text).unwrap();
+        doc.descendants()
+            .filter(|n| n.has_tag_name("text"))
+            .map(|n| {
+                (
+                    n.text().unwrap_or("").trim().to_string(),
+                    n.attribute("x").unwrap_or("").to_string(),
+                    n.attribute("y").unwrap_or("").to_string(),
+                )
+            })
+            .collect()
+    };
+    let pareto = texts("pareto.svg");
+    let has = |t: &[(String, String, String)], s: &str| t.iter().any(|x| x.0 == s);
+    for f in ["mxfp4", "dialectfp4", "mxint8"] {
+        for k in [16, 32] {
+            assert!(
+                has(&pareto, &format!("{f} k{k}")),
+                "pareto.svg lacks {f} k{k}"
+            );
+        }
+    }
+    assert!(has(
+        &pareto,
+        "SQNR against bits per element, one point per configuration"
+    ));
+    let labels: Vec<&(String, String, String)> =
+        pareto.iter().filter(|t| t.0.contains(" k")).collect();
+    for (i, a) in labels.iter().enumerate() {
+        for b in &labels[i + 1..] {
+            assert!(
+                (&a.1, &a.2) != (&b.1, &b.2),
+                "{} and {} at one spot",
+                a.0,
+                b.0
+            );
+        }
+    }
+    let layers = texts("layers.svg");
+    for t in ["attn.weight", "mlp.weight", "proj.weight", "head.weight"] {
+        assert!(has(&layers, t), "layers.svg lacks {t}");
+    }
+    assert!(has(&layers, "SQNR (dB), higher is better"));
+    assert!(has(&layers, "dialectfp4"));
     let md = std::fs::read_to_string(out.join("report.md")).unwrap();
     assert!(md.contains("| proj.weight | dialectfp4 | 32 |"));
     // Nothing is overwritten without --force.
