@@ -230,6 +230,12 @@ fn assignments_meet_their_targets_and_generate() {
         &rtl.display().to_string(),
     ]));
     assert!(rtl.join("manifest.json").is_file());
+    // The datapath's DialectFP4 quantizer is the online one (two-stage), whatever selector the
+    // weights were chosen with offline.
+    let toml = std::fs::read_to_string(budget.join("assignment.toml")).unwrap();
+    assert!(toml.contains("unit = \"bd-quantizer\""), "{toml}");
+    assert!(toml.contains("selector = \"two-stage\""), "{toml}");
+    assert!(!toml.contains("selector = \"mse\""), "{toml}");
 
     let floor = dir.path().join("floor");
     ok(&blockrtl(&[
