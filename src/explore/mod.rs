@@ -587,9 +587,15 @@ impl ExploreReport {
             .configs
             .iter()
             .map(|c| {
+                // A DialectFP4 line names the weights' selector: the numbers depend on it.
+                let name = if c.format == "dialectfp4" {
+                    format!("dialectfp4 ({})", self.selector)
+                } else {
+                    shown(&c.format, c.scale_rule)
+                };
                 format!(
-                    "{:<16} k={:<4} {:>6.3} bits/element  SQNR {:>7} dB  cost/element/cycle {}",
-                    shown(&c.format, c.scale_rule),
+                    "{:<18} k={:<4} {:>6.3} bits/element  SQNR {:>7} dB  cost/element/cycle {}",
+                    name,
                     c.block_size,
                     c.bits_per_element,
                     show_db(c.sqnr_db),
