@@ -4,7 +4,6 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 fn scripts() -> Vec<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
@@ -30,12 +29,6 @@ fn needs(script: &Path) -> Vec<String> {
 fn every_example_script_runs_as_written() {
     let scripts = scripts();
     assert!(scripts.len() >= 4, "{scripts:?}");
-    let bin = Path::new(env!("CARGO_BIN_EXE_blockrtl")).parent().unwrap();
-    let path = format!(
-        "{}:{}",
-        bin.display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
     for script in &scripts {
         let tools = needs(script);
         if tools.iter().any(|t| common::tool(t, t).is_none()) {
@@ -43,18 +36,7 @@ fn every_example_script_runs_as_written() {
         }
         let dir = tempfile::tempdir().unwrap();
         let start = std::time::Instant::now();
-        let out = Command::new("bash")
-            .arg(script)
-            .current_dir(dir.path())
-            .env("PATH", &path)
-            .output()
-            .unwrap();
-        let text = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        assert!(out.status.success(), "{} failed:\n{text}", script.display());
+        common::bash_with_blockrtl(dir.path(), &[script.to_str().unwrap()]);
         eprintln!(
             "{}: ok in {:.1} s",
             script.file_name().unwrap().to_string_lossy(),

@@ -5,7 +5,6 @@
 mod common;
 
 use std::path::Path;
-use std::process::Command;
 
 /// The Tour's commands, continuation lines joined.
 fn tour() -> Vec<String> {
@@ -63,26 +62,9 @@ fn the_readme_tour_runs_as_written_in_a_fresh_folder() {
         dir.path().join("examples"),
     )
     .unwrap();
-    let bin = Path::new(env!("CARGO_BIN_EXE_blockrtl")).parent().unwrap();
-    let path = format!(
-        "{}:{}",
-        bin.display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
     for c in &commands {
         let start = std::time::Instant::now();
-        let out = Command::new("bash")
-            .args(["-c", c])
-            .current_dir(dir.path())
-            .env("PATH", &path)
-            .output()
-            .unwrap();
-        let text = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        assert!(out.status.success(), "`{c}` failed:\n{text}");
+        let text = common::bash_with_blockrtl(dir.path(), &["-c", c]);
         let last = text
             .lines()
             .rev()

@@ -146,3 +146,29 @@ pub fn venv_tool(name: &str) -> Option<std::path::PathBuf> {
     eprintln!("SKIP: {name} not found (run scripts/install-eda-venv.sh); this test needs it");
     None
 }
+
+/// Run `bash ARGS` in `dir` with the built `blockrtl` first on the PATH, as a user with it
+/// installed would; panics with the output if it fails, and returns stdout + stderr.
+pub fn bash_with_blockrtl(dir: &std::path::Path, args: &[&str]) -> String {
+    let bin = std::path::Path::new(env!("CARGO_BIN_EXE_blockrtl"))
+        .parent()
+        .unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let out = std::process::Command::new("bash")
+        .args(args)
+        .current_dir(dir)
+        .env("PATH", path)
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "bash {args:?} failed:\n{text}");
+    text
+}
