@@ -269,7 +269,7 @@ fn synth(a: SynthArgs) -> Result<(), Error> {
     })?;
     let run = sweep::run(&bases, &axes, &opts, out, a.force, true)?;
     say!("{}", run.markdown.trim_end());
-    say!("wrote {}/{{sweep.json,sweep.csv,sweep.md}}", out.display());
+    say!("wrote {}{{sweep.json,sweep.csv,sweep.md}}", out.join("").display());
     if run.failed > 0 {
         return Err(Error::tool(format!(
             "{} of {} configurations failed (see the error column)",
@@ -352,7 +352,7 @@ fn explore_formatbook(f: FormatbookSearchArgs, progress: bool) -> Result<(), Err
     let (book, report) = fs::search(&opts)?;
     let md = fs::write_outputs(&book, &report, &f.out)?;
     say!("{}", md.trim_end());
-    say!("wrote {}/{{{}}}", f.out.display(), fs::OUTPUTS.join(","));
+    say!("wrote {}{{{}}}", f.out.join("").display(), fs::OUTPUTS.join(","));
     Ok(())
 }
 
