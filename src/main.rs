@@ -3,8 +3,7 @@
 
 mod cli_args;
 
-use blockrtl::cosim::CosimOptions;
-use blockrtl::cosim::wave::Wave;
+use blockrtl::cosim::{CosimOptions, wave::Wave};
 use blockrtl::error::Error;
 use blockrtl::package::Package;
 use blockrtl::quantize;
@@ -269,7 +268,8 @@ fn synth(a: SynthArgs) -> Result<(), Error> {
     })?;
     let run = sweep::run(&bases, &axes, &opts, out, a.force, true)?;
     say!("{}", run.markdown.trim_end());
-    say!("wrote {}{{sweep.json,sweep.csv,sweep.md}}", out.join("").display());
+    let dir = out.join(""); // a trailing slash, once
+    say!("wrote {}{{sweep.json,sweep.csv,sweep.md}}", dir.display());
     if run.failed > 0 {
         return Err(Error::tool(format!(
             "{} of {} configurations failed (see the error column)",
@@ -352,7 +352,8 @@ fn explore_formatbook(f: FormatbookSearchArgs, progress: bool) -> Result<(), Err
     let (book, report) = fs::search(&opts)?;
     let md = fs::write_outputs(&book, &report, &f.out)?;
     say!("{}", md.trim_end());
-    say!("wrote {}{{{}}}", f.out.join("").display(), fs::OUTPUTS.join(","));
+    let dir = f.out.join(""); // a trailing slash, once
+    say!("wrote {}{{{}}}", dir.display(), fs::OUTPUTS.join(","));
     Ok(())
 }
 
