@@ -3,8 +3,8 @@
 
 use std::path::Path;
 
-/// The file's bytes, or why not (the caller turns the reason into its own error).
-pub fn read(path: &Path, max_bytes: u64) -> Result<Vec<u8>, String> {
+/// Why the file may not be read, if it may not: not a regular file, or over `max_bytes`.
+fn check(path: &Path, max_bytes: u64) -> Result<(), String> {
     let meta = std::fs::metadata(path).map_err(|e| format!("cannot read it ({e})"))?;
     if !meta.is_file() {
         return Err("not a regular file".into());
@@ -16,7 +16,22 @@ pub fn read(path: &Path, max_bytes: u64) -> Result<Vec<u8>, String> {
             max_bytes >> 20
         ));
     }
+    Ok(())
+}
+
+/// The file's bytes, or why not (the caller turns the reason into its own error).
+pub fn read(path: &Path, max_bytes: u64) -> Result<Vec<u8>, String> {
+    check(path, max_bytes)?;
     std::fs::read(path).map_err(|e| format!("cannot read it ({e})"))
+}
+
+/// The file mapped read-only (only the pages used are read), under the same checks as `read`.
+pub fn map(path: &Path, max_bytes: u64) -> Result<memmap2::Mmap, String> {
+    check(path, max_bytes)?;
+    let file = std::fs::File::open(path).map_err(|e| format!("cannot read it ({e})"))?;
+    // SAFETY: the map is only read; a file changed under us by another process can at worst
+    // give wrong values for this run, which no reader of a file can prevent.
+    unsafe { memmap2::Mmap::map(&file) }.map_err(|e| format!("cannot map it ({e})"))
 }
 
 /// The file as UTF-8 text.

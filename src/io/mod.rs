@@ -88,24 +88,10 @@ pub fn load(path: &Path, opts: &LoadOptions) -> Result<Loaded, Error> {
     from_bytes(&map, &shown, stem, is_safetensors, opts)
 }
 
-/// A regular file of at most `MAX_TENSOR_FILE_BYTES`, mapped read-only.
+/// A tensor file, mapped read-only.
 fn map_file(path: &Path) -> Result<memmap2::Mmap, Error> {
-    let bad = |e: String| Error::input(format!("{}: {e}", path.display()));
-    let meta = std::fs::metadata(path).map_err(|e| bad(format!("cannot read it ({e})")))?;
-    if !meta.is_file() {
-        return Err(bad("not a regular file".into()));
-    }
-    if meta.len() > MAX_TENSOR_FILE_BYTES {
-        return Err(bad(format!(
-            "{} bytes is more than the {} a tensor file may have (split the checkpoint into shards)",
-            meta.len(),
-            MAX_TENSOR_FILE_BYTES
-        )));
-    }
-    let file = std::fs::File::open(path).map_err(|e| bad(format!("cannot read it ({e})")))?;
-    // SAFETY: the map is only read; a file changed under us by another process can at worst
-    // give wrong values for this run, which the caller cannot prevent for any reader.
-    unsafe { memmap2::Mmap::map(&file) }.map_err(|e| bad(format!("cannot map it: {e}")))
+    crate::user_file::map(path, MAX_TENSOR_FILE_BYTES)
+        .map_err(|e| Error::input(format!("{}: {e}", path.display())))
 }
 
 /// A sharded checkpoint: the index's `weight_map` names each tensor's shard, beside the index.

@@ -71,11 +71,7 @@ pub fn read(
     let (dtype, bits): (InputFormat, Vec<u32>) = match (kind, size) {
         (TypeChar::Float, 8) => {
             // No quantizer input is 64-bit: round each value once to FP32 and say so.
-            if let Some(f) = input_format.filter(|&f| f != InputFormat::F32) {
-                return Err(Error::input(format!(
-                    "{name}: the file stores float64 (read as float32), but --input-format says {f}"
-                )));
-            }
+            let dtype = declared(name, InputFormat::F32, input_format)?;
             let v: Vec<f64> = npy.into_vec().map_err(corrupt)?;
             let narrowed: Vec<f32> = v.iter().map(|&x| x as f32).collect();
             let changed = v
@@ -92,10 +88,7 @@ pub fn read(
                 "{name}: float64 converted to float32 (round to nearest even): {changed} of {} values changed, {infinite} overflowed to infinity",
                 v.len()
             ));
-            (
-                InputFormat::F32,
-                narrowed.iter().map(|x| x.to_bits()).collect(),
-            )
+            (dtype, narrowed.iter().map(|x| x.to_bits()).collect())
         }
         (TypeChar::Float, 4) => {
             let v: Vec<f32> = npy.into_vec().map_err(corrupt)?;
