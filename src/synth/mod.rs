@@ -149,7 +149,8 @@ pub struct SynthReport {
     pub fmax_mhz: Vec<f64>,
     pub fmax_mhz_median: Option<f64>,
     pub freq_target_mhz: Option<f64>,
-    /// Whether the median Fmax reaches the target frequency (placed targets only).
+    /// Whether the median Fmax reaches the target frequency (placed targets only): always
+    /// `met()`, written out for readers of the JSON, recomputed for reports read back.
     #[serde(default)]
     pub timing_met: Option<bool>,
     pub seeds: Vec<u64>,
@@ -167,6 +168,11 @@ pub struct SynthReport {
 }
 
 impl SynthReport {
+    /// The median Fmax against the target, when something was placed.
+    pub fn met(&self) -> Option<bool> {
+        Some(self.fmax_mhz_median? >= self.freq_target_mhz?)
+    }
+
     pub fn write_text(&self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
         let tools: Vec<String> = self.tools.values().cloned().collect();
         writeln!(
@@ -200,7 +206,7 @@ impl SynthReport {
                 "  Fmax (unit inside the PnR wrapper, aiming at {} MHz): median {m:.1} MHz ({}); timing {}",
                 self.freq_target_mhz.unwrap_or_default(),
                 per.join(", "),
-                if self.timing_met == Some(true) {
+                if self.met() == Some(true) {
                     "met"
                 } else {
                     "not met"
@@ -249,6 +255,8 @@ pub fn run(
         && let Ok(mut r) = serde_json::from_str::<SynthReport>(&text)
     {
         r.cached = true;
+        // A report cached before the field existed has none.
+        r.timing_met = r.met();
         return Ok(r);
     }
     let start = Instant::now();
@@ -317,7 +325,7 @@ pub fn run(
         report.seeds = runs.iter().map(|r| r.seed).collect();
         report.fmax_mhz_median = Some(median(&report.fmax_mhz));
         report.freq_target_mhz = Some(opts.freq_mhz);
-        report.timing_met = report.fmax_mhz_median.map(|m| m >= opts.freq_mhz);
+        report.timing_met = report.met();
         report.pnr_utilization = runs[0].utilization.clone();
     }
     report.seconds = start.elapsed().as_secs_f64();
