@@ -368,11 +368,11 @@ fn common_dtype(tensors: &[Tensor]) -> InputFormat {
 pub const ONLINE_SELECTOR: Selector = Selector::TwoStage;
 
 /// The quantizer and the dot unit (same format on both sides, one block pair a cycle) of a
-/// configuration, or why it has no hardware.
+/// configuration's datapath, or why it has no hardware. The quantizer is the activations'
+/// (DialectFP4: `ONLINE_SELECTOR`); the weights' selector runs offline and adds no hardware.
 pub fn units_of(
     c: &Config,
     input: InputFormat,
-    selector: Selector,
 ) -> std::result::Result<(UnitParams, UnitParams), String> {
     let k = c.block_size;
     if !k.is_power_of_two() || !(2..=1024).contains(&k) {
@@ -389,7 +389,8 @@ pub fn units_of(
     };
     let quantizer = if c.format == "dialectfp4" {
         unit(serde_json::json!({
-            "unit": "bd-quantizer", "block_size": k, "input_format": input, "selector": selector,
+            "unit": "bd-quantizer", "block_size": k, "input_format": input,
+            "selector": ONLINE_SELECTOR,
         }))?
     } else {
         unit(serde_json::json!({
@@ -419,7 +420,6 @@ fn parts(r: &crate::synth::SynthReport) -> CostParts {
 pub fn costs(
     configs: &[Config],
     input: InputFormat,
-    selector: Selector,
     synth: &SynthOptions,
     bar: &ProgressBar,
 ) -> Vec<CostRow> {
@@ -444,7 +444,7 @@ pub fn costs(
                 dot: None,
                 note: None,
             };
-            match units_of(c, input, selector) {
+            match units_of(c, input) {
                 Err(why) => row.note = Some(why),
                 Ok((q, d)) => {
                     let run = |u: &UnitParams| {
@@ -530,9 +530,7 @@ pub fn run(opts: &ExploreOptions) -> Result<ExploreReport> {
                 "configurations",
                 opts.progress,
             );
-            // The datapath quantizes activations online, with the online selector; the weights'
-            // selector (--selector) runs offline and costs nothing on the datapath.
-            let c = costs(&configs, hardware_input_format, ONLINE_SELECTOR, s, &b);
+            let c = costs(&configs, hardware_input_format, s, &b);
             b.finish_and_clear();
             c
         }
@@ -705,11 +703,7 @@ impl ExploreReport {
 
 /// The assignment as a `generate --config` file: each configuration it uses once, as its
 /// quantizer and its dot unit; comments say which tensor uses which.
-pub fn assignment_toml(
-    a: &assign::Assignment,
-    input: InputFormat,
-    selector: Selector,
-) -> Result<String> {
+pub fn assignment_toml(a: &assign::Assignment, input: InputFormat) -> Result<String> {
     #[derive(Serialize)]
     struct ConfigOut<'a> {
         unit: &'a [UnitParams],
@@ -717,7 +711,7 @@ pub fn assignment_toml(
     let mut units = Vec::new();
     let mut notes = Vec::new();
     for c in a.configs() {
-        match units_of(&c, input, selector) {
+        match units_of(&c, input) {
             Ok((q, d)) => {
                 units.push(q);
                 units.push(d);
@@ -809,7 +803,7 @@ pub fn write_outputs(
     if let Some(a) = &report.assignment {
         files.push((
             "assignment.toml".into(),
-            assignment_toml(a, report.hardware_input_format, ONLINE_SELECTOR)?,
+            assignment_toml(a, report.hardware_input_format)?,
         ));
     }
     refuse_existing(out, force)?;
