@@ -2,18 +2,26 @@
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-/// `what [=====>    ] pos/total unit (eta)`, or a hidden bar when not `show`.
-pub fn bar(total: u64, what: &str, unit: &str, show: bool) -> ProgressBar {
+/// A bar of `total` in `template`, or a hidden one when not `show`.
+fn styled(total: u64, template: &str, show: bool) -> ProgressBar {
     if !show {
         return ProgressBar::hidden();
     }
     let bar = ProgressBar::new(total);
     bar.set_style(
-        ProgressStyle::with_template(&format!(
-            "{{msg}} [{{bar:40}}] {{pos}}/{{len}} {unit} ({{eta}})"
-        ))
-        .expect("valid template")
-        .progress_chars("=> "),
+        ProgressStyle::with_template(template)
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    bar
+}
+
+/// `what [=====>    ] pos/total unit (eta)`, or a hidden bar when not `show`.
+pub fn bar(total: u64, what: &str, unit: &str, show: bool) -> ProgressBar {
+    let bar = styled(
+        total,
+        &format!("{{msg}} [{{bar:40}}] {{pos}}/{{len}} {unit} ({{eta}})"),
+        show,
     );
     bar.set_message(what.to_string());
     bar
@@ -37,14 +45,5 @@ pub fn spinner(what: &str, show: bool) -> ProgressBar {
 /// A bar over work items of unequal size: `total` is the sum of their weights, the message
 /// says how many are done, and the ETA follows the weights rather than the count.
 pub fn weighted_bar(total: u64, show: bool) -> ProgressBar {
-    if !show {
-        return ProgressBar::hidden();
-    }
-    let bar = ProgressBar::new(total);
-    bar.set_style(
-        ProgressStyle::with_template("{msg} [{bar:40}] {percent}% ({eta})")
-            .expect("valid template")
-            .progress_chars("=> "),
-    );
-    bar
+    styled(total, "{msg} [{bar:40}] {percent}% ({eta})", show)
 }
