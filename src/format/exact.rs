@@ -55,6 +55,12 @@ pub fn classify_f32(bits: u32) -> F32Class {
     }
 }
 
+/// True for a normal FP32 value (neither zero, subnormal, infinite nor NaN).
+pub fn is_f32_normal(bits: u32) -> bool {
+    let biased = bits & F32_EXP_MASK;
+    biased != 0 && biased != F32_EXP_MASK
+}
+
 /// True for an FP32 subnormal (nonzero with a zero exponent field).
 pub fn is_f32_subnormal(bits: u32) -> bool {
     bits & F32_EXP_MASK == 0 && bits & F32_FRAC_MASK != 0

@@ -2,6 +2,7 @@
 
 pub mod block;
 pub mod element;
+pub mod encode_table;
 pub mod exact;
 pub mod formatbook;
 pub mod input;

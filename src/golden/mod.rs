@@ -204,6 +204,14 @@ impl Quantizer {
         }
     }
 
+    /// `quantize` into `out`, reusing its storage where the format allows (MX).
+    pub fn quantize_into(&self, block: &[u32], out: &mut QuantBlock) {
+        match self {
+            Quantizer::Mx(c) => c.quantize_into(block, out),
+            Quantizer::Dialect(q) => *out = q.quantize(block),
+        }
+    }
+
     pub fn block_format(&self) -> BlockFormat {
         match self {
             Quantizer::Mx(c) => BlockFormat::Mx(c.elem),
