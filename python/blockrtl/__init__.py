@@ -263,6 +263,15 @@ class QuantizedTensor:
         return cls(spec, scales, codes, dialects, nan, ax)
 
 
+def _prepare(x, fmt, block_size, axis, options, bits):
+    """What quantize and fake_quant both start from: the checked format, the input's raw
+    codes, the block axis, and the shape with that axis moved last."""
+    spec = _spec(fmt, block_size, *options)
+    raw = _raw(x, bits)
+    ax = _axis(raw.codes.ndim, axis)
+    return spec, raw, ax, np.moveaxis(raw.codes, ax, -1).shape
+
+
 def quantize(
     x,
     fmt: str,
@@ -288,10 +297,9 @@ def quantize(
     built-in DialectFP4 book by default). ``pad=True`` zero-pads a last block that the axis
     length does not fill. Bad settings raise ``ValueError`` with the CLI's message.
     """
-    spec = _spec(fmt, block_size, scale_rule, selector, frac_bits, scale, formatbook, flush_subnormals, pad)
-    raw = _raw(x, bits)
-    ax = _axis(raw.codes.ndim, axis)
-    moved_shape = np.moveaxis(raw.codes, ax, -1).shape
+    spec, raw, ax, moved_shape = _prepare(
+        x, fmt, block_size, axis, (scale_rule, selector, frac_bits, scale, formatbook, flush_subnormals, pad), bits
+    )
     scales, dialects, nan, codes = spec.quantize(_rows(raw.codes, ax), raw.fmt)
     block_shape = moved_shape[:-1] + (scales.shape[1],)
     back = lambda a, shape: None if a is None else _unrows(a, shape, ax)  # noqa: E731
@@ -360,10 +368,9 @@ def fake_quant(
 ) -> np.ndarray:
     """``dequantize(quantize(x, ...))`` in one pass, returned in ``x``'s own dtype (raw codes
     in, raw codes out with ``bits=``). Takes the arguments of :func:`quantize`."""
-    spec = _spec(fmt, block_size, scale_rule, selector, frac_bits, scale, formatbook, flush_subnormals, pad)
-    raw = _raw(x, bits)
-    ax = _axis(raw.codes.ndim, axis)
-    moved_shape = np.moveaxis(raw.codes, ax, -1).shape
+    spec, raw, ax, moved_shape = _prepare(
+        x, fmt, block_size, axis, (scale_rule, selector, frac_bits, scale, formatbook, flush_subnormals, pad), bits
+    )
     out = spec.fake_quant(_rows(raw.codes, ax), raw.fmt)
     return _unrows(out, moved_shape, ax).view(raw.out_dtype)
 
