@@ -72,16 +72,19 @@ fn mx_matrix() -> Vec<UnitParams> {
     v
 }
 
-/// BlockDialect: both selectors x k in {16, 32, 64} x lanes in {k, k/4} x pipeline in {0, 2},
-/// input and scale formats rotating; deeper pipelines; and the selector alone.
+/// BlockDialect: both selectors x k in {16, 32, 64}, each pair with two of the four (lanes in
+/// {k, k/4}) x (pipeline in {0, 2}) shapes (every pair of parameters covered), input and scale
+/// formats, frac bits and flushing rotating; deeper pipelines; and the selector alone.
 fn bd_matrix() -> Vec<UnitParams> {
     let inputs = [InputFormat::F32, InputFormat::Bf16, InputFormat::F16];
     let mut v = Vec::new();
     let mut n = 0;
-    for selector in [Selector::TwoStage, Selector::Mse] {
-        for k in [16, 32, 64] {
-            for lanes in [k, k / 4] {
-                for pipeline in [0, 2] {
+    for (sel, selector) in [Selector::TwoStage, Selector::Mse].into_iter().enumerate() {
+        for (ki, k) in [16, 32, 64].into_iter().enumerate() {
+            // Two of the four lane/depth shapes per (selector, k), as in the MX matrix.
+            let shapes = [(k, 0), (k, 2), (k / 4, 2), (k / 4, 0)];
+            for (si, (lanes, pipeline)) in shapes.into_iter().enumerate() {
+                if (si + sel + ki) % 2 == 0 {
                     v.push(UnitParams::BdQuantizer(BdQuantizerParams {
                         block_size: k,
                         input_format: inputs[n % 3],
@@ -95,7 +98,7 @@ fn bd_matrix() -> Vec<UnitParams> {
                         lanes: Some(lanes),
                         pipeline,
                         formatbook: BookRef::default(),
-                        flush_subnormals: n % 5 == 2 && inputs[n % 3] != InputFormat::F16,
+                        flush_subnormals: n % 4 == 3 && inputs[n % 3] != InputFormat::F16,
                     }));
                     n += 1;
                 }
