@@ -51,7 +51,7 @@ impl Layout {
     }
 
     /// First element of block b; blocks tile the array in order, so block b ends where b + 1
-    /// starts.
+    /// starts (and "block" `blocks()` starts at the end of the array).
     fn elem_start(&self, b: usize) -> usize {
         let per_row = self.per_row();
         let (row, j) = (b / per_row, b % per_row);
@@ -96,13 +96,13 @@ fn per_block<T: Send, R: Send>(
     f: impl Fn(&mut Scratch, usize, usize, &mut [T]) -> R + Sync,
 ) -> Vec<R> {
     let bounds = layout.group_bounds();
-    let elem_bounds: Vec<usize> = bounds.iter().map(|&b| elem_bound(layout, b)).collect();
+    let elem_bounds: Vec<usize> = bounds.iter().map(|&b| layout.elem_start(b)).collect();
     let parts = split_at_bounds(out, &elem_bounds);
     let results: Vec<Vec<R>> = parts
         .into_par_iter()
         .zip(bounds.par_windows(2))
         .map(|(part, w)| {
-            let base = elem_bound(layout, w[0]);
+            let base = layout.elem_start(w[0]);
             let mut scratch = Scratch::default();
             // Blocks follow each other in memory: walk them without dividing.
             let per_row = layout.per_row();
@@ -122,14 +122,6 @@ fn per_block<T: Send, R: Send>(
         })
         .collect();
     results.into_iter().flatten().collect()
-}
-
-fn elem_bound(layout: Layout, b: usize) -> usize {
-    if b == layout.blocks() {
-        layout.rows * layout.n
-    } else {
-        layout.elem_start(b)
-    }
 }
 
 /// One task's reusable buffers: a block of inputs and its quantized form.
@@ -217,7 +209,7 @@ impl Lut {
             BlockFormat::Mx(_) => 1,
             BlockFormat::Dialect { book, .. } => book.len(),
         };
-        let codes = 1usize << element_bits(format);
+        let codes = 1usize << format.operand().code_bits();
         let table = (0..256 * dialects)
             .into_par_iter()
             .flat_map_iter(|sd| {
@@ -240,13 +232,6 @@ impl Lut {
         }
         let start = (usize::from(scale) * self.dialects + usize::from(dialect)) * self.codes;
         &self.table[start..start + self.codes]
-    }
-}
-
-pub fn element_bits(format: &BlockFormat) -> u32 {
-    match format {
-        BlockFormat::Mx(e) => e.bits(),
-        BlockFormat::Dialect { .. } => 4,
     }
 }
 
@@ -412,6 +397,7 @@ mod tests {
             .map(|b| (l.elem_start(b), l.elem_end(b)))
             .collect();
         assert_eq!(spans, [(0, 2), (2, 4), (4, 5), (5, 7), (7, 9), (9, 10)]);
+        assert_eq!(l.elem_start(l.blocks()), 10, "the end of the last block");
     }
 
     #[test]

@@ -108,15 +108,9 @@ impl RawArray<'_> {
     }
 }
 
+/// An input or output format by name, as the CLI's `--input-format` reads it.
 fn input_format(name: &str) -> PyResult<InputFormat> {
-    match name {
-        "f32" => Ok(InputFormat::F32),
-        "bf16" => Ok(InputFormat::Bf16),
-        "f16" => Ok(InputFormat::F16),
-        _ => Err(value_error(format!(
-            "unknown input format '{name}' (expected f32, bf16 or f16)"
-        ))),
-    }
+    name.parse().map_err(value_error)
 }
 
 /// One block format with all its settings, checked.
@@ -181,7 +175,7 @@ impl Spec {
         }
         let codes_s = codes.as_slice().map_err(contiguous)?;
         let scales_s = scales.as_slice().map_err(contiguous)?;
-        let ebits = kernels::element_bits(&self.format);
+        let ebits = self.format.operand().code_bits();
         if let Some(i) = codes_s.iter().position(|&c| u32::from(c) >> ebits != 0) {
             return Err(value_error(format!(
                 "code {} at flat index {i} is not a {ebits}-bit {} code",
@@ -351,7 +345,7 @@ impl Spec {
     /// Element code width in bits (4 for mxfp4 and dialectfp4).
     #[getter]
     fn element_bits(&self) -> u32 {
-        kernels::element_bits(&self.format)
+        self.format.operand().code_bits()
     }
 
     /// The scale code of a block that held a NaN or an infinity.

@@ -86,6 +86,14 @@ impl BlockFormat {
         }
     }
 
+    /// The name this format goes by (the inverse of `named`, forgetting book and scale).
+    pub fn operand(&self) -> crate::format::OperandFormat {
+        match self {
+            BlockFormat::Mx(e) => crate::format::OperandFormat::Mx(*e),
+            BlockFormat::Dialect { .. } => crate::format::OperandFormat::Dialect,
+        }
+    }
+
     pub fn scale_format(&self) -> ScaleFormat {
         match self {
             BlockFormat::Mx(_) => mx::MX_SCALE,
