@@ -37,6 +37,7 @@ fn main() {
             formatbook: None,
             flush_subnormals: false,
             scale_rule: blockrtl::format::ScaleRule::Floor,
+            nvfp4: Default::default(),
         };
         let q = quantizer_for(name, &opts).unwrap();
         let mut times: Vec<f64> = (0..5)

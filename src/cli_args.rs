@@ -422,9 +422,10 @@ pub(crate) struct QuantizeArgs {
     /// same tensors.
     #[arg(long = "format", alias = "formats", required = true, value_delimiter = ',', value_parser = clap::builder::PossibleValuesParser::new(quantize::FORMAT_NAMES))]
     pub(crate) formats: Vec<String>,
-    /// Elements per block (along the last axis), 1..=4096.
-    #[arg(long, default_value_t = 32)]
-    pub(crate) block_size: usize,
+    /// Elements per block (along the last axis), 1..=4096 [default: 16 for nvfp4, 32 for the
+    /// others].
+    #[arg(long)]
+    pub(crate) block_size: Option<usize>,
     /// Input file: .npy (float32, float16) or .safetensors (F32, BF16, F16).
     #[arg(long)]
     pub(crate) input: PathBuf,
@@ -445,6 +446,18 @@ pub(crate) struct QuantizeArgs {
     /// Zero FP32 subnormal inputs (sign kept) before quantizing.
     #[arg(long)]
     pub(crate) flush_subnormals: bool,
+    /// How nvfp4 blocks are quantized: exact (docs/numerics.md 3.3), te (TransformerEngine's
+    /// reference) or modelopt (Model-Optimizer's).
+    #[arg(long, default_value = "exact")]
+    pub(crate) nvfp4_rule: blockrtl::golden::Nvfp4Rule,
+    /// NVFP4's FP32 tensor scale s_t, as a number or as bits (0x3f800000) [default: per tensor,
+    /// RNE(amax / 2688)].
+    #[arg(long, value_parser = parse_f32_bits, allow_hyphen_values = true)]
+    pub(crate) tensor_scale: Option<u32>,
+    /// Also quantize nvfp4 with the other rules and report the blocks and elements where they
+    /// differ from the one asked for.
+    #[arg(long)]
+    pub(crate) compare_variants: bool,
     /// Write every block's scale, dialect and codes as JSON lines to this file.
     #[arg(long)]
     pub(crate) codes: Option<PathBuf>,
@@ -489,8 +502,10 @@ impl QuantizeArgs {
             input: self.input.clone(),
             load: self.select.options(self.input_format)?,
             formats: self.formats.clone(),
+            block_size_given: self.block_size.is_some(),
+            compare_variants: self.compare_variants,
             opts: QuantizeOptions {
-                block_size: self.block_size,
+                block_size: self.block_size.unwrap_or(32),
                 pad: self.pad,
                 selector: self.dialect.selector,
                 frac_bits: self.dialect.frac_bits,
@@ -498,6 +513,10 @@ impl QuantizeArgs {
                 formatbook,
                 flush_subnormals: self.flush_subnormals,
                 scale_rule: self.scale_rule,
+                nvfp4: blockrtl::quantize::Nvfp4Options {
+                    rule: self.nvfp4_rule,
+                    tensor_scale: self.tensor_scale,
+                },
             },
             codes: self.codes.clone(),
             dequantized: self.dequantized.clone(),
@@ -542,4 +561,15 @@ fn regexes(patterns: &[String], flag: &str) -> Result<Vec<regex::Regex>, Error> 
         .iter()
         .map(|t| regex::Regex::new(t).map_err(|e| Error::input(format!("{flag} '{t}': {e}"))))
         .collect()
+}
+
+/// An FP32 value given as a decimal number (rounded to nearest FP32) or as its bits (`0x...`).
+fn parse_f32_bits(s: &str) -> Result<u32, String> {
+    if let Some(hex) = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+        return u32::from_str_radix(hex, 16)
+            .map_err(|_| format!("'{s}' is not 8 hex digits of FP32 bits"));
+    }
+    s.parse::<f32>()
+        .map(f32::to_bits)
+        .map_err(|_| format!("'{s}' is not a number"))
 }

@@ -3,7 +3,10 @@
 use crate::error::{Error, Result};
 use crate::format::{Formatbook, ScaleFormat};
 use crate::golden::stats::ErrorStats;
-use crate::golden::{BdConfig, BdQuantizer, FracBits, MxConfig, QuantBlock, Quantizer, Selector};
+use crate::golden::{
+    BdConfig, BdQuantizer, FracBits, MxConfig, Nvfp4Config, Nvfp4Rule, QuantBlock, Quantizer,
+    Selector,
+};
 use crate::io::Tensor;
 use indicatif::ProgressBar;
 use rayon::prelude::*;
@@ -12,7 +15,7 @@ use std::io::Write;
 use std::sync::Arc;
 
 /// Names a user can give to `--format`.
-pub const FORMAT_NAMES: [&str; 7] = crate::format::OperandFormat::NAMES;
+pub const FORMAT_NAMES: [&str; 8] = crate::format::OperandFormat::NAMES;
 
 /// Blocks per parallel task. Fixed, so partial sums combine in the same order on any machine.
 const BLOCKS_PER_TASK: usize = 2048;
@@ -29,6 +32,25 @@ pub struct QuantizeOptions {
     pub flush_subnormals: bool,
     /// Shared-exponent rule of the MX formats.
     pub scale_rule: crate::format::ScaleRule,
+    pub nvfp4: Nvfp4Options,
+}
+
+/// The NVFP4 settings of a `quantize` call.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Nvfp4Options {
+    pub rule: Nvfp4Rule,
+    /// s_t as FP32 bits; None: computed per tensor (numerics.md 3.2).
+    pub tensor_scale: Option<u32>,
+}
+
+impl Nvfp4Options {
+    /// The quantizer of one rule with these settings.
+    pub fn config(&self, rule: Nvfp4Rule, flush_subnormals: bool) -> Nvfp4Config {
+        match self.tensor_scale {
+            Some(s) => Nvfp4Config::given(rule, s, flush_subnormals),
+            None => Nvfp4Config::per_tensor(rule, flush_subnormals),
+        }
+    }
 }
 
 /// Build the quantizer a format name asks for.
@@ -53,6 +75,12 @@ pub fn quantizer_for(name: &str, opts: &QuantizeOptions) -> Result<Quantizer> {
             flush_subnormals: opts.flush_subnormals,
             scale_rule: opts.scale_rule,
         }),
+        crate::format::OperandFormat::Nvfp4 => {
+            if let Some(s) = opts.nvfp4.tensor_scale {
+                crate::golden::nvfp4::check_tensor_scale(s).map_err(Error::input)?;
+            }
+            Quantizer::Nvfp4(opts.nvfp4.config(opts.nvfp4.rule, opts.flush_subnormals))
+        }
     })
 }
 
@@ -63,6 +91,8 @@ pub struct TensorResult {
     pub padded: u64,
     /// Every block, in order, when asked for.
     pub blocks: Option<Vec<QuantBlock>>,
+    /// The quantizer as it ran on this tensor (an NVFP4 tensor scale computed from it).
+    pub quantizer: Quantizer,
 }
 
 /// The largest block `quantize` and `explore` take (a block is held whole per thread).
@@ -108,6 +138,7 @@ pub fn quantize_tensor(
     let n = t.row_len();
     let per_row = n.div_ceil(k);
     let total = t.rows() * per_row;
+    let q = &q.for_tensor(&t.bits);
     let fmt = q.block_format();
     let parts: Vec<(ErrorStats, Vec<QuantBlock>)> = (0..total.div_ceil(BLOCKS_PER_TASK))
         .into_par_iter()
@@ -144,6 +175,7 @@ pub fn quantize_tensor(
         stats,
         padded: (total * k - t.rows() * n) as u64,
         blocks,
+        quantizer: q.clone(),
     })
 }
 
@@ -176,6 +208,7 @@ pub struct ReportRow {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tensor: Option<String>,
     pub format: String,
+    pub block_size: usize,
     pub blocks: u64,
     pub elements: u64,
     pub padded: u64,
@@ -188,12 +221,43 @@ pub struct ReportRow {
     pub nan_blocks: u64,
     /// Blocks per dialect id (dialectfp4 only; null otherwise).
     pub dialect_histogram: Option<Vec<u64>>,
+    /// NVFP4's tensor scale s_t for this tensor (nvfp4 rows of a tensor only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tensor_scale: Option<TensorScaleReport>,
+}
+
+/// An FP32 tensor scale as a number and as its exact bits.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct TensorScaleReport {
+    pub value: f32,
+    /// The FP32 bit pattern, `0x` and 8 hex digits.
+    pub bits: HexBits,
+}
+
+/// FP32 bits shown as `0x3f800000`.
+#[derive(Debug, Clone, Copy)]
+pub struct HexBits(pub u32);
+
+impl Serialize for HexBits {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(&format!("{:#010x}", self.0))
+    }
+}
+
+impl TensorScaleReport {
+    pub fn of(bits: u32) -> TensorScaleReport {
+        TensorScaleReport {
+            value: f32::from_bits(bits),
+            bits: HexBits(bits),
+        }
+    }
 }
 
 impl ReportRow {
     pub fn new(
         tensor: Option<&str>,
         format: &str,
+        block_size: usize,
         stats: &ErrorStats,
         padded: u64,
         dialects: Option<usize>,
@@ -201,6 +265,7 @@ impl ReportRow {
         ReportRow {
             tensor: tensor.map(String::from),
             format: format.to_string(),
+            block_size,
             blocks: stats.blocks,
             elements: stats.elements,
             padded,
@@ -214,23 +279,60 @@ impl ReportRow {
                 h.resize(n.max(h.len()), 0);
                 h
             }),
+            tensor_scale: None,
         }
     }
+}
+
+/// How one NVFP4 variant compares with the `exact` rule on one tensor (`--compare-variants`).
+#[derive(Debug, Clone, Serialize)]
+pub struct VariantRow {
+    pub tensor: String,
+    pub rule: String,
+    pub tensor_scale: TensorScaleReport,
+    pub blocks: u64,
+    /// Blocks whose scale code or any element code differs from `exact`'s.
+    pub blocks_differ: u64,
+    /// Elements whose code differs (in blocks of equal scale or not).
+    pub elements_differ: u64,
+    /// Blocks whose scale code differs.
+    pub scales_differ: u64,
+    pub sqnr_db: Option<f64>,
+    /// The first block that differs, for a worked example: its index and both quantizations.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_difference: Option<BlockDifference>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct BlockDifference {
+    pub block: u64,
+    pub exact_scale: u32,
+    pub exact_codes: Vec<u32>,
+    pub variant_scale: u32,
+    pub variant_codes: Vec<u32>,
 }
 
 /// The whole report of a `quantize` call.
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
     pub input: String,
-    pub block_size: usize,
+    /// The block size of every format; null when the formats' own defaults differ (each row
+    /// says its own).
+    pub block_size: Option<usize>,
     /// The BlockDialect settings that applied (present when dialectfp4 was asked for).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dialect: Option<DialectSettings>,
     /// The MX shared-exponent rule (present when an MX format was asked for).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub scale_rule: Option<String>,
+    /// The NVFP4 settings (present when nvfp4 was asked for).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nvfp4: Option<Nvfp4Settings>,
     pub rows: Vec<ReportRow>,
     pub totals: Vec<ReportRow>,
+    /// `--compare-variants`: each NVFP4 variant against `exact`, per tensor.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub variants: Vec<VariantRow>,
     /// Tensors of the checkpoint left out, and why (not matrices, --exclude, not floating).
     pub skipped: Vec<crate::io::Skipped>,
     /// Conversions made while reading (float64 input).
@@ -246,14 +348,30 @@ pub struct DialectSettings {
     pub scale: String,
 }
 
+#[derive(Debug, Clone, Serialize)]
+pub struct Nvfp4Settings {
+    pub rule: String,
+    /// The tensor scale given, or null when each tensor's is computed (see its rows).
+    pub tensor_scale: Option<TensorScaleReport>,
+}
+
 impl Report {
     /// The human-readable table.
     pub fn write_text(&self, out: &mut impl Write) -> std::io::Result<()> {
-        writeln!(
-            out,
-            "quantize {} (block size {})",
-            self.input, self.block_size
-        )?;
+        let sizes = match self.block_size {
+            Some(k) => format!("block size {k}"),
+            None => {
+                let mut seen: Vec<String> = Vec::new();
+                for r in &self.totals {
+                    let cell = format!("{} {}", r.format, r.block_size);
+                    if !seen.contains(&cell) {
+                        seen.push(cell);
+                    }
+                }
+                format!("block sizes: {}", seen.join(", "))
+            }
+        };
+        writeln!(out, "quantize {} ({sizes})", self.input)?;
         for n in &self.notes {
             writeln!(out, "note: {n}")?;
         }
@@ -274,6 +392,14 @@ impl Report {
                 "dialectfp4: formatbook {}, selector {}, frac bits {}, scale {}",
                 d.formatbook, d.selector, d.frac_bits, d.scale
             )?;
+        }
+        if let Some(n) = &self.nvfp4 {
+            let ts = match &n.tensor_scale {
+                Some(t) => format!("tensor scale {:e} ({})", t.value, t.bits.hex()),
+                None => "tensor scale per tensor: RNE(amax / 2688), 1 for an all-zero tensor"
+                    .to_string(),
+            };
+            writeln!(out, "nvfp4: rule {}, {ts}", n.rule)?;
         }
         // A DialectFP4 row names its selector: the same tensor gives other numbers with the other.
         let label = |r: &ReportRow| match (&self.dialect, r.dialect_histogram.is_some()) {
@@ -325,6 +451,31 @@ impl Report {
                 )?;
             }
         }
+        if self
+            .nvfp4
+            .as_ref()
+            .is_some_and(|n| n.tensor_scale.is_none())
+        {
+            for r in &self.rows {
+                if let (Some(t), Some(name)) = (&r.tensor_scale, &r.tensor) {
+                    writeln!(out, "tensor scale {name}: {:e} ({})", t.value, t.bits.hex())?;
+                }
+            }
+        }
+        for v in &self.variants {
+            writeln!(
+                out,
+                "nvfp4 {} vs exact, {}: {} of {} blocks differ ({} in the scale), {} elements; sqnr {} dB; tensor scale {:e}",
+                v.rule,
+                v.tensor,
+                v.blocks_differ,
+                v.blocks,
+                v.scales_differ,
+                v.elements_differ,
+                crate::golden::stats::show_db(v.sqnr_db),
+                v.tensor_scale.value
+            )?;
+        }
         let padded: u64 = self.totals.iter().map(|r| r.padded).max().unwrap_or(0);
         if padded > 0 {
             writeln!(
@@ -333,6 +484,12 @@ impl Report {
             )?;
         }
         Ok(())
+    }
+}
+
+impl HexBits {
+    fn hex(&self) -> String {
+        format!("{:#010x}", self.0)
     }
 }
 
@@ -345,6 +502,9 @@ pub struct CodesLine<'a> {
     pub scale: u32,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dialect: Option<u8>,
+    /// NVFP4's FP32 tensor scale, its bits as `0x...` (the same on every line of a tensor).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tensor_scale: Option<HexBits>,
     pub codes: &'a [u32],
 }
 
@@ -354,6 +514,9 @@ pub struct QuantizeRequest {
     pub input: std::path::PathBuf,
     pub load: crate::io::LoadOptions,
     pub formats: Vec<String>,
+    /// `opts.block_size` applies to every format when this is set (`--block-size`); otherwise
+    /// each format takes its own default (`OperandFormat::default_block_size`).
+    pub block_size_given: bool,
     pub opts: QuantizeOptions,
     /// Write every block's codes as JSON lines here.
     pub codes: Option<std::path::PathBuf>,
@@ -361,6 +524,35 @@ pub struct QuantizeRequest {
     pub dequantized: Option<std::path::PathBuf>,
     /// Overwrite an existing `codes` or `dequantized` file.
     pub force: bool,
+    /// Quantize nvfp4 with every rule and report where the variants differ from `exact`.
+    pub compare_variants: bool,
+}
+
+/// Differences between two quantizations of the same blocks.
+fn compare_blocks(
+    exact: &[QuantBlock],
+    other: &[QuantBlock],
+) -> (u64, u64, u64, Option<BlockDifference>) {
+    let (mut blocks, mut elements, mut scales) = (0, 0, 0);
+    let mut first = None;
+    for (i, (a, b)) in exact.iter().zip(other).enumerate() {
+        let diff = a.codes.iter().zip(&b.codes).filter(|(x, y)| x != y).count() as u64;
+        if diff > 0 || a.scale != b.scale {
+            blocks += 1;
+            elements += diff;
+            scales += u64::from(a.scale != b.scale);
+            if first.is_none() {
+                first = Some(BlockDifference {
+                    block: i as u64,
+                    exact_scale: a.scale,
+                    exact_codes: a.codes.clone(),
+                    variant_scale: b.scale,
+                    variant_codes: b.codes.clone(),
+                });
+            }
+        }
+    }
+    (blocks, elements, scales, first)
 }
 
 pub fn run(req: &QuantizeRequest) -> Result<Report> {
@@ -368,10 +560,25 @@ pub fn run(req: &QuantizeRequest) -> Result<Report> {
     if req.formats.is_empty() {
         return Err(Error::input("give at least one --format"));
     }
-    let quantizers = req
+    let nvfp4_asked = req.formats.iter().any(|f| f == "nvfp4");
+    if req.compare_variants && !nvfp4_asked {
+        return Err(Error::input(
+            "--compare-variants compares NVFP4 rules: add --format nvfp4",
+        ));
+    }
+    // Each format with its block size and quantizer.
+    let plans = req
         .formats
         .iter()
-        .map(|f| quantizer_for(f, &req.opts))
+        .map(|f| {
+            let format: crate::format::OperandFormat = f.parse().map_err(Error::input)?;
+            let mut opts = req.opts.clone();
+            if !req.block_size_given {
+                opts.block_size = format.default_block_size();
+            }
+            let q = quantizer_for(f, &opts)?;
+            Ok((f.clone(), opts, q))
+        })
         .collect::<Result<Vec<_>>>()?;
     if let Some(path) = &req.codes {
         crate::emit::write::check_writable_new(path, req.force)?;
@@ -398,44 +605,69 @@ pub fn run(req: &QuantizeRequest) -> Result<Report> {
             "--dequantized: the tensors have different dtypes; select one dtype with --tensor",
         ));
     }
-    for t in tensors {
-        check_blocking(t, req.opts.block_size, req.opts.pad)?;
+    for (_, opts, _) in &plans {
+        for t in tensors {
+            check_blocking(t, opts.block_size, opts.pad)?;
+        }
     }
-    let total_blocks: u64 = tensors
+    // Every variant is compared with `exact`; rules other than the one asked for run again.
+    let variant_rules = [Nvfp4Rule::Te, Nvfp4Rule::Modelopt];
+    let extra_runs = if req.compare_variants {
+        Nvfp4Rule::ALL.len() - 1
+    } else {
+        0
+    };
+    let blocks_of = |k: usize| -> u64 {
+        tensors
+            .iter()
+            .map(|t| (t.rows() * t.row_len().div_ceil(k)) as u64)
+            .sum()
+    };
+    let total_blocks: u64 = plans
         .iter()
-        .map(|t| (t.rows() * t.row_len().div_ceil(req.opts.block_size)) as u64)
-        .sum::<u64>()
-        * quantizers.len() as u64;
+        .map(|(f, o, _)| {
+            let runs = if f == "nvfp4" { 1 + extra_runs } else { 1 };
+            blocks_of(o.block_size) * runs as u64
+        })
+        .sum();
     let bar = crate::progress::bar(total_blocks, "quantize", "blocks", true);
     let mut rows = Vec::new();
     let mut totals = Vec::new();
+    let mut variants = Vec::new();
     let mut codes_out = Vec::new();
     let mut dequantized = Vec::new();
-    let keep = req.codes.is_some() || req.dequantized.is_some();
-    for (name, q) in req.formats.iter().zip(&quantizers) {
+    let keep = req.codes.is_some() || req.dequantized.is_some() || req.compare_variants;
+    for (name, opts, q) in &plans {
         let dialects = match q {
             Quantizer::Dialect(d) => Some(d.config.book.len()),
-            Quantizer::Mx(_) => None,
+            Quantizer::Mx(_) | Quantizer::Nvfp4(_) => None,
         };
         let mut total = ErrorStats::default();
         let mut total_padded = 0;
         for t in tensors {
-            let r = quantize_tensor(t, q, &req.opts, keep, &bar)?;
-            rows.push(ReportRow::new(
+            let r = quantize_tensor(t, q, opts, keep, &bar)?;
+            let tensor_scale = match &r.quantizer {
+                Quantizer::Nvfp4(c) => Some(c.tensor_scale()),
+                _ => None,
+            };
+            let mut row = ReportRow::new(
                 Some(&t.name),
                 name,
+                opts.block_size,
                 &r.stats,
                 r.padded,
                 dialects,
-            ));
+            );
+            row.tensor_scale = tensor_scale.map(TensorScaleReport::of);
+            rows.push(row);
             total.merge(&r.stats);
             total_padded += r.padded;
-            if let Some(blocks) = r.blocks {
+            if let Some(blocks) = r.blocks.clone() {
                 if req.dequantized.is_some() {
                     dequantized.push((
                         t.name.clone(),
                         t.shape.clone(),
-                        dequantize_tensor(t, q, &blocks),
+                        dequantize_tensor(t, &r.quantizer, &blocks),
                     ));
                 }
                 if req.codes.is_some() {
@@ -446,15 +678,66 @@ pub fn run(req: &QuantizeRequest) -> Result<Report> {
                             block: i,
                             scale: b.scale,
                             dialect: b.dialect,
+                            tensor_scale: tensor_scale.map(HexBits),
                             codes: &b.codes,
                         };
                         serde_json::to_writer(&mut codes_out, &line).expect("serializable");
                         codes_out.push(b'\n');
                     }
                 }
+                if matches!(q, Quantizer::Nvfp4(_)) && req.compare_variants {
+                    let asked = opts.nvfp4.rule;
+                    let run = |rule: Nvfp4Rule| -> Result<TensorResult> {
+                        let vq = Quantizer::Nvfp4(opts.nvfp4.config(rule, opts.flush_subnormals));
+                        quantize_tensor(t, &vq, opts, true, &bar)
+                    };
+                    let exact_run = (asked != Nvfp4Rule::Exact)
+                        .then(|| run(Nvfp4Rule::Exact))
+                        .transpose()?;
+                    let exact_blocks = exact_run
+                        .as_ref()
+                        .and_then(|r| r.blocks.as_deref())
+                        .unwrap_or(&blocks);
+                    for rule in variant_rules {
+                        let v = if rule == asked {
+                            TensorResult {
+                                stats: r.stats.clone(),
+                                padded: r.padded,
+                                blocks: Some(blocks.clone()),
+                                quantizer: r.quantizer.clone(),
+                            }
+                        } else {
+                            run(rule)?
+                        };
+                        let vblocks = v.blocks.as_deref().unwrap_or(&[]);
+                        let (blocks_differ, elements_differ, scales_differ, first) =
+                            compare_blocks(exact_blocks, vblocks);
+                        let Quantizer::Nvfp4(vc) = &v.quantizer else {
+                            unreachable!("an NVFP4 quantizer")
+                        };
+                        variants.push(VariantRow {
+                            tensor: t.name.clone(),
+                            rule: rule.to_string(),
+                            tensor_scale: TensorScaleReport::of(vc.tensor_scale()),
+                            blocks: v.stats.blocks,
+                            blocks_differ,
+                            elements_differ,
+                            scales_differ,
+                            sqnr_db: v.stats.sqnr_db(),
+                            first_difference: first,
+                        });
+                    }
+                }
             }
         }
-        totals.push(ReportRow::new(None, name, &total, total_padded, dialects));
+        totals.push(ReportRow::new(
+            None,
+            name,
+            opts.block_size,
+            &total,
+            total_padded,
+            dialects,
+        ));
     }
     bar.finish_and_clear();
     if let Some(path) = &req.codes {
@@ -479,15 +762,23 @@ pub fn run(req: &QuantizeRequest) -> Result<Report> {
         });
     Ok(Report {
         input: req.input.display().to_string(),
-        block_size: req.opts.block_size,
+        block_size: {
+            let k = plans[0].1.block_size;
+            plans.iter().all(|p| p.1.block_size == k).then_some(k)
+        },
         dialect,
         scale_rule: req
             .formats
             .iter()
-            .any(|f| f != "dialectfp4")
+            .any(|f| f != "dialectfp4" && f != "nvfp4")
             .then(|| req.opts.scale_rule.to_string()),
+        nvfp4: nvfp4_asked.then(|| Nvfp4Settings {
+            rule: req.opts.nvfp4.rule.to_string(),
+            tensor_scale: req.opts.nvfp4.tensor_scale.map(TensorScaleReport::of),
+        }),
         rows,
         totals,
+        variants,
         skipped: loaded.skipped.clone(),
         notes: loaded.notes.clone(),
     })

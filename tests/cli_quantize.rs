@@ -627,7 +627,13 @@ fn dequantized_tensors_quantize_again_without_error() {
             "outlier",
         ]);
         assert!(made.status.success());
-        for f in blockrtl::quantize::FORMAT_NAMES {
+        // Not nvfp4: its block scale is not a power of two, so a requantized block can take a
+        // smaller scale (a subnormal UE4M3 scale that rounded up leaves the largest code at 4)
+        // and its tensor scale is recomputed from the new maximum.
+        for f in blockrtl::quantize::FORMAT_NAMES
+            .into_iter()
+            .filter(|&f| f != "nvfp4")
+        {
             let deq = dir.path().join(format!("d-{dtype}-{f}.safetensors"));
             let args = ["--format", f, "--input"];
             let out = blockrtl(
@@ -732,4 +738,255 @@ fn common_normal(r: &mut rand_pcg::Pcg64) -> f64 {
     use rand::RngExt;
     let (u, v): (f64, f64) = (r.random::<f64>().max(1e-300), r.random());
     (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos()
+}
+
+// NVFP4: the tensor scale (computed or given), the `--codes` lines, the dequantized tensor,
+// `--compare-variants`, and bad input.
+
+/// A 4 x 64 tensor with an infinity in block 0 (so the finite maximum is what sets s_t).
+fn tensor() -> Vec<u32> {
+    let mut r = blockrtl::stimulus::rng(9);
+    let mut v: Vec<u32> = (0..256)
+        .map(|_| {
+            let x: f32 = rand::RngExt::random::<f32>(&mut r) - 0.5;
+            (x * 0.3).to_bits()
+        })
+        .collect();
+    v[3] = f32::INFINITY.to_bits();
+    v[77] = (-1.7f32).to_bits();
+    v
+}
+
+#[test]
+fn tensor_scale_codes_and_dequantized_values() {
+    let dir = tempfile::tempdir().unwrap();
+    let bits = tensor();
+    let input = write(
+        dir.path(),
+        "w.npy",
+        InputFormat::F32,
+        &[("w", vec![4, 64], bits.clone())],
+    );
+    let codes = dir.path().join("codes.jsonl");
+    let deq = dir.path().join("deq.npy");
+    let out = blockrtl(&[
+        "quantize",
+        "--input",
+        input.to_str().unwrap(),
+        "--format",
+        "nvfp4",
+        "--codes",
+        codes.to_str().unwrap(),
+        "--dequantized",
+        deq.to_str().unwrap(),
+        "--json",
+    ]);
+    let r = json(&out);
+    // NVFP4's own block size, 16, when none is given.
+    assert_eq!(r["block_size"], 16);
+    assert_eq!(r["rows"][0]["blocks"], 16);
+    assert_eq!(r["rows"][0]["nan_blocks"], 1);
+    // s_t = RNE(amax / 2688) over the finite elements (1.7 here); f64 division rounded once to
+    // f32 is the correctly rounded FP32 quotient.
+    let s_t = ((1.7f32 as f64) / 2688.0) as f32;
+    assert_eq!(
+        r["rows"][0]["tensor_scale"]["bits"],
+        format!("{:#010x}", s_t.to_bits())
+    );
+    // Every --codes line carries the block scale and the tensor scale; values decode to
+    // s_t x s_b x element exactly, which the dequantized float32 tensor holds (each product has
+    // at most 4 + 4 + 24 bits... and here rounds once to FP32).
+    let text = std::fs::read_to_string(&codes).unwrap();
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 16);
+    let deq_vals = blockrtl::io::load(&deq, &Default::default())
+        .unwrap()
+        .tensors[0]
+        .bits
+        .clone();
+    let e2m1 = [0.0f64, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0];
+    for (b, line) in lines.iter().enumerate() {
+        assert_eq!(line["tensor_scale"], format!("{:#010x}", s_t.to_bits()));
+        let scale = line["scale"].as_u64().unwrap() as u32;
+        let codes: Vec<u32> = line["codes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c.as_u64().unwrap() as u32)
+            .collect();
+        if b == 0 {
+            assert_eq!(scale, 0x7f, "the infinity marks block 0");
+            assert!(codes.iter().all(|&c| c == 0));
+            assert!(deq_vals[..16].iter().all(|&v| f32::from_bits(v).is_nan()));
+            continue;
+        }
+        let (e, m) = ((scale >> 3) as i32, f64::from(scale & 7));
+        let sb = if e == 0 {
+            m * 2f64.powi(-9)
+        } else {
+            (8.0 + m) * 2f64.powi(e - 10)
+        };
+        for (i, &c) in codes.iter().enumerate() {
+            let v = e2m1[(c & 7) as usize] * sb * f64::from(s_t);
+            let v = if c & 8 != 0 { -v } else { v };
+            let got = f32::from_bits(deq_vals[b * 16 + i]);
+            assert_eq!(got, v as f32, "block {b} element {i}");
+            assert_eq!(got.is_sign_negative(), c & 8 != 0);
+        }
+    }
+}
+
+#[test]
+fn a_given_tensor_scale_is_used_and_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = write(
+        dir.path(),
+        "w.npy",
+        InputFormat::F32,
+        &[("w", vec![4, 64], tensor())],
+    );
+    for (arg, bits) in [("0.001", 0.001f32.to_bits()), ("0x3a800000", 0x3a80_0000)] {
+        let r = json(&blockrtl(&[
+            "quantize",
+            "--input",
+            input.to_str().unwrap(),
+            "--format",
+            "nvfp4",
+            "--tensor-scale",
+            arg,
+            "--json",
+        ]));
+        let want = format!("{bits:#010x}");
+        assert_eq!(r["nvfp4"]["tensor_scale"]["bits"], want);
+        assert_eq!(r["rows"][0]["tensor_scale"]["bits"], want);
+    }
+}
+
+#[test]
+fn compare_variants_counts_differences_from_exact() {
+    let dir = tempfile::tempdir().unwrap();
+    // Ties: s_t = 1 (given), blocks whose maximum is 6 x s_b and whose other elements sit on
+    // E2M1 midpoints of that s_b; plus an all-zero block (modelopt gives it scale 1.0) and the
+    // infinity (te saturates it, modelopt makes the scale NaN).
+    let mut v = Vec::new();
+    for sb in [1.5f32, 1.25, 0.875, 3.5e-3, 0.01953125, 2.75, 96.0, 112.0] {
+        v.push(6.0 * sb);
+        for m in [0.25f32, 0.75, 1.25, 1.75, 2.5, 3.5, 5.0] {
+            v.push(m * sb);
+            v.push(-m * sb);
+        }
+        v.push(0.0);
+    }
+    v.extend([0.0f32; 16]);
+    v.extend(
+        [f32::INFINITY, 1.0, -2.0, 0.5]
+            .iter()
+            .chain([0.25f32; 12].iter()),
+    );
+    let bits: Vec<u32> = v.iter().map(|x| x.to_bits()).collect();
+    let n = bits.len();
+    let input = write(
+        dir.path(),
+        "ties.npy",
+        InputFormat::F32,
+        &[("w", vec![1, n], bits)],
+    );
+    let r = json(&blockrtl(&[
+        "quantize",
+        "--input",
+        input.to_str().unwrap(),
+        "--format",
+        "nvfp4",
+        "--tensor-scale",
+        "1",
+        "--compare-variants",
+        "--json",
+    ]));
+    let variants = r["variants"].as_array().unwrap();
+    assert_eq!(variants.len(), 2);
+    for v in variants {
+        assert_eq!(v["blocks"], (n / 16) as u64);
+        // The infinity block at least (te writes 448 and +-6 codes where exact marks NaN).
+        assert!(v["blocks_differ"].as_u64().unwrap() >= 1, "{v}");
+        assert!(v["first_difference"]["block"].is_u64());
+    }
+    let modelopt = variants.iter().find(|v| v["rule"] == "modelopt").unwrap();
+    // The all-zero block gets scale 1.0 (0x38) from modelopt; the infinity block has a NaN
+    // scale under both, but modelopt's codes are 7 where exact writes 0.
+    assert!(
+        modelopt["blocks_differ"].as_u64().unwrap() >= 2,
+        "{modelopt}"
+    );
+    assert!(
+        modelopt["scales_differ"].as_u64().unwrap() >= 1,
+        "{modelopt}"
+    );
+}
+
+#[test]
+fn bad_nvfp4_input_is_one_line_and_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = write(
+        dir.path(),
+        "w.npy",
+        InputFormat::F32,
+        &[("w", vec![4, 64], tensor())],
+    );
+    let i = input.to_str().unwrap();
+    for (s, needle) in [
+        ("-1", "positive finite"),
+        ("0", "positive finite"),
+        ("0x7f800000", "positive finite"),
+        ("0x7fc00000", "positive finite"),
+    ] {
+        assert_bad_input(
+            &[
+                "quantize",
+                "--input",
+                i,
+                "--format",
+                "nvfp4",
+                "--tensor-scale",
+                s,
+            ],
+            needle,
+        );
+    }
+    // Values clap parses are refused by clap (exit 2, with its usage hint).
+    for (args, needle) in [
+        (["--tensor-scale", "lots"], "not a number"),
+        (["--nvfp4-rule", "tf"], "'tf'"),
+    ] {
+        let out = blockrtl(&[&["quantize", "--input", i, "--format", "nvfp4"][..], &args].concat());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(err.contains(needle) && !err.contains("panicked"), "{err}");
+    }
+    assert_bad_input(
+        &[
+            "quantize",
+            "--input",
+            i,
+            "--format",
+            "mxfp4",
+            "--compare-variants",
+        ],
+        "add --format nvfp4",
+    );
+    // 64 does not split into blocks of 24.
+    assert_bad_input(
+        &[
+            "quantize",
+            "--input",
+            i,
+            "--format",
+            "nvfp4",
+            "--block-size",
+            "24",
+        ],
+        "not a multiple of the block size 24",
+    );
 }

@@ -21,6 +21,10 @@ fn all_formats() -> Vec<BlockFormat> {
         book: Arc::new(Formatbook::dialectfp4()),
         scale: ScaleFormat::E8m0,
     });
+    // NVFP4 with a tensor scale of 1 (the block dot leaves tensor scales out in any case).
+    v.push(BlockFormat::Nvfp4 {
+        tensor_scale: 1.0f32.to_bits(),
+    });
     v
 }
 
@@ -41,6 +45,12 @@ fn quantize(fmt: &BlockFormat, xs: &[f32]) -> QuantBlock {
             flush_subnormals: false,
         })
         .unwrap()
+        .quantize(&bits),
+        BlockFormat::Nvfp4 { tensor_scale } => blockrtl::golden::Nvfp4Config::given(
+            blockrtl::golden::Nvfp4Rule::Exact,
+            *tensor_scale,
+            false,
+        )
         .quantize(&bits),
     }
 }
@@ -66,6 +76,20 @@ fn element(fmt: &BlockFormat, q: &QuantBlock, i: usize) -> (i128, i32) {
         BlockFormat::Dialect { book, .. } => {
             let v = i128::from(book.dialects[usize::from(q.dialect.unwrap())][(c & 7) as usize]);
             (if c & 8 != 0 { -v } else { v }, q.scale as i32 - 127 - 1)
+        }
+        BlockFormat::Nvfp4 { .. } => {
+            // E2M1 element times the UE4M3 scale, both through their minifloat decode.
+            let Decoded::Finite { neg, sig, exp } = ElementFormat::E2m1.decode(c) else {
+                panic!("special")
+            };
+            let Decoded::Finite {
+                sig: ss, exp: se, ..
+            } = blockrtl::format::minifloat::E4M3.decode(q.scale)
+            else {
+                panic!("NaN scale")
+            };
+            let v = i128::from(sig) * i128::from(ss);
+            (if neg { -v } else { v }, exp + se)
         }
     }
 }

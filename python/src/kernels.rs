@@ -206,7 +206,7 @@ pub struct Lut {
 impl Lut {
     pub fn new(format: &BlockFormat, out: InputFormat) -> Lut {
         let dialects = match format {
-            BlockFormat::Mx(_) => 1,
+            BlockFormat::Mx(_) | BlockFormat::Nvfp4 { .. } => 1,
             BlockFormat::Dialect { book, .. } => book.len(),
         };
         let codes = 1usize << format.operand().code_bits();

@@ -164,7 +164,12 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(matmul, m)?)?;
     m.add_function(wrap_pyfunction!(load_tensors, m)?)?;
     m.add("TOOL", blockrtl::TOOL)?;
-    m.add("FORMATS", blockrtl::quantize::FORMAT_NAMES.to_vec())?;
+    // NVFP4 needs a tensor scale the package does not thread through yet.
+    let formats: Vec<&str> = blockrtl::quantize::FORMAT_NAMES
+        .into_iter()
+        .filter(|&f| f != "nvfp4")
+        .collect();
+    m.add("FORMATS", formats)?;
     m.add("MAX_BLOCK_SIZE", blockrtl::quantize::MAX_BLOCK_SIZE)?;
     Ok(())
 }

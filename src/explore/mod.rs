@@ -234,6 +234,7 @@ fn quantize_options(
         formatbook: None,
         flush_subnormals: false,
         scale_rule,
+        nvfp4: Default::default(),
     }
 }
 
@@ -268,6 +269,11 @@ pub fn validate(opts: &ExploreOptions) -> Result<()> {
         ));
     }
     for f in &opts.formats {
+        if f == "nvfp4" {
+            return Err(Error::input(
+                "explore prices formats by their hardware, and nvfp4 has no units yet: compare its accuracy with `quantize --format nvfp4,mxfp4,dialectfp4`",
+            ));
+        }
         if !crate::quantize::FORMAT_NAMES.contains(&f.as_str()) {
             return Err(Error::input(format!(
                 "unknown format '{f}' (one of {})",

@@ -58,6 +58,8 @@ impl ElementView {
                 quantum: crate::golden::dialect::HALF_UNIT_EXP,
                 ..base(4, 4)
             },
+            // NVFP4 elements are E2M1; its block scale is decoded elsewhere.
+            OperandFormat::Nvfp4 => Self::of(OperandFormat::Mx(ElementFormat::E2m1)),
             OperandFormat::Mx(ElementFormat::Int8) => ElementView {
                 is_int: true,
                 max_quanta: 128,

@@ -6,20 +6,23 @@ use std::fmt;
 use std::str::FromStr;
 
 /// A block format as a user names it (`--format`, a dot operand, a dequantizer input): an MX
-/// element format, or DialectFP4 (a formatbook) with an E8M0 scale. `golden::BlockFormat` is
-/// the same choice with its formatbook loaded.
+/// element format, DialectFP4 (a formatbook) with an E8M0 scale, or NVFP4.
+/// `golden::BlockFormat` is the same choice with its formatbook or tensor scale.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub enum OperandFormat {
     Mx(ElementFormat),
     Dialect,
+    Nvfp4,
 }
 
 impl FromStr for OperandFormat {
     type Err = String;
     fn from_str(s: &str) -> std::result::Result<Self, String> {
-        if s == "dialectfp4" {
-            return Ok(OperandFormat::Dialect);
+        match s {
+            "dialectfp4" => return Ok(OperandFormat::Dialect),
+            "nvfp4" => return Ok(OperandFormat::Nvfp4),
+            _ => {}
         }
         s.parse::<ElementFormat>()
             .map(OperandFormat::Mx)
@@ -50,13 +53,14 @@ impl fmt::Display for OperandFormat {
         match self {
             OperandFormat::Mx(e) => f.write_str(e.mx_name()),
             OperandFormat::Dialect => f.write_str("dialectfp4"),
+            OperandFormat::Nvfp4 => f.write_str("nvfp4"),
         }
     }
 }
 
 impl OperandFormat {
     /// Every name, MX formats first.
-    pub const NAMES: [&'static str; 7] = [
+    pub const NAMES: [&'static str; 8] = [
         "mxfp8_e4m3",
         "mxfp8_e5m2",
         "mxfp6_e3m2",
@@ -64,19 +68,30 @@ impl OperandFormat {
         "mxfp4",
         "mxint8",
         "dialectfp4",
+        "nvfp4",
     ];
 
     pub fn short(self) -> &'static str {
         match self {
             OperandFormat::Mx(e) => e.short_name(),
             OperandFormat::Dialect => "bd4",
+            OperandFormat::Nvfp4 => "nv4",
         }
     }
 
     pub fn code_bits(self) -> u32 {
         match self {
             OperandFormat::Mx(e) => e.bits(),
-            OperandFormat::Dialect => 4,
+            OperandFormat::Dialect | OperandFormat::Nvfp4 => 4,
+        }
+    }
+
+    /// The block size a format is used with when none is given: 16 for NVFP4, 32 (OCP's)
+    /// for the rest.
+    pub fn default_block_size(self) -> usize {
+        match self {
+            OperandFormat::Nvfp4 => crate::golden::nvfp4::DEFAULT_BLOCK_SIZE,
+            _ => 32,
         }
     }
 }

@@ -122,6 +122,21 @@ pub fn split_shift(mant: u64, shift: i32) -> (u64, bool) {
     }
 }
 
+/// The exact quotient `(num * 2^num_exp) / (den * 2^den_exp)` (num, den > 0, each below 2^40)
+/// as `mant * 2^exp` with 63 or 64 significant bits, the lowest of them a sticky bit (set when
+/// the division left a remainder). Rounding it to any format of 60 bits or fewer gives the
+/// rounding of the exact quotient: the bits a rounding looks at are all kept or summarized.
+pub fn div_sticky(num: u64, num_exp: i32, den: u64, den_exp: i32) -> (u64, i32) {
+    debug_assert!(num > 0 && den > 0 && num < 1 << 40 && den < 1 << 40);
+    let shift = 62 + bit_len(u128::from(den)) as i32 - bit_len(u128::from(num)) as i32;
+    let wide = u128::from(num) << shift;
+    let (q, r) = (wide / u128::from(den), wide % u128::from(den));
+    (
+        ((q as u64) << 1) | u64::from(r != 0),
+        num_exp - den_exp - shift - 1,
+    )
+}
+
 /// Number of significant bits of `x` (0 for 0).
 pub fn bit_len(x: u128) -> u32 {
     128 - x.leading_zeros()
@@ -151,6 +166,18 @@ mod tests {
             panic!()
         };
         assert_eq!(d.floor_log2(), 127);
+    }
+
+    #[test]
+    fn div_sticky_keeps_the_remainder() {
+        // 1/3 = 0.0101...: inexact, so the sticky bit is set; 6/3 is exact.
+        let (m, e) = div_sticky(1, 0, 3, 0);
+        assert_eq!(m & 1, 1);
+        assert_eq!(bit_len(u128::from(m)), 63);
+        assert_eq!(m >> 1, ((1u128 << (-e - 1)) / 3) as u64);
+        let (m, e) = div_sticky(6, 4, 3, 1);
+        assert_eq!(m & 1, 0);
+        assert_eq!(u128::from(m) >> (-e), 1 << 4);
     }
 
     #[test]

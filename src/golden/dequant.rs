@@ -11,6 +11,10 @@ use crate::format::minifloat::Decoded;
 /// One element's exact value: `(-1)^neg * sig * 2^exp`, or None for NaN / infinity.
 fn element(format: &BlockFormat, dialect: u8, code: u32) -> Option<(bool, u64, i32)> {
     match format {
+        BlockFormat::Nvfp4 { .. } => match super::nvfp4::ELEMENT.decode(code) {
+            Decoded::Finite { neg, sig, exp } => Some((neg, u64::from(sig), exp)),
+            Decoded::Inf { .. } | Decoded::Nan => None,
+        },
         BlockFormat::Mx(e) => match e.decode(code) {
             Decoded::Finite { neg, sig, exp } => Some((neg, u64::from(sig), exp)),
             Decoded::Inf { .. } | Decoded::Nan => None,
@@ -23,8 +27,9 @@ fn element(format: &BlockFormat, dialect: u8, code: u32) -> Option<(bool, u64, i
     }
 }
 
-/// The output code of one element of a block with scale code `scale` (E8M0 for every format
-/// the dequantizer takes) and dialect id `dialect` (ignored by MX formats).
+/// The output code of one element of a block with scale code `scale` and dialect id `dialect`
+/// (ignored by MX and NVFP4). NVFP4 values carry the tensor scale too: s_t x s_b x element,
+/// exact (at most 4 + 4 + 24 significand bits) before the one rounding.
 pub fn dequantize_element(
     format: &BlockFormat,
     out: InputFormat,
@@ -33,19 +38,21 @@ pub fn dequantize_element(
     code: u32,
 ) -> u32 {
     let nan = out.canonical_nan();
-    let Some(scale_exp) = format.scale_format().decode(scale) else {
+    let Some((scale_sig, scale_exp)) = format.scale_value(scale) else {
         return nan;
     };
+    let (t_sig, t_exp) = format.tensor_factor();
     let Some((neg, sig, exp)) = element(format, dialect, code) else {
         return nan;
     };
     let ieee = out.ieee();
     let sign = if neg { ieee.sign_bit() } else { 0 };
+    let sig = sig * scale_sig * t_sig;
     if sig == 0 {
         return sign;
     }
     sign | ieee
-        .round_nearest(sig, exp + scale_exp)
+        .round_nearest(sig, exp + scale_exp + t_exp)
         .unwrap_or(ieee.inf_mag_code())
 }
 

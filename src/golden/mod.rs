@@ -5,11 +5,13 @@ pub mod dequant;
 pub mod dialect;
 pub mod dot;
 pub mod mx;
+pub mod nvfp4;
 pub mod stats;
 
 pub use dialect::{BdConfig, BdQuantizer, FracBits, Selector};
 pub use dot::{Accumulation, DotResult, FixedAcc, dot, dot_general, dot_general_fixed};
 pub use mx::MxConfig;
+pub use nvfp4::{Nvfp4Config, Nvfp4Rule};
 
 use crate::format::exact::{F32_MAG, F32_SIGN, is_f32_subnormal};
 use crate::format::{ElementFormat, Formatbook, FormatbookError, ScaleFormat};
@@ -64,13 +66,19 @@ pub(crate) fn block_max_magnitude(block: impl IntoIterator<Item = u32>) -> Optio
     Some(amax)
 }
 
-/// A block format a user names: an MX element format or a formatbook of dialects.
+/// A block format a user names: an MX element format, a formatbook of dialects, or NVFP4
+/// with its tensor scale.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BlockFormat {
     Mx(ElementFormat),
     Dialect {
         book: Arc<Formatbook>,
         scale: ScaleFormat,
+    },
+    /// E2M1 elements and UE4M3 block scales; every value is also multiplied by the tensor's
+    /// FP32 scale s_t (bits here).
+    Nvfp4 {
+        tensor_scale: u32,
     },
 }
 
@@ -83,21 +91,76 @@ impl BlockFormat {
                 book,
                 scale: ScaleFormat::E8m0,
             },
+            crate::format::OperandFormat::Nvfp4 => BlockFormat::Nvfp4 {
+                tensor_scale: 1.0f32.to_bits(),
+            },
         }
     }
 
-    /// The name this format goes by (the inverse of `named`, forgetting book and scale).
+    /// The name this format goes by (the inverse of `named`, forgetting book and scales).
     pub fn operand(&self) -> crate::format::OperandFormat {
         match self {
             BlockFormat::Mx(e) => crate::format::OperandFormat::Mx(*e),
             BlockFormat::Dialect { .. } => crate::format::OperandFormat::Dialect,
+            BlockFormat::Nvfp4 { .. } => crate::format::OperandFormat::Nvfp4,
         }
     }
 
-    pub fn scale_format(&self) -> ScaleFormat {
+    /// Width of a block scale code.
+    pub fn scale_bits(&self) -> u32 {
         match self {
-            BlockFormat::Mx(_) => mx::MX_SCALE,
-            BlockFormat::Dialect { scale, .. } => *scale,
+            BlockFormat::Mx(_) => mx::MX_SCALE.bits(),
+            BlockFormat::Dialect { scale, .. } => scale.bits(),
+            BlockFormat::Nvfp4 { .. } => nvfp4::SCALE_BITS,
+        }
+    }
+
+    /// The block scale format's name.
+    pub fn scale_name(&self) -> &'static str {
+        match self {
+            BlockFormat::Mx(_) => mx::MX_SCALE.name(),
+            BlockFormat::Dialect { scale, .. } => scale.name(),
+            BlockFormat::Nvfp4 { .. } => "ue4m3",
+        }
+    }
+
+    /// The block scale code that marks a block holding a NaN or an infinity.
+    pub fn scale_nan_code(&self) -> u32 {
+        match self {
+            BlockFormat::Mx(_) => mx::MX_SCALE.nan_code(),
+            BlockFormat::Dialect { scale, .. } => scale.nan_code(),
+            BlockFormat::Nvfp4 { .. } => nvfp4::SCALE_NAN,
+        }
+    }
+
+    /// A block scale code's value as `sig * 2^exp` (sig is 1 for the power-of-two scales, and
+    /// 0 for a UE4M3 zero), or None for the NaN code (and for a UE4M3 code with its sign set).
+    pub fn scale_value(&self, code: u32) -> Option<(u64, i32)> {
+        match self {
+            BlockFormat::Mx(_) => mx::MX_SCALE.decode(code).map(|e| (1, e)),
+            BlockFormat::Dialect { scale, .. } => scale.decode(code).map(|e| (1, e)),
+            BlockFormat::Nvfp4 { .. } => match crate::format::minifloat::E4M3.decode(code) {
+                crate::format::minifloat::Decoded::Finite {
+                    neg: false,
+                    sig,
+                    exp,
+                } => Some((u64::from(sig), exp)),
+                _ => None,
+            },
+        }
+    }
+
+    /// The factor every value of the tensor carries besides its block scale, as `sig * 2^exp`:
+    /// NVFP4's tensor scale s_t, and 1 for the other formats.
+    pub fn tensor_factor(&self) -> (u64, i32) {
+        match self {
+            BlockFormat::Nvfp4 { tensor_scale } => {
+                match crate::format::exact::classify_f32(*tensor_scale) {
+                    crate::format::exact::F32Class::Finite(d) => (u64::from(d.mant), d.exp),
+                    _ => (1, 0),
+                }
+            }
+            _ => (1, 0),
         }
     }
 
@@ -106,6 +169,7 @@ impl BlockFormat {
         match self {
             BlockFormat::Mx(e) => e.quantum_exp(),
             BlockFormat::Dialect { .. } => dialect::HALF_UNIT_EXP,
+            BlockFormat::Nvfp4 { .. } => nvfp4::ELEMENT.quantum_exp(),
         }
     }
 
@@ -113,6 +177,7 @@ impl BlockFormat {
     pub fn element_quanta(&self, dialect_id: Option<u8>, code: u32) -> Option<i64> {
         match self {
             BlockFormat::Mx(e) => e.to_quanta(code),
+            BlockFormat::Nvfp4 { .. } => nvfp4::ELEMENT.to_quanta(code),
             BlockFormat::Dialect { book, .. } => {
                 let d = usize::from(dialect_id.unwrap_or(0));
                 let values = book.dialects.get(d)?;
@@ -122,13 +187,18 @@ impl BlockFormat {
         }
     }
 
-    /// The exact value of every element as `(quanta, exponent)`, or None for a NaN block.
+    /// The exact value of every element times its block scale as `(quanta, exponent)`, or None
+    /// for a NaN block. NVFP4's tensor scale is not in it (`tensor_factor`): a dot product
+    /// applies it once to the whole result.
     pub fn dequantize_exact(&self, block: &QuantBlock) -> Option<(Vec<i64>, i32)> {
-        let scale_exp = self.scale_format().decode(block.scale)?;
+        let (scale_sig, scale_exp) = self.scale_value(block.scale)?;
         let q = block
             .codes
             .iter()
-            .map(|&c| self.element_quanta(block.dialect, c))
+            .map(|&c| {
+                self.element_quanta(block.dialect, c)
+                    .map(|v| v * scale_sig as i64)
+            })
             .collect::<Option<Vec<i64>>>()?;
         Some((q, scale_exp + self.quantum_exp()))
     }
@@ -138,14 +208,17 @@ impl BlockFormat {
         match self {
             BlockFormat::Mx(e) => e.minifloat().map_or(0, |m| m.sign_bit()),
             BlockFormat::Dialect { .. } => dialect::SIGN_BIT,
+            BlockFormat::Nvfp4 { .. } => crate::format::minifloat::E2M1.sign_bit(),
         }
     }
 
-    /// Dequantize to f64 (exact: every value fits f64's range and 53 bits). NaN blocks give NaN.
+    /// Dequantize to f64 (exact: every value fits f64's range and 53 bits, NVFP4's tensor
+    /// scale included). NaN blocks give NaN.
     pub fn dequantize(&self, block: &QuantBlock) -> Vec<f64> {
+        let (t_sig, t_exp) = self.tensor_factor();
         match self.dequantize_exact(block) {
             Some((q, exp)) => {
-                let unit = pow2_f64(exp);
+                let unit = t_sig as f64 * pow2_f64(exp + t_exp);
                 let neg_zero_bit = self.negative_zero_bit();
                 q.iter()
                     .zip(&block.codes)
@@ -178,6 +251,7 @@ pub fn pow2_f64(e: i32) -> f64 {
 pub enum Quantizer {
     Mx(MxConfig),
     Dialect(Box<BdQuantizer>),
+    Nvfp4(Nvfp4Config),
 }
 
 impl Quantizer {
@@ -202,13 +276,26 @@ impl Quantizer {
                     flush_subnormals: false,
                 })?))
             }
+            crate::format::OperandFormat::Nvfp4 => {
+                Quantizer::Nvfp4(Nvfp4Config::per_tensor(Nvfp4Rule::Exact, false))
+            }
         })
+    }
+
+    /// This quantizer for one tensor: NVFP4 with a per-tensor scale computes it from the
+    /// tensor; every other quantizer is the same for all tensors.
+    pub fn for_tensor(&self, tensor: &[u32]) -> Quantizer {
+        match self {
+            Quantizer::Nvfp4(c) => Quantizer::Nvfp4(c.for_tensor(tensor)),
+            other => other.clone(),
+        }
     }
 
     pub fn quantize(&self, block: &[u32]) -> QuantBlock {
         match self {
             Quantizer::Mx(c) => c.quantize(block),
             Quantizer::Dialect(q) => q.quantize(block),
+            Quantizer::Nvfp4(c) => c.quantize(block),
         }
     }
 
@@ -217,6 +304,7 @@ impl Quantizer {
         match self {
             Quantizer::Mx(c) => c.quantize_into(block, out),
             Quantizer::Dialect(q) => *out = q.quantize(block),
+            Quantizer::Nvfp4(c) => *out = c.quantize(block),
         }
     }
 
@@ -226,6 +314,9 @@ impl Quantizer {
             Quantizer::Dialect(q) => BlockFormat::Dialect {
                 book: q.config.book.clone(),
                 scale: q.config.scale,
+            },
+            Quantizer::Nvfp4(c) => BlockFormat::Nvfp4 {
+                tensor_scale: c.tensor_scale(),
             },
         }
     }

@@ -41,6 +41,11 @@ impl DequantizerParams {
     pub const UNIT: &'static str = "dequantizer";
 
     pub fn validate(&self) -> Result<()> {
+        if self.format == OperandFormat::Nvfp4 {
+            return Err(Error::input(
+                "the dequantizer does not take nvfp4 input yet (the golden model and `quantize --dequantized` do)",
+            ));
+        }
         validate_blocking(self.block_size, self.lanes(), self.pipeline)?;
         if self.format != OperandFormat::Dialect && self.formatbook.path.is_some() {
             return Err(Error::input(format!(
@@ -487,7 +492,7 @@ impl super::Checked for DequantizerChecked {
         }
         let book = match &self.format {
             BlockFormat::Dialect { book, .. } => &**book,
-            BlockFormat::Mx(_) => Formatbook::builtin(),
+            BlockFormat::Mx(_) | BlockFormat::Nvfp4 { .. } => Formatbook::builtin(),
         };
         let raw = crate::stimulus::block(dist, crate::format::InputFormat::F32, k, book, rng);
         let q: QuantBlock = self.quantizer.quantize(&raw);

@@ -72,7 +72,7 @@ impl DotChecked {
         let max_code = match f {
             OperandFormat::Mx(ElementFormat::Int8) => 0x7f,
             OperandFormat::Mx(e) => e.minifloat().map_or(0, |m| m.max_mag_code()),
-            OperandFormat::Dialect => 7,
+            OperandFormat::Dialect | OperandFormat::Nvfp4 => 7,
         };
         let sign = 1u32 << (f.code_bits() - 1);
         let neg = |c: u32| match f {
@@ -128,7 +128,9 @@ impl DotChecked {
                         own = self.params.formatbook.get().expect("validated");
                         &*own
                     }
-                    OperandFormat::Mx(_) => crate::format::Formatbook::builtin(),
+                    OperandFormat::Mx(_) | OperandFormat::Nvfp4 => {
+                        crate::format::Formatbook::builtin()
+                    }
                 };
                 let raw = crate::stimulus::block(dist, f32in, k, book, rng);
                 q.quantize(&raw)
