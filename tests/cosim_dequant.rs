@@ -1,5 +1,6 @@
 //! Co-simulation of the dequantizer against the golden model: every input format (the MX
-//! formats and DialectFP4, also with a custom formatbook), one block per beat and four beats
+//! formats, DialectFP4, also with a custom formatbook, and NVFP4 with its tensor scale changing
+//! from block to block), one block per beat and four beats
 //! per block, the three output formats, 10^5 blocks each under 25 % stalls on both sides.
 
 mod common;
@@ -36,13 +37,12 @@ fn opts(blocks: u64, seed: u64, dir: &std::path::Path) -> CosimOptions {
     }
 }
 
-/// The matrix: 7 formats x lanes {32, 8} x 3 outputs; pipelines 0..=5 spread over it (each
+/// The matrix: 8 formats x lanes {32, 8} x 3 outputs; pipelines 0..=5 spread over it (each
 /// depth on every format somewhere), so every cut point is registered in some run.
 fn matrix() -> Vec<DequantizerParams> {
     let mut v = Vec::new();
     let mut i = 0;
-    // nvfp4: the dequantizer does not take it yet.
-    for f in OperandFormat::NAMES.into_iter().filter(|&f| f != "nvfp4") {
+    for f in OperandFormat::NAMES {
         for lanes in [32, 8] {
             for out in [InputFormat::F32, InputFormat::Bf16, InputFormat::F16] {
                 v.push(dq(f, out, lanes, i % 6));
@@ -60,7 +60,7 @@ fn every_format_lanes_and_output_match_under_stalls() {
     }
     let dir = tempfile::tempdir().unwrap();
     let units = matrix();
-    assert_eq!(units.len(), 42);
+    assert_eq!(units.len(), 48);
     // Two workers: each run builds its own model, and this machine has two cores.
     let (a, b) = units.split_at(units.len() / 2);
     std::thread::scope(|s| {
@@ -101,7 +101,14 @@ fn a_custom_formatbook_matches() {
 /// the golden values over one run hold infinities, NaNs, both zeros, subnormals and normals.
 #[test]
 fn stimulus_covers_every_kind_of_output() {
-    let u = dq("mxfp8_e4m3", InputFormat::F16, 32, 2).check().unwrap();
+    // NVFP4 too: its tensor scales (edges, random, each block's own) and scale codes.
+    for f in ["mxfp8_e4m3", "nvfp4"] {
+        covers_every_kind_of_output(f);
+    }
+}
+
+fn covers_every_kind_of_output(format: &str) {
+    let u = dq(format, InputFormat::F16, 32, 2).check().unwrap();
     let d = u.emit().unwrap();
     let outl = blockrtl::emit::layout::Layout::of(&d.ports, "output");
     let o = opts(2_000, 1, std::path::Path::new("."));
@@ -124,7 +131,7 @@ fn stimulus_covers_every_kind_of_output() {
     }
     assert!(
         seen.iter().all(|&s| s),
-        "inf, nan, +0, -0, subnormal, normal: {seen:?}"
+        "{format}: inf, nan, +0, -0, subnormal, normal: {seen:?}"
     );
 }
 

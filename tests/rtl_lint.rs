@@ -214,9 +214,7 @@ fn dequantizer_matrix() -> Vec<UnitParams> {
     use blockrtl::format::{InputFormat, OperandFormat};
     let mut v = Vec::new();
     let outs = [InputFormat::F32, InputFormat::Bf16, InputFormat::F16];
-    // nvfp4: the dequantizer does not take it yet.
-    let names = OperandFormat::NAMES.into_iter().filter(|&f| f != "nvfp4");
-    for (n, f) in names.enumerate() {
+    for (n, f) in OperandFormat::NAMES.into_iter().enumerate() {
         for (j, out) in outs.into_iter().enumerate() {
             let k = if (n + j) % 3 == 0 { 8 } else { 32 };
             v.push(UnitParams::Dequantizer(

@@ -41,7 +41,9 @@ pub fn dequantize_element(
     let Some((scale_sig, scale_exp)) = format.scale_value(scale) else {
         return nan;
     };
-    let (t_sig, t_exp) = format.tensor_factor();
+    let Some((t_sig, t_exp)) = format.tensor_factor() else {
+        return nan;
+    };
     let Some((neg, sig, exp)) = element(format, dialect, code) else {
         return nan;
     };

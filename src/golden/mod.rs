@@ -151,16 +151,19 @@ impl BlockFormat {
     }
 
     /// The factor every value of the tensor carries besides its block scale, as `sig * 2^exp`:
-    /// NVFP4's tensor scale s_t, and 1 for the other formats.
-    pub fn tensor_factor(&self) -> (u64, i32) {
+    /// NVFP4's tensor scale s_t, and 1 for the other formats. None when s_t is not a positive
+    /// finite FP32 value (zero, negative, infinite or NaN): every value of the tensor is NaN.
+    pub fn tensor_factor(&self) -> Option<(u64, i32)> {
         match self {
             BlockFormat::Nvfp4 { tensor_scale } => {
                 match crate::format::exact::classify_f32(*tensor_scale) {
-                    crate::format::exact::F32Class::Finite(d) => (u64::from(d.mant), d.exp),
-                    _ => (1, 0),
+                    crate::format::exact::F32Class::Finite(d) if !d.neg => {
+                        Some((u64::from(d.mant), d.exp))
+                    }
+                    _ => None,
                 }
             }
-            _ => (1, 0),
+            _ => Some((1, 0)),
         }
     }
 
@@ -215,9 +218,8 @@ impl BlockFormat {
     /// Dequantize to f64 (exact: every value fits f64's range and 53 bits, NVFP4's tensor
     /// scale included). NaN blocks give NaN.
     pub fn dequantize(&self, block: &QuantBlock) -> Vec<f64> {
-        let (t_sig, t_exp) = self.tensor_factor();
-        match self.dequantize_exact(block) {
-            Some((q, exp)) => {
+        match self.tensor_factor().zip(self.dequantize_exact(block)) {
+            Some(((t_sig, t_exp), (q, exp))) => {
                 let unit = t_sig as f64 * pow2_f64(exp + t_exp);
                 let neg_zero_bit = self.negative_zero_bit();
                 q.iter()

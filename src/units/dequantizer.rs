@@ -41,11 +41,6 @@ impl DequantizerParams {
     pub const UNIT: &'static str = "dequantizer";
 
     pub fn validate(&self) -> Result<()> {
-        if self.format == OperandFormat::Nvfp4 {
-            return Err(Error::input(
-                "the dequantizer does not take nvfp4 input yet (the golden model and `quantize --dequantized` do)",
-            ));
-        }
         validate_blocking(self.block_size, self.lanes(), self.pipeline)?;
         if self.format != OperandFormat::Dialect && self.formatbook.path.is_some() {
             return Err(Error::input(format!(
@@ -58,6 +53,10 @@ impl DequantizerParams {
 
     fn is_dialect(&self) -> bool {
         self.format == OperandFormat::Dialect
+    }
+
+    fn is_nvfp4(&self) -> bool {
+        self.format == OperandFormat::Nvfp4
     }
 
     pub fn block_format(&self) -> Result<BlockFormat> {
@@ -83,7 +82,11 @@ impl DequantizerParams {
     fn emit_files(&self, top: &str, banner: &str) -> Result<Vec<GenFile>> {
         let book = self.formatbook.get()?;
         let d = ElementView::of(self.format);
-        let c = CvtView::new(&d, self.output_format);
+        let c = if self.is_nvfp4() {
+            CvtView::nvfp4(&d, self.output_format)
+        } else {
+            CvtView::new(&d, self.output_format)
+        };
         let names = |s: &str| format!("{top}_{s}");
         let dec = ElementDecTemplate {
             banner,
@@ -100,10 +103,21 @@ impl DequantizerParams {
             ],
             d: &d,
         };
-        let norm = NormTemplate {
-            banner,
-            name: &names("norm"),
-            c: &c,
+        let norm = if self.is_nvfp4() {
+            NvNormTemplate {
+                banner,
+                name: &names("norm"),
+                c: &c,
+                d: &d,
+            }
+            .render()
+        } else {
+            NormTemplate {
+                banner,
+                name: &names("norm"),
+                c: &c,
+            }
+            .render()
         };
         let pack = PackTemplate {
             banner,
@@ -118,7 +132,7 @@ impl DequantizerParams {
             },
             GenFile {
                 name: format!("{}.v", names("norm")),
-                contents: finish(norm.render()),
+                contents: finish(norm),
             },
             GenFile {
                 name: format!("{}.v", names("pack")),
@@ -160,6 +174,8 @@ impl DequantizerParams {
         let dialect = self.is_dialect();
         let inb = if dialect {
             Bundle::new(&[("scale", 8), ("dialect", 4), ("codes", codes_w)])
+        } else if self.is_nvfp4() {
+            Bundle::new(&[("scale", 8), ("tensor_scale", 32), ("codes", codes_w)])
         } else {
             Bundle::new(&[("scale", 8), ("codes", codes_w)])
         };
@@ -202,6 +218,9 @@ impl DequantizerParams {
             first_en,
             last_valid,
             dialect,
+            nv: self.is_nvfp4(),
+            be1_ext: zero_extend("be1_w", 4, c.eb_w),
+            te1_ext: zero_extend("te1_w", 8, c.eb_w),
             codes_msb: codes_w - 1,
             values_msb: lanes * c.out_w - 1,
             in_src: inb.wires("_i"),
@@ -276,34 +295,69 @@ pub struct CvtView {
     pub wide_w: u32,
     pub nan_code: String,
     pub inf_code: String,
+    /// The significand is wider than the output's (NVFP4's products): normal values round too.
+    /// Then `wide_lo` is the lowest significand bit of the subnormal window, `guard` the bit
+    /// below a normal mantissa, and `sticky_msb` the top of the bits below it (if any).
+    pub rounds: bool,
+    pub wide_lo: u32,
+    pub guard: u32,
+    pub has_sticky: bool,
+    pub sticky_msb: u32,
+    /// The nvfp4 lane normalizer: the block product's width and the element's shift.
+    pub blk_w: u32,
+    pub blk_msb: u32,
+    pub el_sh_ext: String,
+    pub lz_norm_ext: String,
 }
 
 impl CvtView {
+    /// An MX or DialectFP4 element with an E8M0 scale: eb = scale + shift + leading one, and
+    /// the value's floor(log2) is eb + quantum - 127.
     fn new(d: &ElementView, out: InputFormat) -> CvtView {
+        let eb_max = 255 + d.max_shift + d.sig_w - 1;
+        Self::build(d.sig_w, d, i64::from(d.quantum) - 127, eb_max, out)
+    }
+
+    /// NVFP4: the lane significand is the E2M1 significand (2 bits) x s_b's (4) x s_t's (24),
+    /// 30 bits; eb = max(e_b, 1) + max(e_t, 1) - 2 + shift + leading one, and floor(log2) is
+    /// eb - 159 (the E2M1 quantum 2^-1, UE4M3's 2^(e - 10) and FP32's 2^(e - 150)).
+    fn nvfp4(d: &ElementView, out: InputFormat) -> CvtView {
+        let sig_w = d.sig_w + NV_BLK_SIG_W;
+        let eb_max = 15 + 254 - 2 + d.max_shift + sig_w - 1;
+        Self::build(sig_w, d, -159, eb_max, out)
+    }
+
+    fn build(sig_w: u32, d: &ElementView, c: i64, eb_max: u32, out: InputFormat) -> CvtView {
         let ieee = out.ieee();
-        let c = i64::from(d.quantum) - 127;
         let ovf_at = (i64::from(ieee.emax()) - c) as u32;
         let normal_at = (i64::from(ieee.emin()) - c) as u32;
         let field_off = (-(c + i64::from(ieee.bias))) as u32;
-        let eb_max = 255 + d.max_shift + d.sig_w - 1;
         let eb_w = bits_for(u64::from(eb_max.max(ovf_at).max(normal_at)) + 1).max(ieee.ebits + 1);
-        let lz_w = bits_for(u64::from(d.sig_w - 1));
-        let lz_expr = (0..d.sig_w - 1)
-            .map(|i| format!("sig_i[{}] ? {lz_w}'d{i} : ", d.sig_w - 1 - i))
-            .collect::<String>()
-            + &format!("{lz_w}'d{}", d.sig_w - 1);
+        let lz_w = bits_for(u64::from(sig_w - 1));
+        let lz_of = |v: &str| {
+            (0..sig_w - 1)
+                .map(|i| format!("{v}[{}] ? {lz_w}'d{i} : ", sig_w - 1 - i))
+                .collect::<String>()
+                + &format!("{lz_w}'d{}", sig_w - 1)
+        };
         let mbits = ieee.mbits;
         let sh_max = mbits + 2;
         let shr_w = bits_for(u64::from(sh_max));
         let out_w = ieee.bits();
+        let rounds = sig_w > mbits + 1;
+        let blk_w = sig_w.saturating_sub(d.sig_w);
         CvtView {
-            sig_w: d.sig_w,
-            sig_msb: d.sig_w - 1,
+            sig_w,
+            sig_msb: sig_w - 1,
             sh_w: d.sh_w,
             sh_msb: d.sh_msb,
             lz_w,
             lz_msb: lz_w - 1,
-            lz_expr,
+            lz_expr: if rounds {
+                lz_of("prod_w")
+            } else {
+                lz_of("sig_i")
+            },
             eb_w,
             eb_msb: eb_w - 1,
             scale_ext: zero_extend("scale_i", 8, eb_w),
@@ -318,16 +372,28 @@ impl CvtView {
             ovf_at,
             normal_at,
             field_off,
-            frac_pad: mbits + 1 - d.sig_w,
+            frac_pad: (mbits + 1).saturating_sub(sig_w),
             sh_max,
             shr_w,
             shr_msb: shr_w - 1,
             wide_w: mbits + 1,
             nan_code: format!("{out_w}'h{:x}", out.canonical_nan()),
             inf_code: format!("{}'h{:x}", out_w - 1, ieee.inf_mag_code()),
+            rounds,
+            wide_lo: sig_w.saturating_sub(mbits + 1),
+            guard: sig_w.saturating_sub(mbits + 2),
+            has_sticky: sig_w >= mbits + 3,
+            sticky_msb: sig_w.saturating_sub(mbits + 3),
+            blk_w,
+            blk_msb: blk_w.saturating_sub(1),
+            el_sh_ext: zero_extend("shift_i", d.sh_w, eb_w),
+            lz_norm_ext: zero_extend("lz_w", lz_w, eb_w),
         }
     }
 }
+
+/// Width of an NVFP4 block's significand product s_b x s_t (4 x 24 bits).
+const NV_BLK_SIG_W: u32 = 28;
 
 #[derive(Template)]
 #[template(path = "rtl/dqz_norm.v", escape = "none")]
@@ -335,6 +401,15 @@ struct NormTemplate<'a> {
     banner: &'a str,
     name: &'a str,
     c: &'a CvtView,
+}
+
+#[derive(Template)]
+#[template(path = "rtl/dqz_nvnorm.v", escape = "none")]
+struct NvNormTemplate<'a> {
+    banner: &'a str,
+    name: &'a str,
+    c: &'a CvtView,
+    d: &'a ElementView,
 }
 
 #[derive(Template)]
@@ -362,6 +437,10 @@ struct TopTemplate<'a> {
     first_en: String,
     last_valid: String,
     dialect: bool,
+    /// NVFP4 input: a tensor scale port and the block's significand product.
+    nv: bool,
+    be1_ext: String,
+    te1_ext: String,
     codes_msb: u32,
     values_msb: u32,
     /// The block's inputs: {scale, dialect (dialectfp4), codes}.
@@ -397,6 +476,9 @@ impl Hardware for DequantizerParams {
     fn ports(&self) -> Vec<Port> {
         let l = self.lanes();
         let mut v = vec![Port::input("scale_i", 8, 1)];
+        if self.is_nvfp4() {
+            v.push(Port::input("tensor_scale_i", 32, 1));
+        }
         if self.is_dialect() {
             v.push(Port::input("dialect_i", 4, 1));
         }
@@ -420,9 +502,11 @@ impl Hardware for DequantizerParams {
         if self.is_dialect() {
             notes.extend(self.formatbook.banner_lines()?);
         }
-        notes.push(
-            "numerics: docs/numerics.md section 3.2: each value is scale x element, exact, rounded once (RNE) to the output format; subnormals kept, overflow to +-Inf, canonical quiet NaN".into(),
-        );
+        notes.push(if self.is_nvfp4() {
+            "numerics: docs/numerics.md sections 3.2 and 3.3: each value is s_t x s_b x element, exact, rounded once (RNE) to the output format; subnormals kept, overflow to +-Inf, canonical quiet NaN (UE4M3 NaN scale, or a tensor scale that is not positive finite)".into()
+        } else {
+            "numerics: docs/numerics.md section 3.2: each value is scale x element, exact, rounded once (RNE) to the output format; subnormals kept, overflow to +-Inf, canonical quiet NaN".into()
+        });
         Ok(notes)
     }
 
@@ -463,15 +547,78 @@ impl super::Unit for DequantizerParams {
 
 /// Scale codes at the edges of E8M0: the smallest, 1.0, the largest and NaN.
 const EDGE_SCALES: [u32; 5] = [0x00, 0x01, 0x7f, 0xfe, 0xff];
+/// UE4M3 scale codes at the edges: zero, the smallest subnormal, 1.0, the largest and NaN, and
+/// two with the sign bit set (NaN blocks too).
+const NV_EDGE_SCALES: [u32; 7] = [0x00, 0x01, 0x38, 0x7e, 0x7f, 0x80, 0xb8];
+/// Tensor scales at the edges: the smallest subnormal, the largest subnormal, 1, FLT_MAX, and
+/// the ones that make every value NaN (0, -1, infinity, NaN).
+const NV_EDGE_TENSOR_SCALES: [u32; 8] = [
+    0x0000_0001,
+    0x007f_ffff,
+    0x3f80_0000,
+    0x7f7f_ffff,
+    0x0000_0000,
+    0xbf80_0000,
+    0x7f80_0000,
+    0x7fc0_0000,
+];
+
+impl DequantizerChecked {
+    /// NVFP4 blocks quantized with a tensor scale: usually the block's own default (as if it
+    /// were the whole tensor), else a random FP32 pattern or an edge; the scale code replaced
+    /// by a random or an edge code in some blocks, random codes in others.
+    fn nvfp4_stimulus(
+        &self,
+        dist: crate::stimulus::Dist,
+        rng: &mut rand_pcg::Pcg64,
+        out: &mut Vec<u32>,
+    ) {
+        use crate::golden::nvfp4::{Nvfp4Config, Nvfp4Rule, default_tensor_scale};
+        use rand::RngExt;
+        let k = self.params.block_size;
+        let raw = crate::stimulus::block(dist, InputFormat::F32, k, Formatbook::builtin(), rng);
+        let amax = raw
+            .iter()
+            .map(|b| b & 0x7fff_ffff)
+            .filter(|&m| m < 0x7f80_0000)
+            .max()
+            .unwrap_or(0);
+        let s_t = match rng.random_range(0..8u32) {
+            0..=3 => default_tensor_scale(amax),
+            4..=5 => rng.random_range(1..0x7f80_0000u32),
+            _ => NV_EDGE_TENSOR_SCALES[rng.random_range(0..NV_EDGE_TENSOR_SCALES.len())],
+        };
+        let valid = crate::golden::nvfp4::check_tensor_scale(s_t).is_ok();
+        let q = Nvfp4Config::given(
+            Nvfp4Rule::Exact,
+            if valid { s_t } else { 0x3f80_0000 },
+            false,
+        )
+        .quantize(&raw);
+        out.push(match rng.random_range(0..8u32) {
+            0..=4 => q.scale,
+            5..=6 => rng.random_range(0..=255u32),
+            _ => NV_EDGE_SCALES[rng.random_range(0..NV_EDGE_SCALES.len())],
+        });
+        out.push(0);
+        if rng.random_range(0..8u32) == 0 {
+            out.extend((0..k).map(|_| rng.random_range(0..16u32)));
+        } else {
+            out.extend(&q.codes);
+        }
+        out.push(s_t);
+    }
+}
 
 impl super::Checked for DequantizerChecked {
     fn hardware(&self) -> &dyn Hardware {
         &self.params
     }
 
-    /// Per block: the scale code, the dialect id, then the element codes.
+    /// Per block: the scale code, the dialect id, the element codes, then (nvfp4) the tensor
+    /// scale's FP32 bits.
     fn stimulus_len(&self) -> usize {
-        self.params.block_size + 2
+        self.params.block_size + 2 + usize::from(self.params.is_nvfp4())
     }
 
     /// Quantized blocks of `dist`; most with their scale replaced by a random or an edge code
@@ -488,7 +635,13 @@ impl super::Checked for DequantizerChecked {
         if dist == crate::stimulus::Dist::UniformBits {
             out.push(rng.random_range(0..=255u32));
             random_codes(rng, out);
+            if self.params.is_nvfp4() {
+                out.push(rng.random());
+            }
             return;
+        }
+        if self.params.is_nvfp4() {
+            return self.nvfp4_stimulus(dist, rng, out);
         }
         let book = match &self.format {
             BlockFormat::Dialect { book, .. } => &**book,
@@ -511,10 +664,14 @@ impl super::Checked for DequantizerChecked {
     }
 
     fn input_beats(&self, layout: &crate::emit::layout::Layout, stim: &[u32], out: &mut Vec<u8>) {
-        let (scale, dialect, codes) = (stim[0], stim[1], &stim[2..]);
+        let k = self.params.block_size;
+        let (scale, dialect, codes) = (stim[0], stim[1], &stim[2..2 + k]);
         for beat_codes in codes.chunks(self.params.lanes()) {
             let mut beat = layout.beat(out);
             beat.set("scale_i", scale);
+            if self.params.is_nvfp4() {
+                beat.set("tensor_scale_i", stim[2 + k]);
+            }
             if self.params.is_dialect() {
                 beat.set("dialect_i", dialect);
             }
@@ -528,9 +685,16 @@ impl super::Checked for DequantizerChecked {
         stim: &[u32],
         out: &mut Vec<u8>,
     ) {
-        let (scale, dialect, codes) = (stim[0], stim[1] as u8, &stim[2..]);
+        let k = self.params.block_size;
+        let (scale, dialect, codes) = (stim[0], stim[1] as u8, &stim[2..2 + k]);
+        let format = match self.format {
+            BlockFormat::Nvfp4 { .. } => BlockFormat::Nvfp4 {
+                tensor_scale: stim[2 + k],
+            },
+            _ => self.format.clone(),
+        };
         let values = crate::golden::dequant::dequantize_block(
-            &self.format,
+            &format,
             self.params.output_format,
             scale,
             dialect,

@@ -3,9 +3,15 @@
 `default_nettype none
 
 // Dequantizer: {{ format }} blocks of {{ k }} in, {{ output }} values out, {{ lanes }} elements per beat
-// ({{ beats }} beat(s) per block). Each value is scale x element, exact, rounded once to {{ output }}.
+// ({{ beats }} beat(s) per block). Each value is {% if nv %}s_t x s_b{% else %}scale{% endif %} x element, exact, rounded once to {{ output }}.
 // Ports (flat, little-endian lanes: element i of a beat is bits [i*W +: W]):
+{%- if nv %}
+//   scale_i   UE4M3 block scale (0x7F, or a set sign bit, = NaN block), on every beat
+//   tensor_scale_i  FP32 tensor scale s_t, on every beat (a register the user loads); one that
+//             is not a positive finite number makes every value NaN
+{%- else %}
 //   scale_i   E8M0 block scale (0xFF = NaN block), on every beat of the block
+{%- endif %}
 {%- if dialect %}
 //   dialect_i the block's dialect id, on every beat (an id the formatbook lacks gives NaN)
 {%- endif %}
@@ -26,11 +32,23 @@ module {{ name }} (
   assign ready_o = {{ first_en }};
   assign valid_o = {{ last_valid }};
 
-  // ---- inputs: {scale{% if dialect %}, dialect{% endif %}, codes} ----
+  // ---- inputs: {scale{% if nv %}, tensor scale{% endif %}{% if dialect %}, dialect{% endif %}, codes} ----
 {%- call floor::cut(cut_in, inb.msb(), "in_q", "in_w", in_src, "  ") %}{%- endcall %}
   wire [7:0]  scale_w = in_w{{ inb.slice("scale") }};
   wire [{{ codes_msb }}:0] codes_w = in_w{{ inb.slice("codes") }};
-{%- if dialect %}
+{%- if nv %}
+  wire [31:0] tscale_w = in_w{{ inb.slice("tensor_scale") }};
+  // s_b (UE4M3) and s_t (FP32) as significand and exponent; their product is exact.
+  wire [3:0]  be_w   = scale_w[6:3];
+  wire [3:0]  bsig_w = {|be_w, scale_w[2:0]};
+  wire [7:0]  te_w   = tscale_w[30:23];
+  wire [23:0] tsig_w = {|te_w, tscale_w[22:0]};
+  wire [3:0]  be1_w  = |be_w ? be_w : 4'd1;
+  wire [7:0]  te1_w  = |te_w ? te_w : 8'd1;
+  wire [{{ c.blk_msb }}:0] blk_sig_w = {24'd0, bsig_w} * {4'd0, tsig_w};
+  wire [{{ c.eb_msb }}:0] blk_eb_w  = {{ be1_ext }} + {{ te1_ext }} - {{ c.eb_w }}'d2;
+  wire        blk_nan_w = scale_w[7] | (&scale_w[6:0]) | tscale_w[31] | (&te_w) | ~|tscale_w[30:0];
+{%- else if dialect %}
   wire [3:0]  dialect_w = in_w{{ inb.slice("dialect") }};
 {%- call floor::dialect_table("dialect_w", "vals_w", dialect_rows) %}{%- endcall %}
 {%- if ids_all %}
@@ -48,7 +66,12 @@ module {{ name }} (
   generate
     for (i = 0; i < {{ lanes }}; i = i + 1) begin : g_lane
       wire        sign_w, special_w, zero_w;
+{%- if nv %}
+      wire [{{ d.sig_msb }}:0] sig_w;
+      wire [{{ c.sig_msb }}:0] norm_w;
+{%- else %}
       wire [{{ c.sig_msb }}:0] sig_w, norm_w;
+{%- endif %}
       wire [{{ c.sh_msb }}:0] shift_w;
       wire [{{ c.eb_msb }}:0] eb_w;
       {{ dec_name }} u_dec (
@@ -61,6 +84,17 @@ module {{ name }} (
         .shift_o  (shift_w),
         .special_o(special_w)
       );
+{%- if nv %}
+      {{ norm_name }} u_norm (
+        .sig_i    (sig_w),
+        .shift_i  (shift_w),
+        .blk_sig_i(blk_sig_w),
+        .blk_eb_i (blk_eb_w),
+        .sig_o    (norm_w),
+        .eb_o     (eb_w),
+        .zero_o   (zero_w)
+      );
+{%- else %}
       {{ norm_name }} u_norm (
         .sig_i  (sig_w),
         .shift_i(shift_w),
@@ -69,6 +103,7 @@ module {{ name }} (
         .eb_o   (eb_w),
         .zero_o (zero_w)
       );
+{%- endif %}
       wire [{{ mid.msb() }}:0] mid_d_w = {{ mid_src }};
 {%- call floor::cut(cut_mid, mid.msb(), "mid_q", "mid_w", "mid_d_w", "      ") %}{%- endcall %}
       {{ pack_name }} u_pack (
