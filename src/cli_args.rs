@@ -51,7 +51,7 @@ pub(crate) struct UnitArgs {
     #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(UnitParams::NAMES))]
     pub(crate) unit: Option<String>,
     /// Element format of mx-quantizer (mxfp8_e4m3, mxfp8_e5m2, mxfp6_e3m2, mxfp6_e2m3, mxfp4,
-    /// mxint8); block format of the dequantizer's input (those or dialectfp4).
+    /// mxint8); block format of the dequantizer's input (those, dialectfp4 or nvfp4).
     #[arg(long)]
     pub(crate) format: Option<blockrtl::format::OperandFormat>,
     /// Elements per block [default: 32].
@@ -89,7 +89,7 @@ pub(crate) struct UnitArgs {
     /// built-in DialectFP4].
     #[arg(long)]
     pub(crate) formatbook: Option<PathBuf>,
-    /// Operand A of the dot unit (an MX format or dialectfp4).
+    /// Operand A of the dot unit (an MX format, dialectfp4 or nvfp4).
     #[arg(long)]
     pub(crate) format_a: Option<blockrtl::units::dot::OperandFormat>,
     /// Operand B of the dot unit.

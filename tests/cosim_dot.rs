@@ -91,6 +91,9 @@ fn block_sums_match_the_golden_model() {
         d("mxfp6_e2m3", "dialectfp4", 32, 32, 4, N, 1),
         d("dialectfp4", "mxfp8_e4m3", 8, 2, 2, N, 1),
         d("mxfp4", "mxint8", 16, 4, 0, N, 1),
+        // NVFP4: UE4M3 scale significands multiplied in the lanes.
+        d("nvfp4", "nvfp4", 16, 16, 2, N, 1),
+        d("mxfp6_e3m2", "nvfp4", 16, 4, 3, N, 1),
     ];
     for (i, u) in units.iter().enumerate() {
         run(u, &opts(20_000, 300 + i as u64));
@@ -109,6 +112,8 @@ fn fp32_dot_general_matches_and_covers_the_special_results() {
         (d("mxfp4", "mxfp4", 32, 32, 2, Fp32, 1), 20_000),
         (d("mxfp8_e4m3", "mxfp4", 32, 8, 2, Fp32, 7), 3_000),
         (d("dialectfp4", "mxint8", 16, 16, 1, Fp32, 64), 400),
+        (d("nvfp4", "nvfp4", 16, 16, 2, Fp32, 4), 5_000),
+        (d("nvfp4", "mxfp8_e4m3", 16, 4, 4, Fp32, 3), 5_000),
     ];
     let mut seen = [false; 6]; // +-inf, nan, zero, subnormal, normal, a zero from cancellation
     for (i, (u, blocks)) in cases.iter().enumerate() {

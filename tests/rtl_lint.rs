@@ -143,6 +143,8 @@ fn dot_matrix() -> Vec<UnitParams> {
         ("mxfp6_e3m2", "mxfp6_e2m3"),
         ("mxfp6_e2m3", "dialectfp4"),
         ("dialectfp4", "mxint8"),
+        ("nvfp4", "nvfp4"),
+        ("nvfp4", "mxfp8_e4m3"),
     ];
     let mut v = Vec::new();
     for (n, (a, b)) in pairs.into_iter().enumerate() {

@@ -17,7 +17,7 @@
 // when exp >= {{ acc_lsb }}); after each addition the accumulator saturates, and sat_o says so.
 {%- endif %}
 // Ports (flat, little-endian lanes: element i is bits [i*W +: W]):
-//   scale_a_i, scale_b_i  E8M0 block scales (0xFF = NaN), on every beat of the block
+//   scale_a_i, scale_b_i  {% if a_nv || b_nv %}block scales (E8M0: 0xFF = NaN; an nvfp4 side's UE4M3: 0x7F or a sign bit = NaN){% else %}E8M0 block scales (0xFF = NaN){% endif %}, on every beat of the block
 {%- if a_dialect %}
 //   dialect_a_i           A's dialect id, on every beat
 {%- endif %}
@@ -68,8 +68,25 @@ module {{ name }} (
   wire [{{ ca_msb }}:0] ca_w = codes_a_i;
   wire [{{ cb_msb }}:0] cb_w = codes_b_i;
 {%- endif %}
+{%- if a_nv %}
+  // Operand A is NVFP4: its UE4M3 scale as a significand (multiplied into each element in the
+  // lanes) and an E8M0-style exponent code, S x 2^(sa - 127); 0x7F or a sign bit is NaN.
+  wire [7:0]  ra_w  = hdr_w{{ hdr.slice("scale_a") }};
+  wire [3:0]  ssa_w = {|ra_w[6:3], ra_w[2:0]};
+  wire [7:0]  sa_w  = (|ra_w[6:3] ? {4'd0, ra_w[6:3]} : 8'd1) + 8'd117;
+  wire        nsa_w = ra_w[7] | (&ra_w[6:0]);
+{%- else %}
   wire [7:0]  sa_w = hdr_w{{ hdr.slice("scale_a") }};
+{%- endif %}
+{%- if b_nv %}
+  // Operand B is NVFP4 (as A above).
+  wire [7:0]  rb_w  = hdr_w{{ hdr.slice("scale_b") }};
+  wire [3:0]  ssb_w = {|rb_w[6:3], rb_w[2:0]};
+  wire [7:0]  sb_w  = (|rb_w[6:3] ? {4'd0, rb_w[6:3]} : 8'd1) + 8'd117;
+  wire        nsb_w = rb_w[7] | (&rb_w[6:0]);
+{%- else %}
   wire [7:0]  sb_w = hdr_w{{ hdr.slice("scale_b") }};
+{%- endif %}
 {%- if a_dialect %}
   wire [3:0]  da_w = hdr_w{{ hdr.slice("dialect_a") }};
 {%- call floor::dialect_table("da_w", "vals_a_w", dialect_rows) %}{%- endcall %}
@@ -97,26 +114,47 @@ module {{ name }} (
       wire [{{ db.sig_msb }}:0] b_sig_w;
       wire [{{ da.sh_msb }}:0] a_sh_w;
       wire [{{ db.sh_msb }}:0] b_sh_w;
+{%- if a_nv %}
+      wire [{{ ea_sig_msb }}:0] a_esig_w;
+{%- endif %}
       {{ deca_name }} u_deca (
         .code_i   (ca_w[i*{{ da.code_w }} +: {{ da.code_w }}]),
 {%- if a_dialect %}
         .vals_i   (vals_a_w),
 {%- endif %}
         .sign_o   (sa_sign_w),
+{%- if a_nv %}
+        .sig_o    (a_esig_w),
+{%- else %}
         .sig_o    (a_sig_w),
+{%- endif %}
         .shift_o  (a_sh_w),
         .special_o(a_special_w)
       );
+{%- if b_nv %}
+      wire [{{ eb_sig_msb }}:0] b_esig_w;
+{%- endif %}
       {{ decb_name }} u_decb (
         .code_i   (cb_w[i*{{ db.code_w }} +: {{ db.code_w }}]),
 {%- if b_dialect %}
         .vals_i   (vals_b_w),
 {%- endif %}
         .sign_o   (sb_sign_w),
+{%- if b_nv %}
+        .sig_o    (b_esig_w),
+{%- else %}
         .sig_o    (b_sig_w),
+{%- endif %}
         .shift_o  (b_sh_w),
         .special_o(b_special_w)
       );
+{%- if a_nv %}
+      // The E2M1 significand (0..3) times the block scale's: a sum of two shifted copies.
+      assign a_sig_w = ({{ "{" }}{{ da.sig_w }}{a_esig_w[0]}} & {2'd0, ssa_w}) + ({{ "{" }}{{ da.sig_w }}{a_esig_w[1]}} & {1'b0, ssa_w, 1'b0});
+{%- endif %}
+{%- if b_nv %}
+      assign b_sig_w = ({{ "{" }}{{ db.sig_w }}{b_esig_w[0]}} & {2'd0, ssb_w}) + ({{ "{" }}{{ db.sig_w }}{b_esig_w[1]}} & {1'b0, ssb_w, 1'b0});
+{%- endif %}
       wire [{{ mul_msb }}:0] mul_w = {{ mul_expr }};
       wire [{{ sh_sum_msb }}:0] shs_w = {{ shs_expr }};
       wire [{{ pw_msb }}:0] mag_w = {{ "{" }}{{ mag_pad }}'d0, mul_w} << shs_w;

@@ -79,11 +79,14 @@ impl DotChecked {
             OperandFormat::Mx(ElementFormat::Int8) => (c as u8).wrapping_neg() as u32,
             _ => c | sign,
         };
+        // NVFP4 scales are UE4M3 (NaN 0x7F, or any code with the sign bit set); the others E8M0.
+        let nv = f == OperandFormat::Nvfp4;
+        let (nan_scale, max_scale) = if nv { (0x7f, 0x7e) } else { (0xff, 0xfe) };
         let random_block = |rng: &mut rand_pcg::Pcg64| QuantBlock {
-            scale: if rng.random_range(0..64u32) == 0 {
-                0xff
-            } else {
-                rng.random_range(0..=254u32)
+            scale: match rng.random_range(0..64u32) {
+                0 => nan_scale,
+                1 if nv => rng.random_range(0x80..=0xffu32),
+                _ => rng.random_range(0..=max_scale),
             },
             dialect: (f == OperandFormat::Dialect).then(|| rng.random_range(0..ndialects) as u8),
             codes: (0..k)
@@ -96,7 +99,11 @@ impl DotChecked {
             Dist::UniformBits => random_block(rng),
             Dist::Edge => {
                 let mut b = random_block(rng);
-                b.scale = rng.random_range(100..=154u32);
+                b.scale = if nv {
+                    rng.random_range(0x30..=0x48u32)
+                } else {
+                    rng.random_range(100..=154u32)
+                };
                 match mode % 6 {
                     // Largest magnitudes on every lane: the widest sums.
                     0 => b.codes.iter_mut().for_each(|c| *c = max_code),
@@ -109,14 +116,14 @@ impl DotChecked {
                         })
                     }
                     // A NaN scale.
-                    3 => b.scale = 0xff,
+                    3 => b.scale = nan_scale,
                     // A zero block (all +0 codes, smallest scale).
                     4 => {
                         b.scale = 0;
                         b.codes.iter_mut().for_each(|c| *c = 0);
                     }
                     // The extreme scales.
-                    _ => b.scale = if rng.random::<bool>() { 254 } else { 0 },
+                    _ => b.scale = if rng.random::<bool>() { max_scale } else { 0 },
                 }
                 b
             }
@@ -133,7 +140,8 @@ impl DotChecked {
                     }
                 };
                 let raw = crate::stimulus::block(dist, f32in, k, book, rng);
-                q.quantize(&raw)
+                // An NVFP4 block quantized as a tensor of its own: its scale spans UE4M3.
+                q.for_tensor(&raw).quantize(&raw)
             }
         }
     }

@@ -33,6 +33,11 @@ pub(super) struct TopTemplate<'a> {
     /// Beat or block counters exist (several beats per block, or several blocks per result).
     pub(super) has_counters: bool,
     pub(super) n: usize,
+    pub(super) a_nv: bool,
+    pub(super) b_nv: bool,
+    /// Decoder significand widths (an NVFP4 lane widens its own).
+    pub(super) ea_sig_msb: u32,
+    pub(super) eb_sig_msb: u32,
     pub(super) a_dialect: bool,
     pub(super) b_dialect: bool,
     pub(super) ca_msb: u32,
@@ -117,9 +122,19 @@ impl DotParams {
     /// The hardware of checked settings (`Unit::check` has validated them).
     pub(super) fn emit_files(&self, top: &str, banner: &str) -> Result<Vec<GenFile>> {
         let book = self.formatbook.get()?;
-        let (da, db) = (
+        // Decoders per element format; the lanes see NVFP4 elements times their scale's
+        // significand (`lane_view`).
+        let (ea, eb) = (
             ElementView::of(self.format_a),
             ElementView::of(self.format_b),
+        );
+        let (da, db) = (
+            super::lane_view(self.format_a),
+            super::lane_view(self.format_b),
+        );
+        let (a_nv, b_nv) = (
+            self.format_a == OperandFormat::Nvfp4,
+            self.format_b == OperandFormat::Nvfp4,
         );
         let lanes = self.lanes();
         let beats = self.beats();
@@ -129,8 +144,8 @@ impl DotParams {
         let deca_name = format!("{top}_deca");
         let decb_name = format!("{top}_decb");
         for (name, side, d, f) in [
-            (&deca_name, "A", &da, self.format_a),
-            (&decb_name, "B", &db, self.format_b),
+            (&deca_name, "A", &ea, self.format_a),
+            (&decb_name, "B", &eb, self.format_b),
         ] {
             files.push(GenFile {
                 name: format!("{name}.v"),
@@ -267,6 +282,10 @@ impl DotParams {
             n: self.dot_length,
             a_dialect: a_dl,
             b_dialect: b_dl,
+            a_nv,
+            b_nv,
+            ea_sig_msb: ea.sig_msb,
+            eb_sig_msb: eb.sig_msb,
             ca_msb: lanes as u32 * da.code_w - 1,
             cb_msb: lanes as u32 * db.code_w - 1,
             sum_w,
@@ -322,14 +341,15 @@ impl DotParams {
             sc_delay,
             beat_expr,
             sc_expr: sc.pack(|field| {
-                Part::Expr(
-                    match field {
-                        "sa" => "sa_w",
-                        "sb" => "sb_w",
-                        _ => "(&sa_w) | (&sb_w)",
-                    }
-                    .into(),
-                )
+                Part::Expr(match field {
+                    "sa" => "sa_w".to_string(),
+                    "sb" => "sb_w".to_string(),
+                    _ => format!(
+                        "{} | {}",
+                        if a_nv { "nsa_w" } else { "(&sa_w)" },
+                        if b_nv { "nsb_w" } else { "(&sb_w)" }
+                    ),
+                })
             }),
             sc,
             beat,

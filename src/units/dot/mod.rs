@@ -95,11 +95,6 @@ impl DotParams {
     pub fn validate(&self) -> Result<()> {
         // The book first: widths below depend on it.
         self.formatbook.get()?;
-        if self.format_a == OperandFormat::Nvfp4 || self.format_b == OperandFormat::Nvfp4 {
-            return Err(Error::input(
-                "the dot unit does not take nvfp4 operands yet (the golden model and `quantize` do)",
-            ));
-        }
         validate_blocking(self.block_size, self.lanes(), self.pipeline)?;
         if self.dot_length == 0 || self.dot_length > MAX_DOT_LENGTH {
             return Err(Error::input(format!(
@@ -140,10 +135,7 @@ impl DotParams {
 
     /// Bits of the exact block sum (signed): the minimum that can never overflow.
     pub fn sum_bits(&self) -> u32 {
-        let (a, b) = (
-            ElementView::of(self.format_a),
-            ElementView::of(self.format_b),
-        );
+        let (a, b) = (lane_view(self.format_a), lane_view(self.format_b));
         let max = u128::from(a.max_quanta) * u128::from(b.max_quanta) * self.block_size as u128;
         128 - max.leading_zeros() + 1
     }
@@ -183,6 +175,22 @@ impl DotParams {
         bits_for(c.unsigned_abs().max((510 + c).unsigned_abs())) + 1
     }
 }
+
+/// One operand's element as the lanes multiply it. An NVFP4 element's significand (0..3) is
+/// multiplied by its block's UE4M3 significand (0..15) in the lane, so the products and the
+/// block sum are in the same quanta as MX ones and the scale left over is a power of two.
+pub(crate) fn lane_view(f: OperandFormat) -> ElementView {
+    let mut v = ElementView::of(f);
+    if f == OperandFormat::Nvfp4 {
+        v.sig_w += NV_SCALE_SIG_W;
+        v.sig_msb = v.sig_w - 1;
+        v.max_quanta *= (1 << NV_SCALE_SIG_W) - 1;
+    }
+    v
+}
+
+/// Bits of a UE4M3 significand (the hidden bit and three stored ones).
+const NV_SCALE_SIG_W: u32 = 4;
 
 impl Hardware for DotParams {
     fn spec(&self) -> Spec {
@@ -237,6 +245,9 @@ impl Hardware for DotParams {
             notes.extend(self.formatbook.banner_lines()?);
         }
         notes.push("numerics: docs/numerics.md sections 4 and 5 (exact block sums)".into());
+        if self.format_a == OperandFormat::Nvfp4 || self.format_b == OperandFormat::Nvfp4 {
+            notes.push("nvfp4 operands: UE4M3 block scales (0x7F or a set sign bit = NaN), each element times its block scale's significand in the lane; the FP32 tensor scales are left to the user (docs/numerics.md 3.3)".into());
+        }
         Ok(notes)
     }
 
