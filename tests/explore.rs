@@ -652,3 +652,55 @@ fn scale_rules_are_an_axis_of_the_configurations() {
         &rtl.display().to_string(),
     ]));
 }
+
+/// NVFP4 is a format of the exploration: 4 + 8/k bits, the accuracy `quantize` reports for it
+/// (each tensor with its own tensor scale), a DotGeneral error with both tensor scales applied,
+/// and a cost row that says why it has no cost yet.
+#[test]
+fn nvfp4_is_explored_next_to_mxfp4_and_dialectfp4() {
+    let dir = tempfile::tempdir().unwrap();
+    let (model, acts) = checkpoint(dir.path());
+    let m = model.display().to_string();
+    let out = dir.path().join("nv");
+    ok(&blockrtl(&[
+        "explore",
+        "--input",
+        &m,
+        "--formats",
+        "mxfp4,nvfp4,dialectfp4",
+        "--block-sizes",
+        "16",
+        "--synth-target",
+        "none",
+        "--activations",
+        &acts.display().to_string(),
+        "--out",
+        &out.display().to_string(),
+    ]));
+    let r = read_json(&out.join("report.json"));
+    let nv = r["configs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["format"] == "nvfp4")
+        .unwrap()
+        .clone();
+    assert_eq!(nv["bits_per_element"], 4.5);
+    assert!(nv["scale_rule"].is_null());
+    let q: Value = serde_json::from_str(&ok(&blockrtl(&[
+        "quantize", "--input", &m, "--format", "nvfp4", "--json",
+    ])))
+    .unwrap();
+    assert_eq!(nv["sqnr_db"], q["totals"][0]["sqnr_db"]);
+    // Without the tensor scales the DotGeneral results would be off by orders of magnitude.
+    let dots: Vec<&Value> = r["activations"]["dot"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["format"] == "nvfp4")
+        .collect();
+    assert!(!dots.is_empty());
+    for d in dots {
+        assert!(d["sqnr_db"].as_f64().unwrap() > 10.0, "{d}");
+    }
+}

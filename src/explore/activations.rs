@@ -102,10 +102,11 @@ pub fn run(
                 .filter(|c| n.is_multiple_of(c.block_size))
                 .map(|c| {
                     let opts = super::quantize_options(c.block_size, Selector::Mse, pad, c.rule());
-                    let qw = quantizer_for(&c.format, &opts)?;
+                    // NVFP4 takes each tensor's own tensor scale.
+                    let qw = quantizer_for(&c.format, &opts)?.for_tensor(&w.bits);
                     let opts_a =
                         super::quantize_options(c.block_size, Selector::TwoStage, pad, c.rule());
-                    let qa = quantizer_for(&c.format, &opts_a)?;
+                    let qa = quantizer_for(&c.format, &opts_a)?.for_tensor(&a.bits);
                     let fw = qw.block_format();
                     let fa = qa.block_format();
                     let wq: Vec<Vec<QuantBlock>> = wr
@@ -120,12 +121,10 @@ pub fn run(
                     let mut at = 0;
                     for x in &wq {
                         for y in &aq {
-                            let out = f64::from(dot_general(
+                            let out = f64::from(crate::golden::dot::tensor_scaled(
                                 &fw,
-                                x,
                                 &fa,
-                                y,
-                                Accumulation::Fp32 { interleave: 1 },
+                                dot_general(&fw, x, &fa, y, Accumulation::Fp32 { interleave: 1 }),
                             ));
                             let r = reference[at];
                             at += 1;

@@ -99,6 +99,23 @@ pub fn dot_general(
     total
 }
 
+/// A DotGeneral result over whole tensors with NVFP4's tensor scales applied, once, in FP32
+/// (numerics.md 3.2): RNE(RNE(acc x s_t,A) x s_t,B), each factor only on an NVFP4 side. A
+/// tensor scale that is not positive finite gives NaN. Other formats pass `acc` through.
+pub fn tensor_scaled(fa: &BlockFormat, fb: &BlockFormat, acc: f32) -> f32 {
+    let mut r = acc;
+    for f in [fa, fb] {
+        if let BlockFormat::Nvfp4 { tensor_scale } = f {
+            if f.tensor_factor().is_none() {
+                return f32::NAN;
+            }
+            // One IEEE binary32 multiply, rounded to nearest even.
+            r *= f32::from_bits(*tensor_scale);
+        }
+    }
+    r
+}
+
 /// A fixed-point DotGeneral result: `value * 2^lsb`, and whether the accumulator saturated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FixedAcc {
