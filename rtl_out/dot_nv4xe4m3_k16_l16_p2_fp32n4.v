@@ -11,7 +11,7 @@
 //   acc_lsb = -24
 // regenerate: blockrtl generate --unit dot --format-a nvfp4 --format-b mxfp8_e4m3 --block-size 16 --lanes 16 --pipeline 2 --accumulate fp32 --dot-length 4
 // numerics: docs/numerics.md sections 4 and 5 (exact block sums)
-// nvfp4 operands: UE4M3 block scales (0x7F or a set sign bit = NaN), each element times its block scale's significand in the lane; the FP32 tensor scales are left to the user (docs/numerics.md 3.3)
+// nvfp4 operands: UE4M3 block scales (0x7F or a set sign bit = NaN); the exact element sum times the scales' significands, once per block; the FP32 tensor scales are left to the user (docs/numerics.md 3.3)
 `default_nettype none
 
 // Block dot product: A (nvfp4) x B (mxfp8_e4m3), k = 16, 16 element pairs per beat
@@ -65,8 +65,8 @@ module dot_nv4xe4m3_k16_l16_p2_fp32n4 (
   wire [15:0] hdr_w = hdr_in_w;
   wire [63:0] ca_w = codes_a_i;
   wire [127:0] cb_w = codes_b_i;
-  // Operand A is NVFP4: its UE4M3 scale as a significand (multiplied into each element in the
-  // lanes) and an E8M0-style exponent code, S x 2^(sa - 127); 0x7F or a sign bit is NaN.
+  // Operand A is NVFP4: its UE4M3 scale as a significand (it multiplies the block's sum) and
+  // an E8M0-style exponent code, S x 2^(sa - 127); 0x7F or a sign bit is NaN.
   wire [7:0]  ra_w  = hdr_w[15:8];
   wire [3:0]  ssa_w = {|ra_w[6:3], ra_w[2:0]};
   wire [7:0]  sa_w  = (|ra_w[6:3] ? {4'd0, ra_w[6:3]} : 8'd1) + 8'd117;
@@ -78,15 +78,14 @@ module dot_nv4xe4m3_k16_l16_p2_fp32n4 (
   generate
     for (i = 0; i < 16; i = i + 1) begin : g_lane
       wire        sa_sign_w, sb_sign_w, a_special_w, b_special_w;
-      wire [5:0] a_sig_w;
+      wire [1:0] a_sig_w;
       wire [3:0] b_sig_w;
       wire [1:0] a_sh_w;
       wire [3:0] b_sh_w;
-      wire [1:0] a_esig_w;
       dot_nv4xe4m3_k16_l16_p2_fp32n4_deca u_deca (
         .code_i   (ca_w[i*4 +: 4]),
         .sign_o   (sa_sign_w),
-        .sig_o    (a_esig_w),
+        .sig_o    (a_sig_w),
         .shift_o  (a_sh_w),
         .special_o(a_special_w)
       );
@@ -97,14 +96,12 @@ module dot_nv4xe4m3_k16_l16_p2_fp32n4 (
         .shift_o  (b_sh_w),
         .special_o(b_special_w)
       );
-      // The E2M1 significand (0..3) times the block scale's: a sum of two shifted copies.
-      assign a_sig_w = ({6{a_esig_w[0]}} & {2'd0, ssa_w}) + ({6{a_esig_w[1]}} & {1'b0, ssa_w, 1'b0});
-      wire [9:0] mul_w = {4'd0, a_sig_w} * {6'd0, b_sig_w};
+      wire [5:0] mul_w = {4'd0, a_sig_w} * {2'd0, b_sig_w};
       wire [5:0] shs_w = {4'd0, a_sh_w} + {2'd0, b_sh_w};
-      wire [26:0] mag_w = {17'd0, mul_w} << shs_w;
-      wire [26:0] prod_w = (sa_sign_w ^ sb_sign_w) ? 27'd0 - mag_w : mag_w;
+      wire [22:0] mag_w = {17'd0, mul_w} << shs_w;
+      wire [22:0] prod_w = (sa_sign_w ^ sb_sign_w) ? 23'd0 - mag_w : mag_w;
       wire        leaf_nan_w = a_special_w | b_special_w;
-      reg  [26:0] prod_q;
+      reg  [22:0] prod_q;
       reg         nan_q;
       always @(posedge clk_i) begin
         if (en_s1_w) begin
@@ -112,62 +109,71 @@ module dot_nv4xe4m3_k16_l16_p2_fp32n4 (
           nan_q  <= leaf_nan_w;
         end
       end
-      wire [26:0] leaf_p_w = prod_q;
+      wire [22:0] leaf_p_w = prod_q;
       wire        leaf_n_w = nan_q;
     end
   endgenerate
 
   // ---- scale facts of the beat: {scale_a, scale_b, NaN scale} ----
-  wire [16:0] sc_w = {sa_w, sb_w, nsa_w | (&sb_w)};
-  reg  [16:0] sc_q;
+  wire [20:0] sc_w = {sa_w, sb_w, ssa_w, nsa_w | (&sb_w)};
+  reg  [20:0] sc_q;
   always @(posedge clk_i) if (en_s1_w) sc_q <= sc_w;
-  wire [16:0] sc_t_w = sc_q;
+  wire [20:0] sc_t_w = sc_q;
 
   // ---- the beat's sum: a signed adder tree, one bit wider per level; NaN anywhere ----
-  wire [27:0] acc_l1_n0_p_w = {g_lane[0].leaf_p_w[26], g_lane[0].leaf_p_w} + {g_lane[1].leaf_p_w[26], g_lane[1].leaf_p_w};
+  wire [23:0] acc_l1_n0_p_w = {g_lane[0].leaf_p_w[22], g_lane[0].leaf_p_w} + {g_lane[1].leaf_p_w[22], g_lane[1].leaf_p_w};
   wire        acc_l1_n0_n_w = g_lane[0].leaf_n_w | g_lane[1].leaf_n_w;
-  wire [27:0] acc_l1_n1_p_w = {g_lane[2].leaf_p_w[26], g_lane[2].leaf_p_w} + {g_lane[3].leaf_p_w[26], g_lane[3].leaf_p_w};
+  wire [23:0] acc_l1_n1_p_w = {g_lane[2].leaf_p_w[22], g_lane[2].leaf_p_w} + {g_lane[3].leaf_p_w[22], g_lane[3].leaf_p_w};
   wire        acc_l1_n1_n_w = g_lane[2].leaf_n_w | g_lane[3].leaf_n_w;
-  wire [27:0] acc_l1_n2_p_w = {g_lane[4].leaf_p_w[26], g_lane[4].leaf_p_w} + {g_lane[5].leaf_p_w[26], g_lane[5].leaf_p_w};
+  wire [23:0] acc_l1_n2_p_w = {g_lane[4].leaf_p_w[22], g_lane[4].leaf_p_w} + {g_lane[5].leaf_p_w[22], g_lane[5].leaf_p_w};
   wire        acc_l1_n2_n_w = g_lane[4].leaf_n_w | g_lane[5].leaf_n_w;
-  wire [27:0] acc_l1_n3_p_w = {g_lane[6].leaf_p_w[26], g_lane[6].leaf_p_w} + {g_lane[7].leaf_p_w[26], g_lane[7].leaf_p_w};
+  wire [23:0] acc_l1_n3_p_w = {g_lane[6].leaf_p_w[22], g_lane[6].leaf_p_w} + {g_lane[7].leaf_p_w[22], g_lane[7].leaf_p_w};
   wire        acc_l1_n3_n_w = g_lane[6].leaf_n_w | g_lane[7].leaf_n_w;
-  wire [27:0] acc_l1_n4_p_w = {g_lane[8].leaf_p_w[26], g_lane[8].leaf_p_w} + {g_lane[9].leaf_p_w[26], g_lane[9].leaf_p_w};
+  wire [23:0] acc_l1_n4_p_w = {g_lane[8].leaf_p_w[22], g_lane[8].leaf_p_w} + {g_lane[9].leaf_p_w[22], g_lane[9].leaf_p_w};
   wire        acc_l1_n4_n_w = g_lane[8].leaf_n_w | g_lane[9].leaf_n_w;
-  wire [27:0] acc_l1_n5_p_w = {g_lane[10].leaf_p_w[26], g_lane[10].leaf_p_w} + {g_lane[11].leaf_p_w[26], g_lane[11].leaf_p_w};
+  wire [23:0] acc_l1_n5_p_w = {g_lane[10].leaf_p_w[22], g_lane[10].leaf_p_w} + {g_lane[11].leaf_p_w[22], g_lane[11].leaf_p_w};
   wire        acc_l1_n5_n_w = g_lane[10].leaf_n_w | g_lane[11].leaf_n_w;
-  wire [27:0] acc_l1_n6_p_w = {g_lane[12].leaf_p_w[26], g_lane[12].leaf_p_w} + {g_lane[13].leaf_p_w[26], g_lane[13].leaf_p_w};
+  wire [23:0] acc_l1_n6_p_w = {g_lane[12].leaf_p_w[22], g_lane[12].leaf_p_w} + {g_lane[13].leaf_p_w[22], g_lane[13].leaf_p_w};
   wire        acc_l1_n6_n_w = g_lane[12].leaf_n_w | g_lane[13].leaf_n_w;
-  wire [27:0] acc_l1_n7_p_w = {g_lane[14].leaf_p_w[26], g_lane[14].leaf_p_w} + {g_lane[15].leaf_p_w[26], g_lane[15].leaf_p_w};
+  wire [23:0] acc_l1_n7_p_w = {g_lane[14].leaf_p_w[22], g_lane[14].leaf_p_w} + {g_lane[15].leaf_p_w[22], g_lane[15].leaf_p_w};
   wire        acc_l1_n7_n_w = g_lane[14].leaf_n_w | g_lane[15].leaf_n_w;
-  wire [28:0] acc_l2_n0_p_w = {acc_l1_n0_p_w[27], acc_l1_n0_p_w} + {acc_l1_n1_p_w[27], acc_l1_n1_p_w};
+  wire [24:0] acc_l2_n0_p_w = {acc_l1_n0_p_w[23], acc_l1_n0_p_w} + {acc_l1_n1_p_w[23], acc_l1_n1_p_w};
   wire        acc_l2_n0_n_w = acc_l1_n0_n_w | acc_l1_n1_n_w;
-  wire [28:0] acc_l2_n1_p_w = {acc_l1_n2_p_w[27], acc_l1_n2_p_w} + {acc_l1_n3_p_w[27], acc_l1_n3_p_w};
+  wire [24:0] acc_l2_n1_p_w = {acc_l1_n2_p_w[23], acc_l1_n2_p_w} + {acc_l1_n3_p_w[23], acc_l1_n3_p_w};
   wire        acc_l2_n1_n_w = acc_l1_n2_n_w | acc_l1_n3_n_w;
-  wire [28:0] acc_l2_n2_p_w = {acc_l1_n4_p_w[27], acc_l1_n4_p_w} + {acc_l1_n5_p_w[27], acc_l1_n5_p_w};
+  wire [24:0] acc_l2_n2_p_w = {acc_l1_n4_p_w[23], acc_l1_n4_p_w} + {acc_l1_n5_p_w[23], acc_l1_n5_p_w};
   wire        acc_l2_n2_n_w = acc_l1_n4_n_w | acc_l1_n5_n_w;
-  wire [28:0] acc_l2_n3_p_w = {acc_l1_n6_p_w[27], acc_l1_n6_p_w} + {acc_l1_n7_p_w[27], acc_l1_n7_p_w};
+  wire [24:0] acc_l2_n3_p_w = {acc_l1_n6_p_w[23], acc_l1_n6_p_w} + {acc_l1_n7_p_w[23], acc_l1_n7_p_w};
   wire        acc_l2_n3_n_w = acc_l1_n6_n_w | acc_l1_n7_n_w;
-  wire [29:0] acc_l3_n0_p_w = {acc_l2_n0_p_w[28], acc_l2_n0_p_w} + {acc_l2_n1_p_w[28], acc_l2_n1_p_w};
+  wire [25:0] acc_l3_n0_p_w = {acc_l2_n0_p_w[24], acc_l2_n0_p_w} + {acc_l2_n1_p_w[24], acc_l2_n1_p_w};
   wire        acc_l3_n0_n_w = acc_l2_n0_n_w | acc_l2_n1_n_w;
-  wire [29:0] acc_l3_n1_p_w = {acc_l2_n2_p_w[28], acc_l2_n2_p_w} + {acc_l2_n3_p_w[28], acc_l2_n3_p_w};
+  wire [25:0] acc_l3_n1_p_w = {acc_l2_n2_p_w[24], acc_l2_n2_p_w} + {acc_l2_n3_p_w[24], acc_l2_n3_p_w};
   wire        acc_l3_n1_n_w = acc_l2_n2_n_w | acc_l2_n3_n_w;
-  wire [30:0] acc_l4_n0_p_w = {acc_l3_n0_p_w[29], acc_l3_n0_p_w} + {acc_l3_n1_p_w[29], acc_l3_n1_p_w};
+  wire [26:0] acc_l4_n0_p_w = {acc_l3_n0_p_w[25], acc_l3_n0_p_w} + {acc_l3_n1_p_w[25], acc_l3_n1_p_w};
   wire        acc_l4_n0_n_w = acc_l3_n0_n_w | acc_l3_n1_n_w;
   // {beat sum, scale facts, NaN}
-  wire [47:0] beat_w = {acc_l4_n0_p_w, sc_t_w[16:1], sc_t_w[0] | acc_l4_n0_n_w};
+  wire [47:0] beat_w = {acc_l4_n0_p_w, sc_t_w[20:1], sc_t_w[0] | acc_l4_n0_n_w};
   reg  [47:0] beat_s2_q;
   always @(posedge clk_i) if (en_s2_w) beat_s2_q <= beat_w;
   wire [47:0] fin_w = beat_s2_q;
-  wire [30:0] part_w = fin_w[47:17];
-  wire [7:0]  fsa_w = fin_w[16:9];
-  wire [7:0]  fsb_w = fin_w[8:1];
+  wire [26:0] part_w = fin_w[47:21];
+  wire [7:0]  fsa_w = fin_w[20:13];
+  wire [7:0]  fsb_w = fin_w[12:5];
   wire        fnan_w = fin_w[0];
+  wire [3:0]  fssa_w = fin_w[4:1];
 
   // ---- blocks: beats add up to the block's exact sum ----
   wire        last_beat_w = 1'b1;
-  wire [30:0] bsum_w = part_w;
+  wire [26:0] bsum_raw_w = part_w;
   wire        bnan_w = fnan_w;
+
+  // ---- NVFP4: the element sum times the product of the UE4M3 scale significands, once per
+  // block (the rest of each scale is the power of two in fsa/fsb) ----
+  wire [3:0] sprod_w = fssa_w;
+  wire        rneg_w = bsum_raw_w[26];
+  wire [26:0] rmag_w = rneg_w ? 27'd0 - bsum_raw_w : bsum_raw_w;
+  wire [30:0] smag_w = {4'd0, rmag_w} * {27'd0, sprod_w};
+  wire [30:0] bsum_w = rneg_w ? 31'd0 - smag_w : smag_w;
 
   // ---- groups of 4 block pairs ----
   reg  [1:0] blk_q;

@@ -11,7 +11,7 @@
 //   acc_lsb = -24
 // regenerate: blockrtl generate --unit dot --format-a nvfp4 --format-b mxfp8_e4m3 --block-size 16 --lanes 16 --pipeline 2 --accumulate fp32 --dot-length 4
 // numerics: docs/numerics.md sections 4 and 5 (exact block sums)
-// nvfp4 operands: UE4M3 block scales (0x7F or a set sign bit = NaN), each element times its block scale's significand in the lane; the FP32 tensor scales are left to the user (docs/numerics.md 3.3)
+// nvfp4 operands: UE4M3 block scales (0x7F or a set sign bit = NaN); the exact element sum times the scales' significands, once per block; the FP32 tensor scales are left to the user (docs/numerics.md 3.3)
 `default_nettype none
 
 // One element of operand A (nvfp4), decoded to sign, significand and shift:

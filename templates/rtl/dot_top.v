@@ -69,8 +69,8 @@ module {{ name }} (
   wire [{{ cb_msb }}:0] cb_w = codes_b_i;
 {%- endif %}
 {%- if a_nv %}
-  // Operand A is NVFP4: its UE4M3 scale as a significand (multiplied into each element in the
-  // lanes) and an E8M0-style exponent code, S x 2^(sa - 127); 0x7F or a sign bit is NaN.
+  // Operand A is NVFP4: its UE4M3 scale as a significand (it multiplies the block's sum) and
+  // an E8M0-style exponent code, S x 2^(sa - 127); 0x7F or a sign bit is NaN.
   wire [7:0]  ra_w  = hdr_w{{ hdr.slice("scale_a") }};
   wire [3:0]  ssa_w = {|ra_w[6:3], ra_w[2:0]};
   wire [7:0]  sa_w  = (|ra_w[6:3] ? {4'd0, ra_w[6:3]} : 8'd1) + 8'd117;
@@ -114,47 +114,26 @@ module {{ name }} (
       wire [{{ db.sig_msb }}:0] b_sig_w;
       wire [{{ da.sh_msb }}:0] a_sh_w;
       wire [{{ db.sh_msb }}:0] b_sh_w;
-{%- if a_nv %}
-      wire [{{ ea_sig_msb }}:0] a_esig_w;
-{%- endif %}
       {{ deca_name }} u_deca (
         .code_i   (ca_w[i*{{ da.code_w }} +: {{ da.code_w }}]),
 {%- if a_dialect %}
         .vals_i   (vals_a_w),
 {%- endif %}
         .sign_o   (sa_sign_w),
-{%- if a_nv %}
-        .sig_o    (a_esig_w),
-{%- else %}
         .sig_o    (a_sig_w),
-{%- endif %}
         .shift_o  (a_sh_w),
         .special_o(a_special_w)
       );
-{%- if b_nv %}
-      wire [{{ eb_sig_msb }}:0] b_esig_w;
-{%- endif %}
       {{ decb_name }} u_decb (
         .code_i   (cb_w[i*{{ db.code_w }} +: {{ db.code_w }}]),
 {%- if b_dialect %}
         .vals_i   (vals_b_w),
 {%- endif %}
         .sign_o   (sb_sign_w),
-{%- if b_nv %}
-        .sig_o    (b_esig_w),
-{%- else %}
         .sig_o    (b_sig_w),
-{%- endif %}
         .shift_o  (b_sh_w),
         .special_o(b_special_w)
       );
-{%- if a_nv %}
-      // The E2M1 significand (0..3) times the block scale's: a sum of two shifted copies.
-      assign a_sig_w = ({{ "{" }}{{ da.sig_w }}{a_esig_w[0]}} & {2'd0, ssa_w}) + ({{ "{" }}{{ da.sig_w }}{a_esig_w[1]}} & {1'b0, ssa_w, 1'b0});
-{%- endif %}
-{%- if b_nv %}
-      assign b_sig_w = ({{ "{" }}{{ db.sig_w }}{b_esig_w[0]}} & {2'd0, ssb_w}) + ({{ "{" }}{{ db.sig_w }}{b_esig_w[1]}} & {1'b0, ssb_w, 1'b0});
-{%- endif %}
       wire [{{ mul_msb }}:0] mul_w = {{ mul_expr }};
       wire [{{ sh_sum_msb }}:0] shs_w = {{ shs_expr }};
       wire [{{ pw_msb }}:0] mag_w = {{ "{" }}{{ mag_pad }}'d0, mul_w} << shs_w;
@@ -202,24 +181,40 @@ module {{ name }} (
   wire [7:0]  fsa_w = fin_w{{ beat.slice("sa") }};
   wire [7:0]  fsb_w = fin_w{{ beat.slice("sb") }};
   wire        fnan_w = fin_w{{ beat.slice("nan") }};
+{%- if a_nv %}
+  wire [3:0]  fssa_w = fin_w{{ beat.slice("ssa") }};
+{%- endif %}
+{%- if b_nv %}
+  wire [3:0]  fssb_w = fin_w{{ beat.slice("ssb") }};
+{%- endif %}
 
   // ---- blocks: beats add up to the block's exact sum ----
 {%- if beats > 1 %}
   reg  [{{ beat_cnt_msb }}:0] beat_q;
-  reg  [{{ sum_msb }}:0] bacc_q;
+  reg  [{{ blk_msb }}:0] bacc_q;
   reg         bnan_q;
   wire        first_beat_w = beat_q == {{ beat_cnt_w }}'d0;
   wire        last_beat_w  = beat_q == {{ beat_cnt_w }}'d{{ beat_last }};
-  wire [{{ sum_msb }}:0] bsum_w = (first_beat_w ? {{ sum_w }}'d0 : bacc_q) + {{ part_ext }};
+  wire [{{ blk_msb }}:0] {{ bsum_name }} = (first_beat_w ? {{ blk_w }}'d0 : bacc_q) + {{ part_ext }};
   wire        bnan_w = fnan_w | (~first_beat_w & bnan_q);
 {%- else %}
   wire        last_beat_w = 1'b1;
-  wire [{{ sum_msb }}:0] bsum_w = part_w{{ part_trunc }};
+  wire [{{ blk_msb }}:0] {{ bsum_name }} = part_w{{ part_trunc }};
   wire        bnan_w = fnan_w;
 {%- if part_wider %}
   // The tree grows a bit per level; the block sum itself never needs the top ones.
-  wire        unused_part_w = |part_w[{{ part_msb }}:{{ sum_w }}];
+  wire        unused_part_w = |part_w[{{ part_msb }}:{{ blk_w }}];
 {%- endif %}
+{%- endif %}
+{%- if a_nv || b_nv %}
+
+  // ---- NVFP4: the element sum times the product of the UE4M3 scale significands, once per
+  // block (the rest of each scale is the power of two in fsa/fsb) ----
+  wire [{{ sprod_msb }}:0] sprod_w = {{ sprod_expr }};
+  wire        rneg_w = bsum_raw_w[{{ blk_msb }}];
+  wire [{{ blk_msb }}:0] rmag_w = rneg_w ? {{ blk_w }}'d0 - bsum_raw_w : bsum_raw_w;
+  wire [{{ sum_msb }}:0] smag_w = {{ rmag_ext }} * {{ sprod_ext }};
+  wire [{{ sum_msb }}:0] bsum_w = rneg_w ? {{ sum_w }}'d0 - smag_w : smag_w;
 {%- endif %}
 {%- if multi %}
 
@@ -339,7 +334,7 @@ module {{ name }} (
   always @(posedge clk_i) begin
     if (fire_w) begin
 {%- if beats > 1 %}
-      bacc_q <= bsum_w;
+      bacc_q <= {{ bsum_name }};
       bnan_q <= bnan_w;
 {%- endif %}
 {%- if multi %}

@@ -35,9 +35,6 @@ pub(super) struct TopTemplate<'a> {
     pub(super) n: usize,
     pub(super) a_nv: bool,
     pub(super) b_nv: bool,
-    /// Decoder significand widths (an NVFP4 lane widens its own).
-    pub(super) ea_sig_msb: u32,
-    pub(super) eb_sig_msb: u32,
     pub(super) a_dialect: bool,
     pub(super) b_dialect: bool,
     pub(super) ca_msb: u32,
@@ -87,6 +84,14 @@ pub(super) struct TopTemplate<'a> {
     pub(super) beat_cnt_w: u32,
     pub(super) beat_cnt_msb: u32,
     pub(super) beat_last: usize,
+    /// The block sum of the elements alone (narrower than `sum_w` with an NVFP4 side).
+    pub(super) blk_w: u32,
+    pub(super) blk_msb: u32,
+    pub(super) bsum_name: String,
+    pub(super) sprod_msb: u32,
+    pub(super) sprod_expr: String,
+    pub(super) rmag_ext: String,
+    pub(super) sprod_ext: String,
     pub(super) part_ext: String,
     pub(super) part_trunc: String,
     pub(super) part_wider: bool,
@@ -128,10 +133,7 @@ impl DotParams {
             ElementView::of(self.format_a),
             ElementView::of(self.format_b),
         );
-        let (da, db) = (
-            super::lane_view(self.format_a),
-            super::lane_view(self.format_b),
-        );
+        let (da, db) = (&ea, &eb);
         let (a_nv, b_nv) = (
             self.format_a == OperandFormat::Nvfp4,
             self.format_b == OperandFormat::Nvfp4,
@@ -165,6 +167,9 @@ impl DotParams {
             });
         }
         let sum_w = self.sum_bits();
+        // An NVFP4 block's element sum before its scale significands multiply it.
+        let blk_w = self.element_sum_bits();
+        let sprod_w = (4 * (u32::from(a_nv) + u32::from(b_nv))).max(1);
         let tof32_name = format!("{top}_tof32");
         let tof32a_name = format!("{top}_tof32a");
         let fadd_name = format!("{top}_fadd");
@@ -246,8 +251,17 @@ impl DotParams {
         let hdr = Bundle::new(&hdr_fields);
         // The block facts that travel beside the products: {scale_a, scale_b, nan}; the beat
         // carries its sum on top of them.
-        let sc = Bundle::new(&[("sa", 8), ("sb", 8), ("nan", 1)]);
-        let beat = Bundle::new(&[("part", part_w), ("sa", 8), ("sb", 8), ("nan", 1)]);
+        // An NVFP4 side's scale significand travels beside its exponent code.
+        let mut facts: Vec<(&'static str, u32)> = vec![("sa", 8), ("sb", 8)];
+        if a_nv {
+            facts.push(("ssa", 4));
+        }
+        if b_nv {
+            facts.push(("ssb", 4));
+        }
+        facts.push(("nan", 1));
+        let sc = Bundle::new(&facts);
+        let beat = Bundle::new(&[&[("part", part_w)][..], &facts].concat());
         let sc_of = |field| Part::Of {
             bundle: &sc,
             wire: &sc_src,
@@ -284,8 +298,6 @@ impl DotParams {
             b_dialect: b_dl,
             a_nv,
             b_nv,
-            ea_sig_msb: ea.sig_msb,
-            eb_sig_msb: eb.sig_msb,
             ca_msb: lanes as u32 * da.code_w - 1,
             cb_msb: lanes as u32 * db.code_w - 1,
             sum_w,
@@ -309,8 +321,8 @@ impl DotParams {
             dialect_rows: dialect_rows(&book),
             cut_in,
             cut_prod,
-            da: &da,
-            db: &db,
+            da,
+            db,
             deca_name,
             decb_name,
             mul_msb: mul_w - 1,
@@ -344,6 +356,8 @@ impl DotParams {
                 Part::Expr(match field {
                     "sa" => "sa_w".to_string(),
                     "sb" => "sb_w".to_string(),
+                    "ssa" => "ssa_w".to_string(),
+                    "ssb" => "ssb_w".to_string(),
                     _ => format!(
                         "{} | {}",
                         if a_nv { "nsa_w" } else { "(&sa_w)" },
@@ -359,21 +373,32 @@ impl DotParams {
             beat_cnt_w,
             beat_cnt_msb: beat_cnt_w - 1,
             beat_last: beats - 1,
-            part_ext: if sum_w > part_w {
+            part_ext: if blk_w > part_w {
                 format!(
                     "{{{{{}{{part_w[{}]}}}}, part_w}}",
-                    sum_w - part_w,
+                    blk_w - part_w,
                     part_w - 1
                 )
             } else {
                 "part_w".into()
             },
-            part_trunc: if part_w > sum_w {
-                format!("[{}:0]", sum_w - 1)
+            part_trunc: if part_w > blk_w {
+                format!("[{}:0]", blk_w - 1)
             } else {
                 String::new()
             },
-            part_wider: part_w > sum_w,
+            part_wider: part_w > blk_w,
+            blk_w,
+            blk_msb: blk_w - 1,
+            bsum_name: if a_nv || b_nv { "bsum_raw_w" } else { "bsum_w" }.into(),
+            sprod_msb: sprod_w - 1,
+            sprod_expr: match (a_nv, b_nv) {
+                (true, true) => "{4'd0, fssa_w} * {4'd0, fssb_w}".into(),
+                (true, false) => "fssa_w".into(),
+                _ => "fssb_w".into(),
+            },
+            rmag_ext: zero_extend("rmag_w", blk_w, sum_w),
+            sprod_ext: zero_extend("sprod_w", sprod_w, sum_w),
             blk_cnt_w,
             blk_cnt_msb: blk_cnt_w - 1,
             blk_last: self.group() - 1,

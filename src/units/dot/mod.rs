@@ -133,9 +133,19 @@ impl DotParams {
         Ok(BlockFormat::named(f, self.formatbook.get()?))
     }
 
-    /// Bits of the exact block sum (signed): the minimum that can never overflow.
+    /// Bits of the exact block sum (signed): the minimum that can never overflow. An NVFP4
+    /// side counts its scale's significand too (`sum_quanta`).
     pub fn sum_bits(&self) -> u32 {
-        let (a, b) = (lane_view(self.format_a), lane_view(self.format_b));
+        let max = sum_quanta(self.format_a) * sum_quanta(self.format_b) * self.block_size as u128;
+        128 - max.leading_zeros() + 1
+    }
+
+    /// Bits of the sum of the element products alone, before NVFP4 scale significands.
+    pub fn element_sum_bits(&self) -> u32 {
+        let (a, b) = (
+            ElementView::of(self.format_a),
+            ElementView::of(self.format_b),
+        );
         let max = u128::from(a.max_quanta) * u128::from(b.max_quanta) * self.block_size as u128;
         128 - max.leading_zeros() + 1
     }
@@ -176,21 +186,14 @@ impl DotParams {
     }
 }
 
-/// One operand's element as the lanes multiply it. An NVFP4 element's significand (0..3) is
-/// multiplied by its block's UE4M3 significand (0..15) in the lane, so the products and the
-/// block sum are in the same quanta as MX ones and the scale left over is a power of two.
-pub(crate) fn lane_view(f: OperandFormat) -> ElementView {
-    let mut v = ElementView::of(f);
-    if f == OperandFormat::Nvfp4 {
-        v.sig_w += NV_SCALE_SIG_W;
-        v.sig_msb = v.sig_w - 1;
-        v.max_quanta *= (1 << NV_SCALE_SIG_W) - 1;
-    }
-    v
+/// The largest element magnitude, in quanta, as the block sum counts it: an NVFP4 element
+/// times its block's UE4M3 significand (up to 15), which multiplies the block's element sum
+/// once, so the sum is in the same quanta as an MX one and the rest of the scale is a power of
+/// two.
+fn sum_quanta(f: OperandFormat) -> u128 {
+    let q = u128::from(ElementView::of(f).max_quanta);
+    if f == OperandFormat::Nvfp4 { q * 15 } else { q }
 }
-
-/// Bits of a UE4M3 significand (the hidden bit and three stored ones).
-const NV_SCALE_SIG_W: u32 = 4;
 
 impl Hardware for DotParams {
     fn spec(&self) -> Spec {
@@ -246,7 +249,7 @@ impl Hardware for DotParams {
         }
         notes.push("numerics: docs/numerics.md sections 4 and 5 (exact block sums)".into());
         if self.format_a == OperandFormat::Nvfp4 || self.format_b == OperandFormat::Nvfp4 {
-            notes.push("nvfp4 operands: UE4M3 block scales (0x7F or a set sign bit = NaN), each element times its block scale's significand in the lane; the FP32 tensor scales are left to the user (docs/numerics.md 3.3)".into());
+            notes.push("nvfp4 operands: UE4M3 block scales (0x7F or a set sign bit = NaN); the exact element sum times the scales' significands, once per block; the FP32 tensor scales are left to the user (docs/numerics.md 3.3)".into());
         }
         Ok(notes)
     }
