@@ -63,7 +63,12 @@ module dqz_nv4_bf16_k16_l4_p2 (
   wire [3:0]  be1_w  = |be_w ? be_w : 4'd1;
   wire [7:0]  te1_w  = |te_w ? te_w : 8'd1;
   wire [27:0] blk_sig_w = {24'd0, bsig_w} * {4'd0, tsig_w};
-  wire [8:0] blk_eb_w  = {5'd0, be1_w} + {1'd0, te1_w} - 9'd2;
+  // Normalized once per beat. The lanes' exponent base is max(e_b,1) + max(e_t,1) - 2, plus
+  // 29 (the top bit of a lane product), less the normalizing shift: the constant is
+  // 29 - 2. Each lane then subtracts its own 0..2.
+  wire [4:0] blk_lz_w  = blk_sig_w[27] ? 5'd0 : blk_sig_w[26] ? 5'd1 : blk_sig_w[25] ? 5'd2 : blk_sig_w[24] ? 5'd3 : blk_sig_w[23] ? 5'd4 : blk_sig_w[22] ? 5'd5 : blk_sig_w[21] ? 5'd6 : blk_sig_w[20] ? 5'd7 : blk_sig_w[19] ? 5'd8 : blk_sig_w[18] ? 5'd9 : blk_sig_w[17] ? 5'd10 : blk_sig_w[16] ? 5'd11 : blk_sig_w[15] ? 5'd12 : blk_sig_w[14] ? 5'd13 : blk_sig_w[13] ? 5'd14 : blk_sig_w[12] ? 5'd15 : blk_sig_w[11] ? 5'd16 : blk_sig_w[10] ? 5'd17 : blk_sig_w[9] ? 5'd18 : blk_sig_w[8] ? 5'd19 : blk_sig_w[7] ? 5'd20 : blk_sig_w[6] ? 5'd21 : blk_sig_w[5] ? 5'd22 : blk_sig_w[4] ? 5'd23 : blk_sig_w[3] ? 5'd24 : blk_sig_w[2] ? 5'd25 : blk_sig_w[1] ? 5'd26 : 5'd27;
+  wire [27:0] blk_norm_w = blk_sig_w << blk_lz_w;
+  wire [8:0] blk_eb_w  = {5'd0, be1_w} + {1'd0, te1_w} + 9'd27 - {4'd0, blk_lz_w};
   wire        blk_nan_w = scale_w[7] | (&scale_w[6:0]) | tscale_w[31] | (&te_w) | ~|tscale_w[30:0];
 
   // ---- per lane: decode, normalize, pack into bf16 ----
@@ -86,7 +91,7 @@ module dqz_nv4_bf16_k16_l4_p2 (
       dqz_nv4_bf16_k16_l4_p2_norm u_norm (
         .sig_i    (sig_w),
         .shift_i  (shift_w),
-        .blk_sig_i(blk_sig_w),
+        .blk_sig_i(blk_norm_w),
         .blk_eb_i (blk_eb_w),
         .sig_o    (norm_w),
         .eb_o     (eb_w),

@@ -10,8 +10,10 @@
 `default_nettype none
 
 // One NVFP4 element times its block's significand product s_b x s_t, normalized (leading one
-// at the top), and the value's binary exponent, biased so it is never negative:
-// eb = blk_eb + shift + position of the leading one (floor(log2 value) = eb - 159).
+// at the top), and the value's binary exponent, biased so it is never negative. The block
+// product comes normalized (leading one at its top bit), so an element significand of 1, 2 or
+// 3 puts the product's leading one in one of the top three bits: eb = blk_eb - lz, with
+// floor(log2 value) = eb - 159.
 module dqz_nv4_bf16_k16_l4_p2_norm (
   input  wire [1:0] sig_i,
   input  wire [1:0] shift_i,
@@ -25,9 +27,9 @@ module dqz_nv4_bf16_k16_l4_p2_norm (
   // The element significand is 0..3: the product is a sum of two shifted copies.
   wire [29:0] prod_w = ({30{sig_i[0]}} & {2'd0, blk_sig_i})
                        + ({30{sig_i[1]}} & {1'b0, blk_sig_i, 1'b0});
-  wire [4:0] lz_w = prod_w[29] ? 5'd0 : prod_w[28] ? 5'd1 : prod_w[27] ? 5'd2 : prod_w[26] ? 5'd3 : prod_w[25] ? 5'd4 : prod_w[24] ? 5'd5 : prod_w[23] ? 5'd6 : prod_w[22] ? 5'd7 : prod_w[21] ? 5'd8 : prod_w[20] ? 5'd9 : prod_w[19] ? 5'd10 : prod_w[18] ? 5'd11 : prod_w[17] ? 5'd12 : prod_w[16] ? 5'd13 : prod_w[15] ? 5'd14 : prod_w[14] ? 5'd15 : prod_w[13] ? 5'd16 : prod_w[12] ? 5'd17 : prod_w[11] ? 5'd18 : prod_w[10] ? 5'd19 : prod_w[9] ? 5'd20 : prod_w[8] ? 5'd21 : prod_w[7] ? 5'd22 : prod_w[6] ? 5'd23 : prod_w[5] ? 5'd24 : prod_w[4] ? 5'd25 : prod_w[3] ? 5'd26 : prod_w[2] ? 5'd27 : prod_w[1] ? 5'd28 : 5'd29;
+  wire [1:0]  lz_w = prod_w[29] ? 2'd0 : prod_w[28] ? 2'd1 : 2'd2;
   assign sig_o  = prod_w << lz_w;
-  assign eb_o   = blk_eb_i + {7'd0, shift_i} + 9'd29 - {4'd0, lz_w};
+  assign eb_o   = blk_eb_i + {7'd0, shift_i} - {7'd0, lz_w};
   assign zero_o = ~|prod_w;
 
 endmodule

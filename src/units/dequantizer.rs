@@ -308,6 +308,11 @@ pub struct CvtView {
     pub blk_msb: u32,
     pub el_sh_ext: String,
     pub lz_norm_ext: String,
+    /// Leading zeros of the block product s_b x s_t (normalized once per beat).
+    pub blk_lz_w: u32,
+    pub blk_lz_msb: u32,
+    pub blk_lz_expr: String,
+    pub blk_lz_ext: String,
 }
 
 impl CvtView {
@@ -346,6 +351,7 @@ impl CvtView {
         let out_w = ieee.bits();
         let rounds = sig_w > mbits + 1;
         let blk_w = sig_w.saturating_sub(d.sig_w);
+        let blk_lz_w = bits_for(u64::from(blk_w.saturating_sub(1)));
         CvtView {
             sig_w,
             sig_msb: sig_w - 1,
@@ -353,11 +359,7 @@ impl CvtView {
             sh_msb: d.sh_msb,
             lz_w,
             lz_msb: lz_w - 1,
-            lz_expr: if rounds {
-                lz_of("prod_w")
-            } else {
-                lz_of("sig_i")
-            },
+            lz_expr: lz_of("sig_i"),
             eb_w,
             eb_msb: eb_w - 1,
             scale_ext: zero_extend("scale_i", 8, eb_w),
@@ -387,7 +389,14 @@ impl CvtView {
             blk_w,
             blk_msb: blk_w.saturating_sub(1),
             el_sh_ext: zero_extend("shift_i", d.sh_w, eb_w),
-            lz_norm_ext: zero_extend("lz_w", lz_w, eb_w),
+            lz_norm_ext: zero_extend("lz_w", 2, eb_w),
+            blk_lz_w,
+            blk_lz_msb: blk_lz_w - 1,
+            blk_lz_expr: (0..blk_w.saturating_sub(1))
+                .map(|i| format!("blk_sig_w[{}] ? {blk_lz_w}'d{i} : ", blk_w - 1 - i))
+                .collect::<String>()
+                + &format!("{blk_lz_w}'d{}", blk_w.saturating_sub(1)),
+            blk_lz_ext: zero_extend("blk_lz_w", blk_lz_w, eb_w),
         }
     }
 }

@@ -46,7 +46,12 @@ module {{ name }} (
   wire [3:0]  be1_w  = |be_w ? be_w : 4'd1;
   wire [7:0]  te1_w  = |te_w ? te_w : 8'd1;
   wire [{{ c.blk_msb }}:0] blk_sig_w = {24'd0, bsig_w} * {4'd0, tsig_w};
-  wire [{{ c.eb_msb }}:0] blk_eb_w  = {{ be1_ext }} + {{ te1_ext }} - {{ c.eb_w }}'d2;
+  // Normalized once per beat. The lanes' exponent base is max(e_b,1) + max(e_t,1) - 2, plus
+  // {{ c.sig_msb }} (the top bit of a lane product), less the normalizing shift: the constant is
+  // {{ c.sig_msb }} - 2. Each lane then subtracts its own 0..2.
+  wire [{{ c.blk_lz_msb }}:0] blk_lz_w  = {{ c.blk_lz_expr }};
+  wire [{{ c.blk_msb }}:0] blk_norm_w = blk_sig_w << blk_lz_w;
+  wire [{{ c.eb_msb }}:0] blk_eb_w  = {{ be1_ext }} + {{ te1_ext }} + {{ c.eb_w }}'d{{ c.sig_msb - 2 }} - {{ c.blk_lz_ext }};
   wire        blk_nan_w = scale_w[7] | (&scale_w[6:0]) | tscale_w[31] | (&te_w) | ~|tscale_w[30:0];
 {%- else if dialect %}
   wire [3:0]  dialect_w = in_w{{ inb.slice("dialect") }};
@@ -88,7 +93,7 @@ module {{ name }} (
       {{ norm_name }} u_norm (
         .sig_i    (sig_w),
         .shift_i  (shift_w),
-        .blk_sig_i(blk_sig_w),
+        .blk_sig_i(blk_norm_w),
         .blk_eb_i (blk_eb_w),
         .sig_o    (norm_w),
         .eb_o     (eb_w),
