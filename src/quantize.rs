@@ -662,12 +662,12 @@ pub fn run(req: &QuantizeRequest) -> Result<Report> {
             rows.push(row);
             total.merge(&r.stats);
             total_padded += r.padded;
-            if let Some(blocks) = r.blocks.clone() {
+            if let Some(blocks) = &r.blocks {
                 if req.dequantized.is_some() {
                     dequantized.push((
                         t.name.clone(),
                         t.shape.clone(),
-                        dequantize_tensor(t, &r.quantizer, &blocks),
+                        dequantize_tensor(t, &r.quantizer, blocks),
                     ));
                 }
                 if req.codes.is_some() {
@@ -697,17 +697,15 @@ pub fn run(req: &QuantizeRequest) -> Result<Report> {
                     let exact_blocks = exact_run
                         .as_ref()
                         .and_then(|r| r.blocks.as_deref())
-                        .unwrap_or(&blocks);
+                        .unwrap_or(blocks);
                     for rule in variant_rules {
+                        // The rule asked for has run already: compare its blocks as they are.
+                        let other;
                         let v = if rule == asked {
-                            TensorResult {
-                                stats: r.stats.clone(),
-                                padded: r.padded,
-                                blocks: Some(blocks.clone()),
-                                quantizer: r.quantizer.clone(),
-                            }
+                            &r
                         } else {
-                            run(rule)?
+                            other = run(rule)?;
+                            &other
                         };
                         let vblocks = v.blocks.as_deref().unwrap_or(&[]);
                         let (blocks_differ, elements_differ, scales_differ, first) =

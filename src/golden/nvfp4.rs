@@ -105,6 +105,17 @@ pub fn default_tensor_scale(amax: u32) -> u32 {
     }
 }
 
+/// The largest finite magnitude of some FP32 values (bits, 0 when there is none): what the
+/// default tensor scale is computed from, NaNs and infinities left out.
+pub fn finite_amax(values: impl IntoIterator<Item = u32>) -> u32 {
+    values
+        .into_iter()
+        .map(|b| b & F32_MAG)
+        .filter(|&m| m < 0x7f80_0000)
+        .max()
+        .unwrap_or(0)
+}
+
 /// One NVFP4 quantization: a rule, the tensor scales, and the subnormal policy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Nvfp4Config {
@@ -174,12 +185,8 @@ impl Nvfp4Config {
         if !self.per_tensor {
             return *self;
         }
-        let amax = tensor
-            .iter()
-            .map(|&b| flush(b, self.flush_subnormals) & F32_MAG)
-            .filter(|&m| m < 0x7f80_0000)
-            .max()
-            .unwrap_or(0);
+        let flushed = tensor.iter().map(|&b| flush(b, self.flush_subnormals));
+        let amax = finite_amax(flushed);
         Nvfp4Config {
             scales: Self::scales_from_amax(self.rule, amax),
             ..*self

@@ -586,12 +586,7 @@ impl DequantizerChecked {
         use rand::RngExt;
         let k = self.params.block_size;
         let raw = crate::stimulus::block(dist, InputFormat::F32, k, Formatbook::builtin(), rng);
-        let amax = raw
-            .iter()
-            .map(|b| b & 0x7fff_ffff)
-            .filter(|&m| m < 0x7f80_0000)
-            .max()
-            .unwrap_or(0);
+        let amax = crate::golden::nvfp4::finite_amax(raw.iter().copied());
         let s_t = match rng.random_range(0..8u32) {
             0..=3 => default_tensor_scale(amax),
             4..=5 => rng.random_range(1..0x7f80_0000u32),

@@ -136,8 +136,7 @@ impl DotParams {
     /// Bits of the exact block sum (signed): the minimum that can never overflow. An NVFP4
     /// side counts its scale's significand too (`sum_quanta`).
     pub fn sum_bits(&self) -> u32 {
-        let max = sum_quanta(self.format_a) * sum_quanta(self.format_b) * self.block_size as u128;
-        128 - max.leading_zeros() + 1
+        self.signed_sum_bits(sum_quanta(self.format_a) * sum_quanta(self.format_b))
     }
 
     /// Bits of the sum of the element products alone, before NVFP4 scale significands.
@@ -146,7 +145,12 @@ impl DotParams {
             ElementView::of(self.format_a),
             ElementView::of(self.format_b),
         );
-        let max = u128::from(a.max_quanta) * u128::from(b.max_quanta) * self.block_size as u128;
+        self.signed_sum_bits(u128::from(a.max_quanta) * u128::from(b.max_quanta))
+    }
+
+    /// Signed bits of a sum of `block_size` products each at most `max_product` in magnitude.
+    fn signed_sum_bits(&self, max_product: u128) -> u32 {
+        let max = max_product * self.block_size as u128;
         128 - max.leading_zeros() + 1
     }
 
