@@ -147,6 +147,101 @@ pub fn dialect_block(book: &Formatbook, fmt: InputFormat, k: usize, r: &mut impl
         .collect()
 }
 
+/// One block for the NVFP4 quantizer: k raw input codes of `dist`, then a tensor scale (FP32
+/// bits): usually the block's own default (as if it were the whole tensor), or that times
+/// 2^U(-12, 12), a random positive finite pattern, an edge, or any 32 bits (negative, NaN and
+/// Inf too). `Dist::Dialects` builds the block on the NVFP4 grid instead (`nvfp4_grid_block`).
+pub fn nvfp4_block(dist: Dist, fmt: InputFormat, k: usize, r: &mut impl Rng, out: &mut Vec<u32>) {
+    use crate::golden::nvfp4::{EDGE_TENSOR_SCALES, default_tensor_scale, finite_amax};
+    if dist == Dist::Dialects {
+        return nvfp4_grid_block(fmt, k, r, out);
+    }
+    let raw = block(dist, fmt, k, Formatbook::builtin(), r);
+    let amax = finite_amax(raw.iter().map(|&x| fmt.widen(x)));
+    let s_t = match r.random_range(0..8u32) {
+        0..=3 => default_tensor_scale(amax),
+        4 => {
+            let s = f64::from(f32::from_bits(default_tensor_scale(amax)));
+            (s * pow2(r.random_range(-12..=12))) as f32
+        }
+        .to_bits(),
+        5 => r.random_range(1..0x7f80_0000u32),
+        6 => EDGE_TENSOR_SCALES[r.random_range(0..EDGE_TENSOR_SCALES.len())],
+        _ => r.random(),
+    };
+    out.extend(raw);
+    out.push(s_t);
+}
+
+/// An NVFP4 block on its grid: a tensor scale with a short significand (sometimes in FP32's
+/// subnormals), a block max at 6 s_t x a UE4M3 value or the midpoint to the next one (ties of
+/// the block scale, 464 included), and elements at s_b s_t x an E2M1 value or midpoint (ties of
+/// the elements), each sometimes one ulp of the input format off.
+pub fn nvfp4_grid_block(fmt: InputFormat, k: usize, r: &mut impl Rng, out: &mut Vec<u32>) {
+    use crate::golden::nvfp4::{Nvfp4Config, Nvfp4Rule, ue4m3_value};
+    const GRID: [f64; 15] = [
+        0.0, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 1.75, 2.0, 2.5, 3.0, 3.5, 4.0, 5.0, 6.0,
+    ];
+    let c = r.random_range(0..=126u32);
+    let v = f64::from(ue4m3_value(c));
+    let next = if c == 126 {
+        480.0
+    } else {
+        f64::from(ue4m3_value(c + 1))
+    };
+    let q = if r.random::<bool>() {
+        v
+    } else {
+        (v + next) / 2.0
+    };
+    let short = 1.0 + f64::from(r.random_range(0..8u32)) / 8.0;
+    let e = match (fmt, r.random_range(0..6u32)) {
+        // The block max in the input's top binade (stimulus only, so a float log2 is fine):
+        // with a small scale that rounds up, s_b s_t x 5 passes the format's largest value.
+        (_, 1) if q > 0.0 => {
+            let top = f64::from(f32::from_bits(fmt.widen(fmt.ieee().max_mag_code()))) * 0.75;
+            (top / (6.0 * short * q)).log2().floor() as i32
+        }
+        (InputFormat::F16, _) => r.random_range(-10..=0),
+        (_, 0) => r.random_range(-149..=-120),
+        _ => r.random_range(-40..=40),
+    };
+    let st32 = ((short * pow2(e)) as f32).clamp(f32::from_bits(1), f32::MAX);
+    let st = f64::from(st32);
+    let nudge = |raw: u32, r: &mut dyn FnMut() -> u32| -> u32 {
+        let mag = raw & !(1 << (fmt.bits() - 1));
+        match r() % 4 {
+            0 if mag > 0 => raw - 1,
+            1 => raw + 1,
+            _ => raw,
+        }
+    };
+    let mut draw = || r.random::<u32>();
+    let amax_raw = nudge(to_raw(6.0 * st * q, fmt), &mut draw);
+    let sign = 1u32 << (fmt.bits() - 1);
+    let amax_mag = amax_raw & !sign;
+    let golden = Nvfp4Config::given(Nvfp4Rule::Exact, st32.to_bits(), false);
+    let scale = golden.quantize(&[fmt.widen(amax_mag)]).scale;
+    let sb = f64::from(ue4m3_value(scale));
+    let at = (draw() as usize) % k;
+    for i in 0..k {
+        let raw = if i == at {
+            amax_mag
+        } else {
+            let m = GRID[(draw() as usize) % GRID.len()];
+            let x = nudge(to_raw(sb * st * m, fmt), &mut draw) & !sign;
+            // An element above the block max would change the scale: keep it at the max.
+            if fmt.widen(x) & 0x7fff_ffff > fmt.widen(amax_mag) {
+                amax_mag
+            } else {
+                x
+            }
+        };
+        out.push(raw | if draw() & 1 == 1 { sign } else { 0 });
+    }
+    out.push(st32.to_bits());
+}
+
 fn fmt_mask(fmt: InputFormat) -> u32 {
     if fmt.bits() == 32 { u32::MAX } else { 0xffff }
 }

@@ -655,7 +655,7 @@ fn scale_rules_are_an_axis_of_the_configurations() {
 
 /// NVFP4 is a format of the exploration: 4 + 8/k bits, the accuracy `quantize` reports for it
 /// (each tensor with its own tensor scale), a DotGeneral error with both tensor scales applied,
-/// and a cost row that says why it has no cost yet.
+/// and its hardware: the NVFP4 quantizer and dot units.
 #[test]
 fn nvfp4_is_explored_next_to_mxfp4_and_dialectfp4() {
     let dir = tempfile::tempdir().unwrap();
@@ -703,4 +703,19 @@ fn nvfp4_is_explored_next_to_mxfp4_and_dialectfp4() {
     for d in dots {
         assert!(d["sqnr_db"].as_f64().unwrap() > 10.0, "{d}");
     }
+    let config = blockrtl::explore::Config {
+        format: "nvfp4".into(),
+        block_size: 16,
+        scale_rule: None,
+    };
+    let (q, d) = blockrtl::explore::units_of(&config, blockrtl::format::InputFormat::Bf16).unwrap();
+    let q = serde_json::to_value(&q).unwrap();
+    assert_eq!(q["unit"], "nvfp4-quantizer");
+    assert_eq!(q["block_size"], 16);
+    assert_eq!(q["input_format"], "bf16");
+    let d = serde_json::to_value(&d).unwrap();
+    assert_eq!(
+        (d["format_a"].clone(), d["format_b"].clone()),
+        ("nvfp4".into(), "nvfp4".into())
+    );
 }

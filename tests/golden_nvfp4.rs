@@ -385,6 +385,29 @@ fn exact_matches_rationals_at_ties_saturation_and_underflow() {
     }
 }
 
+/// A tensor scale that is not a positive finite number (only the quantizer unit's port can
+/// carry one: the CLI refuses it) leaves the block undefined, so `exact` marks it NaN (scale
+/// 0x7F, codes 0) as the dequantizer reads such a scale.
+#[test]
+fn exact_marks_blocks_nan_under_a_tensor_scale_that_is_not_positive_finite() {
+    let x = [1.0f32.to_bits(), 0x8000_0000, 0];
+    for s_t in [
+        0u32,
+        0x8000_0000,
+        0xbf80_0000,
+        0x8000_0001,
+        0x7f80_0000,
+        0x7fc0_0000,
+    ] {
+        let q = Nvfp4Config::given(Nvfp4Rule::Exact, s_t, false).quantize(&x);
+        assert_eq!(
+            (q.scale, q.nan, q.codes.clone()),
+            (0x7f, true, vec![0; 3]),
+            "{s_t:#x}"
+        );
+    }
+}
+
 #[test]
 fn default_tensor_scale_rounds_amax_over_2688() {
     let mut rng = Pcg64::seed_from_u64(18);

@@ -245,6 +245,29 @@ fn dequantizer_matrix() -> Vec<UnitParams> {
     v
 }
 
+/// NVFP4 quantizer: each input format, k in {2, 16, 32}, pipelines 0, 2, 4 and 8 (every cut
+/// point and an extra output register), subnormals flushed once.
+fn nvfp4_quantizer_matrix() -> Vec<UnitParams> {
+    use blockrtl::format::InputFormat::{Bf16, F16, F32};
+    [
+        (F32, 16, 0, false),
+        (Bf16, 32, 2, true),
+        (F16, 16, 4, false),
+        (F32, 2, 8, false),
+    ]
+    .into_iter()
+    .map(|(input, k, p, ftz)| {
+        UnitParams::Nvfp4Quantizer(blockrtl::units::Nvfp4QuantizerParams {
+            block_size: k,
+            input_format: input,
+            lanes: None,
+            pipeline: p,
+            flush_subnormals: ftz,
+        })
+    })
+    .collect()
+}
+
 fn lint_one(dir: &Path, u: &UnitParams, tools: &Tools) {
     let d: Design = u.emit().unwrap();
     let sub = dir.join(&d.top);
@@ -341,6 +364,7 @@ fn every_config_is_lint_clean_in_four_tools() {
     configs.extend(dot_matrix());
     configs.extend(bd_matrix());
     configs.extend(dequantizer_matrix());
+    configs.extend(nvfp4_quantizer_matrix());
     // BLOCKRTL_LINT_UNIT=NAME lints one unit's slice alone (while working on that unit).
     if let Ok(only) = std::env::var("BLOCKRTL_LINT_UNIT") {
         configs.retain(|u| serde_json::to_value(u).unwrap()["unit"] == only.as_str());

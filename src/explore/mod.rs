@@ -392,13 +392,11 @@ pub fn units_of(
         };
         UnitParams::from_fields(m).map_err(|e| e.to_string())
     };
-    if c.format == "nvfp4" {
-        return Err(
-            "nvfp4 has no quantizer unit yet (its dequantizer and dot units exist), so no cost"
-                .into(),
-        );
-    }
-    let quantizer = if c.format == "dialectfp4" {
+    let quantizer = if c.format == "nvfp4" {
+        unit(serde_json::json!({
+            "unit": "nvfp4-quantizer", "block_size": k, "input_format": input,
+        }))?
+    } else if c.format == "dialectfp4" {
         unit(serde_json::json!({
             "unit": "bd-quantizer", "block_size": k, "input_format": input,
             "selector": ONLINE_SELECTOR,

@@ -80,6 +80,19 @@ pub struct TensorScales {
     pub encode: u32,
 }
 
+/// Tensor scales at the edges, for stimulus: the smallest subnormal, the largest subnormal, 1,
+/// FLT_MAX, and ones that are not positive finite (0, -1, infinity, NaN).
+pub const EDGE_TENSOR_SCALES: [u32; 8] = [
+    0x0000_0001,
+    0x007f_ffff,
+    0x3f80_0000,
+    0x7f7f_ffff,
+    0x0000_0000,
+    0xbf80_0000,
+    0x7f80_0000,
+    0x7fc0_0000,
+];
+
 /// Check a user's tensor scale: a positive finite FP32 value (subnormals allowed).
 pub fn check_tensor_scale(bits: u32) -> Result<(), String> {
     match classify_f32(bits) {
@@ -221,18 +234,25 @@ impl Nvfp4Config {
             nan: false,
             saturated: 0,
         };
-        let Some(amax) = block_max_magnitude(x.iter().copied()) else {
-            return QuantBlock {
-                scale: SCALE_NAN,
-                dialect: None,
-                codes: vec![0; x.len()],
-                nan: true,
-                saturated: 0,
-            };
+        let nan_block = || QuantBlock {
+            scale: SCALE_NAN,
+            dialect: None,
+            codes: vec![0; x.len()],
+            nan: true,
+            saturated: 0,
         };
-        let (F32Class::Finite(a), F32Class::Finite(t)) =
-            (classify_f32(amax), classify_f32(self.scales.decode))
-        else {
+        // A tensor scale that is not positive finite (only the RTL's port can carry one; the
+        // CLI refuses it) has no defined blocks: NaN, as the dequantizer reads it.
+        let F32Class::Finite(t) = classify_f32(self.scales.decode) else {
+            return nan_block();
+        };
+        if t.neg {
+            return nan_block();
+        }
+        let Some(amax) = block_max_magnitude(x.iter().copied()) else {
+            return nan_block();
+        };
+        let F32Class::Finite(a) = classify_f32(amax) else {
             return signed_zeros(0);
         };
         // s_b = RNE(amax / (6 s_t)) onto the UE4M3 grid, saturating at 448.

@@ -13,6 +13,11 @@ pub const DOT_LENGTH: usize = 1;
 pub const ACC_WIDTH: u32 = 48;
 pub const ACC_LSB: i32 = -24;
 
+/// NVFP4's own block size (16), for its quantizer.
+pub fn nvfp4_block_size() -> usize {
+    crate::golden::nvfp4::DEFAULT_BLOCK_SIZE
+}
+
 pub fn block_size() -> usize {
     BLOCK_SIZE
 }

@@ -4,7 +4,7 @@
 
 use crate::emit::design::{GenFile, Port, module_ports};
 use crate::emit::pipeline::{Cut, Cuts, Stage, chain, delay_chain};
-use crate::emit::{bits_for, zero_extend};
+use crate::emit::{bits_for, leading_zeros_expr, zero_extend};
 use crate::error::{Error, Result};
 use crate::floor::bundle::{Bundle, Part};
 use crate::floor::checks::validate_blocking;
@@ -339,12 +339,6 @@ impl CvtView {
         let field_off = (-(c + i64::from(ieee.bias))) as u32;
         let eb_w = bits_for(u64::from(eb_max.max(ovf_at).max(normal_at)) + 1).max(ieee.ebits + 1);
         let lz_w = bits_for(u64::from(sig_w - 1));
-        let lz_of = |v: &str| {
-            (0..sig_w - 1)
-                .map(|i| format!("{v}[{}] ? {lz_w}'d{i} : ", sig_w - 1 - i))
-                .collect::<String>()
-                + &format!("{lz_w}'d{}", sig_w - 1)
-        };
         let mbits = ieee.mbits;
         let sh_max = mbits + 2;
         let shr_w = bits_for(u64::from(sh_max));
@@ -359,7 +353,7 @@ impl CvtView {
             sh_msb: d.sh_msb,
             lz_w,
             lz_msb: lz_w - 1,
-            lz_expr: lz_of("sig_i"),
+            lz_expr: leading_zeros_expr("sig_i", sig_w, lz_w),
             eb_w,
             eb_msb: eb_w - 1,
             scale_ext: zero_extend("scale_i", 8, eb_w),
@@ -392,10 +386,7 @@ impl CvtView {
             lz_norm_ext: zero_extend("lz_w", 2, eb_w),
             blk_lz_w,
             blk_lz_msb: blk_lz_w - 1,
-            blk_lz_expr: (0..blk_w.saturating_sub(1))
-                .map(|i| format!("blk_sig_w[{}] ? {blk_lz_w}'d{i} : ", blk_w - 1 - i))
-                .collect::<String>()
-                + &format!("{blk_lz_w}'d{}", blk_w.saturating_sub(1)),
+            blk_lz_expr: leading_zeros_expr("blk_sig_w", blk_w, blk_lz_w),
             blk_lz_ext: zero_extend("blk_lz_w", blk_lz_w, eb_w),
         }
     }
@@ -559,19 +550,6 @@ const EDGE_SCALES: [u32; 5] = [0x00, 0x01, 0x7f, 0xfe, 0xff];
 /// UE4M3 scale codes at the edges: zero, the smallest subnormal, 1.0, the largest and NaN, and
 /// two with the sign bit set (NaN blocks too).
 const NV_EDGE_SCALES: [u32; 7] = [0x00, 0x01, 0x38, 0x7e, 0x7f, 0x80, 0xb8];
-/// Tensor scales at the edges: the smallest subnormal, the largest subnormal, 1, FLT_MAX, and
-/// the ones that make every value NaN (0, -1, infinity, NaN).
-const NV_EDGE_TENSOR_SCALES: [u32; 8] = [
-    0x0000_0001,
-    0x007f_ffff,
-    0x3f80_0000,
-    0x7f7f_ffff,
-    0x0000_0000,
-    0xbf80_0000,
-    0x7f80_0000,
-    0x7fc0_0000,
-];
-
 impl DequantizerChecked {
     /// NVFP4 blocks quantized with a tensor scale: usually the block's own default (as if it
     /// were the whole tensor), else a random FP32 pattern or an edge; the scale code replaced
@@ -582,7 +560,9 @@ impl DequantizerChecked {
         rng: &mut rand_pcg::Pcg64,
         out: &mut Vec<u32>,
     ) {
-        use crate::golden::nvfp4::{Nvfp4Config, Nvfp4Rule, default_tensor_scale};
+        use crate::golden::nvfp4::{
+            EDGE_TENSOR_SCALES, Nvfp4Config, Nvfp4Rule, default_tensor_scale,
+        };
         use rand::RngExt;
         let k = self.params.block_size;
         let raw = crate::stimulus::block(dist, InputFormat::F32, k, Formatbook::builtin(), rng);
@@ -590,7 +570,7 @@ impl DequantizerChecked {
         let s_t = match rng.random_range(0..8u32) {
             0..=3 => default_tensor_scale(amax),
             4..=5 => rng.random_range(1..0x7f80_0000u32),
-            _ => NV_EDGE_TENSOR_SCALES[rng.random_range(0..NV_EDGE_TENSOR_SCALES.len())],
+            _ => EDGE_TENSOR_SCALES[rng.random_range(0..EDGE_TENSOR_SCALES.len())],
         };
         let valid = crate::golden::nvfp4::check_tensor_scale(s_t).is_ok();
         let q = Nvfp4Config::given(

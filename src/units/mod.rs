@@ -8,6 +8,7 @@ pub mod defaults;
 pub mod dequantizer;
 pub mod dot;
 pub mod mx_quantizer;
+pub mod nvfp4_quantizer;
 pub mod unit;
 
 pub use bd_quantizer::BdQuantizerParams;
@@ -15,6 +16,7 @@ pub use bd_selector::BdSelectorParams;
 pub use dequantizer::DequantizerParams;
 pub use dot::DotParams;
 pub use mx_quantizer::MxQuantizerParams;
+pub use nvfp4_quantizer::Nvfp4QuantizerParams;
 pub use unit::{Checked, Unit};
 
 use crate::emit::design::Design;
@@ -30,16 +32,18 @@ pub enum UnitParams {
     BdSelector(BdSelectorParams),
     Dot(DotParams),
     Dequantizer(DequantizerParams),
+    Nvfp4Quantizer(Nvfp4QuantizerParams),
 }
 
 impl UnitParams {
     /// Every unit's `--unit` / `unit = "..."` name (the serde tag of its variant).
-    pub const NAMES: [&'static str; 5] = [
+    pub const NAMES: [&'static str; 6] = [
         MxQuantizerParams::NAME,
         BdQuantizerParams::NAME,
         BdSelectorParams::NAME,
         DotParams::NAME,
         DequantizerParams::NAME,
+        Nvfp4QuantizerParams::NAME,
     ];
 
     /// Validate once: the one place a unit is chosen by its settings.
@@ -50,6 +54,7 @@ impl UnitParams {
             UnitParams::BdSelector(p) => Box::new(p.check()?),
             UnitParams::Dot(p) => Box::new(p.check()?),
             UnitParams::Dequantizer(p) => Box::new(p.check()?),
+            UnitParams::Nvfp4Quantizer(p) => Box::new(p.check()?),
         })
     }
 
