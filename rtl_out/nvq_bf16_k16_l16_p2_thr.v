@@ -50,80 +50,105 @@ module nvq_bf16_k16_l16_p2_thr (
   wire [30:0] r3_w   = {2'd0, qn_w, 1'b0} + {3'd0, qn_w};
   wire [30:0] r5_w   = {1'b0, qn_w, 2'd0} + {3'd0, qn_w};
   wire [30:0] r7_w   = {qn_w, 3'd0} - {3'd0, qn_w};
+  // Everything that follows the exponent is computed for both values of the product's top bit
+  // (from the registered fb alone), and the top bit only chooses. FO_OFF = 256 is a multiple
+  // of 2^8, so the field's bits are fo's.
+  wire [10:0] tzfb_w = {1'b0, fb_w} + {5'd0, tz_w};
   // theta_0 = 1/4 x s_b x s_t: (1 x qn) x 2^0, leading one at bit 27 or 28
   wire        top0_w = r1_w[28];
   wire [7:0] sig0_w = top0_w ? r1_w[28:21] : r1_w[27:20];
-  wire [9:0]  fo0_w  = fb_w + 10'd216 + {9'd0, top0_w};
-  wire        nrm0_w = fo0_w >= 10'd257;
-  wire [9:0]  dd0_w  = 10'd257 - fo0_w;
-  wire [9:0]  fm0_w  = fo0_w - 10'd257;
-  wire [3:0]  d0_w   = nrm0_w ? 4'd0 : dd0_w > 10'd8 ? 4'd8 : dd0_w[3:0];
-  assign pat_o[0 +: 15] = nrm0_w ? {fm0_w[7:0], 7'd0} + {7'd0, sig0_w} : {7'd0, sig0_w >> d0_w};
+  wire [9:0]  fo0_w  = fb_w + 10'd216;
+  wire [9:0]  fp0_w  = fb_w + 10'd217;
+  wire        nrm0_w = top0_w ? fo0_w >= 10'd256 : fo0_w >= 10'd257;
+  // Below the normal range: shifted right by d = 257 - fo - top, all out from 8 on.
+  wire        far0_w = top0_w ? fo0_w < 10'd248 : fo0_w < 10'd249;
+  wire [9:0]  dd0_w  = 10'd257 - (top0_w ? fp0_w : fo0_w);
+  wire [3:0]  d0_w   = far0_w ? 4'd8 : dd0_w[3:0];
+  wire [7:0]  fld0_w = top0_w ? fp0_w[7:0] : fo0_w[7:0];
+  assign pat_o[0 +: 15] = nrm0_w ? {fld0_w, sig0_w[6:0]} : {7'd0, sig0_w >> d0_w};
   // theta_1 = 3/4 x s_b x s_t: (3 x qn) x 2^0, leading one at bit 28 or 29
   wire        top1_w = r3_w[29];
   wire [7:0] sig1_w = top1_w ? r3_w[29:22] : r3_w[28:21];
-  wire [9:0]  fo1_w  = fb_w + 10'd217 + {9'd0, top1_w};
-  wire        nrm1_w = fo1_w >= 10'd257;
-  wire [9:0]  dd1_w  = 10'd257 - fo1_w;
-  wire [9:0]  fm1_w  = fo1_w - 10'd257;
-  wire [3:0]  d1_w   = nrm1_w ? 4'd0 : dd1_w > 10'd8 ? 4'd8 : dd1_w[3:0];
-  assign pat_o[15 +: 15] = nrm1_w ? {fm1_w[7:0], 7'd0} + {7'd0, sig1_w} : {7'd0, sig1_w >> d1_w};
-  // Bits shifted out of the pattern: 21 + the top bit + the subnormal shift; none set when they are all trailing zeros.
-  wire [5:0]  rs1_w  = 6'd21 + {5'd0, top1_w} + {2'd0, d1_w};
-  assign exact_o[0] = tz_w >= rs1_w;
+  wire [9:0]  fo1_w  = fb_w + 10'd217;
+  wire [9:0]  fp1_w  = fb_w + 10'd218;
+  wire        nrm1_w = top1_w ? fo1_w >= 10'd256 : fo1_w >= 10'd257;
+  // Below the normal range: shifted right by d = 257 - fo - top, all out from 8 on.
+  wire        far1_w = top1_w ? fo1_w < 10'd248 : fo1_w < 10'd249;
+  wire [9:0]  dd1_w  = 10'd257 - (top1_w ? fp1_w : fo1_w);
+  wire [3:0]  d1_w   = far1_w ? 4'd8 : dd1_w[3:0];
+  wire [7:0]  fld1_w = top1_w ? fp1_w[7:0] : fo1_w[7:0];
+  assign pat_o[15 +: 15] = nrm1_w ? {fld1_w, sig1_w[6:0]} : {7'd0, sig1_w >> d1_w};
+  // Exact when no bit below the pattern is set: the 21 + top low bits of a normal one;
+  // below the normal range d more, and then the top bit cancels: tz + fb >= 61.
+  assign exact_o[0] = nrm1_w ? {1'b0, tz_w} >= 7'd21 + {6'd0, top1_w} : ~far1_w & (tzfb_w >= 11'd61);
   // theta_2 = 5/4 x s_b x s_t: (5 x qn) x 2^0, leading one at bit 29 or 30
   wire        top2_w = r5_w[30];
   wire [7:0] sig2_w = top2_w ? r5_w[30:23] : r5_w[29:22];
-  wire [9:0]  fo2_w  = fb_w + 10'd218 + {9'd0, top2_w};
-  wire        nrm2_w = fo2_w >= 10'd257;
-  wire [9:0]  dd2_w  = 10'd257 - fo2_w;
-  wire [9:0]  fm2_w  = fo2_w - 10'd257;
-  wire [3:0]  d2_w   = nrm2_w ? 4'd0 : dd2_w > 10'd8 ? 4'd8 : dd2_w[3:0];
-  assign pat_o[30 +: 15] = nrm2_w ? {fm2_w[7:0], 7'd0} + {7'd0, sig2_w} : {7'd0, sig2_w >> d2_w};
+  wire [9:0]  fo2_w  = fb_w + 10'd218;
+  wire [9:0]  fp2_w  = fb_w + 10'd219;
+  wire        nrm2_w = top2_w ? fo2_w >= 10'd256 : fo2_w >= 10'd257;
+  // Below the normal range: shifted right by d = 257 - fo - top, all out from 8 on.
+  wire        far2_w = top2_w ? fo2_w < 10'd248 : fo2_w < 10'd249;
+  wire [9:0]  dd2_w  = 10'd257 - (top2_w ? fp2_w : fo2_w);
+  wire [3:0]  d2_w   = far2_w ? 4'd8 : dd2_w[3:0];
+  wire [7:0]  fld2_w = top2_w ? fp2_w[7:0] : fo2_w[7:0];
+  assign pat_o[30 +: 15] = nrm2_w ? {fld2_w, sig2_w[6:0]} : {7'd0, sig2_w >> d2_w};
   // theta_3 = 7/4 x s_b x s_t: (7 x qn) x 2^0, leading one at bit 29 or 30
   wire        top3_w = r7_w[30];
   wire [7:0] sig3_w = top3_w ? r7_w[30:23] : r7_w[29:22];
-  wire [9:0]  fo3_w  = fb_w + 10'd218 + {9'd0, top3_w};
-  wire        nrm3_w = fo3_w >= 10'd257;
-  wire [9:0]  dd3_w  = 10'd257 - fo3_w;
-  wire [9:0]  fm3_w  = fo3_w - 10'd257;
-  wire [3:0]  d3_w   = nrm3_w ? 4'd0 : dd3_w > 10'd8 ? 4'd8 : dd3_w[3:0];
-  assign pat_o[45 +: 15] = nrm3_w ? {fm3_w[7:0], 7'd0} + {7'd0, sig3_w} : {7'd0, sig3_w >> d3_w};
-  // Bits shifted out of the pattern: 22 + the top bit + the subnormal shift; none set when they are all trailing zeros.
-  wire [5:0]  rs3_w  = 6'd22 + {5'd0, top3_w} + {2'd0, d3_w};
-  assign exact_o[1] = tz_w >= rs3_w;
+  wire [9:0]  fo3_w  = fb_w + 10'd218;
+  wire [9:0]  fp3_w  = fb_w + 10'd219;
+  wire        nrm3_w = top3_w ? fo3_w >= 10'd256 : fo3_w >= 10'd257;
+  // Below the normal range: shifted right by d = 257 - fo - top, all out from 8 on.
+  wire        far3_w = top3_w ? fo3_w < 10'd248 : fo3_w < 10'd249;
+  wire [9:0]  dd3_w  = 10'd257 - (top3_w ? fp3_w : fo3_w);
+  wire [3:0]  d3_w   = far3_w ? 4'd8 : dd3_w[3:0];
+  wire [7:0]  fld3_w = top3_w ? fp3_w[7:0] : fo3_w[7:0];
+  assign pat_o[45 +: 15] = nrm3_w ? {fld3_w, sig3_w[6:0]} : {7'd0, sig3_w >> d3_w};
+  // Exact when no bit below the pattern is set: the 22 + top low bits of a normal one;
+  // below the normal range d more, and then the top bit cancels: tz + fb >= 61.
+  assign exact_o[1] = nrm3_w ? {1'b0, tz_w} >= 7'd22 + {6'd0, top3_w} : ~far3_w & (tzfb_w >= 11'd61);
   // theta_4 = 5/2 x s_b x s_t: (5 x qn) x 2^1, leading one at bit 29 or 30
   wire        top4_w = r5_w[30];
   wire [7:0] sig4_w = top4_w ? r5_w[30:23] : r5_w[29:22];
-  wire [9:0]  fo4_w  = fb_w + 10'd219 + {9'd0, top4_w};
-  wire        nrm4_w = fo4_w >= 10'd257;
-  wire [9:0]  dd4_w  = 10'd257 - fo4_w;
-  wire [9:0]  fm4_w  = fo4_w - 10'd257;
-  wire [3:0]  d4_w   = nrm4_w ? 4'd0 : dd4_w > 10'd8 ? 4'd8 : dd4_w[3:0];
-  assign pat_o[60 +: 15] = nrm4_w ? {fm4_w[7:0], 7'd0} + {7'd0, sig4_w} : {7'd0, sig4_w >> d4_w};
+  wire [9:0]  fo4_w  = fb_w + 10'd219;
+  wire [9:0]  fp4_w  = fb_w + 10'd220;
+  wire        nrm4_w = top4_w ? fo4_w >= 10'd256 : fo4_w >= 10'd257;
+  // Below the normal range: shifted right by d = 257 - fo - top, all out from 8 on.
+  wire        far4_w = top4_w ? fo4_w < 10'd248 : fo4_w < 10'd249;
+  wire [9:0]  dd4_w  = 10'd257 - (top4_w ? fp4_w : fo4_w);
+  wire [3:0]  d4_w   = far4_w ? 4'd8 : dd4_w[3:0];
+  wire [7:0]  fld4_w = top4_w ? fp4_w[7:0] : fo4_w[7:0];
+  assign pat_o[60 +: 15] = nrm4_w ? {fld4_w, sig4_w[6:0]} : {7'd0, sig4_w >> d4_w};
   // theta_5 = 7/2 x s_b x s_t: (7 x qn) x 2^1, leading one at bit 29 or 30
   wire        top5_w = r7_w[30];
   wire [7:0] sig5_w = top5_w ? r7_w[30:23] : r7_w[29:22];
-  wire [9:0]  fo5_w  = fb_w + 10'd219 + {9'd0, top5_w};
-  wire        nrm5_w = fo5_w >= 10'd257;
-  wire [9:0]  dd5_w  = 10'd257 - fo5_w;
-  wire [9:0]  fm5_w  = fo5_w - 10'd257;
-  wire [3:0]  d5_w   = nrm5_w ? 4'd0 : dd5_w > 10'd8 ? 4'd8 : dd5_w[3:0];
-  assign pat_o[75 +: 15] = nrm5_w ? {fm5_w[7:0], 7'd0} + {7'd0, sig5_w} : {7'd0, sig5_w >> d5_w};
-  // Bits shifted out of the pattern: 22 + the top bit + the subnormal shift; none set when they are all trailing zeros.
-  wire [5:0]  rs5_w  = 6'd22 + {5'd0, top5_w} + {2'd0, d5_w};
-  assign exact_o[2] = tz_w >= rs5_w;
+  wire [9:0]  fo5_w  = fb_w + 10'd219;
+  wire [9:0]  fp5_w  = fb_w + 10'd220;
+  wire        nrm5_w = top5_w ? fo5_w >= 10'd256 : fo5_w >= 10'd257;
+  // Below the normal range: shifted right by d = 257 - fo - top, all out from 8 on.
+  wire        far5_w = top5_w ? fo5_w < 10'd248 : fo5_w < 10'd249;
+  wire [9:0]  dd5_w  = 10'd257 - (top5_w ? fp5_w : fo5_w);
+  wire [3:0]  d5_w   = far5_w ? 4'd8 : dd5_w[3:0];
+  wire [7:0]  fld5_w = top5_w ? fp5_w[7:0] : fo5_w[7:0];
+  assign pat_o[75 +: 15] = nrm5_w ? {fld5_w, sig5_w[6:0]} : {7'd0, sig5_w >> d5_w};
+  // Exact when no bit below the pattern is set: the 22 + top low bits of a normal one;
+  // below the normal range d more, and then the top bit cancels: tz + fb >= 60.
+  assign exact_o[2] = nrm5_w ? {1'b0, tz_w} >= 7'd22 + {6'd0, top5_w} : ~far5_w & (tzfb_w >= 11'd60);
   // theta_6 = 5 x s_b x s_t: (5 x qn) x 2^2, leading one at bit 29 or 30
   wire        top6_w = r5_w[30];
   wire [7:0] sig6_w = top6_w ? r5_w[30:23] : r5_w[29:22];
-  wire [9:0]  fo6_w  = fb_w + 10'd220 + {9'd0, top6_w};
-  wire        nrm6_w = fo6_w >= 10'd257;
-  wire [9:0]  dd6_w  = 10'd257 - fo6_w;
-  wire [9:0]  fm6_w  = fo6_w - 10'd257;
-  wire [3:0]  d6_w   = nrm6_w ? 4'd0 : dd6_w > 10'd8 ? 4'd8 : dd6_w[3:0];
-  assign pat_o[90 +: 15] = nrm6_w ? {fm6_w[7:0], 7'd0} + {7'd0, sig6_w} : {7'd0, sig6_w >> d6_w};
-  // Product bits outside every significand window, and exponent bits past the field.
-  wire        unused_w = |{r1_w, r3_w, r5_w, r7_w, fm0_w, fm1_w, fm2_w, fm3_w, fm4_w, fm5_w, fm6_w};
+  wire [9:0]  fo6_w  = fb_w + 10'd220;
+  wire [9:0]  fp6_w  = fb_w + 10'd221;
+  wire        nrm6_w = top6_w ? fo6_w >= 10'd256 : fo6_w >= 10'd257;
+  // Below the normal range: shifted right by d = 257 - fo - top, all out from 8 on.
+  wire        far6_w = top6_w ? fo6_w < 10'd248 : fo6_w < 10'd249;
+  wire [9:0]  dd6_w  = 10'd257 - (top6_w ? fp6_w : fo6_w);
+  wire [3:0]  d6_w   = far6_w ? 4'd8 : dd6_w[3:0];
+  wire [7:0]  fld6_w = top6_w ? fp6_w[7:0] : fo6_w[7:0];
+  assign pat_o[90 +: 15] = nrm6_w ? {fld6_w, sig6_w[6:0]} : {7'd0, sig6_w >> d6_w};
+  // Product bits outside every significand window, and the bits of fo above the field.
+  wire        unused_w = |{r1_w, r3_w, r5_w, r7_w, fo0_w, fp0_w, dd0_w, fo1_w, fp1_w, dd1_w, fo2_w, fp2_w, dd2_w, fo3_w, fp3_w, dd3_w, fo4_w, fp4_w, dd4_w, fo5_w, fp5_w, dd5_w, fo6_w, fp6_w, dd6_w};
 endmodule
 
 `default_nettype wire

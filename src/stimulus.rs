@@ -173,8 +173,8 @@ pub fn nvfp4_block(dist: Dist, fmt: InputFormat, k: usize, r: &mut impl Rng, out
     out.push(s_t);
 }
 
-/// An NVFP4 block on its grid: a tensor scale with a short significand (sometimes in FP32's
-/// subnormals), a block max at 6 s_t x a UE4M3 value or the midpoint to the next one (ties of
+/// An NVFP4 block on its grid: a tensor scale, mostly with a short significand (sometimes in
+/// FP32's subnormals), a block max at 6 s_t x a UE4M3 value or the midpoint to the next one (ties of
 /// the block scale, 464 included), and elements at s_b s_t x an E2M1 value or midpoint (ties of
 /// the elements), each sometimes one ulp of the input format off.
 pub fn nvfp4_grid_block(fmt: InputFormat, k: usize, r: &mut impl Rng, out: &mut Vec<u32>) {
@@ -194,7 +194,13 @@ pub fn nvfp4_grid_block(fmt: InputFormat, k: usize, r: &mut impl Rng, out: &mut 
     } else {
         (v + next) / 2.0
     };
-    let short = 1.0 + f64::from(r.random_range(0..8u32)) / 8.0;
+    // Mostly a short significand (exact thresholds, so ties), else a full one: the thresholds
+    // are then truncated, and elements rounded to them test that they are not taken as ties.
+    let short = if r.random_range(0..3u32) == 0 {
+        1.0 + f64::from(r.random_range(0..1u32 << 23)) / f64::from(1u32 << 23)
+    } else {
+        1.0 + f64::from(r.random_range(0..8u32)) / 8.0
+    };
     let e = match (fmt, r.random_range(0..6u32)) {
         // The block max in the input's top binade (stimulus only, so a float log2 is fine):
         // with a small scale that rounds up, s_b s_t x 5 passes the format's largest value.

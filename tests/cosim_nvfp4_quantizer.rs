@@ -92,20 +92,27 @@ struct Mutant {
     to: &'static str,
 }
 
-const MUTANTS: [Mutant; 12] = [
+const MUTANTS: [Mutant; 13] = [
     Mutant {
         why: "element ties at 3/4 round down (the exact flag dropped)",
         input: InputFormat::F32,
         file: "_thr",
-        from: "assign exact_o[0] = tz_w >= rs1_w;",
-        to: "assign exact_o[0] = 1'b0;",
+        from: "assign exact_o[0] = ",
+        to: "assign exact_o[0] = 1'b0;\n  wire unused_mutant_w = ",
     },
     Mutant {
-        why: "exactness off by one bit (theta_3)",
+        why: "exactness of a normal theta_3 off by one bit",
         input: InputFormat::F32,
         file: "_thr",
-        from: "wire [5:0]  rs3_w  = 6'd6",
-        to: "wire [5:0]  rs3_w  = 6'd5",
+        from: "nrm3_w ? {1'b0, tz_w} >= 7'd6",
+        to: "nrm3_w ? {1'b0, tz_w} >= 7'd5",
+    },
+    Mutant {
+        why: "exactness of a subnormal theta_3 off by one bit",
+        input: InputFormat::F32,
+        file: "_thr",
+        from: "~far3_w & (tzfb_w >= 11'd45)",
+        to: "~far3_w & (tzfb_w >= 11'd44)",
     },
     Mutant {
         why: "trailing zeros of the normalized product miss the shift",
@@ -118,15 +125,15 @@ const MUTANTS: [Mutant; 12] = [
         why: "subnormal thresholds not shifted",
         input: InputFormat::F32,
         file: "_thr",
-        from: "wire [4:0]  d0_w   = nrm0_w ? 5'd0",
-        to: "wire [4:0]  d0_w   = 1'b1 ? 5'd0",
+        from: "wire [4:0]  d0_w   = far0_w ? 5'd24 : dd0_w[4:0];",
+        to: "wire [4:0]  d0_w   = far0_w ? 5'd24 : 5'd0;",
     },
     Mutant {
         why: "thresholds far below the subnormals kept",
         input: InputFormat::F32,
         file: "_thr",
-        from: "dd0_w > 10'd24 ? 5'd24",
-        to: "dd0_w > 10'd24 ? 5'd0",
+        from: "wire [4:0]  d0_w   = far0_w ? 5'd24",
+        to: "wire [4:0]  d0_w   = far0_w ? 5'd0",
     },
     Mutant {
         why: "element ties at 1/4, 5/4, 5/2 and 5 round up",

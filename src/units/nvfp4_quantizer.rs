@@ -230,6 +230,8 @@ struct ElemThr {
     p: u32,
     lo: u32,
     c: i64,
+    /// Below the normal range the pattern is exact when tz + fb >= k.
+    k: i64,
     odd: bool,
 }
 
@@ -264,6 +266,8 @@ struct Numbers {
     elem_thr: Vec<ElemThr>,
     normal_at: i64,
     d_max: u32,
+    /// fo below this (less the top bit) shifts the whole significand out.
+    far_at: i64,
     d_w: u32,
 }
 
@@ -309,6 +313,8 @@ impl Numbers {
                 // theta = (o qn) x 2^(max(e_b,1) + max(e_t,1) - 162 - lz + p): its field is
                 // lo + top + p + (max(e_b,1) + max(e_t,1) + 32 - lz) + bias - 194, offset by FO_OFF.
                 let c = i64::from(lo) + i64::from(p) + bias - 194 + FO_OFF;
+                // The bits shifted out, (lo - mbits) + top + d with d = normal_at - fb - c - top.
+                let k = i64::from(lo) - i64::from(m) + FO_OFF + 1 - c;
                 ElemThr {
                     j: j as u32,
                     m: mstr,
@@ -316,6 +322,7 @@ impl Numbers {
                     p,
                     lo,
                     c,
+                    k,
                     odd: j % 2 == 1,
                 }
             })
@@ -347,6 +354,7 @@ impl Numbers {
             elem_thr,
             normal_at: FO_OFF + 1,
             d_max,
+            far_at: FO_OFF + 1 - i64::from(d_max),
             d_w: bits_for(u64::from(d_max)),
         }
     }
@@ -489,24 +497,18 @@ impl Hardware for Nvfp4QuantizerParams {
             .render(),
         );
         let top_text = render(self.top_view(banner, top, &n).render());
-        Ok(vec![
-            GenFile {
-                name: format!("{tsn_name}.v"),
-                contents: tsn,
-            },
-            GenFile {
-                name: format!("{scale_name}.v"),
-                contents: scale,
-            },
-            GenFile {
-                name: format!("{thr_name}.v"),
-                contents: thr,
-            },
-            GenFile {
-                name: format!("{top}.v"),
-                contents: top_text,
-            },
-        ])
+        Ok([
+            (tsn_name, tsn),
+            (scale_name, scale),
+            (thr_name, thr),
+            (top.to_string(), top_text),
+        ]
+        .into_iter()
+        .map(|(name, contents)| GenFile {
+            name: format!("{name}.v"),
+            contents,
+        })
+        .collect())
     }
 }
 

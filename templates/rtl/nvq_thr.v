@@ -47,24 +47,31 @@ module {{ name }} (
   wire [30:0] r3_w   = {2'd0, qn_w, 1'b0} + {3'd0, qn_w};
   wire [30:0] r5_w   = {1'b0, qn_w, 2'd0} + {3'd0, qn_w};
   wire [30:0] r7_w   = {qn_w, 3'd0} - {3'd0, qn_w};
+  // Everything that follows the exponent is computed for both values of the product's top bit
+  // (from the registered fb alone), and the top bit only chooses. FO_OFF = {{ n.fo_off }} is a multiple
+  // of 2^{{ n.ebits }}, so the field's bits are fo's.
+  wire [10:0] tzfb_w = {1'b0, fb_w} + {5'd0, tz_w};
 {%- for t in n.elem_thr %}
   // theta_{{ t.j }} = {{ t.m }} x s_b x s_t: ({{ t.o }} x qn) x 2^{{ t.p }}, leading one at bit {{ t.lo }} or {{ t.lo + 1 }}
   wire        top{{ t.j }}_w = r{{ t.o }}_w[{{ t.lo + 1 }}];
   wire [{{ n.mbits }}:0] sig{{ t.j }}_w = top{{ t.j }}_w ? r{{ t.o }}_w[{{ t.lo + 1 }}:{{ t.lo + 1 - n.mbits }}] : r{{ t.o }}_w[{{ t.lo }}:{{ t.lo - n.mbits }}];
-  wire [9:0]  fo{{ t.j }}_w  = fb_w + 10'd{{ t.c }} + {9'd0, top{{ t.j }}_w};
-  wire        nrm{{ t.j }}_w = fo{{ t.j }}_w >= 10'd{{ n.normal_at }};
-  wire [9:0]  dd{{ t.j }}_w  = 10'd{{ n.normal_at }} - fo{{ t.j }}_w;
-  wire [9:0]  fm{{ t.j }}_w  = fo{{ t.j }}_w - 10'd{{ n.normal_at }};
-  wire [{{ n.d_w - 1 }}:0]  d{{ t.j }}_w   = nrm{{ t.j }}_w ? {{ n.d_w }}'d0 : dd{{ t.j }}_w > 10'd{{ n.d_max }} ? {{ n.d_w }}'d{{ n.d_max }} : dd{{ t.j }}_w[{{ n.d_w - 1 }}:0];
-  assign pat_o[{{ t.j * n.mag_w }} +: {{ n.mag_w }}] = nrm{{ t.j }}_w ? {fm{{ t.j }}_w[{{ n.ebits - 1 }}:0], {{ n.mbits }}'d0} + {{ "{" }}{{ n.ebits - 1 }}'d0, sig{{ t.j }}_w} : {{ "{" }}{{ n.ebits - 1 }}'d0, sig{{ t.j }}_w >> d{{ t.j }}_w};
+  wire [9:0]  fo{{ t.j }}_w  = fb_w + 10'd{{ t.c }};
+  wire [9:0]  fp{{ t.j }}_w  = fb_w + 10'd{{ t.c + 1 }};
+  wire        nrm{{ t.j }}_w = top{{ t.j }}_w ? fo{{ t.j }}_w >= 10'd{{ n.normal_at - 1 }} : fo{{ t.j }}_w >= 10'd{{ n.normal_at }};
+  // Below the normal range: shifted right by d = {{ n.normal_at }} - fo - top, all out from {{ n.d_max }} on.
+  wire        far{{ t.j }}_w = top{{ t.j }}_w ? fo{{ t.j }}_w < 10'd{{ n.far_at - 1 }} : fo{{ t.j }}_w < 10'd{{ n.far_at }};
+  wire [9:0]  dd{{ t.j }}_w  = 10'd{{ n.normal_at }} - (top{{ t.j }}_w ? fp{{ t.j }}_w : fo{{ t.j }}_w);
+  wire [{{ n.d_w - 1 }}:0]  d{{ t.j }}_w   = far{{ t.j }}_w ? {{ n.d_w }}'d{{ n.d_max }} : dd{{ t.j }}_w[{{ n.d_w - 1 }}:0];
+  wire [{{ n.ebits - 1 }}:0]  fld{{ t.j }}_w = top{{ t.j }}_w ? fp{{ t.j }}_w[{{ n.ebits - 1 }}:0] : fo{{ t.j }}_w[{{ n.ebits - 1 }}:0];
+  assign pat_o[{{ t.j * n.mag_w }} +: {{ n.mag_w }}] = nrm{{ t.j }}_w ? {fld{{ t.j }}_w, sig{{ t.j }}_w[{{ n.mbits - 1 }}:0]} : {{ "{" }}{{ n.ebits - 1 }}'d0, sig{{ t.j }}_w >> d{{ t.j }}_w};
 {%- if t.odd %}
-  // Bits shifted out of the pattern: {{ t.lo - n.mbits }} + the top bit + the subnormal shift; none set when they are all trailing zeros.
-  wire [5:0]  rs{{ t.j }}_w  = 6'd{{ t.lo - n.mbits }} + {5'd0, top{{ t.j }}_w} + {{ "{" }}{{ 6 - n.d_w }}'d0, d{{ t.j }}_w};
-  assign exact_o[{{ t.j / 2 }}] = tz_w >= rs{{ t.j }}_w;
+  // Exact when no bit below the pattern is set: the {{ t.lo - n.mbits }} + top low bits of a normal one;
+  // below the normal range d more, and then the top bit cancels: tz + fb >= {{ t.k }}.
+  assign exact_o[{{ t.j / 2 }}] = nrm{{ t.j }}_w ? {1'b0, tz_w} >= 7'd{{ t.lo - n.mbits }} + {6'd0, top{{ t.j }}_w} : ~far{{ t.j }}_w & (tzfb_w >= 11'd{{ t.k }});
 {%- endif %}
 {%- endfor %}
-  // Product bits outside every significand window, and exponent bits past the field.
-  wire        unused_w = |{r1_w, r3_w, r5_w, r7_w{% for t in n.elem_thr %}, fm{{ t.j }}_w{% endfor %}};
+  // Product bits outside every significand window, and the bits of fo above the field.
+  wire        unused_w = |{r1_w, r3_w, r5_w, r7_w{% for t in n.elem_thr %}, fo{{ t.j }}_w, fp{{ t.j }}_w, dd{{ t.j }}_w{% endfor %}};
 endmodule
 
 `default_nettype wire
