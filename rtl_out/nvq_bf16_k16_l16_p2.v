@@ -148,13 +148,15 @@ module nvq_bf16_k16_l16_p2 (
     for (i = 0; i < 16; i = i + 1) begin : g_code
       wire [14:0] mag_w = t_lanes_w[i*16 +: 15];
       wire        sign_w = t_lanes_w[i*16 + 15];
-      // A binary search over the seven thresholds: 3/4... first the middle one (7/4), then
-      // 3/4 or 7/2, then one of the even ones (ties down there, so > alone).
-      wire [14:0] t2_w = t_pat_w[45 +: 15];
-      wire        b2_w = (mag_w > t2_w) | (t_exact_w[1] & (mag_w == t2_w));
-      wire [14:0] t1_w = b2_w ? t_pat_w[75 +: 15] : t_pat_w[15 +: 15];
-      wire        e1_w = b2_w ? t_exact_w[2] : t_exact_w[0];
-      wire        b1_w = (mag_w > t1_w) | (e1_w & (mag_w == t1_w));
+      // A search over the seven thresholds: the middle one (7/4) and both candidates after it
+      // (3/4 and 7/2) at once, then one of the even ones (ties down there, so > alone).
+      wire [14:0] t3_w = t_pat_w[45 +: 15];
+      wire [14:0] t1_w = t_pat_w[15 +: 15];
+      wire [14:0] t5_w = t_pat_w[75 +: 15];
+      wire        b2_w = (mag_w > t3_w) | (t_exact_w[1] & (mag_w == t3_w));
+      wire        c1_w = (mag_w > t1_w) | (t_exact_w[0] & (mag_w == t1_w));
+      wire        c5_w = (mag_w > t5_w) | (t_exact_w[2] & (mag_w == t5_w));
+      wire        b1_w = b2_w ? c5_w : c1_w;
       wire [14:0] t0_w = b2_w ? (b1_w ? t_pat_w[90 +: 15] : t_pat_w[60 +: 15]) : (b1_w ? t_pat_w[30 +: 15] : t_pat_w[0 +: 15]);
       wire        b0_w = mag_w > t0_w;
       wire [2:0]  m_w = {b2_w, b1_w, b0_w};

@@ -121,6 +121,46 @@ fn cases() -> Vec<Case> {
     };
     let mut v = vec![
         case(
+            "nvfp4-quantizer with fewer lanes than the block",
+            &[
+                "generate",
+                "--unit",
+                "nvfp4-quantizer",
+                "--lanes",
+                "4",
+                "--out",
+                "nvq",
+            ],
+            "nvfp4-quantizer takes a whole block per beat: lanes 4 must equal the block size 16",
+        ),
+        case(
+            "nvfp4-quantizer flushing FP16 subnormals",
+            &[
+                "generate",
+                "--unit",
+                "nvfp4-quantizer",
+                "--input-format",
+                "f16",
+                "--flush-subnormals",
+                "--out",
+                "nvq",
+            ],
+            "flush_subnormals applies to f32 and bf16 inputs",
+        ),
+        case(
+            "nvfp4-quantizer given an element format",
+            &[
+                "generate",
+                "--unit",
+                "nvfp4-quantizer",
+                "--format",
+                "mxfp4",
+                "--out",
+                "nvq",
+            ],
+            "--format does not apply to --unit nvfp4-quantizer",
+        ),
+        case(
             "npy shape whose element count wraps to 0",
             &["quantize", "--input", "wrap.npy", "--format", "mxfp4"],
             "more elements than any file can hold",

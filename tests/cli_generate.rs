@@ -374,6 +374,12 @@ fn flags_and_config_tables_make_the_same_hardware() {
             ("output_format", "f16"),
             ("formatbook", "verif/book4.toml"),
         ],
+        &[
+            ("unit", "nvfp4-quantizer"),
+            ("input_format", "f16"),
+            ("block_size", "32"),
+            ("pipeline", "5"),
+        ],
     ];
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     for (i, keys) in cases.iter().enumerate() {

@@ -245,14 +245,15 @@ fn dequantizer_matrix() -> Vec<UnitParams> {
     v
 }
 
-/// NVFP4 quantizer: each input format, k in {2, 16, 32}, pipelines 0, 2, 4 and 8 (every cut
-/// point and an extra output register), subnormals flushed once.
+/// NVFP4 quantizer: each input format, k in {2, 4, 8, 16} (the lanes repeat; the block logic
+/// does not depend on k), pipelines 0, 2, 5 and 8 (every cut point, inner ones included, and
+/// extra output registers), subnormals flushed once.
 fn nvfp4_quantizer_matrix() -> Vec<UnitParams> {
     use blockrtl::format::InputFormat::{Bf16, F16, F32};
     [
-        (F32, 16, 0, false),
-        (Bf16, 32, 2, true),
-        (F16, 16, 4, false),
+        (F32, 4, 0, false),
+        (Bf16, 16, 2, true),
+        (F16, 8, 5, false),
         (F32, 2, 8, false),
     ]
     .into_iter()

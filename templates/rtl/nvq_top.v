@@ -116,13 +116,15 @@ module {{ name }} (
     for (i = 0; i < {{ k }}; i = i + 1) begin : g_code
       wire [{{ n.mag_msb }}:0] mag_w = t_lanes_w[i*{{ n.lane_w }} +: {{ n.mag_w }}];
       wire        sign_w = t_lanes_w[i*{{ n.lane_w }} + {{ n.mag_w }}];
-      // A binary search over the seven thresholds: 3/4... first the middle one (7/4), then
-      // 3/4 or 7/2, then one of the even ones (ties down there, so > alone).
-      wire [{{ n.mag_msb }}:0] t2_w = t_pat_w[{{ 3 * n.mag_w }} +: {{ n.mag_w }}];
-      wire        b2_w = (mag_w > t2_w) | (t_exact_w[1] & (mag_w == t2_w));
-      wire [{{ n.mag_msb }}:0] t1_w = b2_w ? t_pat_w[{{ 5 * n.mag_w }} +: {{ n.mag_w }}] : t_pat_w[{{ n.mag_w }} +: {{ n.mag_w }}];
-      wire        e1_w = b2_w ? t_exact_w[2] : t_exact_w[0];
-      wire        b1_w = (mag_w > t1_w) | (e1_w & (mag_w == t1_w));
+      // A search over the seven thresholds: the middle one (7/4) and both candidates after it
+      // (3/4 and 7/2) at once, then one of the even ones (ties down there, so > alone).
+      wire [{{ n.mag_msb }}:0] t3_w = t_pat_w[{{ 3 * n.mag_w }} +: {{ n.mag_w }}];
+      wire [{{ n.mag_msb }}:0] t1_w = t_pat_w[{{ n.mag_w }} +: {{ n.mag_w }}];
+      wire [{{ n.mag_msb }}:0] t5_w = t_pat_w[{{ 5 * n.mag_w }} +: {{ n.mag_w }}];
+      wire        b2_w = (mag_w > t3_w) | (t_exact_w[1] & (mag_w == t3_w));
+      wire        c1_w = (mag_w > t1_w) | (t_exact_w[0] & (mag_w == t1_w));
+      wire        c5_w = (mag_w > t5_w) | (t_exact_w[2] & (mag_w == t5_w));
+      wire        b1_w = b2_w ? c5_w : c1_w;
       wire [{{ n.mag_msb }}:0] t0_w = b2_w ? (b1_w ? t_pat_w[{{ 6 * n.mag_w }} +: {{ n.mag_w }}] : t_pat_w[{{ 4 * n.mag_w }} +: {{ n.mag_w }}]) : (b1_w ? t_pat_w[{{ 2 * n.mag_w }} +: {{ n.mag_w }}] : t_pat_w[0 +: {{ n.mag_w }}]);
       wire        b0_w = mag_w > t0_w;
       wire [2:0]  m_w = {b2_w, b1_w, b0_w};
