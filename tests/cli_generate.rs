@@ -309,7 +309,7 @@ fn cosim_without_verilator_names_the_package() {
 /// keys (everything else at its default) and with every key given.
 #[test]
 fn flags_and_config_tables_make_the_same_hardware() {
-    let cases: [&[(&str, &str)]; 11] = [
+    let cases: [&[(&str, &str)]; 12] = [
         &[("unit", "mx-quantizer"), ("format", "mxfp4")],
         &[
             ("unit", "mx-quantizer"),
