@@ -160,3 +160,13 @@ pub fn out_stages(
     }
     (out, cur)
 }
+
+/// The banner's list of where the registers are, ` (a, b, ...)`, or nothing when none is.
+pub fn stage_summary<S: AsRef<str>>(registered: &[S]) -> String {
+    if registered.is_empty() {
+        String::new()
+    } else {
+        let names: Vec<&str> = registered.iter().map(AsRef::as_ref).collect();
+        format!(" ({})", names.join(", "))
+    }
+}

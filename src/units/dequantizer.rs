@@ -208,11 +208,7 @@ impl DequantizerParams {
                 if !outs.is_empty() {
                     v.push(format!("{} at the output", outs.len()));
                 }
-                if v.is_empty() {
-                    String::new()
-                } else {
-                    format!(" ({})", v.join(", "))
-                }
+                crate::emit::pipeline::stage_summary(&v)
             },
             stages,
             first_en,

@@ -208,11 +208,7 @@ impl MxQuantizerParams {
                 field,
             }),
             pipeline: p,
-            stage_summary: if registered.is_empty() {
-                String::new()
-            } else {
-                format!(" ({})", registered.join(", "))
-            },
+            stage_summary: crate::emit::pipeline::stage_summary(&registered),
             stages,
             first_en,
             last_valid,

@@ -308,11 +308,7 @@ impl DotParams {
             exp_add: (c.rem_euclid(1i64 << exp_w)) as u64,
             exp_const: c,
             pipeline: p,
-            stage_summary: if summary.is_empty() {
-                String::new()
-            } else {
-                format!(" ({})", summary.join(", "))
-            },
+            stage_summary: crate::emit::pipeline::stage_summary(&summary),
             stages,
             first_en,
             last_valid,
