@@ -50,12 +50,14 @@ module nvq_bf16_k16_l16_p2_scale (
   // A normal code is E1 x 8 + N' (E1 = H - 5 >= 1, N' the midpoints passed above the first
   // eight, 0..8): E1 and E1 + 1 now (their low four bits), so only a choice is left after the
   // comparisons; the code saturates when E1 >= 16, or E1 = 15 and N' >= 7.
-  wire [3:0]  e1_w  = g_d_w[3:0] - (ge2_d_w ? 4'd4 : ge1_d_w ? 4'd5 : 4'd6);
-  wire [3:0]  e1p_w = g_d_w[3:0] - (ge2_d_w ? 4'd3 : ge1_d_w ? 4'd4 : 4'd5);
+  wire [3:0]  e1_d_w  = g_d_w[3:0] - (ge2_d_w ? 4'd4 : ge1_d_w ? 4'd5 : 4'd6);
+  wire [3:0]  e1p_d_w = g_d_w[3:0] - (ge2_d_w ? 4'd3 : ge1_d_w ? 4'd4 : 4'd5);
   wire        big_d_w = ge2_d_w ? g_d_w >= 11'd532 : ge1_d_w ? g_d_w >= 11'd533 : g_d_w >= 11'd534;
   wire        e15_d_w = ge2_d_w ? g_d_w == 11'd531 : ge1_d_w ? g_d_w == 11'd532 : g_d_w == 11'd533;
   // {nan, zero, normal, gpos, big, e15, sh, E1 + 1, E1, 3 sig_t, sig_a}.
-  wire [66:0] mid_d_w = {nan_d_w, zero_d_w, normal_d_w, gpos_d_w, big_d_w, e15_d_w, sh_d_w, e1p_w, e1_w, s3_i, siga_w};
+  wire [25:0] s3_d_w = s3_i;
+  wire [23:0] sa_d_w = siga_w;
+  wire [66:0] mid_d_w = {nan_d_w, zero_d_w, normal_d_w, gpos_d_w, big_d_w, e15_d_w, sh_d_w, e1p_d_w, e1_d_w, s3_d_w, sa_d_w};
   wire [66:0] mid_w = mid_d_w;
   assign nan_o = mid_w[66];
   wire        zero_w   = mid_w[65];
@@ -64,8 +66,8 @@ module nvq_bf16_k16_l16_p2_scale (
   wire        big_w    = mid_w[62];
   wire        e15_w    = mid_w[61];
   wire [2:0]  sh_w     = mid_w[60:58];
-  wire [3:0]  e1p_q_w  = mid_w[57:54];
-  wire [3:0]  e1_q_w   = mid_w[53:50];
+  wire [3:0]  e1p_w    = mid_w[57:54];
+  wire [3:0]  e1_w     = mid_w[53:50];
   wire [25:0] s3_w     = mid_w[49:24];
   wire [23:0] sa_w     = mid_w[23:0];
   wire [30:0] l_w = {7'd0, sa_w} << sh_w;
@@ -82,7 +84,7 @@ module nvq_bf16_k16_l16_p2_scale (
   // The tests pass as a thermometer: their count in binary.
   wire [3:0]  cnt_w = {p7_w, (p3_w & ~p4_w) | (p4_w & ~p5_w) | (p5_w & ~p6_w) | (p6_w & ~p7_w), (p1_w & ~p2_w) | (p2_w & ~p3_w) | (p5_w & ~p6_w) | (p6_w & ~p7_w), (p0_w & ~p1_w) | (p2_w & ~p3_w) | (p4_w & ~p5_w) | (p6_w & ~p7_w)};
   wire        sat_w = big_w | (e15_w & (cnt_w >= 4'd7));
-  wire [6:0]  cn_w = cnt_w[3] ? {e1p_q_w, 3'd0} : {e1_q_w, cnt_w[2:0]};
+  wire [6:0]  cn_w = cnt_w[3] ? {e1p_w, 3'd0} : {e1_w, cnt_w[2:0]};
   assign scale_o = nan_o ? 8'h7f : zero_w ? 8'h00 : normal_w ? (sat_w ? 8'h7e : {1'b0, cn_w}) : gpos_w ? {4'd0, cnt_w} : 8'h00;
 endmodule
 

@@ -9,6 +9,7 @@ use crate::emit::pipeline::{Cut, Cuts, OutStage, Stage, chain, out_stages};
 use crate::emit::tree::{Node, reduce};
 use crate::emit::{bits_for, leading_zeros_expr, trailing_zeros_expr};
 use crate::error::{Error, Result};
+use crate::floor::bundle::Bundle;
 use crate::floor::checks::{check_flush, validate_blocking};
 use crate::format::InputFormat;
 use crate::golden::QuantBlock;
@@ -119,11 +120,7 @@ impl Nvfp4QuantizerParams {
             ftz: self.flush_subnormals,
             port_decls: module_ports(&self.ports()),
             pipeline: p,
-            stage_summary: if registered.is_empty() {
-                String::new()
-            } else {
-                format!(" ({})", registered.join(", "))
-            },
+            stage_summary: crate::emit::pipeline::stage_summary(&registered),
             stages,
             first_en,
             last_valid,
@@ -257,9 +254,12 @@ struct Numbers {
     g_add: i64,
     scale_thr: Vec<ScaleThr>,
     cnt_expr: String,
-    /// The scale's halfway bundle {nan, zero, normal, gpos, big, e15, sh (3), E1 + 1 (4),
-    /// E1 (4), 3 sig_t (26), sig_a (24)}.
-    mid_msb: u32,
+    /// What the scale's halfway register holds.
+    scale_mid: Bundle,
+    /// What the thresholds' halfway register holds: {fb, tz, qn}.
+    thr_mid: Bundle,
+    /// The tensor scale's part, registered beside the block max: {tbad, cu, 3 sig_t}.
+    tsn: Bundle,
     qlz_expr: String,
     qtz_expr: String,
     fo_off: i64,
@@ -347,7 +347,21 @@ impl Numbers {
             g_add: G_OFF + 159 - bias - i64::from(m),
             scale_thr,
             cnt_expr,
-            mid_msb: 66,
+            scale_mid: Bundle::new(&[
+                ("nan", 1),
+                ("zero", 1),
+                ("normal", 1),
+                ("gpos", 1),
+                ("big", 1),
+                ("e15", 1),
+                ("sh", 3),
+                ("e1p", 4),
+                ("e1", 4),
+                ("s3", 26),
+                ("sa", 24),
+            ]),
+            thr_mid: Bundle::new(&[("fb", 10), ("tz", 6), ("qn", 28)]),
+            tsn: Bundle::new(&[("tbad", 1), ("cu", 11), ("s3", 26)]),
             qlz_expr: leading_zeros_expr("q_w", 28, 5),
             qtz_expr: trailing_zeros_expr("q_w", 28, 5),
             fo_off: FO_OFF,

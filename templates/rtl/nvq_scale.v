@@ -47,24 +47,26 @@ module {{ name }} (
   // A normal code is E1 x 8 + N' (E1 = H - 5 >= 1, N' the midpoints passed above the first
   // eight, 0..8): E1 and E1 + 1 now (their low four bits), so only a choice is left after the
   // comparisons; the code saturates when E1 >= 16, or E1 = 15 and N' >= 7.
-  wire [3:0]  e1_w  = g_d_w[3:0] - (ge2_d_w ? 4'd4 : ge1_d_w ? 4'd5 : 4'd6);
-  wire [3:0]  e1p_w = g_d_w[3:0] - (ge2_d_w ? 4'd3 : ge1_d_w ? 4'd4 : 4'd5);
+  wire [3:0]  e1_d_w  = g_d_w[3:0] - (ge2_d_w ? 4'd4 : ge1_d_w ? 4'd5 : 4'd6);
+  wire [3:0]  e1p_d_w = g_d_w[3:0] - (ge2_d_w ? 4'd3 : ge1_d_w ? 4'd4 : 4'd5);
   wire        big_d_w = ge2_d_w ? g_d_w >= 11'd{{ n.g_off + 20 }} : ge1_d_w ? g_d_w >= 11'd{{ n.g_off + 21 }} : g_d_w >= 11'd{{ n.g_off + 22 }};
   wire        e15_d_w = ge2_d_w ? g_d_w == 11'd{{ n.g_off + 19 }} : ge1_d_w ? g_d_w == 11'd{{ n.g_off + 20 }} : g_d_w == 11'd{{ n.g_off + 21 }};
   // {nan, zero, normal, gpos, big, e15, sh, E1 + 1, E1, 3 sig_t, sig_a}{% if cut.registered %}, registered halfway{% endif %}.
-  wire [{{ n.mid_msb }}:0] mid_d_w = {nan_d_w, zero_d_w, normal_d_w, gpos_d_w, big_d_w, e15_d_w, sh_d_w, e1p_w, e1_w, s3_i, siga_w};
-{%- call floor::cut(cut, n.mid_msb, "mid_q", "mid_w", "mid_d_w", "  ") %}{%- endcall %}
-  assign nan_o = mid_w[{{ n.mid_msb }}];
-  wire        zero_w   = mid_w[{{ n.mid_msb - 1 }}];
-  wire        normal_w = mid_w[{{ n.mid_msb - 2 }}];
-  wire        gpos_w   = mid_w[{{ n.mid_msb - 3 }}];
-  wire        big_w    = mid_w[{{ n.mid_msb - 4 }}];
-  wire        e15_w    = mid_w[{{ n.mid_msb - 5 }}];
-  wire [2:0]  sh_w     = mid_w[60:58];
-  wire [3:0]  e1p_q_w  = mid_w[57:54];
-  wire [3:0]  e1_q_w   = mid_w[53:50];
-  wire [25:0] s3_w     = mid_w[49:24];
-  wire [23:0] sa_w     = mid_w[23:0];
+  wire [25:0] s3_d_w = s3_i;
+  wire [23:0] sa_d_w = siga_w;
+  wire [{{ n.scale_mid.msb() }}:0] mid_d_w = {{ n.scale_mid.wires("_d_w") }};
+{%- call floor::cut(cut, n.scale_mid.msb(), "mid_q", "mid_w", "mid_d_w", "  ") %}{%- endcall %}
+  assign nan_o = mid_w{{ n.scale_mid.slice("nan") }};
+  wire        zero_w   = mid_w{{ n.scale_mid.slice("zero") }};
+  wire        normal_w = mid_w{{ n.scale_mid.slice("normal") }};
+  wire        gpos_w   = mid_w{{ n.scale_mid.slice("gpos") }};
+  wire        big_w    = mid_w{{ n.scale_mid.slice("big") }};
+  wire        e15_w    = mid_w{{ n.scale_mid.slice("e15") }};
+  wire [2:0]  sh_w     = mid_w{{ n.scale_mid.slice("sh") }};
+  wire [3:0]  e1p_w    = mid_w{{ n.scale_mid.slice("e1p") }};
+  wire [3:0]  e1_w     = mid_w{{ n.scale_mid.slice("e1") }};
+  wire [25:0] s3_w     = mid_w{{ n.scale_mid.slice("s3") }};
+  wire [23:0] sa_w     = mid_w{{ n.scale_mid.slice("sa") }};
   wire [30:0] l_w = {7'd0, sa_w} << sh_w;
   // Midpoint j of a normal scale is j + 8 (N >= 8 there): the constant is chosen, not l shifted.
   wire [30:0] s3x_w = {5'd0, s3_w};
@@ -74,7 +76,7 @@ module {{ name }} (
   // The tests pass as a thermometer: their count in binary.
   wire [3:0]  cnt_w = {{ n.cnt_expr }};
   wire        sat_w = big_w | (e15_w & (cnt_w >= 4'd7));
-  wire [6:0]  cn_w = cnt_w[3] ? {e1p_q_w, 3'd0} : {e1_q_w, cnt_w[2:0]};
+  wire [6:0]  cn_w = cnt_w[3] ? {e1p_w, 3'd0} : {e1_w, cnt_w[2:0]};
   assign scale_o = nan_o ? 8'h7f : zero_w ? 8'h00 : normal_w ? (sat_w ? 8'h7e : {1'b0, cn_w}) : gpos_w ? {4'd0, cnt_w} : 8'h00;
 endmodule
 

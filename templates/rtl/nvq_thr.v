@@ -38,11 +38,11 @@ module {{ name }} (
   // The exponent field of theta_j, offset by {{ n.fo_off }}, is fb + c_j + (the product's top bit).
   wire [9:0]  fb_d_w = {6'd0, be1_w} + {2'd0, te1_w} + 10'd32 - {5'd0, qlz_w};
   // {fb, tz, qn}{% if cut.registered %}, registered halfway{% endif %}.
-  wire [43:0] mid_d_w = {fb_d_w, tz_d_w, qn_d_w};
-{%- call floor::cut(cut, 43, "mid_q", "mid_w", "mid_d_w", "  ") %}{%- endcall %}
-  wire [9:0]  fb_w = mid_w[43:34];
-  wire [5:0]  tz_w = mid_w[33:28];
-  wire [27:0] qn_w = mid_w[27:0];
+  wire [{{ n.thr_mid.msb() }}:0] mid_d_w = {{ n.thr_mid.wires("_d_w") }};
+{%- call floor::cut(cut, n.thr_mid.msb(), "mid_q", "mid_w", "mid_d_w", "  ") %}{%- endcall %}
+  wire [9:0]  fb_w = mid_w{{ n.thr_mid.slice("fb") }};
+  wire [5:0]  tz_w = mid_w{{ n.thr_mid.slice("tz") }};
+  wire [27:0] qn_w = mid_w{{ n.thr_mid.slice("qn") }};
   wire [30:0] r1_w   = {3'd0, qn_w};
   wire [30:0] r3_w   = {2'd0, qn_w, 1'b0} + {3'd0, qn_w};
   wire [30:0] r5_w   = {1'b0, qn_w, 2'd0} + {3'd0, qn_w};

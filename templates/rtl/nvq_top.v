@@ -61,7 +61,7 @@ module {{ name }} (
     .bad_o   (tbad_w)
   );
 {%- call floor::cut(cut_max, 30, "m_ts_q", "m_ts_w", "tensor_scale_i[30:0]", "  ") %}{%- endcall %}
-{%- call floor::cut(cut_max, 37, "m_tsn_q", "m_tsn_w", "{tbad_w, cu_w, s3_w}", "  ") %}{%- endcall %}
+{%- call floor::cut(cut_max, n.tsn.msb(), "m_tsn_q", "m_tsn_w", n.tsn.wires("_w"), "  ") %}{%- endcall %}
 
   // ---- block scale ----
   wire [7:0]  sc_w;
@@ -72,9 +72,9 @@ module {{ name }} (
     .en_i    ({{ cut_scale_mid.en }}),
 {%- endif %}
     .amax_i  (m_amax_w),
-    .s3_i    (m_tsn_w[25:0]),
-    .cu_i    (m_tsn_w[36:26]),
-    .tbad_i  (m_tsn_w[37]),
+    .s3_i    (m_tsn_w{{ n.tsn.slice("s3") }}),
+    .cu_i    (m_tsn_w{{ n.tsn.slice("cu") }}),
+    .tbad_i  (m_tsn_w{{ n.tsn.slice("tbad") }}),
     .scale_o (sc_w),
     .nan_o   (nan_w)
   );
