@@ -292,7 +292,7 @@ impl BdQuantizer {
             .map(|&b| flush(b, self.config.flush_subnormals))
             .collect();
         let Some(amax) = block_max_magnitude(xs.iter().copied()) else {
-            let mut q = QuantBlock::nan(scale, block.len());
+            let mut q = QuantBlock::nan(scale.nan_code(), block.len());
             q.dialect = Some(0);
             return q;
         };

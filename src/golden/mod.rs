@@ -32,9 +32,11 @@ pub struct QuantBlock {
 }
 
 impl QuantBlock {
-    fn nan(scale: ScaleFormat, k: usize) -> QuantBlock {
+    /// A block that held a NaN or an infinity (or, NVFP4, had no valid tensor scale): the
+    /// scale format's NaN code, codes 0.
+    pub(crate) fn nan(nan_code: u32, k: usize) -> QuantBlock {
         QuantBlock {
-            scale: scale.nan_code(),
+            scale: nan_code,
             dialect: None,
             codes: vec![0; k],
             nan: true,

@@ -234,13 +234,7 @@ impl Nvfp4Config {
             nan: false,
             saturated: 0,
         };
-        let nan_block = || QuantBlock {
-            scale: SCALE_NAN,
-            dialect: None,
-            codes: vec![0; x.len()],
-            nan: true,
-            saturated: 0,
-        };
+        let nan_block = || QuantBlock::nan(SCALE_NAN, x.len());
         // A tensor scale that is not positive finite (only the RTL's port can carry one; the
         // CLI refuses it) has no defined blocks: NaN, as the dequantizer reads it.
         let F32Class::Finite(t) = classify_f32(self.scales.decode) else {
