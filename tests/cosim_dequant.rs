@@ -61,24 +61,11 @@ fn every_format_lanes_and_output_match_under_stalls() {
     let dir = tempfile::tempdir().unwrap();
     let units = matrix();
     assert_eq!(units.len(), 48);
-    // Two workers: each run builds its own model, and this machine has two cores.
-    let (a, b) = units.split_at(units.len() / 2);
-    std::thread::scope(|s| {
-        for (w, part) in [a, b].into_iter().enumerate() {
-            let dir = dir.path();
-            s.spawn(move || {
-                for (i, u) in part.iter().enumerate() {
-                    let r = cosim::run(
-                        &u.check().unwrap(),
-                        &opts(100_000, (w * 100 + i) as u64, dir),
-                    )
-                    .unwrap();
-                    eprintln!("{}", r.summary());
-                    assert_eq!(r.mismatches, 0, "{}", r.summary());
-                    assert_eq!(r.blocks, 100_000);
-                }
-            });
-        }
+    common::on_two_workers(&units, |seed, u| {
+        let r = cosim::run(&u.check().unwrap(), &opts(100_000, seed as u64, dir.path())).unwrap();
+        eprintln!("{}", r.summary());
+        assert_eq!(r.mismatches, 0, "{}", r.summary());
+        assert_eq!(r.blocks, 100_000);
     });
 }
 

@@ -54,28 +54,13 @@ fn matrix() -> Vec<Nvfp4QuantizerParams> {
     ]
 }
 
-/// Run `units` on two workers (this machine has two cores), `f` checking each report.
-fn on_two_workers<T: Sync>(units: &[T], run: impl Fn(usize, &T) + Sync) {
-    let (a, b) = units.split_at(units.len().div_ceil(2));
-    std::thread::scope(|s| {
-        for (w, part) in [a, b].into_iter().enumerate() {
-            let run = &run;
-            s.spawn(move || {
-                for (i, u) in part.iter().enumerate() {
-                    run(w * 100 + i, u);
-                }
-            });
-        }
-    });
-}
-
 #[test]
 fn every_input_format_block_size_and_pipeline_matches_under_stalls() {
     if !present() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    on_two_workers(&matrix(), |seed, u| {
+    common::on_two_workers(&matrix(), |seed, u| {
         let r = cosim::run(&u.check().unwrap(), &opts(100_000, seed as u64, dir.path())).unwrap();
         eprintln!("{}", r.summary());
         assert_eq!(r.mismatches, 0, "{}", r.summary());
@@ -192,7 +177,7 @@ fn every_rounding_and_range_mutant_mismatches() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    on_two_workers(&MUTANTS, |i, m| {
+    common::on_two_workers(&MUTANTS, |i, m| {
         let unit = nvq(m.input, 16, 2, false).check().unwrap();
         let design = unit.emit().unwrap();
         let rtl = dir.path().join(format!("m{i}"));

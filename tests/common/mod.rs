@@ -172,3 +172,19 @@ pub fn bash_with_blockrtl(dir: &std::path::Path, args: &[&str]) -> String {
     assert!(out.status.success(), "bash {args:?} failed:\n{text}");
     text
 }
+
+/// Run `run(seed, unit)` for every unit on two workers (each co-simulation builds its own
+/// model, and this machine has two cores); `seed` is `worker * 100 + index`, unique per unit.
+pub fn on_two_workers<T: Sync>(units: &[T], run: impl Fn(usize, &T) + Sync) {
+    let (a, b) = units.split_at(units.len().div_ceil(2));
+    std::thread::scope(|s| {
+        for (w, part) in [a, b].into_iter().enumerate() {
+            let run = &run;
+            s.spawn(move || {
+                for (i, u) in part.iter().enumerate() {
+                    run(w * 100 + i, u);
+                }
+            });
+        }
+    });
+}
