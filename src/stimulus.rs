@@ -214,8 +214,9 @@ pub fn nvfp4_grid_block(fmt: InputFormat, k: usize, r: &mut impl Rng, out: &mut 
     };
     let st32 = ((short * pow2(e)) as f32).clamp(f32::from_bits(1), f32::MAX);
     let st = f64::from(st32);
+    let sign = 1u32 << (fmt.bits() - 1);
     let nudge = |raw: u32, r: &mut dyn FnMut() -> u32| -> u32 {
-        let mag = raw & !(1 << (fmt.bits() - 1));
+        let mag = raw & !sign;
         match r() % 4 {
             0 if mag > 0 => raw - 1,
             1 => raw + 1,
@@ -224,7 +225,6 @@ pub fn nvfp4_grid_block(fmt: InputFormat, k: usize, r: &mut impl Rng, out: &mut 
     };
     let mut draw = || r.random::<u32>();
     let amax_raw = nudge(to_raw(6.0 * st * q, fmt), &mut draw);
-    let sign = 1u32 << (fmt.bits() - 1);
     let amax_mag = amax_raw & !sign;
     let golden = Nvfp4Config::given(Nvfp4Rule::Exact, st32.to_bits(), false);
     let scale = golden.quantize(&[fmt.widen(amax_mag)]).scale;
