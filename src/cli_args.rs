@@ -32,6 +32,8 @@ pub(crate) enum Command {
     Generate(GenerateArgs),
     /// Verilate a unit and stream golden-model vectors through it, comparing every output.
     Cosim(CosimArgs),
+    /// Prove a unit's handshake, pipeline and NaN properties with Yosys, ABC and Yices.
+    Prove(ProveArgs),
     /// Synthesize a unit with Yosys (and place and route it with nextpnr): area and Fmax.
     Synth(SynthArgs),
     /// Accuracy against hardware cost for every format and block size of a model's tensors;
@@ -249,6 +251,41 @@ pub(crate) fn dist_parser(
         s.parse::<blockrtl::stimulus::Dist>()
             .expect("a listed name")
     })
+}
+
+#[derive(Args)]
+pub(crate) struct ProveArgs {
+    #[command(flatten)]
+    pub(crate) unit: UnitArgs,
+    /// Cycles from reset of the bounded proofs (the pipeline miter, and any property the
+    /// unbounded engine leaves undecided). 1..=200.
+    #[arg(long, default_value_t = 20)]
+    pub(crate) depth: u32,
+    /// auto (ABC pdr, then Yices k-induction, then ABC bmc3 to --depth: the first that
+    /// decides), abc (pdr, then bmc3) or smtbmc (Yices k-induction, then a bound).
+    #[arg(long, default_value = "auto")]
+    pub(crate) engine: blockrtl::prove::Engine,
+    /// Prove only this property; repeat for several (reset, valid-held, stable, count,
+    /// pipeline, nan-scale, codes) [default: all that apply].
+    #[arg(long = "property")]
+    pub(crate) properties: Vec<blockrtl::prove::Property>,
+    /// Prove the Verilog in this folder (its <top>.f, else every .v/.sv file) instead of the
+    /// generated design, against the same properties (the pipeline miter's reference is still
+    /// the generated unit at pipeline 0).
+    #[arg(long)]
+    pub(crate) rtl: Option<PathBuf>,
+    /// Top module of --rtl (default: the generated design's name).
+    #[arg(long, requires = "rtl")]
+    pub(crate) top: Option<String>,
+    /// Folder for the VCD trace of a failed property (an existing file is never overwritten).
+    #[arg(long, default_value = ".")]
+    pub(crate) trace_dir: PathBuf,
+    /// Limit of each solver run, in seconds (0: none).
+    #[arg(long, value_name = "SECONDS", default_value_t = 600)]
+    pub(crate) timeout: u64,
+    /// Properties proved at once [default: 2].
+    #[arg(long, default_value_t = 2)]
+    pub(crate) jobs: usize,
 }
 
 #[derive(Args)]

@@ -11,6 +11,7 @@ pub mod golden;
 pub mod io;
 pub mod package;
 pub mod progress;
+pub mod prove;
 pub mod quantize;
 pub mod stimulus;
 pub mod synth;

@@ -235,6 +235,36 @@ fn synth_options(a: &SynthArgs) -> Result<SynthOptions, Error> {
     Ok(o)
 }
 
+fn prove(a: ProveArgs) -> Result<(), Error> {
+    let unit = a.unit.params()?.check()?;
+    let opts = blockrtl::prove::ProveOptions {
+        depth: a.depth,
+        engine: a.engine,
+        properties: a.properties.clone(),
+        rtl: a.rtl.clone().map(|dir| blockrtl::cosim::rtl::RtlSource {
+            dir,
+            top: a.top.clone(),
+        }),
+        trace_dir: a.trace_dir.clone(),
+        timeout_s: a.timeout,
+        jobs: a.jobs,
+    };
+    let report = blockrtl::prove::prove(unit.as_ref(), &opts)?;
+    say!("prove {}:", report.top);
+    for l in report.lines() {
+        say!("  {l}");
+    }
+    if report.passed() {
+        say!("prove {}: every property holds", report.top);
+        Ok(())
+    } else {
+        Err(Error::Check(format!(
+            "prove {}: a property does not hold",
+            report.top
+        )))
+    }
+}
+
 fn synth(a: SynthArgs) -> Result<(), Error> {
     let opts = synth_options(&a)?;
     let bases = match &a.config {
@@ -387,6 +417,7 @@ fn main() -> ExitCode {
         Command::Generate(a) => generate(a),
         Command::Cosim(a) => cosim(a),
         Command::Synth(a) => synth(a),
+        Command::Prove(a) => prove(a),
         Command::Explore(a) => explore(a),
     };
     match result {

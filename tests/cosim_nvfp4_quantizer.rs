@@ -181,22 +181,7 @@ fn every_rounding_and_range_mutant_mismatches() {
         let unit = nvq(m.input, 16, 2, false).check().unwrap();
         let design = unit.emit().unwrap();
         let rtl = dir.path().join(format!("m{i}"));
-        std::fs::create_dir(&rtl).unwrap();
-        let target = format!("{}{}.v", design.top, m.file);
-        for f in &design.files {
-            let text = if f.name == target {
-                assert!(
-                    f.contents.contains(m.from),
-                    "{}: '{}' not in {target}",
-                    m.why,
-                    m.from
-                );
-                f.contents.replacen(m.from, m.to, 1)
-            } else {
-                f.contents.clone()
-            };
-            std::fs::write(rtl.join(&f.name), text).unwrap();
-        }
+        common::write_mutant(&design, &rtl, m.file, m.from, m.to, m.why);
         let o = CosimOptions {
             rtl: Some(RtlSource {
                 dir: rtl.clone(),

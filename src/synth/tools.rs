@@ -39,7 +39,8 @@ fn venv_bins() -> Vec<PathBuf> {
     dirs
 }
 
-fn find(names: &[&str], venv: bool) -> Option<PathBuf> {
+/// A tool on PATH or, when `venv`, in the EDA venv.
+pub(crate) fn find(names: &[&str], venv: bool) -> Option<PathBuf> {
     for n in names {
         if let Ok(p) = which::which(n) {
             return Some(p);

@@ -14,6 +14,7 @@ use crate::floor::{BookRef, finish};
 use crate::format::formatbook::DIALECT_VALUES;
 use crate::format::{InputFormat, ScaleFormat};
 use crate::golden::{BdConfig, BdQuantizer, FracBits, QuantBlock, Selector};
+use crate::prove::facts::{Facts, NanRule};
 use crate::units::unit::{Hardware, Spec};
 use askama::Template;
 use serde::{Deserialize, Serialize};
@@ -607,6 +608,24 @@ impl Hardware for BdQuantizerParams {
 
     /// Cycles from a block's first input beat to its first output beat: the fill and select
     /// phases take a block's beats each when there are several.
+    fn formal(&self) -> Facts {
+        // One block per registered stage; a serial unit also has three banks, one filling,
+        // one being selected for, one being emitted.
+        let banks = if self.beats() == 1 { 0 } else { 3 };
+        Facts {
+            capacity: self.pipeline as u32 + banks,
+            nan: Some(NanRule {
+                input_format: self.input_format,
+                scale_bits: self.scale.bits(),
+                nan_code: self.scale.nan_code(),
+                tensor_scale: None,
+            }),
+            // Every 4-bit {sign, index} is a code of any dialect.
+            codes: None,
+            table: None,
+        }
+    }
+
     fn latency(&self) -> u32 {
         let fill_select = if self.beats() > 1 {
             2 * self.beats() as u32

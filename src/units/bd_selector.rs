@@ -9,6 +9,7 @@ use crate::floor::selector::{SelView, selector_files, selector_tag};
 use crate::floor::{BookRef, finish};
 use crate::format::ScaleFormat;
 use crate::golden::{BdConfig, BdQuantizer, FracBits, Selector};
+use crate::prove::facts::Facts;
 use crate::units::unit::{Hardware, Spec};
 use askama::Template;
 use serde::{Deserialize, Serialize};
@@ -176,6 +177,12 @@ impl Hardware for BdSelectorParams {
             Port::input("mags_i", self.mag_bits(), self.block_size),
             Port::output("dialect_o", 4, 1),
         ]
+    }
+
+    fn formal(&self) -> Facts {
+        // One block per registered stage. Every 4-bit id names a dialect of a 16-dialect book,
+        // so there is no id it could write wrongly.
+        Facts::stream(self.pipeline as u32)
     }
 
     fn latency(&self) -> u32 {

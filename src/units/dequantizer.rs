@@ -12,6 +12,7 @@ use crate::floor::element::{DialectRow, ElementDecTemplate, ElementView, dialect
 use crate::floor::{BookRef, finish};
 use crate::format::{Formatbook, InputFormat, OperandFormat};
 use crate::golden::{BlockFormat, QuantBlock, Quantizer};
+use crate::prove::facts::Facts;
 use crate::units::unit::{Hardware, Spec};
 use askama::Template;
 use serde::{Deserialize, Serialize};
@@ -57,6 +58,35 @@ impl DequantizerParams {
 
     fn is_nvfp4(&self) -> bool {
         self.format == OperandFormat::Nvfp4
+    }
+
+    /// Each value is a function of the E8M0 scale and its code alone: a table of the golden
+    /// model for MX formats of at most 6-bit codes (16384 entries), a whole block per beat.
+    fn lane_table(&self) -> Option<crate::prove::facts::LaneTable> {
+        let bits = self.format.code_bits();
+        let mx = matches!(self.format, OperandFormat::Mx(_));
+        if !mx || bits > 6 || self.beats() != 1 {
+            return None;
+        }
+        let format = self.block_format().ok()?;
+        let entries = (0..1u32 << (8 + bits))
+            .map(|i| {
+                let (scale, code) = (i >> bits, i & ((1 << bits) - 1));
+                u64::from(crate::golden::dequant::dequantize_element(
+                    &format,
+                    self.output_format,
+                    scale,
+                    0,
+                    code,
+                ))
+            })
+            .collect();
+        Some(crate::prove::facts::LaneTable {
+            shared: "scale_i",
+            lane_in: "codes_i",
+            lane_out: "values_o",
+            entries,
+        })
     }
 
     pub fn block_format(&self) -> Result<BlockFormat> {
@@ -485,6 +515,14 @@ impl Hardware for DequantizerParams {
     }
 
     /// Each beat is independent of the others: the pipeline's depth.
+    fn formal(&self) -> Facts {
+        // One block per registered stage, and a serial unit's block being sent beat by beat.
+        let sending = if self.beats() == 1 { 0 } else { 1 };
+        let mut facts = Facts::stream(self.pipeline as u32 + sending);
+        facts.table = self.lane_table();
+        facts
+    }
+
     fn latency(&self) -> u32 {
         self.pipeline as u32
     }

@@ -13,6 +13,7 @@ use crate::floor::checks::{MAX_PIPELINE, check_flush, validate_blocking_upto};
 use crate::floor::decode::DecodeNumbers;
 use crate::format::{ElementFormat, InputFormat, ScaleRule};
 use crate::golden::{MxConfig, QuantBlock};
+use crate::prove::facts::{CodeRule, Facts, NanRule};
 use crate::units::unit::{Hardware, Spec};
 use askama::Template;
 use serde::{Deserialize, Serialize};
@@ -523,6 +524,23 @@ impl Hardware for MxQuantizerParams {
 
     fn top(&self) -> Result<String> {
         Ok(self.top_name())
+    }
+
+    fn formal(&self) -> Facts {
+        // One block per registered stage; a serial unit also fills one bank while the other
+        // drains.
+        let banks = if self.beats() == 1 { 0 } else { 2 };
+        Facts {
+            capacity: self.pipeline as u32 + banks,
+            nan: Some(NanRule {
+                input_format: self.input_format,
+                scale_bits: 8,
+                nan_code: crate::golden::mx::MX_SCALE.nan_code(),
+                tensor_scale: None,
+            }),
+            codes: CodeRule::of(self.format),
+            table: None,
+        }
     }
 
     fn latency(&self) -> u32 {

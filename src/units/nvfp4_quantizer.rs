@@ -14,6 +14,7 @@ use crate::floor::checks::{check_flush, validate_blocking};
 use crate::format::InputFormat;
 use crate::golden::QuantBlock;
 use crate::golden::nvfp4::{Nvfp4Config, Nvfp4Rule};
+use crate::prove::facts::{Facts, NanRule};
 use crate::units::unit::{Hardware, Spec};
 use askama::Template;
 use serde::{Deserialize, Serialize};
@@ -456,6 +457,21 @@ impl Hardware for Nvfp4QuantizerParams {
             Port::output("nan_o", 1, 1),
             Port::output("last_o", 1, 1),
         ]
+    }
+
+    fn formal(&self) -> Facts {
+        Facts {
+            capacity: self.pipeline as u32,
+            nan: Some(NanRule {
+                input_format: self.input_format,
+                scale_bits: 8,
+                nan_code: crate::golden::nvfp4::SCALE_NAN,
+                tensor_scale: Some("tensor_scale_i"),
+            }),
+            // Every 4-bit pattern is an E2M1 value.
+            codes: None,
+            table: None,
+        }
     }
 
     fn latency(&self) -> u32 {

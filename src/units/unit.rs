@@ -104,6 +104,8 @@ pub trait Hardware: Send + Sync {
     /// Cycles from a block's first input beat to its first output beat, with no stalls.
     fn latency(&self) -> u32;
     fn beats_per_block(&self) -> usize;
+    /// What `prove` checks beyond ports and timing: capacity, NaN rule, codes never written.
+    fn formal(&self) -> crate::prove::facts::Facts;
     /// Banner lines after the regenerate command (formatbook, numerics reference).
     fn notes(&self) -> Result<Vec<String>>;
     /// The Verilog files, dependencies first, top last, each opening with `banner`.

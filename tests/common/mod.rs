@@ -188,3 +188,26 @@ pub fn on_two_workers<T: Sync>(units: &[T], run: impl Fn(usize, &T) + Sync) {
         }
     });
 }
+
+/// Write `design`'s files into the new folder `rtl`, with the first `from` in the file
+/// `<top><suffix>.v` replaced by `to` (a mutant); panics, naming `why`, when `from` is not there.
+pub fn write_mutant(
+    design: &blockrtl::emit::design::Design,
+    rtl: &std::path::Path,
+    suffix: &str,
+    from: &str,
+    to: &str,
+    why: &str,
+) {
+    std::fs::create_dir(rtl).unwrap();
+    let target = format!("{}{suffix}.v", design.top);
+    for f in &design.files {
+        let text = if f.name == target {
+            assert!(f.contents.contains(from), "{why}: '{from}' not in {target}");
+            f.contents.replacen(from, to, 1)
+        } else {
+            f.contents.clone()
+        };
+        std::fs::write(rtl.join(&f.name), text).unwrap();
+    }
+}

@@ -19,6 +19,7 @@ pub use crate::format::OperandFormat;
 use crate::golden::{
     Accumulation, BlockFormat, QuantBlock, Quantizer, dot, dot_general, dot_general_fixed,
 };
+use crate::prove::facts::Facts;
 use crate::units::unit::{Hardware, Spec};
 use askama::Template;
 use rand::RngExt;
@@ -237,6 +238,12 @@ impl Hardware for DotParams {
     }
 
     /// Cycles from a group's first input beat to its result, with no stalls.
+    fn formal(&self) -> Facts {
+        // One block per registered stage, and the group being summed beat by beat.
+        let summing = if self.beats_per_block() == 1 { 0 } else { 1 };
+        Facts::stream(self.pipeline as u32 + summing)
+    }
+
     fn latency(&self) -> u32 {
         (self.group() * self.beats()) as u32 - 1 + self.pipeline as u32
     }
