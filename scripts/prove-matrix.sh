@@ -7,6 +7,7 @@
 set -uo pipefail
 depth=${1:-8}
 timeout=${2:-90}
+# FROM=N skips the first N configurations (to resume a run).
 configs=(
   "--unit mx-quantizer --format mxfp4 --input-format bf16 --block-size 4 --pipeline 2"
   "--unit mx-quantizer --format mxfp8_e4m3 --input-format f16 --block-size 4 --lanes 2 --pipeline 3"
@@ -33,10 +34,15 @@ echo "depth $depth cycles for bounded proofs, $timeout s per solver run"
 echo
 echo "| configuration | property | result | engine | s |"
 echo "|---|---|---|---|---|"
-for c in "${configs[@]}"; do
+for c in "${configs[@]:${FROM:-0}}"; do
   # shellcheck disable=SC2086
-  out=$(blockrtl prove $c --depth "$depth" --timeout "$timeout" --trace-dir target/prove-traces 2>/dev/null)
+  err=$(mktemp)
+  out=$(blockrtl prove $c --depth "$depth" --timeout "$timeout" --trace-dir target/prove-traces 2>"$err")
   cfg=${c#--unit }
+  if ! printf '%s\n' "$out" | grep -q '^  [a-z-]* '; then
+    echo "| $cfg | - | ERROR: $(tail -n 1 "$err") | | |"
+  fi
+  rm -f "$err"
   printf '%s\n' "$out" | sed -n 's/^  \([a-z-]*\) *\(PASS\|FAIL\|UNDECIDED\|n\/a\)  *\(.*\)$/\1|\2|\3/p' |
     while IFS='|' read -r prop verdict rest; do
       if [ "$verdict" = "n/a" ]; then

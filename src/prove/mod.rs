@@ -284,6 +284,9 @@ pub fn prove(unit: &dyn Checked, opts: &ProveOptions) -> Result<ProveReport> {
             Property::Codes if facts.codes.is_none() => {
                 Some("every pattern of the element width is a code the unit may write".to_string())
             }
+            Property::Table if facts.table.is_none() => Some(
+                "no output lane is a function of few enough input bits to tabulate".to_string(),
+            ),
             _ => None,
         };
         match why {
