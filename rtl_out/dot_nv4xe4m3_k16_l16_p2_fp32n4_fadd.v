@@ -42,6 +42,12 @@ module dot_nv4xe4m3_k16_l16_p2_fp32n4_fadd (
   wire        st_w = |(ms_w & ~(27'h7ffffff << dd_w));
   wire [26:0] sm_w = {al_w[26:1], al_w[0] | st_w};
   wire        same_w = big_w[31] == sml_w[31];
+  // The result when an operand is NaN or infinite ({special, value}), and the sign of an
+  // exact zero: +0, unless both operands were -0.
+  wire        spec_w = a_nan_w | b_nan_w | a_inf_w | b_inf_w;
+  wire [31:0] spec_v_w = (a_nan_w | b_nan_w | (a_inf_w & b_inf_w & (a_i[31] ^ b_i[31]))) ? 32'h7fc00000
+                       : a_inf_w ? a_i : b_i;
+  wire        zsign_w = a_i[31] & b_i[31];
   wire [27:0] r_w = same_w ? ({1'b0, mg_w} + {1'b0, sm_w}) : ({1'b0, mg_w} - {1'b0, sm_w});
   wire [31:0] rounded_w;
   dot_nv4xe4m3_k16_l16_p2_fp32n4_tof32a u_round (
@@ -50,13 +56,7 @@ module dot_nv4xe4m3_k16_l16_p2_fp32n4_fadd (
     .exp_i(eg_w),
     .f32_o(rounded_w)
   );
-  // An exact zero is +0, unless both operands were -0.
-  wire        zero_w = ~|r_w;
-  assign s_o = (a_nan_w | b_nan_w | (a_inf_w & b_inf_w & (a_i[31] ^ b_i[31]))) ? 32'h7fc00000
-             : a_inf_w ? a_i
-             : b_inf_w ? b_i
-             : zero_w ? {a_i[31] & b_i[31], 31'd0}
-             : rounded_w;
+  assign s_o = spec_w ? spec_v_w : (~|r_w) ? {zsign_w, 31'd0} : rounded_w;
 
 endmodule
 

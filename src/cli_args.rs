@@ -36,6 +36,9 @@ pub(crate) enum Command {
     Prove(ProveArgs),
     /// Synthesize a unit with Yosys (and place and route it with nextpnr): area and Fmax.
     Synth(SynthArgs),
+    /// Write a gemm tile's weight memory images ($readmemh hex, raw binary, layout JSON) from
+    /// a checkpoint tensor (--weights, --tensor), quantized as the tile expects.
+    Pack(PackArgs),
     /// Accuracy against hardware cost for every format and block size of a model's tensors;
     /// `explore formatbook` searches a formatbook for them.
     Explore(ExploreArgs),
@@ -111,6 +114,41 @@ pub(crate) struct UnitArgs {
     /// [default: -24].
     #[arg(long, allow_negative_numbers = true)]
     pub(crate) acc_lsb: Option<i32>,
+    /// Activations' block format of the gemm tile (an MX format or dialectfp4).
+    #[arg(long)]
+    pub(crate) format_x: Option<blockrtl::format::OperandFormat>,
+    /// Weights' block format of the gemm tile (an MX format or dialectfp4).
+    #[arg(long)]
+    pub(crate) format_w: Option<blockrtl::format::OperandFormat>,
+    /// K of the gemm tile: elements of an activation row and of a weight row.
+    #[arg(long)]
+    pub(crate) in_features: Option<usize>,
+    /// N of the gemm tile: weight rows (elements of a result row).
+    #[arg(long)]
+    pub(crate) out_features: Option<usize>,
+    /// Activation rows the gemm tile computes at once [default: 2].
+    #[arg(long)]
+    pub(crate) rows: Option<usize>,
+    /// Weight rows the gemm tile computes at once [default: 2].
+    #[arg(long)]
+    pub(crate) cols: Option<usize>,
+    /// A .safetensors checkpoint with the gemm tile's weights (with --tensor) [default: random
+    /// weights].
+    #[arg(long)]
+    pub(crate) weights: Option<PathBuf>,
+    /// The weight tensor in --weights: N rows of K.
+    #[arg(long)]
+    pub(crate) tensor: Option<String>,
+    /// Seed of the gemm tile's random weights (without --weights) [default: 1].
+    #[arg(long)]
+    pub(crate) weight_seed: Option<u64>,
+    /// Quantize the gemm tile's results again to this MX element format (mxfp4, mxfp8_e4m3, ...)
+    /// for the next layer.
+    #[arg(long)]
+    pub(crate) requantize: Option<blockrtl::format::ElementFormat>,
+    /// Block size of the requantized results (--requantize) [default: the block size].
+    #[arg(long)]
+    pub(crate) output_block_size: Option<usize>,
 }
 
 impl UnitArgs {
@@ -143,6 +181,17 @@ impl UnitArgs {
             ("dot_length", setting(&self.dot_length)),
             ("acc_width", setting(&self.acc_width)),
             ("acc_lsb", setting(&self.acc_lsb)),
+            ("format_x", setting(&self.format_x)),
+            ("format_w", setting(&self.format_w)),
+            ("in_features", setting(&self.in_features)),
+            ("out_features", setting(&self.out_features)),
+            ("rows", setting(&self.rows)),
+            ("cols", setting(&self.cols)),
+            ("weights", setting(&self.weights)),
+            ("tensor", setting(&self.tensor)),
+            ("weight_seed", setting(&self.weight_seed)),
+            ("requantize", setting(&self.requantize)),
+            ("output_block_size", setting(&self.output_block_size)),
         ] {
             if let Some(v) = value {
                 m.insert(key.into(), v);
@@ -190,11 +239,20 @@ pub(crate) struct CosimArgs {
     /// A TOML file of [[unit]] tables (as generate --config reads): co-simulate each in turn.
     #[arg(long, conflicts_with_all = ["unit", "replay", "rtl", "wave"])]
     pub(crate) config: Option<PathBuf>,
-    /// Blocks to stream.
-    #[arg(long, default_value_t = 100_000)]
-    pub(crate) blocks: u64,
+    /// Blocks to stream (gemm: groups of --rows activation rows) [default: 100000; with
+    /// --activations, the file's rows once].
+    #[arg(long)]
+    pub(crate) blocks: Option<u64>,
     #[arg(long, default_value_t = 1)]
     pub(crate) seed: u64,
+    /// Activation rows for --unit gemm (.npy, or .safetensors with --activations-tensor), a
+    /// matrix of K columns streamed instead of random rows (rows in groups of --rows, the last
+    /// group padded with zero rows; with --blocks, the rows again and again).
+    #[arg(long, conflicts_with_all = ["config", "replay"])]
+    pub(crate) activations: Option<PathBuf>,
+    /// The tensor of --activations to stream (a .safetensors file).
+    #[arg(long, requires = "activations")]
+    pub(crate) activations_tensor: Option<String>,
     /// Per-cycle probability that the source withholds a beat and that the sink stalls.
     #[arg(long, default_value_t = 0.0)]
     pub(crate) stall_prob: f64,
@@ -251,6 +309,18 @@ pub(crate) fn dist_parser(
         s.parse::<blockrtl::stimulus::Dist>()
             .expect("a listed name")
     })
+}
+
+#[derive(Args)]
+pub(crate) struct PackArgs {
+    #[command(flatten)]
+    pub(crate) unit: UnitArgs,
+    /// Output folder (created if missing).
+    #[arg(long)]
+    pub(crate) out: PathBuf,
+    /// Replace files that exist.
+    #[arg(long)]
+    pub(crate) force: bool,
 }
 
 #[derive(Args)]

@@ -122,8 +122,20 @@ fn cosim(a: CosimArgs) -> Result<(), Error> {
         dir,
         top: a.top.clone(),
     });
+    let (stimulus, blocks) = match &a.activations {
+        None => (None, a.blocks.unwrap_or(100_000)),
+        Some(path) => {
+            let blockrtl::units::UnitParams::Gemm(p) = a.unit.params()? else {
+                return Err(Error::input("--activations applies to --unit gemm"));
+            };
+            let rows =
+                blockrtl::units::gemm::activation_rows(&p, path, a.activations_tensor.as_deref())?;
+            let groups = (rows.len() / (p.rows * p.in_features)) as u64;
+            (Some(std::sync::Arc::new(rows)), a.blocks.unwrap_or(groups))
+        }
+    };
     let opts = CosimOptions {
-        blocks: a.blocks,
+        blocks,
         seed: a.seed,
         stall_prob: a.stall_prob,
         dists: if a.dists.is_empty() {
@@ -142,6 +154,7 @@ fn cosim(a: CosimArgs) -> Result<(), Error> {
         watchdog_cycles: a.watchdog_cycles,
         rtl,
         timeout_s: a.timeout,
+        stimulus,
     };
     let mut failed = Vec::new();
     for unit in &units {
@@ -201,6 +214,22 @@ fn cosim_one(unit: &dyn Checked, a: &CosimArgs, opts: &CosimOptions) -> Result<(
         say!("{f}");
     }
     say!("{}", r.summary());
+    if let (Some(peak), Some(span)) = (unit.hardware().peak_cycles_per_block(), r.span_cycles) {
+        let ideal = peak * opts.blocks;
+        say!(
+            "utilisation {:.4} of the peak rate: {ideal} cycles at one block pair per dot unit per cycle, {span} from the first input taken to the last result sent",
+            ideal as f64 / span as f64
+        );
+    }
+    // Accuracy over the run's first blocks (their stimulus regenerated: a pure function of the
+    // seed and the block).
+    let mut stim = Vec::new();
+    for b in 0..opts.blocks.min(ACCURACY_BLOCKS) {
+        blockrtl::cosim::block_stimulus(unit, opts, b, &mut stim);
+    }
+    if let Some(line) = unit.accuracy(&stim) {
+        say!("{line}");
+    }
     if let Some(path) = &r.replay {
         say!(
             "replay: {} (run it with the same unit flags and --replay {})",
@@ -233,6 +262,33 @@ fn synth_options(a: &SynthArgs) -> Result<SynthOptions, Error> {
     o.timeout_s = a.timeout;
     o.validate()?;
     Ok(o)
+}
+
+/// Blocks whose accuracy `cosim` reports (the golden model runs again over them).
+const ACCURACY_BLOCKS: u64 = 1 << 14;
+
+fn pack(a: PackArgs) -> Result<(), Error> {
+    let blockrtl::units::UnitParams::Gemm(p) = a.unit.params()? else {
+        return Err(Error::input(
+            "pack writes the weight memories of --unit gemm",
+        ));
+    };
+    if p.weights.is_none() {
+        return Err(Error::input(
+            "pack needs --weights FILE.safetensors --tensor NAME (the tile's weights)",
+        ));
+    }
+    let tile = blockrtl::units::Unit::check(&p)?;
+    let paths = blockrtl::units::gemm::pack::write(&tile, &a.out, a.force)?;
+    for path in &paths {
+        say!("wrote {}", path.display());
+    }
+    say!(
+        "weights: {} (sha256 of the images {})",
+        tile.weights().label,
+        tile.weights().digest
+    );
+    Ok(())
 }
 
 fn prove(a: ProveArgs) -> Result<(), Error> {
@@ -418,6 +474,7 @@ fn main() -> ExitCode {
         Command::Cosim(a) => cosim(a),
         Command::Synth(a) => synth(a),
         Command::Prove(a) => prove(a),
+        Command::Pack(a) => pack(a),
         Command::Explore(a) => explore(a),
     };
     match result {

@@ -221,7 +221,7 @@ impl Package {
             ports: interface(&self.design.ports),
             latency_cycles: self.design.latency,
             beats_per_block: self.design.beats_per_block,
-            throughput_blocks_per_cycle: 1.0 / self.design.beats_per_block as f64,
+            throughput_blocks_per_cycle: 1.0 / self.design.cycles_per_block as f64,
             hash: self.design.hash(),
         };
         serde_json::to_value(&m).expect("serializable")

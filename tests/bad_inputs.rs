@@ -376,6 +376,158 @@ fn cases() -> Vec<Case> {
             "not a folder",
         ),
     ];
+    // The gemm tile: every refused combination names what to change.
+    let gemm = ["--unit", "gemm", "--format-w", "mxfp4", "--block-size", "8"];
+    for (what, sub, extra, needle) in [
+        (
+            "gemm with NVFP4 activations",
+            "generate",
+            &[
+                "--in-features",
+                "16",
+                "--out-features",
+                "4",
+                "--format-x",
+                "nvfp4",
+                "--out",
+                "o",
+            ][..],
+            "takes MX formats and dialectfp4",
+        ),
+        (
+            "gemm K not a multiple of k",
+            "generate",
+            &["--in-features", "12", "--out-features", "4", "--out", "o"][..],
+            "must be a multiple of the block size 8",
+        ),
+        (
+            "gemm N not a multiple of C",
+            "cosim",
+            &["--in-features", "16", "--out-features", "5", "--cols", "2"][..],
+            "must be a multiple of --cols 2",
+        ),
+        (
+            "gemm without out features",
+            "cosim",
+            &["--in-features", "16"][..],
+            "needs --out-features",
+        ),
+        (
+            "gemm weights without a tensor name",
+            "generate",
+            &[
+                "--in-features",
+                "16",
+                "--out-features",
+                "4",
+                "--weights",
+                "w.safetensors",
+                "--out",
+                "o",
+            ][..],
+            "go together",
+        ),
+        (
+            "gemm f16 results",
+            "generate",
+            &[
+                "--in-features",
+                "16",
+                "--out-features",
+                "4",
+                "--output-format",
+                "f16",
+                "--out",
+                "o",
+            ][..],
+            "writes f32 or bf16 results",
+        ),
+        (
+            "gemm weights from a missing checkpoint",
+            "pack",
+            &[
+                "--in-features",
+                "16",
+                "--out-features",
+                "4",
+                "--weights",
+                "none.safetensors",
+                "--tensor",
+                "w",
+                "--out",
+                "o",
+            ][..],
+            "none.safetensors",
+        ),
+        (
+            "pack without weights",
+            "pack",
+            &["--in-features", "16", "--out-features", "4", "--out", "o"][..],
+            "pack needs --weights",
+        ),
+        (
+            "an output block size without requantization",
+            "generate",
+            &[
+                "--in-features",
+                "16",
+                "--out-features",
+                "4",
+                "--output-block-size",
+                "4",
+                "--out",
+                "o",
+            ][..],
+            "needs --requantize",
+        ),
+        (
+            "requantized blocks that do not divide a result row",
+            "generate",
+            &[
+                "--in-features",
+                "16",
+                "--out-features",
+                "12",
+                "--requantize",
+                "mxfp4",
+                "--output-block-size",
+                "8",
+                "--out",
+                "o",
+            ][..],
+            "multiple of the output block size 8",
+        ),
+        (
+            "a tile of 17 rows",
+            "generate",
+            &[
+                "--in-features",
+                "16",
+                "--out-features",
+                "4",
+                "--rows",
+                "17",
+                "--out",
+                "o",
+            ][..],
+            "--rows 17 must be 1 to 16",
+        ),
+    ] {
+        let mut args = vec![sub.to_string()];
+        args.extend(gemm.iter().chain(extra).map(|a| a.to_string()));
+        if !extra.contains(&"--format-x") {
+            args.extend(["--format-x".to_string(), "mxfp4".to_string()]);
+        }
+        v.push(Case { what, args, needle });
+    }
+    v.push(case(
+        "activations for a unit that is not a gemm tile",
+        &with(&mxq, &["--activations", "x.npy"])
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>(),
+        "--activations applies to --unit gemm",
+    ));
     for (what, file, needle) in [
         (
             "cosim --replay of a missing file",

@@ -153,6 +153,46 @@ fn the_nvfp4_quantizer_keeps_its_stream_and_nan_rule() {
     assert_eq!(report.results.len(), 5);
 }
 
+/// The gemm tile (memories flattened for the solvers): its stream properties, the capacity
+/// its banks and queue allow, and the miter refused with its reason (the tile at pipeline 0
+/// buffers less, so it cannot keep pace).
+#[test]
+fn the_gemm_tile_keeps_its_stream() {
+    if !present() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let unit = fields(
+        serde_json::json!({"unit": "gemm", "format_x": "mxfp4", "format_w": "mxfp4",
+        "block_size": 2, "in_features": 4, "out_features": 2, "rows": 1, "cols": 1,
+        "pipeline": 1}),
+    )
+    .check()
+    .unwrap();
+    let mut o = opts(8, dir.path());
+    o.jobs = 2;
+    let report = prove(unit.as_ref(), &o).unwrap();
+    assert!(report.passed(), "{}", report.lines().join("\n"));
+    let proved: Vec<Property> = report.results.iter().map(|r| r.property).collect();
+    assert_eq!(
+        proved,
+        [
+            Property::Reset,
+            Property::ValidHeld,
+            Property::Stable,
+            Property::Count
+        ]
+    );
+    assert!(
+        report
+            .lines()
+            .iter()
+            .any(|l| l.starts_with("pipeline") && l.contains("buffers fewer blocks")),
+        "{}",
+        report.lines().join("\n")
+    );
+}
+
 /// A one-line change of the generated RTL that breaks one property.
 struct Mutant {
     why: &'static str,

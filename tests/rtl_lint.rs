@@ -275,6 +275,34 @@ fn nvfp4_quantizer_matrix() -> Vec<UnitParams> {
     .collect()
 }
 
+/// The gemm tile: a slice, not the cross product (its parts are linted above): every element
+/// family on each side, R or C = 1, K = k and K = 8k, lanes < k, a combinational dot, BF16
+/// results, bubbles (N/C below the adder's distance) and none.
+fn gemm_matrix() -> Vec<UnitParams> {
+    [
+        serde_json::json!({"format_x": "mxfp4", "format_w": "mxfp4", "block_size": 32,
+            "in_features": 256, "out_features": 16, "rows": 4, "cols": 4, "input_format": "bf16"}),
+        serde_json::json!({"format_x": "dialectfp4", "format_w": "dialectfp4", "block_size": 32,
+            "in_features": 64, "out_features": 8, "lanes": 8, "input_format": "bf16",
+            "output_format": "bf16"}),
+        serde_json::json!({"format_x": "mxint8", "format_w": "mxfp8_e4m3", "block_size": 8,
+            "in_features": 8, "out_features": 2, "rows": 1, "cols": 1, "pipeline": 0}),
+        serde_json::json!({"format_x": "mxfp6_e3m2", "format_w": "mxfp8_e5m2", "block_size": 16,
+            "in_features": 128, "out_features": 12, "rows": 3, "cols": 2, "lanes": 4,
+            "input_format": "f16", "output_format": "bf16", "pipeline": 3}),
+        // Results requantized (MXFP8, blocks of 16: two beats a block).
+        serde_json::json!({"format_x": "mxfp4", "format_w": "dialectfp4", "block_size": 8,
+            "in_features": 32, "out_features": 32, "rows": 2, "cols": 8,
+            "input_format": "bf16", "requantize": "mxfp8_e4m3", "output_block_size": 16}),
+    ]
+    .into_iter()
+    .map(|mut v| {
+        v["unit"] = "gemm".into();
+        UnitParams::from_fields(v.as_object().unwrap().clone()).unwrap()
+    })
+    .collect()
+}
+
 fn lint_one(dir: &Path, u: &UnitParams, tools: &Tools) {
     let d: Design = u.emit().unwrap();
     let sub = dir.join(&d.top);
@@ -284,37 +312,38 @@ fn lint_one(dir: &Path, u: &UnitParams, tools: &Tools) {
     let top = d.top.as_str();
     let flist = format!("{top}.f");
     let files: Vec<String> = d.files.iter().map(|f| f.name.clone()).collect();
-    let out = common::run_ok(
-        &sub,
-        &tools.verilator,
-        &["--lint-only", "-Wall", "--top-module", top, "-f", &flist],
-    );
-    assert!(!out.contains("%Warning"), "{top}: {out}");
-    common::run_ok(
-        &sub,
-        &tools.iverilog,
-        &[
-            "-g2005",
-            "-Wall",
-            "-o",
-            "/dev/null",
-            "-s",
-            top,
-            "-c",
-            &flist,
-        ],
-    );
+    // The gemm tile's AXI4-Stream wrapper is linted as a top of its own.
+    let axis = blockrtl::units::gemm::axis_name(top);
+    let mut tops = vec![top];
+    if d.unit == "gemm" {
+        tops.push(&axis);
+    }
+    for t in &tops {
+        let out = common::run_ok(
+            &sub,
+            &tools.verilator,
+            &["--lint-only", "-Wall", "--top-module", t, "-f", &flist],
+        );
+        assert!(!out.contains("%Warning"), "{t}: {out}");
+        common::run_ok(
+            &sub,
+            &tools.iverilog,
+            &["-g2005", "-Wall", "-o", "/dev/null", "-s", t, "-c", &flist],
+        );
+    }
     let script = format!(
         "read_verilog {}; synth -top {top}; check -assert; select -assert-none t:$dlatch t:$adlatch t:$_DLATCH_*",
         files.join(" ")
     );
-    let mut slang_args = vec![tools.slang_script.to_str().unwrap(), "--top", top];
-    slang_args.extend(files.iter().map(String::as_str));
-    let out = common::run_ok(&sub, &tools.python, &slang_args);
-    assert!(
-        !out.contains("error") && !out.contains("warning"),
-        "{top}: slang: {out}"
-    );
+    for t in &tops {
+        let mut slang_args = vec![tools.slang_script.to_str().unwrap(), "--top", t];
+        slang_args.extend(files.iter().map(String::as_str));
+        let out = common::run_ok(&sub, &tools.python, &slang_args);
+        assert!(
+            !out.contains("error") && !out.contains("warning"),
+            "{t}: slang: {out}"
+        );
+    }
     let out = common::run_ok(&sub, &tools.yosys, &["-q", "-p", &script]);
     assert!(
         !out.to_lowercase().contains("latch inferred"),
@@ -372,6 +401,7 @@ fn every_config_is_lint_clean_in_four_tools() {
     configs.extend(bd_matrix());
     configs.extend(dequantizer_matrix());
     configs.extend(nvfp4_quantizer_matrix());
+    configs.extend(gemm_matrix());
     // BLOCKRTL_LINT_UNIT=NAME lints one unit's slice alone (while working on that unit).
     if let Ok(only) = std::env::var("BLOCKRTL_LINT_UNIT") {
         configs.retain(|u| serde_json::to_value(u).unwrap()["unit"] == only.as_str());

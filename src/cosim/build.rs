@@ -67,7 +67,7 @@ pub fn harness_source(design: &Design) -> String {
 
 /// Idle cycles after the last input before the harness may stop: the design must have emptied.
 pub fn drain_cycles(design: &Design) -> u64 {
-    u64::from(design.latency) + 2 * design.beats_per_block as u64 + 64
+    u64::from(design.latency) + 2 * design.cycles_per_block as u64 + 64
 }
 
 /// Verilate the design with its harness, or reuse a cached build of the same inputs.

@@ -45,6 +45,9 @@ pub struct CosimOptions {
     /// Limit of the Verilator build and of an Icarus compile or run, in seconds (0: none). The
     /// streaming run itself ends by its watchdog.
     pub timeout_s: u64,
+    /// Stimulus from a file (raw input codes, whole blocks), used in turn instead of the
+    /// distributions.
+    pub stimulus: Option<std::sync::Arc<Vec<u32>>>,
 }
 
 impl CosimOptions {
@@ -72,6 +75,7 @@ impl Default for CosimOptions {
             watchdog_cycles: None,
             rtl: None,
             timeout_s: crate::tool_run::DEFAULT_TIMEOUT_S,
+            stimulus: None,
         }
     }
 }
@@ -90,6 +94,8 @@ pub struct CosimReport {
     pub cycles_per_block: f64,
     /// Cycles from the first input beat accepted to the first output beat.
     pub first_latency: Option<i64>,
+    /// Cycles from the first input beat taken to the last output beat sent.
+    pub span_cycles: Option<u64>,
     pub build_cached: bool,
     pub build_seconds: f64,
     /// The first failures in full.
@@ -123,6 +129,12 @@ const REPLAY_MAX_BLOCKS: u64 = 200_000;
 /// Append the stimulus of block `b`: a pure function of the seed and the block index, so any
 /// block can be regenerated alone (replay files).
 pub fn block_stimulus(unit: &dyn Checked, opts: &CosimOptions, b: u64, out: &mut Vec<u32>) {
+    if let Some(s) = &opts.stimulus {
+        let len = unit.stimulus_len();
+        let at = (b % (s.len() / len) as u64) as usize * len;
+        out.extend_from_slice(&s[at..at + len]);
+        return;
+    }
     let mut rng = Pcg64::seed_from_u64(opts.seed ^ b.wrapping_mul(0x9e37_79b9_7f4a_7c15));
     let dist = opts.dists[(b % opts.dists.len() as u64) as usize];
     unit.stimulus(dist, &mut rng, out);
@@ -304,6 +316,7 @@ pub fn run(unit: &dyn Checked, opts: &CosimOptions) -> Result<CosimReport> {
         blocks_per_s: 0.0,
         cycles_per_block: 0.0,
         first_latency: None,
+        span_cycles: None,
         build_cached: built.cached,
         build_seconds: built.seconds,
         failures: Vec::new(),
@@ -403,6 +416,7 @@ pub fn run(unit: &dyn Checked, opts: &CosimOptions) -> Result<CosimReport> {
         report.cycles_per_block = st.cycles as f64 / opts.blocks.max(1) as f64;
         if st.first_in >= 0 && st.first_out >= 0 {
             report.first_latency = Some(st.first_out - st.first_in);
+            report.span_cycles = Some((st.last_out - st.first_in + 1) as u64);
         }
     }
     let watchdog_line = log
@@ -649,6 +663,7 @@ struct HarnessStats {
     cycles: u64,
     first_in: i64,
     first_out: i64,
+    last_out: i64,
 }
 
 impl HarnessStats {
@@ -663,6 +678,7 @@ impl HarnessStats {
             cycles: get("cycles=")? as u64,
             first_in: get("first_in=")?,
             first_out: get("first_out=")?,
+            last_out: get("last_out=")?,
         })
     }
 }

@@ -130,6 +130,8 @@ pub struct Design {
     /// Cycles from a block's first input beat to its first output beat, with no stalls.
     pub latency: u32,
     pub beats_per_block: usize,
+    /// Cycles a block occupies the unit at full speed.
+    pub cycles_per_block: usize,
     /// The files are the user's (`cosim --rtl`), not generated: their lint warnings are shown,
     /// not fatal.
     pub user_rtl: bool,

@@ -104,7 +104,11 @@ struct FaddTemplate<'a> {
     banner: &'a str,
     name: &'a str,
     tof32_name: &'a str,
+    pipe: bool,
 }
+
+/// Cycles from the pipelined adder's operands to its sum.
+pub const PIPELINED_ADDER_LATENCY: u32 = 3;
 
 /// The rounding module `name`: value = mag * 2^(exp - xb), mag `mw` bits, exp `xw` bits.
 pub fn to_f32_file(banner: &str, name: &str, mw: u32, xw: u32, xb: i64) -> GenFile {
@@ -125,6 +129,16 @@ pub fn to_f32_file(banner: &str, name: &str, mw: u32, xw: u32, xb: i64) -> GenFi
 /// The binary32 adder `name` and the rounding module `round_name` it instantiates (the exact
 /// aligned sum: 28 bits with an 8-bit exponent).
 pub fn adder_files(banner: &str, name: &str, round_name: &str) -> [GenFile; 2] {
+    adder_files_of(banner, name, round_name, false)
+}
+
+/// The same adder with `PIPELINED_ADDER_LATENCY` register stages (a `clk_i` port, no
+/// handshake): for accumulators that keep several sums in flight.
+pub fn pipelined_adder_files(banner: &str, name: &str, round_name: &str) -> [GenFile; 2] {
+    adder_files_of(banner, name, round_name, true)
+}
+
+fn adder_files_of(banner: &str, name: &str, round_name: &str, pipe: bool) -> [GenFile; 2] {
     [
         to_f32_file(banner, round_name, 28, 8, 153),
         GenFile {
@@ -134,6 +148,7 @@ pub fn adder_files(banner: &str, name: &str, round_name: &str) -> [GenFile; 2] {
                     banner,
                     name,
                     tof32_name: round_name,
+                    pipe,
                 }
                 .render(),
             ),

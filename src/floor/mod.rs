@@ -9,6 +9,7 @@ pub mod checks;
 pub mod decode;
 pub mod element;
 pub mod fp32;
+pub mod ram;
 pub mod selector;
 
 pub use book::BookRef;

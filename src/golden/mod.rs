@@ -4,6 +4,7 @@
 pub mod dequant;
 pub mod dialect;
 pub mod dot;
+pub mod gemm;
 pub mod mx;
 pub mod nvfp4;
 pub mod stats;

@@ -10,6 +10,8 @@ pub struct Facts {
     pub nan: Option<NanRule>,
     pub codes: Option<CodeRule>,
     pub table: Option<LaneTable>,
+    /// Why the pipeline miter does not apply, when it does not.
+    pub no_miter: Option<&'static str>,
 }
 
 /// A unit whose every output lane is a function of a few input bits (the dequantizer: the
@@ -72,6 +74,7 @@ impl Facts {
             nan: None,
             codes: None,
             table: None,
+            no_miter: None,
         }
     }
 }

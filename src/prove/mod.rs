@@ -274,6 +274,7 @@ pub fn prove(unit: &dyn Checked, opts: &ProveOptions) -> Result<ProveReport> {
             Property::Pipeline if pipeline == Some(0) && opts.rtl.is_none() => {
                 Some("the unit is at pipeline 0: it is its own reference".to_string())
             }
+            Property::Pipeline if facts.no_miter.is_some() => facts.no_miter.map(str::to_string),
             Property::NanScale if facts.nan.is_none() => {
                 Some("not a quantizer: no NaN scale".to_string())
             }
@@ -401,10 +402,10 @@ fn models(p: Property, job: &Job, dir: &Path) -> Result<()> {
          opt -fast\n\
          async2sync\n\
          chformal -assume -early\n\
-         dffunmap\n\
-         write_smt2 -wires fv.smt2\n\
          memory_map\n\
          opt -fast\n\
+         dffunmap\n\
+         write_smt2 -wires fv.smt2\n\
          techmap\n\
          opt -fast\n\
          dffunmap\n\

@@ -623,6 +623,7 @@ impl Hardware for BdQuantizerParams {
             // Every 4-bit {sign, index} is a code of any dialect.
             codes: None,
             table: None,
+            no_miter: None,
         }
     }
 

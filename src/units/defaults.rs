@@ -45,3 +45,12 @@ pub fn acc_width() -> u32 {
 pub fn acc_lsb() -> i32 {
     ACC_LSB
 }
+
+/// The gemm tile's rows and columns of dot units.
+pub fn tile() -> usize {
+    2
+}
+
+pub fn weight_seed() -> u64 {
+    1
+}

@@ -7,6 +7,7 @@ pub mod bd_selector;
 pub mod defaults;
 pub mod dequantizer;
 pub mod dot;
+pub mod gemm;
 pub mod mx_quantizer;
 pub mod nvfp4_quantizer;
 pub mod unit;
@@ -15,6 +16,7 @@ pub use bd_quantizer::BdQuantizerParams;
 pub use bd_selector::BdSelectorParams;
 pub use dequantizer::DequantizerParams;
 pub use dot::DotParams;
+pub use gemm::GemmParams;
 pub use mx_quantizer::MxQuantizerParams;
 pub use nvfp4_quantizer::Nvfp4QuantizerParams;
 pub use unit::{Checked, Unit};
@@ -33,17 +35,19 @@ pub enum UnitParams {
     Dot(DotParams),
     Dequantizer(DequantizerParams),
     Nvfp4Quantizer(Nvfp4QuantizerParams),
+    Gemm(GemmParams),
 }
 
 impl UnitParams {
     /// Every unit's `--unit` / `unit = "..."` name (the serde tag of its variant).
-    pub const NAMES: [&'static str; 6] = [
+    pub const NAMES: [&'static str; 7] = [
         MxQuantizerParams::NAME,
         BdQuantizerParams::NAME,
         BdSelectorParams::NAME,
         DotParams::NAME,
         DequantizerParams::NAME,
         Nvfp4QuantizerParams::NAME,
+        GemmParams::NAME,
     ];
 
     /// Validate once: the one place a unit is chosen by its settings.
@@ -55,6 +59,7 @@ impl UnitParams {
             UnitParams::Dot(p) => Box::new(p.check()?),
             UnitParams::Dequantizer(p) => Box::new(p.check()?),
             UnitParams::Nvfp4Quantizer(p) => Box::new(p.check()?),
+            UnitParams::Gemm(p) => Box::new(p.check()?),
         })
     }
 

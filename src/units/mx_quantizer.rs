@@ -540,6 +540,7 @@ impl Hardware for MxQuantizerParams {
             }),
             codes: CodeRule::of(self.format),
             table: None,
+            no_miter: None,
         }
     }
 

@@ -471,6 +471,7 @@ impl Hardware for Nvfp4QuantizerParams {
             // Every 4-bit pattern is an E2M1 value.
             codes: None,
             table: None,
+            no_miter: None,
         }
     }
 

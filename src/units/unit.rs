@@ -104,6 +104,16 @@ pub trait Hardware: Send + Sync {
     /// Cycles from a block's first input beat to its first output beat, with no stalls.
     fn latency(&self) -> u32;
     fn beats_per_block(&self) -> usize;
+    /// Cycles a block occupies the unit at full speed (the sink always ready): its beats, unless
+    /// the unit works on a block longer than it takes to receive it.
+    fn cycles_per_block(&self) -> usize {
+        self.beats_per_block()
+    }
+    /// Cycles a block needs at the arithmetic's peak rate (every multiplier busy every cycle),
+    /// for units whose rate is set by their arithmetic rather than their beats.
+    fn peak_cycles_per_block(&self) -> Option<u64> {
+        None
+    }
     /// What `prove` checks beyond ports and timing: capacity, NaN rule, codes never written.
     fn formal(&self) -> crate::prove::facts::Facts;
     /// Banner lines after the regenerate command (formatbook, numerics reference).
@@ -130,6 +140,7 @@ pub trait Checked: Send + Sync {
             ports: hw.ports(),
             latency: hw.latency(),
             beats_per_block: hw.beats_per_block(),
+            cycles_per_block: hw.cycles_per_block(),
             user_rtl: false,
         })
     }
@@ -150,4 +161,10 @@ pub trait Checked: Send + Sync {
     }
     /// Append the golden model's output beat records for one block.
     fn expected_beats(&self, layout: &Layout, stim: &[u32], out: &mut Vec<u8>);
+
+    /// What the unit's results lose against exact arithmetic on the unquantized inputs, over
+    /// the stimulus of a run (whole blocks): one line for the report, or None.
+    fn accuracy(&self, _stim: &[u32]) -> Option<String> {
+        None
+    }
 }

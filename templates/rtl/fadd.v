@@ -4,7 +4,15 @@
 // IEEE 754 binary32 addition, round to nearest even, subnormals kept. The smaller operand is
 // aligned with guard, round and sticky bits, the exact signed sum goes to the rounding stage.
 // Any NaN result is the canonical quiet NaN 0x7FC00000.
+{%- if pipe %}
+// Pipelined: registers after the alignment, after the exact sum and on the result, so s_o is
+// a_i + b_i of 3 cycles before. The registers load every cycle (no stall, no reset): the
+// caller keeps its own valid bits beside them.
+{%- endif %}
 module {{ name }} (
+{%- if pipe %}
+  input  wire        clk_i,
+{%- endif %}
   input  wire [31:0] a_i,
   input  wire [31:0] b_i,
   output wire [31:0] s_o
@@ -29,6 +37,42 @@ module {{ name }} (
   wire        st_w = |(ms_w & ~(27'h7ffffff << dd_w));
   wire [26:0] sm_w = {al_w[26:1], al_w[0] | st_w};
   wire        same_w = big_w[31] == sml_w[31];
+  // The result when an operand is NaN or infinite ({special, value}), and the sign of an
+  // exact zero: +0, unless both operands were -0.
+  wire        spec_w = a_nan_w | b_nan_w | a_inf_w | b_inf_w;
+  wire [31:0] spec_v_w = (a_nan_w | b_nan_w | (a_inf_w & b_inf_w & (a_i[31] ^ b_i[31]))) ? 32'h7fc00000
+                       : a_inf_w ? a_i : b_i;
+  wire        zsign_w = a_i[31] & b_i[31];
+{%- if pipe %}
+  reg  [31:0] spec_v1_q;
+  reg         spec1_q, zsign1_q, neg1_q, same1_q;
+  reg  [7:0]  eg1_q;
+  reg  [26:0] mg1_q, sm1_q;
+  always @(posedge clk_i) begin
+    {spec1_q, spec_v1_q, zsign1_q, neg1_q, same1_q} <= {spec_w, spec_v_w, zsign_w, big_w[31], same_w};
+    {eg1_q, mg1_q, sm1_q} <= {eg_w, mg_w, sm_w};
+  end
+  wire [27:0] r1_w = same1_q ? ({1'b0, mg1_q} + {1'b0, sm1_q}) : ({1'b0, mg1_q} - {1'b0, sm1_q});
+  reg  [31:0] spec_v2_q;
+  reg         spec2_q, zsign2_q, neg2_q;
+  reg  [7:0]  eg2_q;
+  reg  [27:0] r2_q;
+  always @(posedge clk_i) begin
+    {spec2_q, spec_v2_q, zsign2_q, neg2_q, eg2_q, r2_q} <= {spec1_q, spec_v1_q, zsign1_q, neg1_q, eg1_q, r1_w};
+  end
+  wire [31:0] rounded_w;
+  {{ tof32_name }} u_round (
+    .neg_i(neg2_q),
+    .mag_i(r2_q),
+    .exp_i(eg2_q),
+    .f32_o(rounded_w)
+  );
+  reg  [31:0] s_q;
+  always @(posedge clk_i) begin
+    s_q <= spec2_q ? spec_v2_q : (~|r2_q) ? {zsign2_q, 31'd0} : rounded_w;
+  end
+  assign s_o = s_q;
+{%- else %}
   wire [27:0] r_w = same_w ? ({1'b0, mg_w} + {1'b0, sm_w}) : ({1'b0, mg_w} - {1'b0, sm_w});
   wire [31:0] rounded_w;
   {{ tof32_name }} u_round (
@@ -37,13 +81,8 @@ module {{ name }} (
     .exp_i(eg_w),
     .f32_o(rounded_w)
   );
-  // An exact zero is +0, unless both operands were -0.
-  wire        zero_w = ~|r_w;
-  assign s_o = (a_nan_w | b_nan_w | (a_inf_w & b_inf_w & (a_i[31] ^ b_i[31]))) ? 32'h7fc00000
-             : a_inf_w ? a_i
-             : b_inf_w ? b_i
-             : zero_w ? {a_i[31] & b_i[31], 31'd0}
-             : rounded_w;
+  assign s_o = spec_w ? spec_v_w : (~|r_w) ? {zsign_w, 31'd0} : rounded_w;
+{%- endif %}
 
 endmodule
 

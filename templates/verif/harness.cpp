@@ -251,7 +251,7 @@ int main(int argc, char** argv) {
     std::vector<uint8_t> out_pending, got;
     uint8_t rec[OUT_BEAT > 0 ? OUT_BEAT : 1];
     uint64_t cycles = 0, idle = 0, ready_cycles = 0, wait_in = 0;
-    int64_t first_in = -1, first_out = -1;
+    int64_t first_in = -1, first_out = -1, last_out = -1;
     bool presenting = false;
     // Blocks whose input is complete and whose output is not: (block, ready_cycles then).
     std::deque<std::pair<uint64_t, uint64_t>> owed;
@@ -277,6 +277,7 @@ int main(int argc, char** argv) {
             if (src.from_stdin) out_pending.insert(out_pending.end(), rec, rec + OUT_BEAT);
             else got.insert(got.end(), rec, rec + OUT_BEAT);
             if (first_out < 0) first_out = (int64_t)cycles;
+            last_out = (int64_t)cycles;
             ++out_beats;
             if (block_in && block_out) {
                 const uint64_t blk = (out_beats - 1) / block_out;
@@ -333,9 +334,9 @@ int main(int argc, char** argv) {
 #endif
     top->final();
     delete top;
-    fprintf(stderr, "harness: cycles=%llu in_beats=%llu out_beats=%llu first_in=%lld first_out=%lld\n",
+    fprintf(stderr, "harness: cycles=%llu in_beats=%llu out_beats=%llu first_in=%lld first_out=%lld last_out=%lld\n",
             (unsigned long long)cycles, (unsigned long long)in_beats, (unsigned long long)out_beats,
-            (long long)first_in, (long long)first_out);
+            (long long)first_in, (long long)first_out, (long long)last_out);
     if (why[0]) fprintf(stderr, "harness: watchdog: %s\n", why);
 
     if (replay) {
