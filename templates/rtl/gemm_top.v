@@ -105,8 +105,8 @@ module {{ name }} (
   reg  [{{ depth * cw - 1 }}:0] cd_q;
   always @(posedge clk_i) begin
     if (!rst_ni) cv_q <= {{ depth }}'d0;
-    else cv_q <= {% if depth > 1 %}{cv_q[{{ depth - 1 }}:1], slot_v_w}{% else %}slot_v_w{% endif %};
-    cd_q <= {% if depth > 1 %}{cd_q[{{ (depth - 1) * cw - 1 }}:0], ctl0_w}{% else %}ctl0_w{% endif %};
+    else cv_q <= {cv_q[{{ depth - 1 }}:1], slot_v_w};
+    cd_q <= {cd_q[{{ (depth - 1) * cw - 1 }}:0], ctl0_w};
   end
   wire [{{ gb - 1 }}:0] g_pread_w = cd_q[{{ (at_pread - 1) * cw }} +: {{ gb }}];
   wire        first_add_w = cd_q[{{ (at_add - 1) * cw + gb }}];

@@ -250,10 +250,6 @@ impl GemmParams {
     fn col_bits(&self) -> u32 {
         bits_for(self.cols as u64 - 1)
     }
-
-    fn waddr_bits(&self) -> u32 {
-        bits_for(self.weight_words() as u64 - 1)
-    }
 }
 
 impl Hardware for GemmChecked {
@@ -290,7 +286,11 @@ impl Hardware for GemmChecked {
             Port::input("x_i", p.input_format.bits(), p.lanes()),
             Port::input("w_we_i", 1, 1),
             Port::input("w_col_i", p.col_bits(), 1),
-            Port::input("w_addr_i", p.waddr_bits(), 1),
+            Port::input(
+                "w_addr_i",
+                crate::floor::ram::addr_bits(p.weight_words()),
+                1,
+            ),
             Port::input(
                 "w_data_i",
                 GemmParams::word_bits(p.format_w, p.block_size),
