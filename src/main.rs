@@ -130,7 +130,7 @@ fn cosim(a: CosimArgs) -> Result<(), Error> {
             };
             let rows =
                 blockrtl::units::gemm::activation_rows(&p, path, a.activations_tensor.as_deref())?;
-            let groups = (rows.len() / (p.rows * p.in_features)) as u64;
+            let groups = (rows.len() / p.group_stimulus_len()) as u64;
             (Some(std::sync::Arc::new(rows)), a.blocks.unwrap_or(groups))
         }
     };

@@ -152,13 +152,23 @@ pub fn dialect_block(book: &Formatbook, fmt: InputFormat, k: usize, r: &mut impl
 /// 2^U(-12, 12), a random positive finite pattern, an edge, or any 32 bits (negative, NaN and
 /// Inf too). `Dist::Dialects` builds the block on the NVFP4 grid instead (`nvfp4_grid_block`).
 pub fn nvfp4_block(dist: Dist, fmt: InputFormat, k: usize, r: &mut impl Rng, out: &mut Vec<u32>) {
-    use crate::golden::nvfp4::{EDGE_TENSOR_SCALES, default_tensor_scale, finite_amax};
+    use crate::golden::nvfp4::finite_amax;
     if dist == Dist::Dialects {
         return nvfp4_grid_block(fmt, k, r, out);
     }
     let raw = block(dist, fmt, k, Formatbook::builtin(), r);
     let amax = finite_amax(raw.iter().map(|&x| fmt.widen(x)));
-    let s_t = match r.random_range(0..8u32) {
+    let s_t = tensor_scale_for(amax, r);
+    out.extend(raw);
+    out.push(s_t);
+}
+
+/// A tensor scale for data of finite maximum `amax` (FP32 bits): half the time the default
+/// RNE(amax / 2688), else that off by a power of two, any positive finite value, an edge value
+/// (some not positive finite) or any 32 bits.
+pub fn tensor_scale_for(amax: u32, r: &mut impl Rng) -> u32 {
+    use crate::golden::nvfp4::{EDGE_TENSOR_SCALES, default_tensor_scale};
+    match r.random_range(0..8u32) {
         0..=3 => default_tensor_scale(amax),
         4 => {
             let s = f64::from(f32::from_bits(default_tensor_scale(amax)));
@@ -168,9 +178,7 @@ pub fn nvfp4_block(dist: Dist, fmt: InputFormat, k: usize, r: &mut impl Rng, out
         5 => r.random_range(1..0x7f80_0000u32),
         6 => EDGE_TENSOR_SCALES[r.random_range(0..EDGE_TENSOR_SCALES.len())],
         _ => r.random(),
-    };
-    out.extend(raw);
-    out.push(s_t);
+    }
 }
 
 /// An NVFP4 block on its grid: a tensor scale, mostly with a short significand (sometimes in

@@ -78,6 +78,11 @@ fn exact_output(fx: &BlockFormat, x: &[QuantBlock], fw: &BlockFormat, w: &[Quant
     let mut y = 0.0f32;
     for (a, b) in x.iter().zip(w) {
         let (va, vb) = (fx.dequantize(a), fw.dequantize(b));
+        // A NaN block (an NVFP4 group whose tensor scale is not positive finite) makes the
+        // output NaN.
+        if va.iter().chain(&vb).any(|v| v.is_nan()) {
+            return f32::NAN;
+        }
         let mut s = BigRational::zero();
         for (p, q) in va.iter().zip(&vb) {
             s += rational(*p) * rational(*q);
@@ -98,6 +103,9 @@ fn golden_tile_matches_exact_rational_sums() {
         ("dialectfp4", "dialectfp4", 8, 32, 4),
         ("mxfp6_e2m3", "dialectfp4", 4, 8, 3),
         ("mxfp8_e5m2", "mxfp8_e5m2", 4, 16, 2),
+        // NVFP4 with the tensor scales left out: UE4M3 block scales only.
+        ("nvfp4", "nvfp4", 16, 32, 2),
+        ("nvfp4", "dialectfp4", 8, 16, 2),
     ] {
         let p = tile(fx, fw, k, kk, n, (1, 1), k, 1);
         let t = p.check().unwrap();
@@ -111,11 +119,17 @@ fn golden_tile_matches_exact_rational_sums() {
             for _ in 0..20 {
                 let mut raw = Vec::new();
                 t.stimulus(dist, &mut rng, &mut raw);
-                let xq = t.quantize_row(&raw);
-                let got = t.golden_row(&raw);
+                let (raw, ts) = t.split_group(&raw);
+                let xq = t.quantize_row(raw, ts);
+                let got = t.golden_row(raw, ts);
                 for (w, &g) in t.weights().rows.iter().zip(&got) {
                     let want = exact_output(&bx, &xq, &bw, w);
-                    assert_eq!(g, want.to_bits(), "{fx} x {fw}: {g:#x} vs {want}");
+                    let want_bits = if want.is_nan() {
+                        0x7fc0_0000
+                    } else {
+                        want.to_bits()
+                    };
+                    assert_eq!(g, want_bits, "{fx} x {fw}: {g:#x} vs {want}");
                     checked += 1;
                 }
             }
@@ -172,6 +186,9 @@ fn small_tiles_match_the_golden_model_under_stalls() {
         (f32_in, 3_000),
         (rq_one, 1_500),
         (rq_serial, 1_500),
+        // NVFP4 activations (a tensor scale a group, edge scales among them) and weights.
+        (tile("nvfp4", "nvfp4", 16, 32, 4, (2, 2), 16, 2), 1_500),
+        (tile("nvfp4", "mxfp8_e4m3", 8, 16, 6, (1, 3), 8, 0), 1_500),
     ];
     common::on_two_workers(&configs, |i, (u, blocks)| {
         let r = run(

@@ -25,6 +25,9 @@ module {{ name }} (
   output wire        m_axis_tuser,
 {%- endif %}
   output wire        m_axis_tlast,
+{%- if tscale %}
+  input  wire [31:0] x_tensor_scale_i,
+{%- endif %}
   input  wire        w_we_i,
   input  wire [{{ col_msb }}:0] w_col_i,
   input  wire [{{ addr_msb }}:0] w_addr_i,
@@ -37,6 +40,9 @@ module {{ name }} (
     .valid_i(s_axis_tvalid),
     .ready_o(s_axis_tready),
     .x_i(s_axis_tdata),
+{%- if tscale %}
+    .x_tensor_scale_i(x_tensor_scale_i),
+{%- endif %}
     .w_we_i(w_we_i),
     .w_col_i(w_col_i),
     .w_addr_i(w_addr_i),

@@ -4,6 +4,10 @@
 // A linear layer Y = X W^T on a tile of {{ rows }} x {{ cols }} dot units.
 //   x_i        activation elements, a row of K after another; rows are taken in groups of
 //              {{ rows }} (pad the last group): the quantizer makes blocks, which fill one of two banks
+{%- if tscale %}
+//   x_tensor_scale_i  the activations' FP32 tensor scale s_t,X, taken with each block; hold
+//              it for a layer: results leave both tensor scales to the user (y * s_t,X * s_t,W)
+{%- endif %}
 //   w_*_i      weight write port: w_data_i goes to word w_addr_i of column w_col_i's memory
 //              while w_we_i is high (the memories also start with the generator's weights)
 //   y_o        {{ cols }} results of one output row a beat: y[m][g*{{ cols }} + j] in lane j, beats

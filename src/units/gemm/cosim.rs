@@ -21,6 +21,8 @@ pub struct Weights {
     pub label: String,
     /// SHA-256 of the packed memory images, hex.
     pub digest: String,
+    /// NVFP4 weights: their FP32 tensor scale s_t,W (bits), RNE(amax / 2688) of the tensor.
+    pub tensor_scale: Option<u32>,
 }
 
 pub struct GemmChecked {
@@ -67,10 +69,18 @@ impl Unit for GemmParams {
         let xq = match self.quantizer() {
             crate::units::UnitParams::MxQuantizer(q) => Quantizer::Mx(q.golden()),
             crate::units::UnitParams::BdQuantizer(q) => Quantizer::Dialect(Box::new(q.golden()?)),
-            _ => unreachable!("the tile's quantizers are mx or bd"),
+            // Its tensor scale comes with each group (`quantize_row`).
+            crate::units::UnitParams::Nvfp4Quantizer(q) => {
+                Quantizer::Nvfp4(q.golden(1.0f32.to_bits()))
+            }
+            _ => unreachable!("the tile's quantizers are mx, bd or nvfp4"),
         };
-        let wq = Quantizer::weights(self.format_w, book.clone())?;
         let (source, label) = self.weight_source()?;
+        let wq = Quantizer::weights(self.format_w, book.clone())?.for_tensor(&source);
+        let tensor_scale = match &wq {
+            Quantizer::Nvfp4(c) => Some(c.tensor_scale()),
+            _ => None,
+        };
         let k = self.block_size;
         let rows: Vec<Vec<QuantBlock>> = source
             .chunks(self.in_features)
@@ -90,6 +100,7 @@ impl Unit for GemmParams {
                 source,
                 label,
                 digest,
+                tensor_scale,
             },
             images,
             params: self.clone(),
@@ -161,15 +172,38 @@ impl GemmChecked {
         &self.images
     }
 
-    /// One activation row (raw input codes) quantized as the tile's quantizer does.
-    pub fn quantize_row(&self, raw: &[u32]) -> Vec<QuantBlock> {
+    /// One activation row (raw input codes) quantized as the tile's quantizer does, NVFP4
+    /// with the tensor scale `tensor_scale` (FP32 bits; the other formats have none).
+    pub fn quantize_row(&self, raw: &[u32], tensor_scale: u32) -> Vec<QuantBlock> {
         let f = self.params.input_format;
+        let given;
+        let q = match &self.xq {
+            Quantizer::Nvfp4(c) => {
+                given = Quantizer::Nvfp4(crate::golden::Nvfp4Config::given(
+                    c.rule,
+                    tensor_scale,
+                    c.flush_subnormals,
+                ));
+                &given
+            }
+            other => other,
+        };
         raw.chunks(self.params.block_size)
             .map(|b| {
                 let bits: Vec<u32> = b.iter().map(|&x| f.widen(x)).collect();
-                self.xq.quantize(&bits)
+                q.quantize(&bits)
             })
             .collect()
+    }
+
+    /// One group's stimulus as its R rows' raw codes and the activations' tensor scale (1.0
+    /// when they are not NVFP4, where it is not used).
+    pub fn split_group<'a>(&self, stim: &'a [u32]) -> (&'a [u32], u32) {
+        let n = self.params.rows * self.params.in_features;
+        match stim.get(n) {
+            Some(&s) if self.params.x_nvfp4() => (&stim[..n], s),
+            _ => (&stim[..n], 1.0f32.to_bits()),
+        }
     }
 
     /// A result row quantized again for the next layer (`--requantize`), block by block.
@@ -179,8 +213,8 @@ impl GemmChecked {
     }
 
     /// The N results of one activation row, in the output format's bits.
-    pub fn golden_row(&self, raw: &[u32]) -> Vec<u32> {
-        let xq = self.quantize_row(raw);
+    pub fn golden_row(&self, raw: &[u32], tensor_scale: u32) -> Vec<u32> {
+        let xq = self.quantize_row(raw, tensor_scale);
         self.weights
             .rows
             .iter()
@@ -201,12 +235,13 @@ impl Checked for GemmChecked {
     }
 
     fn stimulus_len(&self) -> usize {
-        self.params.rows * self.params.in_features
+        self.params.group_stimulus_len()
     }
 
     fn stimulus(&self, dist: Dist, rng: &mut Pcg64, out: &mut Vec<u32>) {
         let p = &self.params;
         let book = p.formatbook.get().expect("checked");
+        let start = out.len();
         for _ in 0..p.rows * p.blocks() {
             out.extend(crate::stimulus::block(
                 dist,
@@ -215,6 +250,27 @@ impl Checked for GemmChecked {
                 &book,
                 rng,
             ));
+        }
+        if p.x_nvfp4() {
+            let f = p.input_format;
+            let group = out[start..].iter().map(|&x| f.widen(x));
+            out.push(crate::stimulus::tensor_scale_for(
+                crate::golden::nvfp4::finite_amax(group),
+                rng,
+            ));
+        }
+    }
+
+    /// Each beat's elements, with the group's tensor scale beside them when the activations
+    /// are NVFP4.
+    fn input_beats(&self, layout: &Layout, stim: &[u32], out: &mut Vec<u8>) {
+        let (rows, ts) = self.split_group(stim);
+        for values in rows.chunks(self.params.lanes()) {
+            let mut beat = layout.beat(out);
+            beat.put("x_i", values.iter().map(|&x| i128::from(x)));
+            if self.params.x_nvfp4() {
+                beat.set("x_tensor_scale_i", ts);
+            }
         }
     }
 
@@ -225,12 +281,23 @@ impl Checked for GemmChecked {
         let kk = p.in_features;
         let f = p.input_format;
         let (mut signal, mut noise, mut n, mut skipped) = (0.0f64, 0.0f64, 0u64, 0u64);
-        for row in stim.chunks(kk) {
+        let s_w = self.weights.tensor_scale.map_or(1.0, |s| f64::from(f32::from_bits(s)));
+        let rows = stim.chunks(p.group_stimulus_len()).flat_map(|g| {
+            let (rows, ts) = self.split_group(g);
+            rows.chunks(kk).map(move |r| (r, ts))
+        });
+        for (row, ts) in rows {
+            // The layer's values: the tensor scales the tile leaves to the user, applied.
+            let scale = if p.nvfp4() {
+                s_w * f64::from(f32::from_bits(ts))
+            } else {
+                1.0
+            };
             let x: Vec<f64> = row
                 .iter()
                 .map(|&r| f64::from(f32::from_bits(f.widen(r))))
                 .collect();
-            let y = self.golden_row(row);
+            let y = self.golden_row(row, ts);
             let values: Vec<f64> = match (self.requantized(&y), p.requantize) {
                 (Some(blocks), Some(f)) => blocks
                     .iter()
@@ -238,7 +305,7 @@ impl Checked for GemmChecked {
                     .collect(),
                 _ => y
                     .iter()
-                    .map(|&v| f64::from(f32::from_bits(p.output_format.widen(v))))
+                    .map(|&v| f64::from(f32::from_bits(p.output_format.widen(v))) * scale)
                     .collect(),
             };
             for (w, &got) in self.weights.source.chunks(kk).zip(&values) {
@@ -273,8 +340,9 @@ impl Checked for GemmChecked {
 
     fn expected_beats(&self, layout: &Layout, stim: &[u32], out: &mut Vec<u8>) {
         let p = &self.params;
-        for row in stim.chunks(p.in_features) {
-            let y = self.golden_row(row);
+        let (rows, ts) = self.split_group(stim);
+        for row in rows.chunks(p.in_features) {
+            let y = self.golden_row(row, ts);
             let Some(blocks) = self.requantized(&y) else {
                 for (g, vals) in y.chunks(p.cols).enumerate() {
                     let mut beat = layout.beat(out);

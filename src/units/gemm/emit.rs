@@ -24,6 +24,7 @@ struct TopTemplate<'a> {
     groups: u32,
     slots: u32,
     beats: u32,
+    tscale: bool,
     // ingest
     quant_name: String,
     quant_wires: Vec<String>,
@@ -92,6 +93,7 @@ struct AxisTemplate<'a> {
     beats_per_row: usize,
     cols: usize,
     requant: bool,
+    tscale: bool,
     codes_msb: u32,
     x_msb: u32,
     y_msb: u32,
@@ -168,6 +170,7 @@ impl GemmChecked {
         for port in &quant.ports {
             let sig = match (port.direction, port.name.as_str()) {
                 ("input", "data_i") => "x_i".to_string(),
+                ("input", "tensor_scale_i") => "x_tensor_scale_i".to_string(),
                 ("input", other) => {
                     unreachable!("the quantizer has an input {other} the tile does not drive")
                 }
@@ -347,6 +350,7 @@ impl GemmChecked {
             groups: g as u32,
             slots: slots as u32,
             beats: p.beats() as u32,
+            tscale: p.x_nvfp4(),
             quant_name: quant.top.clone(),
             quant_wires: output_wires(&quant.ports, "q"),
             quant_conns: conns.join(",\n    "),
@@ -425,6 +429,7 @@ impl GemmChecked {
                     beats_per_row: p.blocks() * p.beats(),
                     cols: c,
                     requant: p.requantize.is_some(),
+                    tscale: p.x_nvfp4(),
                     codes_msb: if p.requantize.is_some() {
                         msb("codes_o")
                     } else {

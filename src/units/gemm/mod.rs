@@ -86,6 +86,22 @@ pub const MAX_TILE: usize = 16;
 impl GemmParams {
     pub const UNIT: &'static str = "gemm";
 
+    /// Whether the activations are NVFP4: the tile then takes their FP32 tensor scale.
+    pub fn x_nvfp4(&self) -> bool {
+        self.format_x == OperandFormat::Nvfp4
+    }
+
+    /// Whether either operand is NVFP4, whose tensor scales the tile leaves to the user.
+    pub fn nvfp4(&self) -> bool {
+        self.x_nvfp4() || self.format_w == OperandFormat::Nvfp4
+    }
+
+    /// Stimulus values of one group of R rows: their raw input codes, then the activations'
+    /// tensor scale (FP32 bits) when they are NVFP4.
+    pub fn group_stimulus_len(&self) -> usize {
+        self.rows * self.in_features + usize::from(self.x_nvfp4())
+    }
+
     /// Blocks per row (K / k).
     pub fn blocks(&self) -> usize {
         self.in_features / self.block_size
@@ -105,12 +121,17 @@ impl GemmParams {
     pub fn validate(&self) -> Result<()> {
         self.formatbook.get()?;
         validate_blocking(self.block_size, self.lanes(), self.pipeline)?;
-        for (flag, f) in [("--format-x", self.format_x), ("--format-w", self.format_w)] {
-            if f == OperandFormat::Nvfp4 {
-                return Err(Error::input(format!(
-                    "{flag} nvfp4: the gemm tile takes MX formats and dialectfp4 (NVFP4's tensor scales are not wired into the tile yet)"
-                )));
-            }
+        if self.x_nvfp4() && self.beats() != 1 {
+            return Err(Error::input(format!(
+                "--format-x nvfp4: the tile's nvfp4-quantizer takes a whole block per beat, so --lanes {} must equal the block size {}",
+                self.lanes(),
+                self.block_size
+            )));
+        }
+        if let (Some(f), true) = (self.requantize, self.nvfp4()) {
+            return Err(Error::input(format!(
+                "--requantize {f} with nvfp4 operands: the tile leaves the FP32 tensor scales to the user, so its results are not yet the layer's values to quantize again"
+            )));
         }
         if self.output_format == InputFormat::F16 {
             return Err(Error::input(
@@ -184,8 +205,8 @@ impl GemmParams {
         }
     }
 
-    /// The activation quantizer: mx-quantizer (floor scale rule) or bd-quantizer with the
-    /// two-stage selector, as online activations are quantized.
+    /// The activation quantizer: mx-quantizer (floor scale rule), bd-quantizer with the
+    /// two-stage selector, as online activations are quantized, or nvfp4-quantizer.
     pub fn quantizer(&self) -> crate::units::UnitParams {
         use crate::units::UnitParams;
         match self.format_x {
@@ -198,7 +219,16 @@ impl GemmParams {
                 flush_subnormals: false,
                 scale_rule: crate::format::ScaleRule::Floor,
             }),
-            _ => UnitParams::BdQuantizer(crate::units::BdQuantizerParams {
+            OperandFormat::Nvfp4 => {
+                UnitParams::Nvfp4Quantizer(crate::units::Nvfp4QuantizerParams {
+                    block_size: self.block_size,
+                    input_format: self.input_format,
+                    lanes: self.lanes,
+                    pipeline: self.pipeline,
+                    flush_subnormals: false,
+                })
+            }
+            OperandFormat::Dialect => UnitParams::BdQuantizer(crate::units::BdQuantizerParams {
                 block_size: self.block_size,
                 input_format: self.input_format,
                 selector: crate::golden::Selector::TwoStage,
@@ -284,6 +314,13 @@ impl Hardware for GemmChecked {
         let p = &self.params;
         vec![
             Port::input("x_i", p.input_format.bits(), p.lanes()),
+        ]
+        .into_iter()
+        .chain(
+            p.x_nvfp4()
+                .then(|| Port::input("x_tensor_scale_i", 32, 1)),
+        )
+        .chain([
             Port::input("w_we_i", 1, 1),
             Port::input("w_col_i", p.col_bits(), 1),
             Port::input(
@@ -296,8 +333,7 @@ impl Hardware for GemmChecked {
                 GemmParams::word_bits(p.format_w, p.block_size),
                 1,
             ),
-        ]
-        .into_iter()
+        ])
         .chain(match p.requantize {
             None => vec![Port::output("y_o", p.output_format.bits(), p.cols)],
             Some(f) => vec![
@@ -405,8 +441,21 @@ impl Hardware for GemmChecked {
             PIPELINED_ADDER_LATENCY,
             p.slots()
         ));
+        if p.nvfp4() {
+            notes.push(format!(
+                "nvfp4: the tensor scales are left to the user: y = (sum of the block pairs' exact sums, times their UE4M3 block scales) as above; the layer's values are y * s_t,X * s_t,W, s_t,X the FP32 on x_tensor_scale_i (hold it for the whole layer){}",
+                match self.weights.tensor_scale {
+                    Some(s) => format!(
+                        ", s_t,W = {:#010x} ({:e}, RNE(amax / 2688) of the weights)",
+                        s,
+                        f32::from_bits(s)
+                    ),
+                    None => String::new(),
+                }
+            ));
+        }
         notes.push(format!(
-            "weight memory of column c: word g*{} + b holds block b of weight row g*{} + c; a word is {{codes (element 0 lowest), dialect id if dialectfp4, E8M0 scale in bits 7:0}}",
+            "weight memory of column c: word g*{} + b holds block b of weight row g*{} + c; a word is {{codes (element 0 lowest), dialect id if dialectfp4, the block scale (E8M0, or UE4M3 for nvfp4) in bits 7:0}}",
             p.blocks(),
             p.cols
         ));
@@ -420,7 +469,8 @@ impl Hardware for GemmChecked {
 
 /// Activation rows from a file for co-simulation: a matrix of K columns (`.npy`, or the tensor
 /// `tensor` of a `.safetensors` file) as raw codes of the tile's input format, which must hold
-/// every value exactly; the last group of R rows is padded with +0 rows.
+/// every value exactly; the last group of R rows is padded with +0 rows. NVFP4 activations
+/// take the file's default tensor scale, RNE(amax / 2688), after each group's rows.
 pub fn activation_rows(
     p: &GemmParams,
     path: &std::path::Path,
@@ -470,5 +520,15 @@ pub fn activation_rows(
     }
     let group = p.rows * p.in_features;
     raw.resize(raw.len().div_ceil(group) * group, 0);
-    Ok(raw)
+    if !p.x_nvfp4() {
+        return Ok(raw);
+    }
+    // NVFP4 activations: the default tensor scale of the whole file, with every group.
+    let s_t = crate::golden::nvfp4::default_tensor_scale(crate::golden::nvfp4::finite_amax(
+        raw.iter().map(|&x| f.widen(x)),
+    ));
+    Ok(raw
+        .chunks(group)
+        .flat_map(|g| g.iter().copied().chain([s_t]))
+        .collect())
 }
