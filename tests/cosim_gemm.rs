@@ -244,31 +244,42 @@ fn mutants_of_the_tile_are_caught() {
     let des = u.check().unwrap().emit().unwrap();
     let mutants = [
         (
+            "",
             "partial sums not cleared at a group's first block",
             "first_add_w ? 32'd0 :",
             "1'b0 ? 32'd0 :",
         ),
         (
+            "",
             "results dropped under back-pressure",
             "pop_w = f0v_q & ready_i;",
             "pop_w = f0v_q;",
         ),
         (
+            "",
             "every slot reads weight word 0",
             "w_raddr_w = slot_v_w ?",
             "w_raddr_w = 1'b0 ?",
         ),
         (
+            "",
             "a group starts before its activations are in",
             "~busy_q & afull_q[cbank_q] &",
             "~busy_q & (afull_q[cbank_q] | q_blk_w) &",
         ),
+        // The pipelined rounding of the block sums: the sign one stage out of step.
+        (
+            "_tof32",
+            "a term's sign taken from the next block sum",
+            "<= {neg2_q, zero2_q, normal2_q, up_w,",
+            "<= {neg1_q, zero2_q, normal2_q, up_w,",
+        ),
     ];
     let dir = tempfile::tempdir().unwrap();
     let mut caught = 0;
-    for (i, (why, from, to)) in mutants.iter().enumerate() {
+    for (i, (suffix, why, from, to)) in mutants.iter().enumerate() {
         let rtl = dir.path().join(format!("m{i}"));
-        common::write_mutant(&des, &rtl, "", from, to, why);
+        common::write_mutant(&des, &rtl, suffix, from, to, why);
         let unit = UnitParams::Gemm(u.clone()).check().unwrap();
         let r = cosim::run(
             unit.as_ref(),

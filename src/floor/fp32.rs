@@ -96,6 +96,8 @@ struct ToF32Template<'a> {
     banner: &'a str,
     name: &'a str,
     t: &'a ToF32View,
+    pipe: bool,
+    pipe_latency: u32,
 }
 
 #[derive(Template)]
@@ -105,14 +107,31 @@ struct FaddTemplate<'a> {
     name: &'a str,
     tof32_name: &'a str,
     pipe: bool,
+    latency: u32,
+    round_latency: u32,
+    side_shift: String,
 }
 
-/// Cycles from the pipelined adder's operands to its sum.
-pub const PIPELINED_ADDER_LATENCY: u32 = 3;
+/// Cycles from the pipelined rounding module's inputs to its (combinational) result.
+pub const PIPELINED_ROUND_LATENCY: u32 = 3;
+
+/// Cycles from the pipelined adder's operands to its sum: alignment, exact sum, the
+/// pipelined rounding, and the result register.
+pub const PIPELINED_ADDER_LATENCY: u32 = 3 + PIPELINED_ROUND_LATENCY;
 
 /// The rounding module `name`: value = mag * 2^(exp - xb), mag `mw` bits, exp `xw` bits.
 pub fn to_f32_file(banner: &str, name: &str, mw: u32, xw: u32, xb: i64) -> GenFile {
-    let t = ToF32View::new(mw, xw, xb);
+    to_f32_file_of(banner, name, ToF32View::new(mw, xw, xb), false)
+}
+
+/// The same rounding with `PIPELINED_ROUND_LATENCY` register stages inside (a `clk_i` port,
+/// no handshake): the leading-zero count, the normalisation and the rounding decision each
+/// get a cycle, so no path holds more than one of them.
+pub fn pipelined_to_f32_file(banner: &str, name: &str, mw: u32, xw: u32, xb: i64) -> GenFile {
+    to_f32_file_of(banner, name, ToF32View::new(mw, xw, xb), true)
+}
+
+fn to_f32_file_of(banner: &str, name: &str, t: ToF32View, pipe: bool) -> GenFile {
     GenFile {
         name: format!("{name}.v"),
         contents: finish(
@@ -120,6 +139,8 @@ pub fn to_f32_file(banner: &str, name: &str, mw: u32, xw: u32, xb: i64) -> GenFi
                 banner,
                 name,
                 t: &t,
+                pipe,
+                pipe_latency: PIPELINED_ROUND_LATENCY,
             }
             .render(),
         ),
@@ -140,7 +161,7 @@ pub fn pipelined_adder_files(banner: &str, name: &str, round_name: &str) -> [Gen
 
 fn adder_files_of(banner: &str, name: &str, round_name: &str, pipe: bool) -> [GenFile; 2] {
     [
-        to_f32_file(banner, round_name, 28, 8, 153),
+        to_f32_file_of(banner, round_name, ToF32View::new(28, 8, 153), pipe),
         GenFile {
             name: format!("{name}.v"),
             contents: finish(
@@ -149,6 +170,16 @@ fn adder_files_of(banner: &str, name: &str, round_name: &str, pipe: bool) -> [Ge
                     name,
                     tof32_name: round_name,
                     pipe,
+                    latency: PIPELINED_ADDER_LATENCY,
+                    round_latency: PIPELINED_ROUND_LATENCY,
+                    side_shift: if PIPELINED_ROUND_LATENCY > 1 {
+                        format!(
+                            "{{side_q[{}:0], side_w}}",
+                            (PIPELINED_ROUND_LATENCY - 1) * 35 - 1
+                        )
+                    } else {
+                        "side_w".into()
+                    },
                 }
                 .render(),
             ),

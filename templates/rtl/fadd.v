@@ -5,9 +5,10 @@
 // aligned with guard, round and sticky bits, the exact signed sum goes to the rounding stage.
 // Any NaN result is the canonical quiet NaN 0x7FC00000.
 {%- if pipe %}
-// Pipelined: registers after the alignment, after the exact sum and on the result, so s_o is
-// a_i + b_i of 3 cycles before. The registers load every cycle (no stall, no reset): the
-// caller keeps its own valid bits beside them.
+// Pipelined: registers after the alignment, after the exact sum, inside the rounding module
+// ({{ round_latency }} stages) and on the result, so s_o is a_i + b_i of {{ latency }} cycles before. The
+// registers load every cycle (no stall, no reset): the caller keeps its own valid bits beside
+// them.
 {%- endif %}
 module {{ name }} (
 {%- if pipe %}
@@ -62,14 +63,20 @@ module {{ name }} (
   end
   wire [31:0] rounded_w;
   {{ tof32_name }} u_round (
+    .clk_i(clk_i),
     .neg_i(neg2_q),
     .mag_i(r2_q),
     .exp_i(eg2_q),
     .f32_o(rounded_w)
   );
+  // The special cases wait beside the rounding: {special, exact zero, zero sign, value}.
+  wire [34:0] side_w = {spec2_q, ~|r2_q, zsign2_q, spec_v2_q};
+  reg  [{{ round_latency * 35 - 1 }}:0] side_q;
+  always @(posedge clk_i) side_q <= {{ side_shift }};
+  wire [34:0] side_end_w = side_q[{{ round_latency * 35 - 1 }}:{{ (round_latency - 1) * 35 }}];
   reg  [31:0] s_q;
   always @(posedge clk_i) begin
-    s_q <= spec2_q ? spec_v2_q : (~|r2_q) ? {zsign2_q, 31'd0} : rounded_w;
+    s_q <= side_end_w[34] ? side_end_w[31:0] : side_end_w[33] ? {side_end_w[32], 31'd0} : rounded_w;
   end
   assign s_o = s_q;
 {%- else %}

@@ -102,7 +102,7 @@ module {{ name }} (
   end
 
   // ---- control beside the data: {bank, last b, first b, g} per stage ----
-  // Stage 1: memory data; {{ at_pread }}: block sums (partial-sum read); {{ at_add }}: adder operands;
+  // Stage 1: memory data; {{ at_pread }}: FP32 terms (partial-sum read); {{ at_add }}: adder operands;
   // {{ depth }}: sums (write back, or a result on the last b).
   wire [{{ cw - 1 }}:0] ctl0_w = {cbank_q, b_last_w, b_q == {{ bb }}'d0, g_q};
   reg  [{{ depth }}:1] cv_q;
@@ -174,19 +174,28 @@ module {{ name }} (
           {{ dot_conns }}
         );
         wire        unused_d_w = d_ready_w | d_valid_w;
-        wire        neg_w = d_sum_w[{{ sum_w - 1 }}];
-        wire [{{ sum_w - 1 }}:0] mag_w = neg_w ? {{ sum_w }}'d0 - d_sum_w : d_sum_w;
+        // The block sum is registered, then rounded in stages; its NaN flag waits beside it.
+        reg  [{{ sum_w - 1 }}:0] sum1_q;
+        reg  [{{ exp_w - 1 }}:0] exp1_q;
+        reg  [{{ nan_delay }}:1] nan_q;
+        always @(posedge clk_i) begin
+          {exp1_q, sum1_q} <= {d_exp_w, d_sum_w};
+          nan_q <= {nan_q[{{ nan_delay - 1 }}:1], d_nan_w};
+        end
+        wire        neg_w = sum1_q[{{ sum_w - 1 }}];
+        wire [{{ sum_w - 1 }}:0] mag_w = neg_w ? {{ sum_w }}'d0 - sum1_q : sum1_q;
         wire [{{ exp_w - 1 }}:0] ebias_w = {{ exp_ext }} + {{ exp_bias }};
         wire        unused_e_w = |ebias_w[{{ exp_w - 1 }}:9];
         wire [31:0] f_w;
         {{ tof32_name }} u_round (
+          .clk_i(clk_i),
           .neg_i(neg_w),
           .mag_i(mag_w),
           .exp_i(ebias_w[8:0]),
           .f32_o(f_w)
         );
         reg  [31:0] term_q;
-        always @(posedge clk_i) term_q <= d_nan_w ? 32'h7fc00000 : f_w;
+        always @(posedge clk_i) term_q <= nan_q[{{ nan_delay }}] ? 32'h7fc00000 : f_w;
         wire [31:0] acc_w = first_add_w ? 32'd0 : p_rd_w[(r*{{ cols }} + c)*32 +: 32];
         wire [31:0] s_w;
         {{ fadd_name }} u_add (

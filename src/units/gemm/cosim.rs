@@ -281,7 +281,10 @@ impl Checked for GemmChecked {
         let kk = p.in_features;
         let f = p.input_format;
         let (mut signal, mut noise, mut n, mut skipped) = (0.0f64, 0.0f64, 0u64, 0u64);
-        let s_w = self.weights.tensor_scale.map_or(1.0, |s| f64::from(f32::from_bits(s)));
+        let s_w = self
+            .weights
+            .tensor_scale
+            .map_or(1.0, |s| f64::from(f32::from_bits(s)));
         let rows = stim.chunks(p.group_stimulus_len()).flat_map(|g| {
             let (rows, ts) = self.split_group(g);
             rows.chunks(kk).map(move |r| (r, ts))

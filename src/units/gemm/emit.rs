@@ -81,6 +81,7 @@ struct TopTemplate<'a> {
     cw: u32,
     at_pread: u32,
     at_add: u32,
+    nan_delay: u32,
 }
 
 #[derive(Template)]
@@ -228,12 +229,12 @@ impl GemmChecked {
         let bias = 254 - self.fx.quantum_exp() - self.fw.quantum_exp();
         let ew2 = exp_w.max(10);
         let exp_ext = if ew2 > exp_w {
-            format!("{{{{{}{{d_exp_w[{}]}}}}, d_exp_w}}", ew2 - exp_w, exp_w - 1)
+            format!("{{{{{}{{exp1_q[{}]}}}}, exp1_q}}", ew2 - exp_w, exp_w - 1)
         } else {
-            "d_exp_w".into()
+            "exp1_q".into()
         };
         let tof32_name = format!("{top}_tof32");
-        files.push(fp32::to_f32_file(
+        files.push(fp32::pipelined_to_f32_file(
             banner,
             &tof32_name,
             sum_w,
@@ -402,10 +403,11 @@ impl GemmChecked {
             rq_conns,
             rq_blocks,
             rqb: bits_for(u64::from(rq_blocks) - 1),
-            depth: 2 + ld as u32 + PIPELINED_ADDER_LATENCY,
+            depth: 2 + ld as u32 + super::CONVERSION_STAGES + PIPELINED_ADDER_LATENCY,
             cw: gb + 3,
-            at_pread: 1 + ld as u32,
-            at_add: 2 + ld as u32,
+            at_pread: 1 + ld as u32 + super::CONVERSION_STAGES,
+            at_add: 2 + ld as u32 + super::CONVERSION_STAGES,
+            nan_delay: super::CONVERSION_STAGES,
         };
         // The wrapper instantiates the top, so it sits before it only in name: tools read
         // the whole list before elaborating.

@@ -82,6 +82,9 @@ crate::floor::checks::lanes_and_beats!(GemmParams);
 pub const MAX_FEATURES: usize = 1 << 14;
 /// The largest tile side.
 pub const MAX_TILE: usize = 16;
+/// Cycles from a dot unit's block sum to its FP32 term: a register on the sum, then the
+/// pipelined rounding (no stage holds more than one of negation, leading zeros, shift, round).
+pub const CONVERSION_STAGES: u32 = 1 + crate::floor::fp32::PIPELINED_ROUND_LATENCY;
 
 impl GemmParams {
     pub const UNIT: &'static str = "gemm";
@@ -312,39 +315,34 @@ impl Hardware for GemmChecked {
 
     fn ports(&self) -> Vec<Port> {
         let p = &self.params;
-        vec![
-            Port::input("x_i", p.input_format.bits(), p.lanes()),
-        ]
-        .into_iter()
-        .chain(
-            p.x_nvfp4()
-                .then(|| Port::input("x_tensor_scale_i", 32, 1)),
-        )
-        .chain([
-            Port::input("w_we_i", 1, 1),
-            Port::input("w_col_i", p.col_bits(), 1),
-            Port::input(
-                "w_addr_i",
-                crate::floor::ram::addr_bits(p.weight_words()),
-                1,
-            ),
-            Port::input(
-                "w_data_i",
-                GemmParams::word_bits(p.format_w, p.block_size),
-                1,
-            ),
-        ])
-        .chain(match p.requantize {
-            None => vec![Port::output("y_o", p.output_format.bits(), p.cols)],
-            Some(f) => vec![
-                Port::output("scale_o", 8, 1),
-                Port::output("codes_o", f.bits(), p.cols),
-                Port::output("nan_o", 1, 1),
-                Port::output("block_last_o", 1, 1),
-            ],
-        })
-        .chain([Port::output("last_o", 1, 1)])
-        .collect()
+        vec![Port::input("x_i", p.input_format.bits(), p.lanes())]
+            .into_iter()
+            .chain(p.x_nvfp4().then(|| Port::input("x_tensor_scale_i", 32, 1)))
+            .chain([
+                Port::input("w_we_i", 1, 1),
+                Port::input("w_col_i", p.col_bits(), 1),
+                Port::input(
+                    "w_addr_i",
+                    crate::floor::ram::addr_bits(p.weight_words()),
+                    1,
+                ),
+                Port::input(
+                    "w_data_i",
+                    GemmParams::word_bits(p.format_w, p.block_size),
+                    1,
+                ),
+            ])
+            .chain(match p.requantize {
+                None => vec![Port::output("y_o", p.output_format.bits(), p.cols)],
+                Some(f) => vec![
+                    Port::output("scale_o", 8, 1),
+                    Port::output("codes_o", f.bits(), p.cols),
+                    Port::output("nan_o", 1, 1),
+                    Port::output("block_last_o", 1, 1),
+                ],
+            })
+            .chain([Port::output("last_o", 1, 1)])
+            .collect()
     }
 
     fn latency(&self) -> u32 {
@@ -361,6 +359,7 @@ impl Hardware for GemmChecked {
             + (p.groups() - 1)
             + 3
             + ld
+            + CONVERSION_STAGES as usize
             + PIPELINED_ADDER_LATENCY as usize
             + 2
             + self
