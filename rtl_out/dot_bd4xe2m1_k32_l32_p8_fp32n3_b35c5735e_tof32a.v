@@ -39,6 +39,7 @@ module dot_bd4xe2m1_k32_l32_p8_fp32n3_b35c5735e_tof32a (
 
   wire [27:0] pad_w  = mag_i;
   wire [4:0] lz_w   = lead_zeros(pad_w);
+  wire        zero_w = ~|mag_i;
   wire [27:0] norm_w = pad_w << lz_w;
   // flb = floor(log2 |value|) + 153, taken in a width that cannot wrap.
   wire [9:0] flb_w  = {2'd0, exp_i} + 10'd27 - {5'd0, lz_w};
@@ -48,16 +49,15 @@ module dot_bd4xe2m1_k32_l32_p8_fp32n3_b35c5735e_tof32a (
   wire [4:0] shift_w = normal_w ? 5'd4
                      : (gap_w > 10'd25) ? 5'd29
                      : gap_w[4:0] + 5'd4;
+  wire [9:0] bin_w  = flb_w - 10'd27;
   wire [28:0] ext_w  = {norm_w, 1'b0};
   wire [28:0] sh_w   = ext_w >> shift_w;
   wire [28:0] lost_w = ext_w & ~({29{1'b1}} << shift_w);
   wire        up_w   = sh_w[0] & ((|lost_w) | sh_w[1]);
   wire [25:0] n_w    = sh_w[26:1] + {25'd0, up_w};
   // code = (binade - 1) << 23 + n: a rounding carry moves into the next binade by itself.
-  wire [9:0] bin_w  = flb_w - 10'd27;
   wire [32:0] code_w = (normal_w ? {bin_w, 23'd0} : 33'd0) + {7'd0, n_w};
   wire        inf_w  = normal_w && (code_w >= 33'h7f800000);
-  wire        zero_w = ~|mag_i;
   assign f32_o = zero_w ? 32'd0 : inf_w ? {neg_i, 31'h7f800000} : {neg_i, code_w[30:0]};
   wire unused_w = |sh_w[28:27];
 

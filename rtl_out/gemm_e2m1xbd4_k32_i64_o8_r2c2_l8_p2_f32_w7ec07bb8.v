@@ -39,8 +39,8 @@
 // weights: random (normal, a random power-of-two scale per block), seed 1
 // weights: sha256 of the packed memory images 7ec07bb8081f6c36a5f1aa395a3b666238e38ab8cef4329c218ce3a9f5a874db
 // accumulation: y[m][n] = (((+0 + d_0) + d_1) + ...) + d_{K/k-1}, block pairs in order, each d_b the exact block dot rounded to FP32 (RNE), each + an IEEE binary32 RNE add; any NaN gives 0x7FC00000 (DotGeneral with one partial sum, docs/numerics.md 4)
-// schedule: for each group of 2 rows, for each block index b, for each group of 2 weight rows g: 5 slots per b, so the 3-stage adder's partial sums of one output are 5 cycles apart
-// weight memory of column c: word g*2 + b holds block b of weight row g*2 + c; a word is {codes (element 0 lowest), dialect id if dialectfp4, E8M0 scale in bits 7:0}
+// schedule: for each group of 2 rows, for each block index b, for each group of 2 weight rows g: 8 slots per b, so the 6-stage adder's partial sums of one output are 8 cycles apart
+// weight memory of column c: word g*2 + b holds block b of weight row g*2 + c; a word is {codes (element 0 lowest), dialect id if dialectfp4, the block scale (E8M0, or UE4M3 for nvfp4) in bits 7:0}
 `default_nettype none
 
 // A linear layer Y = X W^T on a tile of 2 x 2 dot units.
@@ -51,7 +51,7 @@
 //   y_o        2 results of one output row a beat: y[m][g*2 + j] in lane j, beats
 //              g = 0..3 then the next row of the group; last_o on the row's last beat
 // Per row group: for every block index b, for every group g of 2 weight rows, all
-// 2 x 2 positions take one block pair; a partial sum comes back every 5 cycles, so
+// 2 x 2 positions take one block pair; a partial sum comes back every 8 cycles, so
 // the pipelined adder never waits. Inside, nothing stalls: a group starts only when its
 // activations are in and its result bank is free.
 module gemm_e2m1xbd4_k32_i64_o8_r2c2_l8_p2_f32_w7ec07bb8 (
@@ -115,7 +115,7 @@ module gemm_e2m1xbd4_k32_i64_o8_r2c2_l8_p2_f32_w7ec07bb8 (
   // A result bank is claimed when its group starts and freed when it has been sent.
   reg  [1:0]  oclaim_q, oready_q;
   wire        start_w   = ~busy_q & afull_q[cbank_q] & ~oclaim_q[cbank_q];
-  wire        g_last_w  = g_q == 3'd4;
+  wire        g_last_w  = g_q == 3'd7;
   wire        b_last_w  = b_q == 1'd1;
   wire        seq_end_w = busy_q & g_last_w & b_last_w;
   wire        slot_v_w  = busy_q & (g_q < 3'd4);
@@ -155,23 +155,23 @@ module gemm_e2m1xbd4_k32_i64_o8_r2c2_l8_p2_f32_w7ec07bb8 (
   end
 
   // ---- control beside the data: {bank, last b, first b, g} per stage ----
-  // Stage 1: memory data; 3: block sums (partial-sum read); 4: adder operands;
-  // 7: sums (write back, or a result on the last b).
+  // Stage 1: memory data; 7: FP32 terms (partial-sum read); 8: adder operands;
+  // 14: sums (write back, or a result on the last b).
   wire [5:0] ctl0_w = {cbank_q, b_last_w, b_q == 1'd0, g_q};
-  reg  [7:1] cv_q;
-  reg  [41:0] cd_q;
+  reg  [14:1] cv_q;
+  reg  [83:0] cd_q;
   always @(posedge clk_i) begin
-    if (!rst_ni) cv_q <= 7'd0;
-    else cv_q <= {cv_q[6:1], slot_v_w};
-    cd_q <= {cd_q[35:0], ctl0_w};
+    if (!rst_ni) cv_q <= 14'd0;
+    else cv_q <= {cv_q[13:1], slot_v_w};
+    cd_q <= {cd_q[77:0], ctl0_w};
   end
-  wire [2:0] g_pread_w = cd_q[12 +: 3];
-  wire        first_add_w = cd_q[21];
-  wire [5:0] ctl_end_w = cd_q[36 +: 6];
+  wire [2:0] g_pread_w = cd_q[36 +: 3];
+  wire        first_add_w = cd_q[45];
+  wire [5:0] ctl_end_w = cd_q[78 +: 6];
   wire [2:0] g_end_w = ctl_end_w[2:0];
   wire        last_end_w = ctl_end_w[4];
   wire        bank_end_w = ctl_end_w[5];
-  wire        v_end_w = cv_q[7];
+  wire        v_end_w = cv_q[14];
   wire        unused_ctl_w = ctl_end_w[3];
 
   // ---- memories ----
@@ -246,19 +246,28 @@ module gemm_e2m1xbd4_k32_i64_o8_r2c2_l8_p2_f32_w7ec07bb8 (
           .nan_o(d_nan_w)
         );
         wire        unused_d_w = d_ready_w | d_valid_w;
-        wire        neg_w = d_sum_w[13];
-        wire [13:0] mag_w = neg_w ? 14'd0 - d_sum_w : d_sum_w;
-        wire [9:0] ebias_w = d_exp_w + 10'd256;
+        // The block sum is registered, then rounded in stages; its NaN flag waits beside it.
+        reg  [13:0] sum1_q;
+        reg  [9:0] exp1_q;
+        reg  [4:1] nan_q;
+        always @(posedge clk_i) begin
+          {exp1_q, sum1_q} <= {d_exp_w, d_sum_w};
+          nan_q <= {nan_q[3:1], d_nan_w};
+        end
+        wire        neg_w = sum1_q[13];
+        wire [13:0] mag_w = neg_w ? 14'd0 - sum1_q : sum1_q;
+        wire [9:0] ebias_w = exp1_q + 10'd256;
         wire        unused_e_w = |ebias_w[9:9];
         wire [31:0] f_w;
         gemm_e2m1xbd4_k32_i64_o8_r2c2_l8_p2_f32_w7ec07bb8_tof32 u_round (
+          .clk_i(clk_i),
           .neg_i(neg_w),
           .mag_i(mag_w),
           .exp_i(ebias_w[8:0]),
           .f32_o(f_w)
         );
         reg  [31:0] term_q;
-        always @(posedge clk_i) term_q <= d_nan_w ? 32'h7fc00000 : f_w;
+        always @(posedge clk_i) term_q <= nan_q[4] ? 32'h7fc00000 : f_w;
         wire [31:0] acc_w = first_add_w ? 32'd0 : p_rd_w[(r*2 + c)*32 +: 32];
         wire [31:0] s_w;
         gemm_e2m1xbd4_k32_i64_o8_r2c2_l8_p2_f32_w7ec07bb8_fadd u_add (

@@ -39,13 +39,17 @@
 // weights: random (normal, a random power-of-two scale per block), seed 1
 // weights: sha256 of the packed memory images 7ec07bb8081f6c36a5f1aa395a3b666238e38ab8cef4329c218ce3a9f5a874db
 // accumulation: y[m][n] = (((+0 + d_0) + d_1) + ...) + d_{K/k-1}, block pairs in order, each d_b the exact block dot rounded to FP32 (RNE), each + an IEEE binary32 RNE add; any NaN gives 0x7FC00000 (DotGeneral with one partial sum, docs/numerics.md 4)
-// schedule: for each group of 2 rows, for each block index b, for each group of 2 weight rows g: 5 slots per b, so the 3-stage adder's partial sums of one output are 5 cycles apart
-// weight memory of column c: word g*2 + b holds block b of weight row g*2 + c; a word is {codes (element 0 lowest), dialect id if dialectfp4, E8M0 scale in bits 7:0}
+// schedule: for each group of 2 rows, for each block index b, for each group of 2 weight rows g: 8 slots per b, so the 6-stage adder's partial sums of one output are 8 cycles apart
+// weight memory of column c: word g*2 + b holds block b of weight row g*2 + c; a word is {codes (element 0 lowest), dialect id if dialectfp4, the block scale (E8M0, or UE4M3 for nvfp4) in bits 7:0}
 `default_nettype none
 
 // (-1)^neg * mag * 2^(exp_i - 256) rounded to FP32: nearest, ties to even, subnormals
 // kept, overflow to infinity. A zero magnitude gives +0.
+// Pipelined: registers after the leading-zero count, after the normalisation and after the
+// rounding decision, so f32_o is the value of the inputs of 3 cycles before. The
+// registers load every cycle (no stall, no reset): the caller keeps its valid bits beside them.
 module gemm_e2m1xbd4_k32_i64_o8_r2c2_l8_p2_f32_w7ec07bb8_tof32 (
+  input  wire        clk_i,
   input  wire        neg_i,
   input  wire [13:0] mag_i,
   input  wire [8:0] exp_i,
@@ -64,26 +68,38 @@ module gemm_e2m1xbd4_k32_i64_o8_r2c2_l8_p2_f32_w7ec07bb8_tof32 (
 
   wire [25:0] pad_w  = {mag_i, 12'd0};
   wire [4:0] lz_w   = lead_zeros(pad_w);
-  wire [25:0] norm_w = pad_w << lz_w;
-  // flb = floor(log2 |value|) + 268, taken in a width that cannot wrap.
-  wire [10:0] flb_w  = {2'd0, exp_i} + 11'd25 - {6'd0, lz_w};
+  wire        zero_w = ~|mag_i;
+  reg  [25:0] pad1_q;
+  reg  [4:0] lz1_q;
+  reg  [8:0] exp1_q;
+  reg         neg1_q, zero1_q;
+  always @(posedge clk_i) {neg1_q, zero1_q, exp1_q, lz1_q, pad1_q} <= {neg_i, zero_w, exp_i, lz_w, pad_w};
+  wire [25:0] norm_w = pad1_q << lz1_q;
+  wire [10:0] flb_w  = {2'd0, exp1_q} + 11'd25 - {6'd0, lz1_q};
   wire        normal_w = flb_w >= 11'd142;
   wire [10:0] gap_w  = 11'd142 - flb_w;
   // Keep 24 significant bits (fewer below the normal range), then round.
   wire [4:0] shift_w = normal_w ? 5'd2
                      : (gap_w > 11'd25) ? 5'd27
                      : gap_w[4:0] + 5'd2;
-  wire [26:0] ext_w  = {norm_w, 1'b0};
-  wire [26:0] sh_w   = ext_w >> shift_w;
-  wire [26:0] lost_w = ext_w & ~({27{1'b1}} << shift_w);
-  wire        up_w   = sh_w[0] & ((|lost_w) | sh_w[1]);
-  wire [25:0] n_w    = sh_w[26:1] + {25'd0, up_w};
-  // code = (binade - 1) << 23 + n: a rounding carry moves into the next binade by itself.
   wire [10:0] bin_w  = flb_w - 11'd142;
-  wire [33:0] code_w = (normal_w ? {bin_w, 23'd0} : 34'd0) + {8'd0, n_w};
-  wire        inf_w  = normal_w && (code_w >= 34'h7f800000);
-  wire        zero_w = ~|mag_i;
-  assign f32_o = zero_w ? 32'd0 : inf_w ? {neg_i, 31'h7f800000} : {neg_i, code_w[30:0]};
+  reg  [25:0] norm2_q;
+  reg  [4:0] shift2_q;
+  reg  [10:0] bin2_q;
+  reg         neg2_q, zero2_q, normal2_q;
+  always @(posedge clk_i) {neg2_q, zero2_q, normal2_q, bin2_q, shift2_q, norm2_q} <= {neg1_q, zero1_q, normal_w, bin_w, shift_w, norm_w};
+  wire [26:0] ext_w  = {norm2_q, 1'b0};
+  wire [26:0] sh_w   = ext_w >> shift2_q;
+  wire [26:0] lost_w = ext_w & ~({27{1'b1}} << shift2_q);
+  wire        up_w   = sh_w[0] & ((|lost_w) | sh_w[1]);
+  reg  [25:0] sh3_q;
+  reg  [10:0] bin3_q;
+  reg         neg3_q, zero3_q, normal3_q, up3_q;
+  always @(posedge clk_i) {neg3_q, zero3_q, normal3_q, up3_q, bin3_q, sh3_q} <= {neg2_q, zero2_q, normal2_q, up_w, bin2_q, sh_w[26:1]};
+  wire [25:0] n_w    = sh3_q + {25'd0, up3_q};
+  wire [33:0] code_w = (normal3_q ? {bin3_q, 23'd0} : 34'd0) + {8'd0, n_w};
+  wire        inf_w  = normal3_q && (code_w >= 34'h7f800000);
+  assign f32_o = zero3_q ? 32'd0 : inf_w ? {neg3_q, 31'h7f800000} : {neg3_q, code_w[30:0]};
 
 endmodule
 

@@ -380,7 +380,8 @@ fn cases() -> Vec<Case> {
     let gemm = ["--unit", "gemm", "--format-w", "mxfp4", "--block-size", "8"];
     for (what, sub, extra, needle) in [
         (
-            "gemm with NVFP4 activations",
+            // Its nvfp4-quantizer builds whole-block beats only.
+            "gemm with NVFP4 activations in beats narrower than a block",
             "generate",
             &[
                 "--in-features",
@@ -389,10 +390,30 @@ fn cases() -> Vec<Case> {
                 "4",
                 "--format-x",
                 "nvfp4",
+                "--lanes",
+                "4",
                 "--out",
                 "o",
             ][..],
-            "takes MX formats and dialectfp4",
+            "--lanes 4 must equal the block size 8",
+        ),
+        (
+            // The tensor scales are the user's, so the results are not the values to requantize.
+            "gemm with NVFP4 operands requantized",
+            "generate",
+            &[
+                "--in-features",
+                "16",
+                "--out-features",
+                "8",
+                "--format-x",
+                "nvfp4",
+                "--requantize",
+                "mxfp4",
+                "--out",
+                "o",
+            ][..],
+            "--requantize mxfp4 with nvfp4 operands",
         ),
         (
             "gemm K not a multiple of k",

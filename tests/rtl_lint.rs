@@ -294,6 +294,9 @@ fn gemm_matrix() -> Vec<UnitParams> {
         serde_json::json!({"format_x": "mxfp4", "format_w": "dialectfp4", "block_size": 8,
             "in_features": 32, "out_features": 32, "rows": 2, "cols": 8,
             "input_format": "bf16", "requantize": "mxfp8_e4m3", "output_block_size": 16}),
+        // NVFP4 on both sides: the tensor-scale port, UE4M3 block scales in the memories.
+        serde_json::json!({"format_x": "nvfp4", "format_w": "nvfp4", "block_size": 16,
+            "in_features": 32, "out_features": 4, "input_format": "bf16"}),
     ]
     .into_iter()
     .map(|mut v| {

@@ -133,7 +133,8 @@ impl GemmParams {
         }
         if let (Some(f), true) = (self.requantize, self.nvfp4()) {
             return Err(Error::input(format!(
-                "--requantize {f} with nvfp4 operands: the tile leaves the FP32 tensor scales to the user, so its results are not yet the layer's values to quantize again"
+                "--requantize {} with nvfp4 operands: the tile leaves the FP32 tensor scales to the user, so its results are not yet the layer's values to quantize again",
+                f.mx_name()
             )));
         }
         if self.output_format == InputFormat::F16 {
@@ -169,7 +170,8 @@ impl GemmParams {
             let ko = self.out_block();
             validate_blocking(ko, self.cols, self.pipeline).map_err(|e| {
                 Error::input(format!(
-                    "--requantize {f} with output block size {ko} and --cols {}: {e}",
+                    "--requantize {} with output block size {ko} and --cols {}: {e}",
+                    f.mx_name(),
                     self.cols
                 ))
             })?;
