@@ -441,3 +441,138 @@ fn checkpoint_layer_through_pack_and_cosim() {
         "{out}"
     );
 }
+
+/// The weight write port: a tile built with one set of weights (seed 1) is loaded through
+/// w_we_i/w_col_i/w_addr_i/w_data_i with another (seed 2, the words `pack` writes), then
+/// computes one group of rows; every result must be the second set's, which differ from the
+/// first's. An Icarus testbench drives the port, since co-simulation streams activations only.
+#[test]
+fn weights_loaded_through_the_write_port_replace_the_initial_ones() {
+    let Some(iverilog) = common::tool("iverilog", "iverilog") else {
+        return;
+    };
+    let vvp = common::tool("vvp", "iverilog").expect("vvp comes with iverilog");
+    let mut built = tile("mxfp4", "mxfp4", 4, 8, 4, (1, 2), 4, 1);
+    built.input_format = InputFormat::F32;
+    built.weight_seed = 1;
+    let loaded = GemmParams {
+        weight_seed: 2,
+        ..built.clone()
+    };
+    let (ta, tb) = (built.check().unwrap(), loaded.check().unwrap());
+    let des = ta.emit().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    for f in &des.files {
+        std::fs::write(dir.path().join(&f.name), &f.contents).unwrap();
+    }
+    // The second set's words, column after column.
+    let words_per_col = built.weight_words();
+    let mut words = String::new();
+    for c in 0..built.cols {
+        words.push_str(&tb.images().hex(c));
+    }
+    std::fs::write(dir.path().join("words.hex"), words).unwrap();
+    // One group of activations, a beat a line (element 0 lowest).
+    let mut raw = Vec::new();
+    ta.stimulus(Dist::Normal, &mut common::rng(5), &mut raw);
+    let lanes = built.lanes();
+    let beats: Vec<String> = raw
+        .chunks(lanes)
+        .map(|b| b.iter().rev().map(|x| format!("{x:08x}")).collect())
+        .collect();
+    std::fs::write(dir.path().join("x.hex"), beats.join("\n") + "\n").unwrap();
+    let ports = ta.ports();
+    let width = |n: &str| ports.iter().find(|p| p.name == n).unwrap().width;
+    let outs = built.rows * built.groups();
+    let tb_v = format!(
+        r#"`timescale 1ns/1ps
+module tb;
+  reg clk_i = 1'b0, rst_ni = 1'b0, valid_i = 1'b0, ready_i = 1'b1;
+  always #5 clk_i = ~clk_i;
+  reg  [{xw}:0] x_i = 0;
+  reg          w_we_i = 1'b0;
+  reg  [{cw}:0] w_col_i = 0;
+  reg  [{aw}:0] w_addr_i = 0;
+  reg  [{ww}:0] w_data_i = 0;
+  wire         ready_o, valid_o, last_o;
+  wire [{yw}:0] y_o;
+  {top} dut (.clk_i(clk_i), .rst_ni(rst_ni), .valid_i(valid_i), .ready_o(ready_o),
+    .x_i(x_i), .w_we_i(w_we_i), .w_col_i(w_col_i), .w_addr_i(w_addr_i), .w_data_i(w_data_i),
+    .valid_o(valid_o), .ready_i(ready_i), .y_o(y_o), .last_o(last_o));
+  reg  [{ww}:0] words [0:{nw}];
+  reg  [{xw}:0] xs [0:{nx}];
+  integer i, f, got = 0;
+  initial begin
+    $readmemh("words.hex", words);
+    $readmemh("x.hex", xs);
+    f = $fopen("y.hex", "w");
+    repeat (3) @(negedge clk_i);
+    rst_ni = 1'b1;
+    for (i = 0; i <= {nw}; i = i + 1) begin
+      @(negedge clk_i);
+      w_we_i = 1'b1; w_col_i = i / {wpc}; w_addr_i = i % {wpc}; w_data_i = words[i];
+    end
+    @(negedge clk_i) w_we_i = 1'b0;
+    for (i = 0; i <= {nx}; i = i + 1) begin
+      @(negedge clk_i);
+      valid_i = 1'b1; x_i = xs[i];
+      @(posedge clk_i);
+      while (!ready_o) @(posedge clk_i);
+    end
+    @(negedge clk_i) valid_i = 1'b0;
+  end
+  always @(posedge clk_i) if (valid_o && ready_i) begin
+    $fwrite(f, "%h\n", y_o);
+    got = got + 1;
+    if (got == {outs}) begin $fclose(f); $finish; end
+  end
+  initial begin #200000 $display("timeout"); $finish; end
+endmodule
+"#,
+        top = des.top,
+        xw = width("x_i") - 1,
+        cw = width("w_col_i") - 1,
+        aw = width("w_addr_i") - 1,
+        ww = width("w_data_i") - 1,
+        yw = width("y_o") - 1,
+        nw = built.cols * words_per_col - 1,
+        wpc = words_per_col,
+        nx = beats.len() - 1,
+    );
+    std::fs::write(dir.path().join("tb.v"), tb_v).unwrap();
+    let mut args = vec!["-g2005", "-o", "tb.vvp", "tb.v"];
+    args.extend(des.files.iter().map(|f| f.name.as_str()));
+    common::run_ok(dir.path(), &iverilog, &args);
+    let log = common::run_ok(dir.path(), &vvp, &["-n", "tb.vvp"]);
+    assert!(!log.contains("timeout"), "{log}");
+    let got: Vec<u128> = std::fs::read_to_string(dir.path().join("y.hex"))
+        .unwrap()
+        .lines()
+        .map(|l| u128::from_str_radix(l, 16).unwrap())
+        .collect();
+    // Expected beats: C results of a row a beat, lane 0 lowest.
+    let beats_of = |t: &blockrtl::units::gemm::GemmChecked| -> Vec<u128> {
+        let (rows, ts) = t.split_group(&raw);
+        rows.chunks(built.in_features)
+            .flat_map(|row| {
+                t.golden_row(row, ts)
+                    .chunks(built.cols)
+                    .map(|v| {
+                        v.iter()
+                            .rev()
+                            .fold(0u128, |a, &y| (a << 32) | u128::from(y))
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    };
+    let (want, initial) = (beats_of(&tb), beats_of(&ta));
+    assert_ne!(
+        want, initial,
+        "the two weight sets must give different results"
+    );
+    assert_eq!(
+        got, want,
+        "results after loading the weights through the port"
+    );
+}

@@ -115,9 +115,9 @@ struct FaddTemplate<'a> {
 /// Cycles from the pipelined rounding module's inputs to its (combinational) result.
 pub const PIPELINED_ROUND_LATENCY: u32 = 3;
 
-/// Cycles from the pipelined adder's operands to its sum: alignment, exact sum, the
-/// pipelined rounding, and the result register.
-pub const PIPELINED_ADDER_LATENCY: u32 = 3 + PIPELINED_ROUND_LATENCY;
+/// Cycles from the pipelined adder's operands to its sum: the operand register, the order by
+/// magnitude, the alignment, the exact sum, the pipelined rounding, and the result register.
+pub const PIPELINED_ADDER_LATENCY: u32 = 5 + PIPELINED_ROUND_LATENCY;
 
 /// The rounding module `name`: value = mag * 2^(exp - xb), mag `mw` bits, exp `xw` bits.
 pub fn to_f32_file(banner: &str, name: &str, mw: u32, xw: u32, xb: i64) -> GenFile {

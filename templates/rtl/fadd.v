@@ -5,7 +5,8 @@
 // aligned with guard, round and sticky bits, the exact signed sum goes to the rounding stage.
 // Any NaN result is the canonical quiet NaN 0x7FC00000.
 {%- if pipe %}
-// Pipelined: registers after the alignment, after the exact sum, inside the rounding module
+// Pipelined: registers on the operands, after their ordering by magnitude, after the
+// alignment, after the exact sum, inside the rounding module
 // ({{ round_latency }} stages) and on the result, so s_o is a_i + b_i of {{ latency }} cycles before. The
 // registers load every cycle (no stall, no reset): the caller keeps its own valid bits beside
 // them.
@@ -19,15 +20,37 @@ module {{ name }} (
   output wire [31:0] s_o
 );
 
-  wire [7:0]  ea_w = a_i[30:23], eb_w = b_i[30:23];
-  wire        a_nan_w = (&ea_w) & (|a_i[22:0]);
-  wire        b_nan_w = (&eb_w) & (|b_i[22:0]);
-  wire        a_inf_w = (&ea_w) & ~(|a_i[22:0]);
-  wire        b_inf_w = (&eb_w) & ~(|b_i[22:0]);
+{%- if pipe %}
+  reg  [31:0] a_w, b_w;
+  always @(posedge clk_i) {a_w, b_w} <= {a_i, b_i};
+{%- else %}
+  wire [31:0] a_w = a_i, b_w = b_i;
+{%- endif %}
+  wire [7:0]  ea_w = a_w[30:23], eb_w = b_w[30:23];
+  wire        a_nan_w = (&ea_w) & (|a_w[22:0]);
+  wire        b_nan_w = (&eb_w) & (|b_w[22:0]);
+  wire        a_inf_w = (&ea_w) & ~(|a_w[22:0]);
+  wire        b_inf_w = (&eb_w) & ~(|b_w[22:0]);
   // Order by magnitude; subnormals use exponent 1 and no hidden bit.
-  wire        a_big_w = a_i[30:0] >= b_i[30:0];
-  wire [31:0] big_w = a_big_w ? a_i : b_i;
-  wire [31:0] sml_w = a_big_w ? b_i : a_i;
+  wire        a_big_w = a_w[30:0] >= b_w[30:0];
+  // The result when an operand is NaN or infinite ({special, value}), and the sign of an
+  // exact zero: +0, unless both operands were -0.
+  wire        spec_w = a_nan_w | b_nan_w | a_inf_w | b_inf_w;
+  wire [31:0] spec_v_w = (a_nan_w | b_nan_w | (a_inf_w & b_inf_w & (a_w[31] ^ b_w[31]))) ? 32'h7fc00000
+                       : a_inf_w ? a_w : b_w;
+  wire        zsign_w = a_w[31] & b_w[31];
+{%- if pipe %}
+  // The order, then the alignment, each a stage.
+  reg  [31:0] big_w, sml_w, spec_v0_q;
+  reg         spec0_q, zsign0_q;
+  always @(posedge clk_i) begin
+    {big_w, sml_w} <= a_big_w ? {a_w, b_w} : {b_w, a_w};
+    {spec0_q, spec_v0_q, zsign0_q} <= {spec_w, spec_v_w, zsign_w};
+  end
+{%- else %}
+  wire [31:0] big_w = a_big_w ? a_w : b_w;
+  wire [31:0] sml_w = a_big_w ? b_w : a_w;
+{%- endif %}
   wire [7:0]  eg_w = (big_w[30:23] == 8'd0) ? 8'd1 : big_w[30:23];
   wire [7:0]  es_w = (sml_w[30:23] == 8'd0) ? 8'd1 : sml_w[30:23];
   wire [26:0] mg_w = {|big_w[30:23], big_w[22:0], 3'b000};
@@ -38,19 +61,13 @@ module {{ name }} (
   wire        st_w = |(ms_w & ~(27'h7ffffff << dd_w));
   wire [26:0] sm_w = {al_w[26:1], al_w[0] | st_w};
   wire        same_w = big_w[31] == sml_w[31];
-  // The result when an operand is NaN or infinite ({special, value}), and the sign of an
-  // exact zero: +0, unless both operands were -0.
-  wire        spec_w = a_nan_w | b_nan_w | a_inf_w | b_inf_w;
-  wire [31:0] spec_v_w = (a_nan_w | b_nan_w | (a_inf_w & b_inf_w & (a_i[31] ^ b_i[31]))) ? 32'h7fc00000
-                       : a_inf_w ? a_i : b_i;
-  wire        zsign_w = a_i[31] & b_i[31];
 {%- if pipe %}
   reg  [31:0] spec_v1_q;
   reg         spec1_q, zsign1_q, neg1_q, same1_q;
   reg  [7:0]  eg1_q;
   reg  [26:0] mg1_q, sm1_q;
   always @(posedge clk_i) begin
-    {spec1_q, spec_v1_q, zsign1_q, neg1_q, same1_q} <= {spec_w, spec_v_w, zsign_w, big_w[31], same_w};
+    {spec1_q, spec_v1_q, zsign1_q, neg1_q, same1_q} <= {spec0_q, spec_v0_q, zsign0_q, big_w[31], same_w};
     {eg1_q, mg1_q, sm1_q} <= {eg_w, mg_w, sm_w};
   end
   wire [27:0] r1_w = same1_q ? ({1'b0, mg1_q} + {1'b0, sm1_q}) : ({1'b0, mg1_q} - {1'b0, sm1_q});

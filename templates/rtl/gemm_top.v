@@ -272,7 +272,9 @@ module {{ name }} (
       end
       if (drained_w) rbank_q <= ~rbank_q;
       oclaim_q <= (oclaim_q | ({1'b0, start_w} << cbank_q)) & ~({1'b0, drained_w} << rbank_q);
-      oready_q <= (oready_q | ({1'b0, o_done_w} << bank_end_w)) & ~({1'b0, drained_w} << rbank_q);
+      // The bank bit travels in the control pipeline, which has no reset: an AND, not a
+      // shift by it, keeps a 4-state simulator from reading X before the first group ends.
+      oready_q <= (oready_q | {o_done_w & bank_end_w, o_done_w & ~bank_end_w}) & ~({1'b0, drained_w} << rbank_q);
       rd_v_q <= rd_go_w;
       f0v_q  <= n_w != 2'd0;
       f1v_q  <= n_w == 2'd2;
