@@ -21,16 +21,22 @@ module dot_e4m3xe2m1_k32_l32_p2_fp32n8_fadd (
   input  wire [31:0] b_i,
   output wire [31:0] s_o
 );
-
-  wire [7:0]  ea_w = a_i[30:23], eb_w = b_i[30:23];
-  wire        a_nan_w = (&ea_w) & (|a_i[22:0]);
-  wire        b_nan_w = (&eb_w) & (|b_i[22:0]);
-  wire        a_inf_w = (&ea_w) & ~(|a_i[22:0]);
-  wire        b_inf_w = (&eb_w) & ~(|b_i[22:0]);
+  wire [31:0] a_w = a_i, b_w = b_i;
+  wire [7:0]  ea_w = a_w[30:23], eb_w = b_w[30:23];
+  wire        a_nan_w = (&ea_w) & (|a_w[22:0]);
+  wire        b_nan_w = (&eb_w) & (|b_w[22:0]);
+  wire        a_inf_w = (&ea_w) & ~(|a_w[22:0]);
+  wire        b_inf_w = (&eb_w) & ~(|b_w[22:0]);
   // Order by magnitude; subnormals use exponent 1 and no hidden bit.
-  wire        a_big_w = a_i[30:0] >= b_i[30:0];
-  wire [31:0] big_w = a_big_w ? a_i : b_i;
-  wire [31:0] sml_w = a_big_w ? b_i : a_i;
+  wire        a_big_w = a_w[30:0] >= b_w[30:0];
+  // The result when an operand is NaN or infinite ({special, value}), and the sign of an
+  // exact zero: +0, unless both operands were -0.
+  wire        spec_w = a_nan_w | b_nan_w | a_inf_w | b_inf_w;
+  wire [31:0] spec_v_w = (a_nan_w | b_nan_w | (a_inf_w & b_inf_w & (a_w[31] ^ b_w[31]))) ? 32'h7fc00000
+                       : a_inf_w ? a_w : b_w;
+  wire        zsign_w = a_w[31] & b_w[31];
+  wire [31:0] big_w = a_big_w ? a_w : b_w;
+  wire [31:0] sml_w = a_big_w ? b_w : a_w;
   wire [7:0]  eg_w = (big_w[30:23] == 8'd0) ? 8'd1 : big_w[30:23];
   wire [7:0]  es_w = (sml_w[30:23] == 8'd0) ? 8'd1 : sml_w[30:23];
   wire [26:0] mg_w = {|big_w[30:23], big_w[22:0], 3'b000};
@@ -41,12 +47,6 @@ module dot_e4m3xe2m1_k32_l32_p2_fp32n8_fadd (
   wire        st_w = |(ms_w & ~(27'h7ffffff << dd_w));
   wire [26:0] sm_w = {al_w[26:1], al_w[0] | st_w};
   wire        same_w = big_w[31] == sml_w[31];
-  // The result when an operand is NaN or infinite ({special, value}), and the sign of an
-  // exact zero: +0, unless both operands were -0.
-  wire        spec_w = a_nan_w | b_nan_w | a_inf_w | b_inf_w;
-  wire [31:0] spec_v_w = (a_nan_w | b_nan_w | (a_inf_w & b_inf_w & (a_i[31] ^ b_i[31]))) ? 32'h7fc00000
-                       : a_inf_w ? a_i : b_i;
-  wire        zsign_w = a_i[31] & b_i[31];
   wire [27:0] r_w = same_w ? ({1'b0, mg_w} + {1'b0, sm_w}) : ({1'b0, mg_w} - {1'b0, sm_w});
   wire [31:0] rounded_w;
   dot_e4m3xe2m1_k32_l32_p2_fp32n8_tof32a u_round (

@@ -39,7 +39,7 @@
 // weights: random (normal, a random power-of-two scale per block), seed 1
 // weights: sha256 of the packed memory images 7ec07bb8081f6c36a5f1aa395a3b666238e38ab8cef4329c218ce3a9f5a874db
 // accumulation: y[m][n] = (((+0 + d_0) + d_1) + ...) + d_{K/k-1}, block pairs in order, each d_b the exact block dot rounded to FP32 (RNE), each + an IEEE binary32 RNE add; any NaN gives 0x7FC00000 (DotGeneral with one partial sum, docs/numerics.md 4)
-// schedule: for each group of 2 rows, for each block index b, for each group of 2 weight rows g: 8 slots per b, so the 6-stage adder's partial sums of one output are 8 cycles apart
+// schedule: for each group of 2 rows, for each block index b, for each group of 2 weight rows g: 10 slots per b, so the 8-stage adder's partial sums of one output are 10 cycles apart
 // weight memory of column c: word g*2 + b holds block b of weight row g*2 + c; a word is {codes (element 0 lowest), dialect id if dialectfp4, the block scale (E8M0, or UE4M3 for nvfp4) in bits 7:0}
 `default_nettype none
 
@@ -51,7 +51,7 @@
 //   y_o        2 results of one output row a beat: y[m][g*2 + j] in lane j, beats
 //              g = 0..3 then the next row of the group; last_o on the row's last beat
 // Per row group: for every block index b, for every group g of 2 weight rows, all
-// 2 x 2 positions take one block pair; a partial sum comes back every 8 cycles, so
+// 2 x 2 positions take one block pair; a partial sum comes back every 10 cycles, so
 // the pipelined adder never waits. Inside, nothing stalls: a group starts only when its
 // activations are in and its result bank is free.
 module gemm_e2m1xbd4_k32_i64_o8_r2c2_l8_p2_f32_w7ec07bb8 (
@@ -111,22 +111,22 @@ module gemm_e2m1xbd4_k32_i64_o8_r2c2_l8_p2_f32_w7ec07bb8 (
   // ---- sequencer: slots (b, g) of the bank being computed ----
   reg         busy_q, cbank_q;
   reg  [0:0] b_q;
-  reg  [2:0] g_q;
+  reg  [3:0] g_q;
   // A result bank is claimed when its group starts and freed when it has been sent.
   reg  [1:0]  oclaim_q, oready_q;
   wire        start_w   = ~busy_q & afull_q[cbank_q] & ~oclaim_q[cbank_q];
-  wire        g_last_w  = g_q == 3'd7;
+  wire        g_last_w  = g_q == 4'd9;
   wire        b_last_w  = b_q == 1'd1;
   wire        seq_end_w = busy_q & g_last_w & b_last_w;
-  wire        slot_v_w  = busy_q & (g_q < 3'd4);
+  wire        slot_v_w  = busy_q & (g_q < 4'd4);
   wire [1:0] a_raddr_w = cbank_q ? 2'd2 + {1'd0, b_q} : {1'd0, b_q};
-  wire [2:0] w_raddr_w = slot_v_w ? 3'd2 * g_q + {2'd0, b_q} : 3'd0;
+  wire [2:0] w_raddr_w = slot_v_w ? 3'd2 * g_q[2:0] + {2'd0, b_q} : 3'd0;
   always @(posedge clk_i) begin
     if (!rst_ni) begin
       busy_q  <= 1'b0;
       cbank_q <= 1'b0;
       b_q     <= 1'd0;
-      g_q     <= 3'd0;
+      g_q     <= 4'd0;
       afull_q <= 2'b00;
       wbank_q <= 1'b0;
       r_in_q  <= 1'd0;
@@ -135,9 +135,9 @@ module gemm_e2m1xbd4_k32_i64_o8_r2c2_l8_p2_f32_w7ec07bb8 (
       if (start_w) begin
         busy_q <= 1'b1;
         b_q    <= 1'd0;
-        g_q    <= 3'd0;
+        g_q    <= 4'd0;
       end else if (busy_q) begin
-        g_q <= g_last_w ? 3'd0 : g_q + 3'd1;
+        g_q <= g_last_w ? 4'd0 : g_q + 4'd1;
         if (g_last_w) b_q <= b_last_w ? 1'd0 : b_q + 1'd1;
         if (seq_end_w) begin
           busy_q  <= 1'b0;
@@ -156,23 +156,23 @@ module gemm_e2m1xbd4_k32_i64_o8_r2c2_l8_p2_f32_w7ec07bb8 (
 
   // ---- control beside the data: {bank, last b, first b, g} per stage ----
   // Stage 1: memory data; 7: FP32 terms (partial-sum read); 8: adder operands;
-  // 14: sums (write back, or a result on the last b).
-  wire [5:0] ctl0_w = {cbank_q, b_last_w, b_q == 1'd0, g_q};
-  reg  [14:1] cv_q;
-  reg  [83:0] cd_q;
+  // 16: sums (write back, or a result on the last b).
+  wire [6:0] ctl0_w = {cbank_q, b_last_w, b_q == 1'd0, g_q};
+  reg  [16:1] cv_q;
+  reg  [111:0] cd_q;
   always @(posedge clk_i) begin
-    if (!rst_ni) cv_q <= 14'd0;
-    else cv_q <= {cv_q[13:1], slot_v_w};
-    cd_q <= {cd_q[77:0], ctl0_w};
+    if (!rst_ni) cv_q <= 16'd0;
+    else cv_q <= {cv_q[15:1], slot_v_w};
+    cd_q <= {cd_q[104:0], ctl0_w};
   end
-  wire [2:0] g_pread_w = cd_q[36 +: 3];
-  wire        first_add_w = cd_q[45];
-  wire [5:0] ctl_end_w = cd_q[78 +: 6];
-  wire [2:0] g_end_w = ctl_end_w[2:0];
-  wire        last_end_w = ctl_end_w[4];
-  wire        bank_end_w = ctl_end_w[5];
-  wire        v_end_w = cv_q[14];
-  wire        unused_ctl_w = ctl_end_w[3];
+  wire [3:0] g_pread_w = cd_q[42 +: 4];
+  wire        first_add_w = cd_q[53];
+  wire [6:0] ctl_end_w = cd_q[105 +: 7];
+  wire [3:0] g_end_w = ctl_end_w[3:0];
+  wire        last_end_w = ctl_end_w[5];
+  wire        bank_end_w = ctl_end_w[6];
+  wire        v_end_w = cv_q[16];
+  wire        unused_ctl_w = ctl_end_w[4];
 
   // ---- memories ----
   wire [271:0] a_rd_w;
@@ -287,7 +287,7 @@ module gemm_e2m1xbd4_k32_i64_o8_r2c2_l8_p2_f32_w7ec07bb8 (
   reg         rbank_q;
   reg  [0:0] orow_q;
   reg  [1:0] og_q;
-  wire [2:0] o_waddr_w = bank_end_w ? 3'd4 + g_end_w : g_end_w;
+  wire [2:0] o_waddr_w = bank_end_w ? 3'd4 + g_end_w[2:0] : g_end_w[2:0];
   wire [2:0] o_raddr_w = rbank_q ? 3'd4 + {1'd0, og_q} : {1'd0, og_q};
   gemm_e2m1xbd4_k32_i64_o8_r2c2_l8_p2_f32_w7ec07bb8_oram u_oram0 (
     .clk_i(clk_i),
@@ -317,7 +317,7 @@ module gemm_e2m1xbd4_k32_i64_o8_r2c2_l8_p2_f32_w7ec07bb8 (
   wire        orow_last_w = orow_q == 1'd1;
   wire        rd_go_w = oready_q[rbank_q] & (n_w < 2'd2);
   wire        drained_w = rd_go_w & og_last_w & orow_last_w;
-  wire        o_done_w = v_end_w & last_end_w & (g_end_w == 3'd3);
+  wire        o_done_w = v_end_w & last_end_w & (g_end_w == 4'd3);
   wire [63:0] o_sel_w = (rd_row_q == 1'd0) ? o_rd_w[63:0] : o_rd_w[127:64];
   wire [64:0] new_w = {rd_last_q, o_sel_w};
   always @(posedge clk_i) begin
@@ -337,7 +337,9 @@ module gemm_e2m1xbd4_k32_i64_o8_r2c2_l8_p2_f32_w7ec07bb8 (
       end
       if (drained_w) rbank_q <= ~rbank_q;
       oclaim_q <= (oclaim_q | ({1'b0, start_w} << cbank_q)) & ~({1'b0, drained_w} << rbank_q);
-      oready_q <= (oready_q | ({1'b0, o_done_w} << bank_end_w)) & ~({1'b0, drained_w} << rbank_q);
+      // The bank bit travels in the control pipeline, which has no reset: an AND, not a
+      // shift by it, keeps a 4-state simulator from reading X before the first group ends.
+      oready_q <= (oready_q | {o_done_w & bank_end_w, o_done_w & ~bank_end_w}) & ~({1'b0, drained_w} << rbank_q);
       rd_v_q <= rd_go_w;
       f0v_q  <= n_w != 2'd0;
       f1v_q  <= n_w == 2'd2;

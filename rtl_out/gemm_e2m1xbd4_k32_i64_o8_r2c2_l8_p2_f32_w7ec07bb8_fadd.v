@@ -39,15 +39,16 @@
 // weights: random (normal, a random power-of-two scale per block), seed 1
 // weights: sha256 of the packed memory images 7ec07bb8081f6c36a5f1aa395a3b666238e38ab8cef4329c218ce3a9f5a874db
 // accumulation: y[m][n] = (((+0 + d_0) + d_1) + ...) + d_{K/k-1}, block pairs in order, each d_b the exact block dot rounded to FP32 (RNE), each + an IEEE binary32 RNE add; any NaN gives 0x7FC00000 (DotGeneral with one partial sum, docs/numerics.md 4)
-// schedule: for each group of 2 rows, for each block index b, for each group of 2 weight rows g: 8 slots per b, so the 6-stage adder's partial sums of one output are 8 cycles apart
+// schedule: for each group of 2 rows, for each block index b, for each group of 2 weight rows g: 10 slots per b, so the 8-stage adder's partial sums of one output are 10 cycles apart
 // weight memory of column c: word g*2 + b holds block b of weight row g*2 + c; a word is {codes (element 0 lowest), dialect id if dialectfp4, the block scale (E8M0, or UE4M3 for nvfp4) in bits 7:0}
 `default_nettype none
 
 // IEEE 754 binary32 addition, round to nearest even, subnormals kept. The smaller operand is
 // aligned with guard, round and sticky bits, the exact signed sum goes to the rounding stage.
 // Any NaN result is the canonical quiet NaN 0x7FC00000.
-// Pipelined: registers after the alignment, after the exact sum, inside the rounding module
-// (3 stages) and on the result, so s_o is a_i + b_i of 6 cycles before. The
+// Pipelined: registers on the operands, after their ordering by magnitude, after the
+// alignment, after the exact sum, inside the rounding module
+// (3 stages) and on the result, so s_o is a_i + b_i of 8 cycles before. The
 // registers load every cycle (no stall, no reset): the caller keeps its own valid bits beside
 // them.
 module gemm_e2m1xbd4_k32_i64_o8_r2c2_l8_p2_f32_w7ec07bb8_fadd (
@@ -56,16 +57,28 @@ module gemm_e2m1xbd4_k32_i64_o8_r2c2_l8_p2_f32_w7ec07bb8_fadd (
   input  wire [31:0] b_i,
   output wire [31:0] s_o
 );
-
-  wire [7:0]  ea_w = a_i[30:23], eb_w = b_i[30:23];
-  wire        a_nan_w = (&ea_w) & (|a_i[22:0]);
-  wire        b_nan_w = (&eb_w) & (|b_i[22:0]);
-  wire        a_inf_w = (&ea_w) & ~(|a_i[22:0]);
-  wire        b_inf_w = (&eb_w) & ~(|b_i[22:0]);
+  reg  [31:0] a_w, b_w;
+  always @(posedge clk_i) {a_w, b_w} <= {a_i, b_i};
+  wire [7:0]  ea_w = a_w[30:23], eb_w = b_w[30:23];
+  wire        a_nan_w = (&ea_w) & (|a_w[22:0]);
+  wire        b_nan_w = (&eb_w) & (|b_w[22:0]);
+  wire        a_inf_w = (&ea_w) & ~(|a_w[22:0]);
+  wire        b_inf_w = (&eb_w) & ~(|b_w[22:0]);
   // Order by magnitude; subnormals use exponent 1 and no hidden bit.
-  wire        a_big_w = a_i[30:0] >= b_i[30:0];
-  wire [31:0] big_w = a_big_w ? a_i : b_i;
-  wire [31:0] sml_w = a_big_w ? b_i : a_i;
+  wire        a_big_w = a_w[30:0] >= b_w[30:0];
+  // The result when an operand is NaN or infinite ({special, value}), and the sign of an
+  // exact zero: +0, unless both operands were -0.
+  wire        spec_w = a_nan_w | b_nan_w | a_inf_w | b_inf_w;
+  wire [31:0] spec_v_w = (a_nan_w | b_nan_w | (a_inf_w & b_inf_w & (a_w[31] ^ b_w[31]))) ? 32'h7fc00000
+                       : a_inf_w ? a_w : b_w;
+  wire        zsign_w = a_w[31] & b_w[31];
+  // The order, then the alignment, each a stage.
+  reg  [31:0] big_w, sml_w, spec_v0_q;
+  reg         spec0_q, zsign0_q;
+  always @(posedge clk_i) begin
+    {big_w, sml_w} <= a_big_w ? {a_w, b_w} : {b_w, a_w};
+    {spec0_q, spec_v0_q, zsign0_q} <= {spec_w, spec_v_w, zsign_w};
+  end
   wire [7:0]  eg_w = (big_w[30:23] == 8'd0) ? 8'd1 : big_w[30:23];
   wire [7:0]  es_w = (sml_w[30:23] == 8'd0) ? 8'd1 : sml_w[30:23];
   wire [26:0] mg_w = {|big_w[30:23], big_w[22:0], 3'b000};
@@ -76,18 +89,12 @@ module gemm_e2m1xbd4_k32_i64_o8_r2c2_l8_p2_f32_w7ec07bb8_fadd (
   wire        st_w = |(ms_w & ~(27'h7ffffff << dd_w));
   wire [26:0] sm_w = {al_w[26:1], al_w[0] | st_w};
   wire        same_w = big_w[31] == sml_w[31];
-  // The result when an operand is NaN or infinite ({special, value}), and the sign of an
-  // exact zero: +0, unless both operands were -0.
-  wire        spec_w = a_nan_w | b_nan_w | a_inf_w | b_inf_w;
-  wire [31:0] spec_v_w = (a_nan_w | b_nan_w | (a_inf_w & b_inf_w & (a_i[31] ^ b_i[31]))) ? 32'h7fc00000
-                       : a_inf_w ? a_i : b_i;
-  wire        zsign_w = a_i[31] & b_i[31];
   reg  [31:0] spec_v1_q;
   reg         spec1_q, zsign1_q, neg1_q, same1_q;
   reg  [7:0]  eg1_q;
   reg  [26:0] mg1_q, sm1_q;
   always @(posedge clk_i) begin
-    {spec1_q, spec_v1_q, zsign1_q, neg1_q, same1_q} <= {spec_w, spec_v_w, zsign_w, big_w[31], same_w};
+    {spec1_q, spec_v1_q, zsign1_q, neg1_q, same1_q} <= {spec0_q, spec_v0_q, zsign0_q, big_w[31], same_w};
     {eg1_q, mg1_q, sm1_q} <= {eg_w, mg_w, sm_w};
   end
   wire [27:0] r1_w = same1_q ? ({1'b0, mg1_q} + {1'b0, sm1_q}) : ({1'b0, mg1_q} - {1'b0, sm1_q});
