@@ -43,10 +43,10 @@ module dot_e4m3xe2m1_k32_l32_p2_fp32n8_fadd (
   wire [26:0] ms_w = {|sml_w[30:23], sml_w[22:0], 3'b000};
   wire [7:0]  d_w  = eg_w - es_w;
   wire [4:0]  dd_w = (d_w > 8'd27) ? 5'd27 : d_w[4:0];
+  wire        same_w = big_w[31] == sml_w[31];
   wire [26:0] al_w = ms_w >> dd_w;
   wire        st_w = |(ms_w & ~(27'h7ffffff << dd_w));
   wire [26:0] sm_w = {al_w[26:1], al_w[0] | st_w};
-  wire        same_w = big_w[31] == sml_w[31];
   wire [27:0] r_w = same_w ? ({1'b0, mg_w} + {1'b0, sm_w}) : ({1'b0, mg_w} - {1'b0, sm_w});
   wire [31:0] rounded_w;
   dot_e4m3xe2m1_k32_l32_p2_fp32n8_tof32a u_round (

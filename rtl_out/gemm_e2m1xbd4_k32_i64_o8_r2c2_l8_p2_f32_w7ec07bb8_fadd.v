@@ -39,7 +39,7 @@
 // weights: random (normal, a random power-of-two scale per block), seed 1
 // weights: sha256 of the packed memory images 7ec07bb8081f6c36a5f1aa395a3b666238e38ab8cef4329c218ce3a9f5a874db
 // accumulation: y[m][n] = (((+0 + d_0) + d_1) + ...) + d_{K/k-1}, block pairs in order, each d_b the exact block dot rounded to FP32 (RNE), each + an IEEE binary32 RNE add; any NaN gives 0x7FC00000 (DotGeneral with one partial sum, docs/numerics.md 4)
-// schedule: for each group of 2 rows, for each block index b, for each group of 2 weight rows g: 10 slots per b, so the 8-stage adder's partial sums of one output are 10 cycles apart
+// schedule: for each group of 2 rows, for each block index b, for each group of 2 weight rows g: 11 slots per b, so the 9-stage adder's partial sums of one output are 11 cycles apart
 // weight memory of column c: word g*2 + b holds block b of weight row g*2 + c; a word is {codes (element 0 lowest), dialect id if dialectfp4, the block scale (E8M0, or UE4M3 for nvfp4) in bits 7:0}
 `default_nettype none
 
@@ -47,8 +47,8 @@
 // aligned with guard, round and sticky bits, the exact signed sum goes to the rounding stage.
 // Any NaN result is the canonical quiet NaN 0x7FC00000.
 // Pipelined: registers on the operands, after their ordering by magnitude, after the
-// alignment, after the exact sum, inside the rounding module
-// (3 stages) and on the result, so s_o is a_i + b_i of 8 cycles before. The
+// alignment distance, after the alignment, after the exact sum, inside the rounding module
+// (3 stages) and on the result, so s_o is a_i + b_i of 9 cycles before. The
 // registers load every cycle (no stall, no reset): the caller keeps its own valid bits beside
 // them.
 module gemm_e2m1xbd4_k32_i64_o8_r2c2_l8_p2_f32_w7ec07bb8_fadd (
@@ -85,17 +85,27 @@ module gemm_e2m1xbd4_k32_i64_o8_r2c2_l8_p2_f32_w7ec07bb8_fadd (
   wire [26:0] ms_w = {|sml_w[30:23], sml_w[22:0], 3'b000};
   wire [7:0]  d_w  = eg_w - es_w;
   wire [4:0]  dd_w = (d_w > 8'd27) ? 5'd27 : d_w[4:0];
-  wire [26:0] al_w = ms_w >> dd_w;
-  wire        st_w = |(ms_w & ~(27'h7ffffff << dd_w));
-  wire [26:0] sm_w = {al_w[26:1], al_w[0] | st_w};
   wire        same_w = big_w[31] == sml_w[31];
+  // The shift distance, then the shift, each a stage.
+  reg  [31:0] spec_va_q;
+  reg         speca_q, zsigna_q, nega_q, samea_q;
+  reg  [7:0]  ega_q;
+  reg  [4:0]  dda_q;
+  reg  [26:0] mga_q, msa_q;
+  always @(posedge clk_i) begin
+    {speca_q, spec_va_q, zsigna_q, nega_q, samea_q} <= {spec0_q, spec_v0_q, zsign0_q, big_w[31], same_w};
+    {ega_q, dda_q, mga_q, msa_q} <= {eg_w, dd_w, mg_w, ms_w};
+  end
+  wire [26:0] al_w = msa_q >> dda_q;
+  wire        st_w = |(msa_q & ~(27'h7ffffff << dda_q));
+  wire [26:0] sm_w = {al_w[26:1], al_w[0] | st_w};
   reg  [31:0] spec_v1_q;
   reg         spec1_q, zsign1_q, neg1_q, same1_q;
   reg  [7:0]  eg1_q;
   reg  [26:0] mg1_q, sm1_q;
   always @(posedge clk_i) begin
-    {spec1_q, spec_v1_q, zsign1_q, neg1_q, same1_q} <= {spec0_q, spec_v0_q, zsign0_q, big_w[31], same_w};
-    {eg1_q, mg1_q, sm1_q} <= {eg_w, mg_w, sm_w};
+    {spec1_q, spec_v1_q, zsign1_q, neg1_q, same1_q} <= {speca_q, spec_va_q, zsigna_q, nega_q, samea_q};
+    {eg1_q, mg1_q, sm1_q} <= {ega_q, mga_q, sm_w};
   end
   wire [27:0] r1_w = same1_q ? ({1'b0, mg1_q} + {1'b0, sm1_q}) : ({1'b0, mg1_q} - {1'b0, sm1_q});
   reg  [31:0] spec_v2_q;

@@ -116,8 +116,9 @@ struct FaddTemplate<'a> {
 pub const PIPELINED_ROUND_LATENCY: u32 = 3;
 
 /// Cycles from the pipelined adder's operands to its sum: the operand register, the order by
-/// magnitude, the alignment, the exact sum, the pipelined rounding, and the result register.
-pub const PIPELINED_ADDER_LATENCY: u32 = 5 + PIPELINED_ROUND_LATENCY;
+/// magnitude, the alignment distance, the alignment, the exact sum, the pipelined rounding,
+/// and the result register.
+pub const PIPELINED_ADDER_LATENCY: u32 = 6 + PIPELINED_ROUND_LATENCY;
 
 /// The rounding module `name`: value = mag * 2^(exp - xb), mag `mw` bits, exp `xw` bits.
 pub fn to_f32_file(banner: &str, name: &str, mw: u32, xw: u32, xb: i64) -> GenFile {

@@ -6,7 +6,7 @@
 // Any NaN result is the canonical quiet NaN 0x7FC00000.
 {%- if pipe %}
 // Pipelined: registers on the operands, after their ordering by magnitude, after the
-// alignment, after the exact sum, inside the rounding module
+// alignment distance, after the alignment, after the exact sum, inside the rounding module
 // ({{ round_latency }} stages) and on the result, so s_o is a_i + b_i of {{ latency }} cycles before. The
 // registers load every cycle (no stall, no reset): the caller keeps its own valid bits beside
 // them.
@@ -57,18 +57,28 @@ module {{ name }} (
   wire [26:0] ms_w = {|sml_w[30:23], sml_w[22:0], 3'b000};
   wire [7:0]  d_w  = eg_w - es_w;
   wire [4:0]  dd_w = (d_w > 8'd27) ? 5'd27 : d_w[4:0];
-  wire [26:0] al_w = ms_w >> dd_w;
-  wire        st_w = |(ms_w & ~(27'h7ffffff << dd_w));
-  wire [26:0] sm_w = {al_w[26:1], al_w[0] | st_w};
   wire        same_w = big_w[31] == sml_w[31];
 {%- if pipe %}
+  // The shift distance, then the shift, each a stage.
+  reg  [31:0] spec_va_q;
+  reg         speca_q, zsigna_q, nega_q, samea_q;
+  reg  [7:0]  ega_q;
+  reg  [4:0]  dda_q;
+  reg  [26:0] mga_q, msa_q;
+  always @(posedge clk_i) begin
+    {speca_q, spec_va_q, zsigna_q, nega_q, samea_q} <= {spec0_q, spec_v0_q, zsign0_q, big_w[31], same_w};
+    {ega_q, dda_q, mga_q, msa_q} <= {eg_w, dd_w, mg_w, ms_w};
+  end
+  wire [26:0] al_w = msa_q >> dda_q;
+  wire        st_w = |(msa_q & ~(27'h7ffffff << dda_q));
+  wire [26:0] sm_w = {al_w[26:1], al_w[0] | st_w};
   reg  [31:0] spec_v1_q;
   reg         spec1_q, zsign1_q, neg1_q, same1_q;
   reg  [7:0]  eg1_q;
   reg  [26:0] mg1_q, sm1_q;
   always @(posedge clk_i) begin
-    {spec1_q, spec_v1_q, zsign1_q, neg1_q, same1_q} <= {spec0_q, spec_v0_q, zsign0_q, big_w[31], same_w};
-    {eg1_q, mg1_q, sm1_q} <= {eg_w, mg_w, sm_w};
+    {spec1_q, spec_v1_q, zsign1_q, neg1_q, same1_q} <= {speca_q, spec_va_q, zsigna_q, nega_q, samea_q};
+    {eg1_q, mg1_q, sm1_q} <= {ega_q, mga_q, sm_w};
   end
   wire [27:0] r1_w = same1_q ? ({1'b0, mg1_q} + {1'b0, sm1_q}) : ({1'b0, mg1_q} - {1'b0, sm1_q});
   reg  [31:0] spec_v2_q;
@@ -97,6 +107,9 @@ module {{ name }} (
   end
   assign s_o = s_q;
 {%- else %}
+  wire [26:0] al_w = ms_w >> dd_w;
+  wire        st_w = |(ms_w & ~(27'h7ffffff << dd_w));
+  wire [26:0] sm_w = {al_w[26:1], al_w[0] | st_w};
   wire [27:0] r_w = same_w ? ({1'b0, mg_w} + {1'b0, sm_w}) : ({1'b0, mg_w} - {1'b0, sm_w});
   wire [31:0] rounded_w;
   {{ tof32_name }} u_round (
