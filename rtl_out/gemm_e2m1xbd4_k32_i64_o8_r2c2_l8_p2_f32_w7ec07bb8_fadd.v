@@ -39,7 +39,7 @@
 // weights: random (normal, a random power-of-two scale per block), seed 1
 // weights: sha256 of the packed memory images 7ec07bb8081f6c36a5f1aa395a3b666238e38ab8cef4329c218ce3a9f5a874db
 // accumulation: y[m][n] = (((+0 + d_0) + d_1) + ...) + d_{K/k-1}, block pairs in order, each d_b the exact block dot rounded to FP32 (RNE), each + an IEEE binary32 RNE add; any NaN gives 0x7FC00000 (DotGeneral with one partial sum, docs/numerics.md 4)
-// schedule: for each group of 2 rows, for each block index b, for each group of 2 weight rows g: 11 slots per b, so the 9-stage adder's partial sums of one output are 11 cycles apart
+// schedule: for each group of 2 rows, for each block index b, for each group of 2 weight rows g: 12 slots per b, so the 10-stage adder's partial sums of one output are 12 cycles apart
 // weight memory of column c: word g*2 + b holds block b of weight row g*2 + c; a word is {codes (element 0 lowest), dialect id if dialectfp4, the block scale (E8M0, or UE4M3 for nvfp4) in bits 7:0}
 `default_nettype none
 
@@ -48,7 +48,7 @@
 // Any NaN result is the canonical quiet NaN 0x7FC00000.
 // Pipelined: registers on the operands, after their ordering by magnitude, after the
 // alignment distance, after the alignment, after the exact sum, inside the rounding module
-// (3 stages) and on the result, so s_o is a_i + b_i of 9 cycles before. The
+// (4 stages) and on the result, so s_o is a_i + b_i of 10 cycles before. The
 // registers load every cycle (no stall, no reset): the caller keeps its own valid bits beside
 // them.
 module gemm_e2m1xbd4_k32_i64_o8_r2c2_l8_p2_f32_w7ec07bb8_fadd (
@@ -125,9 +125,9 @@ module gemm_e2m1xbd4_k32_i64_o8_r2c2_l8_p2_f32_w7ec07bb8_fadd (
   );
   // The special cases wait beside the rounding: {special, exact zero, zero sign, value}.
   wire [34:0] side_w = {spec2_q, ~|r2_q, zsign2_q, spec_v2_q};
-  reg  [104:0] side_q;
-  always @(posedge clk_i) side_q <= {side_q[69:0], side_w};
-  wire [34:0] side_end_w = side_q[104:70];
+  reg  [139:0] side_q;
+  always @(posedge clk_i) side_q <= {side_q[104:0], side_w};
+  wire [34:0] side_end_w = side_q[139:105];
   reg  [31:0] s_q;
   always @(posedge clk_i) begin
     s_q <= side_end_w[34] ? side_end_w[31:0] : side_end_w[33] ? {side_end_w[32], 31'd0} : rounded_w;

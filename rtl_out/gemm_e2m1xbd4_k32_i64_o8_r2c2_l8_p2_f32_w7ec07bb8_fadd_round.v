@@ -39,14 +39,14 @@
 // weights: random (normal, a random power-of-two scale per block), seed 1
 // weights: sha256 of the packed memory images 7ec07bb8081f6c36a5f1aa395a3b666238e38ab8cef4329c218ce3a9f5a874db
 // accumulation: y[m][n] = (((+0 + d_0) + d_1) + ...) + d_{K/k-1}, block pairs in order, each d_b the exact block dot rounded to FP32 (RNE), each + an IEEE binary32 RNE add; any NaN gives 0x7FC00000 (DotGeneral with one partial sum, docs/numerics.md 4)
-// schedule: for each group of 2 rows, for each block index b, for each group of 2 weight rows g: 11 slots per b, so the 9-stage adder's partial sums of one output are 11 cycles apart
+// schedule: for each group of 2 rows, for each block index b, for each group of 2 weight rows g: 12 slots per b, so the 10-stage adder's partial sums of one output are 12 cycles apart
 // weight memory of column c: word g*2 + b holds block b of weight row g*2 + c; a word is {codes (element 0 lowest), dialect id if dialectfp4, the block scale (E8M0, or UE4M3 for nvfp4) in bits 7:0}
 `default_nettype none
 
 // (-1)^neg * mag * 2^(exp_i - 153) rounded to FP32: nearest, ties to even, subnormals
 // kept, overflow to infinity. A zero magnitude gives +0.
-// Pipelined: registers after the leading-zero count, after the normalisation and after the
-// rounding decision, so f32_o is the value of the inputs of 3 cycles before. The
+// Pipelined: registers after the leading-zero count, after the normalisation, after the
+// rounding distance and after the rounding decision, so f32_o is the value of the inputs of 4 cycles before. The
 // registers load every cycle (no stall, no reset): the caller keeps its valid bits beside them.
 module gemm_e2m1xbd4_k32_i64_o8_r2c2_l8_p2_f32_w7ec07bb8_fadd_round (
   input  wire        clk_i,
@@ -75,19 +75,25 @@ module gemm_e2m1xbd4_k32_i64_o8_r2c2_l8_p2_f32_w7ec07bb8_fadd_round (
   reg         neg1_q, zero1_q;
   always @(posedge clk_i) {neg1_q, zero1_q, exp1_q, lz1_q, pad1_q} <= {neg_i, zero_w, exp_i, lz_w, pad_w};
   wire [27:0] norm_w = pad1_q << lz1_q;
+  // flb = floor(log2 |value|) + 153, taken in a width that cannot wrap.
   wire [9:0] flb_w  = {2'd0, exp1_q} + 10'd27 - {5'd0, lz1_q};
-  wire        normal_w = flb_w >= 10'd27;
-  wire [9:0] gap_w  = 10'd27 - flb_w;
+  // The binade, then the rounding distance, each a stage.
+  reg  [27:0] normb_q;
+  reg  [9:0] flbb_q;
+  reg         negb_q, zerob_q;
+  always @(posedge clk_i) {negb_q, zerob_q, flbb_q, normb_q} <= {neg1_q, zero1_q, flb_w, norm_w};
+  wire        normal_w = flbb_q >= 10'd27;
+  wire [9:0] gap_w  = 10'd27 - flbb_q;
   // Keep 24 significant bits (fewer below the normal range), then round.
   wire [4:0] shift_w = normal_w ? 5'd4
                      : (gap_w > 10'd25) ? 5'd29
                      : gap_w[4:0] + 5'd4;
-  wire [9:0] bin_w  = flb_w - 10'd27;
+  wire [9:0] bin_w  = flbb_q - 10'd27;
   reg  [27:0] norm2_q;
   reg  [4:0] shift2_q;
   reg  [9:0] bin2_q;
   reg         neg2_q, zero2_q, normal2_q;
-  always @(posedge clk_i) {neg2_q, zero2_q, normal2_q, bin2_q, shift2_q, norm2_q} <= {neg1_q, zero1_q, normal_w, bin_w, shift_w, norm_w};
+  always @(posedge clk_i) {neg2_q, zero2_q, normal2_q, bin2_q, shift2_q, norm2_q} <= {negb_q, zerob_q, normal_w, bin_w, shift_w, normb_q};
   wire [28:0] ext_w  = {norm2_q, 1'b0};
   wire [28:0] sh_w   = ext_w >> shift2_q;
   wire [28:0] lost_w = ext_w & ~({29{1'b1}} << shift2_q);

@@ -113,7 +113,7 @@ struct FaddTemplate<'a> {
 }
 
 /// Cycles from the pipelined rounding module's inputs to its (combinational) result.
-pub const PIPELINED_ROUND_LATENCY: u32 = 3;
+pub const PIPELINED_ROUND_LATENCY: u32 = 4;
 
 /// Cycles from the pipelined adder's operands to its sum: the operand register, the order by
 /// magnitude, the alignment distance, the alignment, the exact sum, the pipelined rounding,
@@ -126,8 +126,8 @@ pub fn to_f32_file(banner: &str, name: &str, mw: u32, xw: u32, xb: i64) -> GenFi
 }
 
 /// The same rounding with `PIPELINED_ROUND_LATENCY` register stages inside (a `clk_i` port,
-/// no handshake): the leading-zero count, the normalisation and the rounding decision each
-/// get a cycle, so no path holds more than one of them.
+/// no handshake): the leading-zero count, the normalisation, the rounding distance and the
+/// rounding decision each get a cycle, so no path holds more than one of them.
 pub fn pipelined_to_f32_file(banner: &str, name: &str, mw: u32, xw: u32, xb: i64) -> GenFile {
     to_f32_file_of(banner, name, ToF32View::new(mw, xw, xb), true)
 }

@@ -4,8 +4,8 @@
 // (-1)^neg * mag * 2^(exp_i - {{ t.xb }}) rounded to FP32: nearest, ties to even, subnormals
 // kept, overflow to infinity. A zero magnitude gives +0.
 {%- if pipe %}
-// Pipelined: registers after the leading-zero count, after the normalisation and after the
-// rounding decision, so f32_o is the value of the inputs of {{ pipe_latency }} cycles before. The
+// Pipelined: registers after the leading-zero count, after the normalisation, after the
+// rounding distance and after the rounding decision, so f32_o is the value of the inputs of {{ pipe_latency }} cycles before. The
 // registers load every cycle (no stall, no reset): the caller keeps its valid bits beside them.
 {%- endif %}
 module {{ name }} (
@@ -38,29 +38,38 @@ module {{ name }} (
   reg         neg1_q, zero1_q;
   always @(posedge clk_i) {neg1_q, zero1_q, exp1_q, lz1_q, pad1_q} <= {neg_i, zero_w, exp_i, lz_w, pad_w};
   wire [{{ t.nw_msb }}:0] norm_w = pad1_q << lz1_q;
+  // flb = floor(log2 |value|) + {{ t.k }}, taken in a width that cannot wrap.
   wire [{{ t.fw_msb }}:0] flb_w  = {{ "{" }}{{ t.fw_pad_x }}'d0, exp1_q} + {{ t.fw }}'d{{ t.nw_msb }} - {{ "{" }}{{ t.fw_pad_lz }}'d0, lz1_q};
+  // The binade, then the rounding distance, each a stage.
+  reg  [{{ t.nw_msb }}:0] normb_q;
+  reg  [{{ t.fw_msb }}:0] flbb_q;
+  reg         negb_q, zerob_q;
+  always @(posedge clk_i) {negb_q, zerob_q, flbb_q, normb_q} <= {neg1_q, zero1_q, flb_w, norm_w};
+  wire        normal_w = flbb_q >= {{ t.fw }}'d{{ t.normal_min }};
+  wire [{{ t.fw_msb }}:0] gap_w  = {{ t.fw }}'d{{ t.normal_min }} - flbb_q;
 {%- else %}
   wire [{{ t.nw_msb }}:0] norm_w = pad_w << lz_w;
   // flb = floor(log2 |value|) + {{ t.k }}, taken in a width that cannot wrap.
   wire [{{ t.fw_msb }}:0] flb_w  = {{ "{" }}{{ t.fw_pad_x }}'d0, exp_i} + {{ t.fw }}'d{{ t.nw_msb }} - {{ "{" }}{{ t.fw_pad_lz }}'d0, lz_w};
-{%- endif %}
   wire        normal_w = flb_w >= {{ t.fw }}'d{{ t.normal_min }};
   wire [{{ t.fw_msb }}:0] gap_w  = {{ t.fw }}'d{{ t.normal_min }} - flb_w;
+{%- endif %}
   // Keep 24 significant bits (fewer below the normal range), then round.
   wire [{{ t.rw_msb }}:0] shift_w = normal_w ? {{ t.rw }}'d{{ t.base_shift }}
                      : (gap_w > {{ t.fw }}'d{{ t.max_gap }}) ? {{ t.rw }}'d{{ t.nw_plus1 }}
                      : gap_w[{{ t.rw_msb }}:0] + {{ t.rw }}'d{{ t.base_shift }};
-  wire [{{ t.fw_msb }}:0] bin_w  = flb_w - {{ t.fw }}'d{{ t.bin_off }};
 {%- if pipe %}
+  wire [{{ t.fw_msb }}:0] bin_w  = flbb_q - {{ t.fw }}'d{{ t.bin_off }};
   reg  [{{ t.nw_msb }}:0] norm2_q;
   reg  [{{ t.rw_msb }}:0] shift2_q;
   reg  [{{ t.fw_msb }}:0] bin2_q;
   reg         neg2_q, zero2_q, normal2_q;
-  always @(posedge clk_i) {neg2_q, zero2_q, normal2_q, bin2_q, shift2_q, norm2_q} <= {neg1_q, zero1_q, normal_w, bin_w, shift_w, norm_w};
+  always @(posedge clk_i) {neg2_q, zero2_q, normal2_q, bin2_q, shift2_q, norm2_q} <= {negb_q, zerob_q, normal_w, bin_w, shift_w, normb_q};
   wire [{{ t.nw }}:0] ext_w  = {norm2_q, 1'b0};
   wire [{{ t.nw }}:0] sh_w   = ext_w >> shift2_q;
   wire [{{ t.nw }}:0] lost_w = ext_w & ~({{ "{" }}{{ t.nw_plus1 }}{1'b1}} << shift2_q);
 {%- else %}
+  wire [{{ t.fw_msb }}:0] bin_w  = flb_w - {{ t.fw }}'d{{ t.bin_off }};
   wire [{{ t.nw }}:0] ext_w  = {norm_w, 1'b0};
   wire [{{ t.nw }}:0] sh_w   = ext_w >> shift_w;
   wire [{{ t.nw }}:0] lost_w = ext_w & ~({{ "{" }}{{ t.nw_plus1 }}{1'b1}} << shift_w);
