@@ -178,12 +178,12 @@ impl GemmChecked {
         let f = self.params.input_format;
         let given;
         let q = match &self.xq {
-            Quantizer::Nvfp4(c) => {
-                given = Quantizer::Nvfp4(crate::golden::Nvfp4Config::given(
-                    c.rule,
-                    tensor_scale,
-                    c.flush_subnormals,
-                ));
+            // The child unit's own golden model, at this group's tensor scale.
+            Quantizer::Nvfp4(_) => {
+                let crate::units::UnitParams::Nvfp4Quantizer(nq) = self.params.quantizer() else {
+                    unreachable!("NVFP4 activations have an nvfp4-quantizer")
+                };
+                given = Quantizer::Nvfp4(nq.golden(tensor_scale));
                 &given
             }
             other => other,
