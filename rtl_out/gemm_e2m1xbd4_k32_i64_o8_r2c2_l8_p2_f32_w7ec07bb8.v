@@ -121,6 +121,15 @@ module gemm_e2m1xbd4_k32_i64_o8_r2c2_l8_p2_f32_w7ec07bb8 (
   wire        slot_v_w  = busy_q & (g_q < 4'd4);
   wire [1:0] a_raddr_w = cbank_q ? 2'd2 + {1'd0, b_q} : {1'd0, b_q};
   wire [2:0] w_raddr_w = slot_v_w ? 3'd2 * g_q[2:0] + {2'd0, b_q} : 3'd0;
+  // The read addresses are registered (the memories' address pins are many loads away), so a
+  // bank is read a cycle after its last slot: it is freed for writing a cycle later too.
+  reg  [1:0] a_raddr_q;
+  reg  [2:0] w_raddr_q;
+  reg         seq_end_q;
+  always @(posedge clk_i) begin
+    a_raddr_q <= a_raddr_w;
+    w_raddr_q <= w_raddr_w;
+  end
   always @(posedge clk_i) begin
     if (!rst_ni) begin
       busy_q  <= 1'b0;
@@ -131,7 +140,9 @@ module gemm_e2m1xbd4_k32_i64_o8_r2c2_l8_p2_f32_w7ec07bb8 (
       wbank_q <= 1'b0;
       r_in_q  <= 1'd0;
       b_in_q  <= 1'd0;
+      seq_end_q <= 1'b0;
     end else begin
+      seq_end_q <= seq_end_w;
       if (start_w) begin
         busy_q <= 1'b1;
         b_q    <= 1'd0;
@@ -149,40 +160,48 @@ module gemm_e2m1xbd4_k32_i64_o8_r2c2_l8_p2_f32_w7ec07bb8 (
         if (b_in_last_w) r_in_q <= r_in_last_w ? 1'd0 : r_in_q + 1'd1;
       end
       if (q_grp_w) wbank_q <= ~wbank_q;
-      // A bank fills on its group's last block and empties when its last slot is issued.
-      afull_q <= (afull_q | ({1'b0, q_grp_w} << wbank_q)) & ~({1'b0, seq_end_w} << cbank_q);
+      // A bank fills on its group's last block and empties a cycle after its last slot is
+      // issued (cbank_q has turned by then).
+      afull_q <= (afull_q | ({1'b0, q_grp_w} << wbank_q)) & ~({1'b0, seq_end_q} << ~cbank_q);
     end
   end
 
   // ---- control beside the data: {bank, last b, first b, g} per stage ----
-  // Stage 1: memory data; 8: FP32 terms (partial-sum read); 9: adder operands;
-  // 19: sums (write back, or a result on the last b).
+  // Stage 1: read addresses; 2: memory data; 3: its register; 10: FP32 terms (partial-sum read); 11: adder operands;
+  // 21: sums (write back, or a result on the last b).
   wire [6:0] ctl0_w = {cbank_q, b_last_w, b_q == 1'd0, g_q};
-  reg  [19:1] cv_q;
-  reg  [132:0] cd_q;
+  reg  [21:1] cv_q;
+  reg  [146:0] cd_q;
   always @(posedge clk_i) begin
-    if (!rst_ni) cv_q <= 19'd0;
-    else cv_q <= {cv_q[18:1], slot_v_w};
-    cd_q <= {cd_q[125:0], ctl0_w};
+    if (!rst_ni) cv_q <= 21'd0;
+    else cv_q <= {cv_q[20:1], slot_v_w};
+    cd_q <= {cd_q[139:0], ctl0_w};
   end
-  wire [3:0] g_pread_w = cd_q[49 +: 4];
-  wire        first_add_w = cd_q[60];
-  wire [6:0] ctl_end_w = cd_q[126 +: 7];
+  wire [3:0] g_pread_w = cd_q[63 +: 4];
+  wire        first_add_w = cd_q[74];
+  wire [6:0] ctl_end_w = cd_q[140 +: 7];
   wire [3:0] g_end_w = ctl_end_w[3:0];
   wire        last_end_w = ctl_end_w[5];
   wire        bank_end_w = ctl_end_w[6];
-  wire        v_end_w = cv_q[19];
+  wire        v_end_w = cv_q[21];
   wire        unused_ctl_w = ctl_end_w[4];
 
   // ---- memories ----
   wire [271:0] a_rd_w;
   wire [279:0] w_rd_w;
+  // The read data is registered before the dots decode it (block RAM outputs are slow).
+  reg  [271:0] a_rd_q;
+  reg  [279:0] w_rd_q;
+  always @(posedge clk_i) begin
+    a_rd_q <= a_rd_w;
+    w_rd_q <= w_rd_w;
+  end
   gemm_e2m1xbd4_k32_i64_o8_r2c2_l8_p2_f32_w7ec07bb8_aram u_aram0 (
     .clk_i(clk_i),
     .we_i(q_blk_w & (r_in_q == 1'd0)),
     .waddr_i(a_waddr_w),
     .wdata_i(a_wdata_w),
-    .raddr_i(a_raddr_w),
+    .raddr_i(a_raddr_q),
     .rdata_o(a_rd_w[0 +: 136])
   );
   gemm_e2m1xbd4_k32_i64_o8_r2c2_l8_p2_f32_w7ec07bb8_aram u_aram1 (
@@ -190,7 +209,7 @@ module gemm_e2m1xbd4_k32_i64_o8_r2c2_l8_p2_f32_w7ec07bb8 (
     .we_i(q_blk_w & (r_in_q == 1'd1)),
     .waddr_i(a_waddr_w),
     .wdata_i(a_wdata_w),
-    .raddr_i(a_raddr_w),
+    .raddr_i(a_raddr_q),
     .rdata_o(a_rd_w[136 +: 136])
   );
   gemm_e2m1xbd4_k32_i64_o8_r2c2_l8_p2_f32_w7ec07bb8_wram0 u_wram0 (
@@ -198,7 +217,7 @@ module gemm_e2m1xbd4_k32_i64_o8_r2c2_l8_p2_f32_w7ec07bb8 (
     .we_i(w_we_i & (w_col_i == 1'd0)),
     .waddr_i(w_addr_i),
     .wdata_i(w_data_i),
-    .raddr_i(w_raddr_w),
+    .raddr_i(w_raddr_q),
     .rdata_o(w_rd_w[0 +: 140])
   );
   gemm_e2m1xbd4_k32_i64_o8_r2c2_l8_p2_f32_w7ec07bb8_wram1 u_wram1 (
@@ -206,7 +225,7 @@ module gemm_e2m1xbd4_k32_i64_o8_r2c2_l8_p2_f32_w7ec07bb8 (
     .we_i(w_we_i & (w_col_i == 1'd1)),
     .waddr_i(w_addr_i),
     .wdata_i(w_data_i),
-    .raddr_i(w_raddr_w),
+    .raddr_i(w_raddr_q),
     .rdata_o(w_rd_w[140 +: 140])
   );
   wire [127:0] p_rd_w, p_wr_w;
@@ -232,15 +251,15 @@ module gemm_e2m1xbd4_k32_i64_o8_r2c2_l8_p2_f32_w7ec07bb8 (
         dot_e2m1xbd4_k32_l32_p2_none u_dot (
           .clk_i(clk_i),
           .rst_ni(rst_ni),
-          .valid_i(cv_q[1]),
+          .valid_i(cv_q[3]),
           .ready_o(d_ready_w),
           .valid_o(d_valid_w),
           .ready_i(1'b1),
-          .scale_a_i(a_rd_w[r*136 +: 8]),
-          .codes_a_i(a_rd_w[r*136 + 8 +: 128]),
-          .scale_b_i(w_rd_w[c*140 +: 8]),
-          .dialect_b_i(w_rd_w[c*140 + 8 +: 4]),
-          .codes_b_i(w_rd_w[c*140 + 12 +: 128]),
+          .scale_a_i(a_rd_q[r*136 +: 8]),
+          .codes_a_i(a_rd_q[r*136 + 8 +: 128]),
+          .scale_b_i(w_rd_q[c*140 +: 8]),
+          .dialect_b_i(w_rd_q[c*140 + 8 +: 4]),
+          .codes_b_i(w_rd_q[c*140 + 12 +: 128]),
           .sum_o(d_sum_w),
           .exp_o(d_exp_w),
           .nan_o(d_nan_w)

@@ -68,6 +68,15 @@ module {{ name }} (
   wire        slot_v_w  = {{ slot_v }};
   wire [{{ ab - 1 }}:0] a_raddr_w = cbank_q ? {{ ab }}'d{{ blocks }} + {{ b_x }} : {{ b_x }};
   wire [{{ wab - 1 }}:0] w_raddr_w = slot_v_w ? {{ wab }}'d{{ blocks }} * {{ g_w }} + {{ b_w }} : {{ wab }}'d0;
+  // The read addresses are registered (the memories' address pins are many loads away), so a
+  // bank is read a cycle after its last slot: it is freed for writing a cycle later too.
+  reg  [{{ ab - 1 }}:0] a_raddr_q;
+  reg  [{{ wab - 1 }}:0] w_raddr_q;
+  reg         seq_end_q;
+  always @(posedge clk_i) begin
+    a_raddr_q <= a_raddr_w;
+    w_raddr_q <= w_raddr_w;
+  end
   always @(posedge clk_i) begin
     if (!rst_ni) begin
       busy_q  <= 1'b0;
@@ -78,7 +87,9 @@ module {{ name }} (
       wbank_q <= 1'b0;
       r_in_q  <= {{ rb }}'d0;
       b_in_q  <= {{ bb }}'d0;
+      seq_end_q <= 1'b0;
     end else begin
+      seq_end_q <= seq_end_w;
       if (start_w) begin
         busy_q <= 1'b1;
         b_q    <= {{ bb }}'d0;
@@ -96,13 +107,14 @@ module {{ name }} (
         if (b_in_last_w) r_in_q <= r_in_last_w ? {{ rb }}'d0 : r_in_q + {{ rb }}'d1;
       end
       if (q_grp_w) wbank_q <= ~wbank_q;
-      // A bank fills on its group's last block and empties when its last slot is issued.
-      afull_q <= (afull_q | ({1'b0, q_grp_w} << wbank_q)) & ~({1'b0, seq_end_w} << cbank_q);
+      // A bank fills on its group's last block and empties a cycle after its last slot is
+      // issued (cbank_q has turned by then).
+      afull_q <= (afull_q | ({1'b0, q_grp_w} << wbank_q)) & ~({1'b0, seq_end_q} << ~cbank_q);
     end
   end
 
   // ---- control beside the data: {bank, last b, first b, g} per stage ----
-  // Stage 1: memory data; {{ at_pread }}: FP32 terms (partial-sum read); {{ at_add }}: adder operands;
+  // Stage 1: read addresses; 2: memory data; 3: its register; {{ at_pread }}: FP32 terms (partial-sum read); {{ at_add }}: adder operands;
   // {{ depth }}: sums (write back, or a result on the last b).
   wire [{{ cw - 1 }}:0] ctl0_w = {cbank_q, b_last_w, b_q == {{ bb }}'d0, g_q};
   reg  [{{ depth }}:1] cv_q;
@@ -124,13 +136,20 @@ module {{ name }} (
   // ---- memories ----
   wire [{{ rows * aw - 1 }}:0] a_rd_w;
   wire [{{ cols * ww - 1 }}:0] w_rd_w;
+  // The read data is registered before the dots decode it (block RAM outputs are slow).
+  reg  [{{ rows * aw - 1 }}:0] a_rd_q;
+  reg  [{{ cols * ww - 1 }}:0] w_rd_q;
+  always @(posedge clk_i) begin
+    a_rd_q <= a_rd_w;
+    w_rd_q <= w_rd_w;
+  end
 {%- for r in row_ids %}
   {{ aram }} u_aram{{ r }} (
     .clk_i(clk_i),
     .we_i(q_blk_w & (r_in_q == {{ rb }}'d{{ r }})),
     .waddr_i(a_waddr_w),
     .wdata_i(a_wdata_w),
-    .raddr_i(a_raddr_w),
+    .raddr_i(a_raddr_q),
     .rdata_o(a_rd_w[{{ r * aw }} +: {{ aw }}])
   );
 {%- endfor %}
@@ -140,7 +159,7 @@ module {{ name }} (
     .we_i(w_we_i & (w_col_i == {{ colb }}'d{{ col }})),
     .waddr_i(w_addr_i),
     .wdata_i(w_data_i),
-    .raddr_i(w_raddr_w),
+    .raddr_i(w_raddr_q),
     .rdata_o(w_rd_w[{{ col * ww }} +: {{ ww }}])
   );
 {%- endfor %}
@@ -167,7 +186,7 @@ module {{ name }} (
         {{ dot_name }} u_dot (
           .clk_i(clk_i),
           .rst_ni(rst_ni),
-          .valid_i(cv_q[1]),
+          .valid_i(cv_q[{{ at_dot }}]),
           .ready_o(d_ready_w),
           .valid_o(d_valid_w),
           .ready_i(1'b1),

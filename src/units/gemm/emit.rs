@@ -1,8 +1,8 @@
 //! The gemm tile's hardware: its parts' modules (the quantizer's and the dot's own files), the
 //! memories, the FP32 pieces, and the top's view-model.
 
-use super::GemmChecked;
 use super::cosim::has_dialect;
+use super::{CONVERSION_STAGES, GemmChecked, READ_STAGES};
 use crate::emit::bits_for;
 use crate::emit::design::{GenFile, Port, module_ports};
 use crate::error::Result;
@@ -79,6 +79,7 @@ struct TopTemplate<'a> {
     // control pipeline
     depth: u32,
     cw: u32,
+    at_dot: u32,
     at_pread: u32,
     at_add: u32,
     nan_delay: u32,
@@ -205,12 +206,12 @@ impl GemmChecked {
         let (mut sum_w, mut exp_w) = (0, 0);
         for port in &dot.ports {
             let sig = match port.name.as_str() {
-                "scale_a_i" => format!("a_rd_w[r*{aw} +: 8]"),
-                "dialect_a_i" => format!("a_rd_w[r*{aw} + 8 +: 4]"),
-                "codes_a_i" => format!("a_rd_w[r*{aw} + {hx} +: {}]", aw - hx),
-                "scale_b_i" => format!("w_rd_w[c*{ww} +: 8]"),
-                "dialect_b_i" => format!("w_rd_w[c*{ww} + 8 +: 4]"),
-                "codes_b_i" => format!("w_rd_w[c*{ww} + {hw} +: {}]", ww - hw),
+                "scale_a_i" => format!("a_rd_q[r*{aw} +: 8]"),
+                "dialect_a_i" => format!("a_rd_q[r*{aw} + 8 +: 4]"),
+                "codes_a_i" => format!("a_rd_q[r*{aw} + {hx} +: {}]", aw - hx),
+                "scale_b_i" => format!("w_rd_q[c*{ww} +: 8]"),
+                "dialect_b_i" => format!("w_rd_q[c*{ww} + 8 +: 4]"),
+                "codes_b_i" => format!("w_rd_q[c*{ww} + {hw} +: {}]", ww - hw),
                 "sum_o" => {
                     sum_w = port.width;
                     "d_sum_w".into()
@@ -403,11 +404,12 @@ impl GemmChecked {
             rq_conns,
             rq_blocks,
             rqb: bits_for(u64::from(rq_blocks) - 1),
-            depth: 2 + ld as u32 + super::CONVERSION_STAGES + PIPELINED_ADDER_LATENCY,
+            depth: READ_STAGES + 1 + ld as u32 + CONVERSION_STAGES + PIPELINED_ADDER_LATENCY,
             cw: gb + 3,
-            at_pread: 1 + ld as u32 + super::CONVERSION_STAGES,
-            at_add: 2 + ld as u32 + super::CONVERSION_STAGES,
-            nan_delay: super::CONVERSION_STAGES,
+            at_dot: READ_STAGES,
+            at_pread: READ_STAGES + ld as u32 + CONVERSION_STAGES,
+            at_add: READ_STAGES + 1 + ld as u32 + CONVERSION_STAGES,
+            nan_delay: CONVERSION_STAGES,
         };
         // The wrapper instantiates the top, so it sits before it only in name: tools read
         // the whole list before elaborating.

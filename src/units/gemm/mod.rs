@@ -82,6 +82,9 @@ crate::floor::checks::lanes_and_beats!(GemmParams);
 pub const MAX_FEATURES: usize = 1 << 14;
 /// The largest tile side.
 pub const MAX_TILE: usize = 16;
+/// Cycles from a slot's issue to its block pair at the dots: the registered read addresses,
+/// the memories' registered read, and a register on the read data.
+pub const READ_STAGES: u32 = 3;
 /// Cycles from a dot unit's block sum to its FP32 term: a register on the sum, then the
 /// pipelined rounding (no stage holds more than one of negation, leading zeros, shift, round).
 pub const CONVERSION_STAGES: u32 = 1 + crate::floor::fp32::PIPELINED_ROUND_LATENCY;
@@ -359,7 +362,8 @@ impl Hardware for GemmChecked {
             + 1
             + (p.blocks() - 1) * p.slots()
             + (p.groups() - 1)
-            + 3
+            + READ_STAGES as usize
+            + 2
             + ld
             + CONVERSION_STAGES as usize
             + PIPELINED_ADDER_LATENCY as usize
