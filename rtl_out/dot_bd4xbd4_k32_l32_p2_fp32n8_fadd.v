@@ -38,41 +38,70 @@ module dot_bd4xbd4_k32_l32_p2_fp32n8_fadd (
   input  wire [31:0] b_i,
   output wire [31:0] s_o
 );
-  wire [31:0] a_w = a_i, b_w = b_i;
-  wire [7:0]  ea_w = a_w[30:23], eb_w = b_w[30:23];
-  wire        a_nan_w = (&ea_w) & (|a_w[22:0]);
-  wire        b_nan_w = (&eb_w) & (|b_w[22:0]);
-  wire        a_inf_w = (&ea_w) & ~(|a_w[22:0]);
-  wire        b_inf_w = (&eb_w) & ~(|b_w[22:0]);
-  // Order by magnitude; subnormals use exponent 1 and no hidden bit.
-  wire        a_big_w = a_w[30:0] >= b_w[30:0];
+
+  wire [31:0] a0_w = a_i;
+  wire [31:0] b0_w = b_i;
+  // 1. The order by magnitude; subnormals use exponent 1 and no hidden bit.
+  wire [7:0]  ea_w = a0_w[30:23], eb_w = b0_w[30:23];
+  wire        a_nan_w = (&ea_w) & (|a0_w[22:0]);
+  wire        b_nan_w = (&eb_w) & (|b0_w[22:0]);
+  wire        a_inf_w = (&ea_w) & ~(|a0_w[22:0]);
+  wire        b_inf_w = (&eb_w) & ~(|b0_w[22:0]);
+  wire        a_big_w = a0_w[30:0] >= b0_w[30:0];
   // The result when an operand is NaN or infinite ({special, value}), and the sign of an
-  // exact zero: +0, unless both operands were -0.
+  // exact zero: +0, unless both operands were -0. They travel beside the sum as
+  // {special, zero sign, value}.
   wire        spec_w = a_nan_w | b_nan_w | a_inf_w | b_inf_w;
-  wire [31:0] spec_v_w = (a_nan_w | b_nan_w | (a_inf_w & b_inf_w & (a_w[31] ^ b_w[31]))) ? 32'h7fc00000
-                       : a_inf_w ? a_w : b_w;
-  wire        zsign_w = a_w[31] & b_w[31];
-  wire [31:0] big_w = a_big_w ? a_w : b_w;
-  wire [31:0] sml_w = a_big_w ? b_w : a_w;
-  wire [7:0]  eg_w = (big_w[30:23] == 8'd0) ? 8'd1 : big_w[30:23];
-  wire [7:0]  es_w = (sml_w[30:23] == 8'd0) ? 8'd1 : sml_w[30:23];
-  wire [26:0] mg_w = {|big_w[30:23], big_w[22:0], 3'b000};
-  wire [26:0] ms_w = {|sml_w[30:23], sml_w[22:0], 3'b000};
+  wire [31:0] spec_v_w = (a_nan_w | b_nan_w | (a_inf_w & b_inf_w & (a0_w[31] ^ b0_w[31]))) ? 32'h7fc00000
+                       : a_inf_w ? a0_w : b0_w;
+  wire        zsign_w = a0_w[31] & b0_w[31];
+  wire [31:0] big1_w = a_big_w ? a0_w : b0_w;
+  wire [31:0] sml1_w = a_big_w ? b0_w : a0_w;
+  wire [33:0] side1_w = {spec_w, zsign_w, spec_v_w};
+  // 2. The alignment distance.
+  wire [7:0]  eg_w = (big1_w[30:23] == 8'd0) ? 8'd1 : big1_w[30:23];
+  wire [7:0]  es_w = (sml1_w[30:23] == 8'd0) ? 8'd1 : sml1_w[30:23];
+  wire [26:0] mg_w = {|big1_w[30:23], big1_w[22:0], 3'b000};
+  wire [26:0] ms_w = {|sml1_w[30:23], sml1_w[22:0], 3'b000};
   wire [7:0]  d_w  = eg_w - es_w;
   wire [4:0]  dd_w = (d_w > 8'd27) ? 5'd27 : d_w[4:0];
-  wire        same_w = big_w[31] == sml_w[31];
-  wire [26:0] al_w = ms_w >> dd_w;
-  wire        st_w = |(ms_w & ~(27'h7ffffff << dd_w));
+  wire        same_w = big1_w[31] == sml1_w[31];
+  wire [33:0] side2_w = side1_w;
+  wire neg2_w = big1_w[31];
+  wire same2_w = same_w;
+  wire [7:0] eg2_w = eg_w;
+  wire [4:0] dd2_w = dd_w;
+  wire [26:0] mg2_w = mg_w;
+  wire [26:0] ms2_w = ms_w;
+  // 3. The alignment, with a sticky bit.
+  wire [26:0] al_w = ms2_w >> dd2_w;
+  wire        st_w = |(ms2_w & ~(27'h7ffffff << dd2_w));
   wire [26:0] sm_w = {al_w[26:1], al_w[0] | st_w};
-  wire [27:0] r_w = same_w ? ({1'b0, mg_w} + {1'b0, sm_w}) : ({1'b0, mg_w} - {1'b0, sm_w});
+  wire [33:0] side3_w = side2_w;
+  wire neg3_w = neg2_w;
+  wire same3_w = same2_w;
+  wire [7:0] eg3_w = eg2_w;
+  wire [26:0] mg3_w = mg2_w;
+  wire [26:0] sm3_w = sm_w;
+  // 4. The exact sum.
+  wire [27:0] r_w = same3_w ? ({1'b0, mg3_w} + {1'b0, sm3_w}) : ({1'b0, mg3_w} - {1'b0, sm3_w});
+  wire [33:0] side4_w = side3_w;
+  wire neg4_w = neg3_w;
+  wire [7:0] eg4_w = eg3_w;
+  wire [27:0] r4_w = r_w;
   wire [31:0] rounded_w;
   dot_bd4xbd4_k32_l32_p2_fp32n8_tof32a u_round (
-    .neg_i(big_w[31]),
-    .mag_i(r_w),
-    .exp_i(eg_w),
+    .neg_i(neg4_w),
+    .mag_i(r4_w),
+    .exp_i(eg4_w),
     .f32_o(rounded_w)
   );
-  assign s_o = spec_w ? spec_v_w : (~|r_w) ? {zsign_w, 31'd0} : rounded_w;
+  // The special cases wait beside the rounding: {special, exact zero, zero sign, value}.
+  wire [34:0] side_w = {side4_w[33], ~|r4_w, side4_w[32:0]};
+  wire [34:0] side_end_w = side_w;
+  wire [31:0] s_w = side_end_w[34] ? side_end_w[31:0] : side_end_w[33] ? {side_end_w[32], 31'd0} : rounded_w;
+  wire [31:0] s5_w = s_w;
+  assign s_o = s5_w;
 
 endmodule
 

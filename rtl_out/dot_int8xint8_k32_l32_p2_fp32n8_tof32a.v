@@ -32,29 +32,51 @@ module dot_int8xint8_k32_l32_p2_fp32n8_tof32a (
     end
   endfunction
 
+  // 1. The leading zeros.
   wire [27:0] pad_w  = mag_i;
   wire [4:0] lz_w   = lead_zeros(pad_w);
   wire        zero_w = ~|mag_i;
-  wire [27:0] norm_w = pad_w << lz_w;
-  // flb = floor(log2 |value|) + 153, taken in a width that cannot wrap.
-  wire [9:0] flb_w  = {2'd0, exp_i} + 10'd27 - {5'd0, lz_w};
-  wire        normal_w = flb_w >= 10'd27;
-  wire [9:0] gap_w  = 10'd27 - flb_w;
-  // Keep 24 significant bits (fewer below the normal range), then round.
+  wire neg1_w = neg_i;
+  wire zero1_w = zero_w;
+  wire [7:0] exp1_w = exp_i;
+  wire [4:0] lz1_w = lz_w;
+  wire [27:0] pad1_w = pad_w;
+  // 2. The normalisation; flb = floor(log2 |value|) + 153, in a width that cannot wrap.
+  wire [27:0] norm_w = pad1_w << lz1_w;
+  wire [9:0] flb_w  = {2'd0, exp1_w} + 10'd27 - {5'd0, lz1_w};
+  wire neg2_w = neg1_w;
+  wire zero2_w = zero1_w;
+  wire [9:0] flb2_w = flb_w;
+  wire [27:0] norm2_w = norm_w;
+  // 3. The rounding distance: keep 24 significant bits (fewer below the normal range). The
+  // code's high part is the binade + 1 (the hidden bit's), or 0 below the normal range.
+  wire        normal_w = flb2_w >= 10'd27;
+  wire [9:0] gap_w  = 10'd27 - flb2_w;
   wire [4:0] shift_w = normal_w ? 5'd4
                      : (gap_w > 10'd25) ? 5'd29
                      : gap_w[4:0] + 5'd4;
-  wire [9:0] bin_w  = flb_w - 10'd27;
-  wire [28:0] ext_w  = {norm_w, 1'b0};
-  wire [28:0] sh_w   = ext_w >> shift_w;
-  wire [28:0] lost_w = ext_w & ~({29{1'b1}} << shift_w);
+  wire [9:0] hi_w   = normal_w ? flb2_w - 10'd26 : 10'd0;
+  wire neg3_w = neg2_w;
+  wire zero3_w = zero2_w;
+  wire [9:0] hi3_w = hi_w;
+  wire [4:0] shift3_w = shift_w;
+  wire [27:0] norm3_w = norm2_w;
+  // 4. The rounding decision. The result is infinite when the high part already is, or when
+  // rounding up carries a full significand into it.
+  wire [28:0] ext_w  = {norm3_w, 1'b0};
+  wire [28:0] sh_w   = ext_w >> shift3_w;
+  wire [28:0] lost_w = ext_w & ~({29{1'b1}} << shift3_w);
   wire        up_w   = sh_w[0] & ((|lost_w) | sh_w[1]);
-  wire [25:0] n_w    = sh_w[26:1] + {25'd0, up_w};
-  // code = (binade - 1) << 23 + n: a rounding carry moves into the next binade by itself.
-  wire [32:0] code_w = (normal_w ? {bin_w, 23'd0} : 33'd0) + {7'd0, n_w};
-  wire        inf_w  = normal_w && (code_w >= 33'h7f800000);
-  assign f32_o = zero_w ? 32'd0 : inf_w ? {neg_i, 31'h7f800000} : {neg_i, code_w[30:0]};
-  wire unused_w = |sh_w[28:27];
+  wire        inf_w  = (hi3_w >= 10'd255) | ((hi3_w == 10'd254) & (&sh_w[23:1]) & up_w);
+  wire neg4_w = neg3_w;
+  wire zero4_w = zero3_w;
+  wire inf4_w = inf_w;
+  wire up4_w = up_w;
+  wire [30:0] code4_w = {hi3_w[7:0], sh_w[23:1]};
+  // A rounding carry moves into the next binade by itself.
+  wire [30:0] code_w = code4_w + {30'd0, up4_w};
+  assign f32_o = zero4_w ? 32'd0 : inf4_w ? {neg4_w, 31'h7f800000} : {neg4_w, code_w};
+  wire unused_w = |sh_w[28:24];
 
 endmodule
 

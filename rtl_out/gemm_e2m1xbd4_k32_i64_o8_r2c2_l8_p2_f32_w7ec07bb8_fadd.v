@@ -46,93 +46,129 @@
 // IEEE 754 binary32 addition, round to nearest even, subnormals kept. The smaller operand is
 // aligned with guard, round and sticky bits, the exact signed sum goes to the rounding stage.
 // Any NaN result is the canonical quiet NaN 0x7FC00000.
-// Pipelined: registers on the operands, after their ordering by magnitude, after the
-// alignment distance, after the alignment, after the exact sum, inside the rounding module
-// (4 stages) and on the result, so s_o is a_i + b_i of 10 cycles before. The
-// registers load every cycle (no stall, no reset): the caller keeps its own valid bits beside
-// them.
+// Pipelined: registers on the operands, after each of the four steps below, inside the
+// rounding module (4 stages) and on the result, so s_o is a_i + b_i of 10 cycles
+// before. The registers load every cycle (no stall, no reset): the caller keeps its own valid
+// bits beside them.
 module gemm_e2m1xbd4_k32_i64_o8_r2c2_l8_p2_f32_w7ec07bb8_fadd (
   input  wire        clk_i,
   input  wire [31:0] a_i,
   input  wire [31:0] b_i,
   output wire [31:0] s_o
 );
-  reg  [31:0] a_w, b_w;
-  always @(posedge clk_i) {a_w, b_w} <= {a_i, b_i};
-  wire [7:0]  ea_w = a_w[30:23], eb_w = b_w[30:23];
-  wire        a_nan_w = (&ea_w) & (|a_w[22:0]);
-  wire        b_nan_w = (&eb_w) & (|b_w[22:0]);
-  wire        a_inf_w = (&ea_w) & ~(|a_w[22:0]);
-  wire        b_inf_w = (&eb_w) & ~(|b_w[22:0]);
-  // Order by magnitude; subnormals use exponent 1 and no hidden bit.
-  wire        a_big_w = a_w[30:0] >= b_w[30:0];
+
+  reg  [31:0] a0_q;
+  always @(posedge clk_i) a0_q <= a_i;
+  wire [31:0] a0_w = a0_q;
+  reg  [31:0] b0_q;
+  always @(posedge clk_i) b0_q <= b_i;
+  wire [31:0] b0_w = b0_q;
+  // 1. The order by magnitude; subnormals use exponent 1 and no hidden bit.
+  wire [7:0]  ea_w = a0_w[30:23], eb_w = b0_w[30:23];
+  wire        a_nan_w = (&ea_w) & (|a0_w[22:0]);
+  wire        b_nan_w = (&eb_w) & (|b0_w[22:0]);
+  wire        a_inf_w = (&ea_w) & ~(|a0_w[22:0]);
+  wire        b_inf_w = (&eb_w) & ~(|b0_w[22:0]);
+  wire        a_big_w = a0_w[30:0] >= b0_w[30:0];
   // The result when an operand is NaN or infinite ({special, value}), and the sign of an
-  // exact zero: +0, unless both operands were -0.
+  // exact zero: +0, unless both operands were -0. They travel beside the sum as
+  // {special, zero sign, value}.
   wire        spec_w = a_nan_w | b_nan_w | a_inf_w | b_inf_w;
-  wire [31:0] spec_v_w = (a_nan_w | b_nan_w | (a_inf_w & b_inf_w & (a_w[31] ^ b_w[31]))) ? 32'h7fc00000
-                       : a_inf_w ? a_w : b_w;
-  wire        zsign_w = a_w[31] & b_w[31];
-  // The order, then the alignment, each a stage.
-  reg  [31:0] big_w, sml_w, spec_v0_q;
-  reg         spec0_q, zsign0_q;
-  always @(posedge clk_i) begin
-    {big_w, sml_w} <= a_big_w ? {a_w, b_w} : {b_w, a_w};
-    {spec0_q, spec_v0_q, zsign0_q} <= {spec_w, spec_v_w, zsign_w};
-  end
-  wire [7:0]  eg_w = (big_w[30:23] == 8'd0) ? 8'd1 : big_w[30:23];
-  wire [7:0]  es_w = (sml_w[30:23] == 8'd0) ? 8'd1 : sml_w[30:23];
-  wire [26:0] mg_w = {|big_w[30:23], big_w[22:0], 3'b000};
-  wire [26:0] ms_w = {|sml_w[30:23], sml_w[22:0], 3'b000};
+  wire [31:0] spec_v_w = (a_nan_w | b_nan_w | (a_inf_w & b_inf_w & (a0_w[31] ^ b0_w[31]))) ? 32'h7fc00000
+                       : a_inf_w ? a0_w : b0_w;
+  wire        zsign_w = a0_w[31] & b0_w[31];
+  reg  [31:0] big1_q;
+  always @(posedge clk_i) big1_q <= a_big_w ? a0_w : b0_w;
+  wire [31:0] big1_w = big1_q;
+  reg  [31:0] sml1_q;
+  always @(posedge clk_i) sml1_q <= a_big_w ? b0_w : a0_w;
+  wire [31:0] sml1_w = sml1_q;
+  reg  [33:0] side1_q;
+  always @(posedge clk_i) side1_q <= {spec_w, zsign_w, spec_v_w};
+  wire [33:0] side1_w = side1_q;
+  // 2. The alignment distance.
+  wire [7:0]  eg_w = (big1_w[30:23] == 8'd0) ? 8'd1 : big1_w[30:23];
+  wire [7:0]  es_w = (sml1_w[30:23] == 8'd0) ? 8'd1 : sml1_w[30:23];
+  wire [26:0] mg_w = {|big1_w[30:23], big1_w[22:0], 3'b000};
+  wire [26:0] ms_w = {|sml1_w[30:23], sml1_w[22:0], 3'b000};
   wire [7:0]  d_w  = eg_w - es_w;
   wire [4:0]  dd_w = (d_w > 8'd27) ? 5'd27 : d_w[4:0];
-  wire        same_w = big_w[31] == sml_w[31];
-  // The shift distance, then the shift, each a stage.
-  reg  [31:0] spec_va_q;
-  reg         speca_q, zsigna_q, nega_q, samea_q;
-  reg  [7:0]  ega_q;
-  reg  [4:0]  dda_q;
-  reg  [26:0] mga_q, msa_q;
-  always @(posedge clk_i) begin
-    {speca_q, spec_va_q, zsigna_q, nega_q, samea_q} <= {spec0_q, spec_v0_q, zsign0_q, big_w[31], same_w};
-    {ega_q, dda_q, mga_q, msa_q} <= {eg_w, dd_w, mg_w, ms_w};
-  end
-  wire [26:0] al_w = msa_q >> dda_q;
-  wire        st_w = |(msa_q & ~(27'h7ffffff << dda_q));
+  wire        same_w = big1_w[31] == sml1_w[31];
+  reg  [33:0] side2_q;
+  always @(posedge clk_i) side2_q <= side1_w;
+  wire [33:0] side2_w = side2_q;
+  reg  neg2_q;
+  always @(posedge clk_i) neg2_q <= big1_w[31];
+  wire neg2_w = neg2_q;
+  reg  same2_q;
+  always @(posedge clk_i) same2_q <= same_w;
+  wire same2_w = same2_q;
+  reg  [7:0] eg2_q;
+  always @(posedge clk_i) eg2_q <= eg_w;
+  wire [7:0] eg2_w = eg2_q;
+  reg  [4:0] dd2_q;
+  always @(posedge clk_i) dd2_q <= dd_w;
+  wire [4:0] dd2_w = dd2_q;
+  reg  [26:0] mg2_q;
+  always @(posedge clk_i) mg2_q <= mg_w;
+  wire [26:0] mg2_w = mg2_q;
+  reg  [26:0] ms2_q;
+  always @(posedge clk_i) ms2_q <= ms_w;
+  wire [26:0] ms2_w = ms2_q;
+  // 3. The alignment, with a sticky bit.
+  wire [26:0] al_w = ms2_w >> dd2_w;
+  wire        st_w = |(ms2_w & ~(27'h7ffffff << dd2_w));
   wire [26:0] sm_w = {al_w[26:1], al_w[0] | st_w};
-  reg  [31:0] spec_v1_q;
-  reg         spec1_q, zsign1_q, neg1_q, same1_q;
-  reg  [7:0]  eg1_q;
-  reg  [26:0] mg1_q, sm1_q;
-  always @(posedge clk_i) begin
-    {spec1_q, spec_v1_q, zsign1_q, neg1_q, same1_q} <= {speca_q, spec_va_q, zsigna_q, nega_q, samea_q};
-    {eg1_q, mg1_q, sm1_q} <= {ega_q, mga_q, sm_w};
-  end
-  wire [27:0] r1_w = same1_q ? ({1'b0, mg1_q} + {1'b0, sm1_q}) : ({1'b0, mg1_q} - {1'b0, sm1_q});
-  reg  [31:0] spec_v2_q;
-  reg         spec2_q, zsign2_q, neg2_q;
-  reg  [7:0]  eg2_q;
-  reg  [27:0] r2_q;
-  always @(posedge clk_i) begin
-    {spec2_q, spec_v2_q, zsign2_q, neg2_q, eg2_q, r2_q} <= {spec1_q, spec_v1_q, zsign1_q, neg1_q, eg1_q, r1_w};
-  end
+  reg  [33:0] side3_q;
+  always @(posedge clk_i) side3_q <= side2_w;
+  wire [33:0] side3_w = side3_q;
+  reg  neg3_q;
+  always @(posedge clk_i) neg3_q <= neg2_w;
+  wire neg3_w = neg3_q;
+  reg  same3_q;
+  always @(posedge clk_i) same3_q <= same2_w;
+  wire same3_w = same3_q;
+  reg  [7:0] eg3_q;
+  always @(posedge clk_i) eg3_q <= eg2_w;
+  wire [7:0] eg3_w = eg3_q;
+  reg  [26:0] mg3_q;
+  always @(posedge clk_i) mg3_q <= mg2_w;
+  wire [26:0] mg3_w = mg3_q;
+  reg  [26:0] sm3_q;
+  always @(posedge clk_i) sm3_q <= sm_w;
+  wire [26:0] sm3_w = sm3_q;
+  // 4. The exact sum.
+  wire [27:0] r_w = same3_w ? ({1'b0, mg3_w} + {1'b0, sm3_w}) : ({1'b0, mg3_w} - {1'b0, sm3_w});
+  reg  [33:0] side4_q;
+  always @(posedge clk_i) side4_q <= side3_w;
+  wire [33:0] side4_w = side4_q;
+  reg  neg4_q;
+  always @(posedge clk_i) neg4_q <= neg3_w;
+  wire neg4_w = neg4_q;
+  reg  [7:0] eg4_q;
+  always @(posedge clk_i) eg4_q <= eg3_w;
+  wire [7:0] eg4_w = eg4_q;
+  reg  [27:0] r4_q;
+  always @(posedge clk_i) r4_q <= r_w;
+  wire [27:0] r4_w = r4_q;
   wire [31:0] rounded_w;
   gemm_e2m1xbd4_k32_i64_o8_r2c2_l8_p2_f32_w7ec07bb8_fadd_round u_round (
     .clk_i(clk_i),
-    .neg_i(neg2_q),
-    .mag_i(r2_q),
-    .exp_i(eg2_q),
+    .neg_i(neg4_w),
+    .mag_i(r4_w),
+    .exp_i(eg4_w),
     .f32_o(rounded_w)
   );
   // The special cases wait beside the rounding: {special, exact zero, zero sign, value}.
-  wire [34:0] side_w = {spec2_q, ~|r2_q, zsign2_q, spec_v2_q};
+  wire [34:0] side_w = {side4_w[33], ~|r4_w, side4_w[32:0]};
   reg  [139:0] side_q;
   always @(posedge clk_i) side_q <= {side_q[104:0], side_w};
   wire [34:0] side_end_w = side_q[139:105];
-  reg  [31:0] s_q;
-  always @(posedge clk_i) begin
-    s_q <= side_end_w[34] ? side_end_w[31:0] : side_end_w[33] ? {side_end_w[32], 31'd0} : rounded_w;
-  end
-  assign s_o = s_q;
+  wire [31:0] s_w = side_end_w[34] ? side_end_w[31:0] : side_end_w[33] ? {side_end_w[32], 31'd0} : rounded_w;
+  reg  [31:0] s5_q;
+  always @(posedge clk_i) s5_q <= s_w;
+  wire [31:0] s5_w = s5_q;
+  assign s_o = s5_w;
 
 endmodule
 

@@ -45,9 +45,9 @@
 
 // (-1)^neg * mag * 2^(exp_i - 153) rounded to FP32: nearest, ties to even, subnormals
 // kept, overflow to infinity. A zero magnitude gives +0.
-// Pipelined: registers after the leading-zero count, after the normalisation, after the
-// rounding distance and after the rounding decision, so f32_o is the value of the inputs of 4 cycles before. The
-// registers load every cycle (no stall, no reset): the caller keeps its valid bits beside them.
+// Pipelined: registers after each of the four steps below, so f32_o is the value of the
+// inputs of 4 cycles before. The registers load every cycle (no stall, no reset): the
+// caller keeps its valid bits beside them.
 module gemm_e2m1xbd4_k32_i64_o8_r2c2_l8_p2_f32_w7ec07bb8_fadd_round (
   input  wire        clk_i,
   input  wire        neg_i,
@@ -66,47 +66,89 @@ module gemm_e2m1xbd4_k32_i64_o8_r2c2_l8_p2_f32_w7ec07bb8_fadd_round (
     end
   endfunction
 
+  // 1. The leading zeros.
   wire [27:0] pad_w  = mag_i;
   wire [4:0] lz_w   = lead_zeros(pad_w);
   wire        zero_w = ~|mag_i;
-  reg  [27:0] pad1_q;
-  reg  [4:0] lz1_q;
+  reg  neg1_q;
+  always @(posedge clk_i) neg1_q <= neg_i;
+  wire neg1_w = neg1_q;
+  reg  zero1_q;
+  always @(posedge clk_i) zero1_q <= zero_w;
+  wire zero1_w = zero1_q;
   reg  [7:0] exp1_q;
-  reg         neg1_q, zero1_q;
-  always @(posedge clk_i) {neg1_q, zero1_q, exp1_q, lz1_q, pad1_q} <= {neg_i, zero_w, exp_i, lz_w, pad_w};
-  wire [27:0] norm_w = pad1_q << lz1_q;
-  // flb = floor(log2 |value|) + 153, taken in a width that cannot wrap.
-  wire [9:0] flb_w  = {2'd0, exp1_q} + 10'd27 - {5'd0, lz1_q};
-  // The binade, then the rounding distance, each a stage.
-  reg  [27:0] normb_q;
-  reg  [9:0] flbb_q;
-  reg         negb_q, zerob_q;
-  always @(posedge clk_i) {negb_q, zerob_q, flbb_q, normb_q} <= {neg1_q, zero1_q, flb_w, norm_w};
-  wire        normal_w = flbb_q >= 10'd27;
-  wire [9:0] gap_w  = 10'd27 - flbb_q;
-  // Keep 24 significant bits (fewer below the normal range), then round.
+  always @(posedge clk_i) exp1_q <= exp_i;
+  wire [7:0] exp1_w = exp1_q;
+  reg  [4:0] lz1_q;
+  always @(posedge clk_i) lz1_q <= lz_w;
+  wire [4:0] lz1_w = lz1_q;
+  reg  [27:0] pad1_q;
+  always @(posedge clk_i) pad1_q <= pad_w;
+  wire [27:0] pad1_w = pad1_q;
+  // 2. The normalisation; flb = floor(log2 |value|) + 153, in a width that cannot wrap.
+  wire [27:0] norm_w = pad1_w << lz1_w;
+  wire [9:0] flb_w  = {2'd0, exp1_w} + 10'd27 - {5'd0, lz1_w};
+  reg  neg2_q;
+  always @(posedge clk_i) neg2_q <= neg1_w;
+  wire neg2_w = neg2_q;
+  reg  zero2_q;
+  always @(posedge clk_i) zero2_q <= zero1_w;
+  wire zero2_w = zero2_q;
+  reg  [9:0] flb2_q;
+  always @(posedge clk_i) flb2_q <= flb_w;
+  wire [9:0] flb2_w = flb2_q;
+  reg  [27:0] norm2_q;
+  always @(posedge clk_i) norm2_q <= norm_w;
+  wire [27:0] norm2_w = norm2_q;
+  // 3. The rounding distance: keep 24 significant bits (fewer below the normal range). The
+  // code's high part is the binade + 1 (the hidden bit's), or 0 below the normal range.
+  wire        normal_w = flb2_w >= 10'd27;
+  wire [9:0] gap_w  = 10'd27 - flb2_w;
   wire [4:0] shift_w = normal_w ? 5'd4
                      : (gap_w > 10'd25) ? 5'd29
                      : gap_w[4:0] + 5'd4;
-  wire [9:0] bin_w  = flbb_q - 10'd27;
-  reg  [27:0] norm2_q;
-  reg  [4:0] shift2_q;
-  reg  [9:0] bin2_q;
-  reg         neg2_q, zero2_q, normal2_q;
-  always @(posedge clk_i) {neg2_q, zero2_q, normal2_q, bin2_q, shift2_q, norm2_q} <= {negb_q, zerob_q, normal_w, bin_w, shift_w, normb_q};
-  wire [28:0] ext_w  = {norm2_q, 1'b0};
-  wire [28:0] sh_w   = ext_w >> shift2_q;
-  wire [28:0] lost_w = ext_w & ~({29{1'b1}} << shift2_q);
+  wire [9:0] hi_w   = normal_w ? flb2_w - 10'd26 : 10'd0;
+  reg  neg3_q;
+  always @(posedge clk_i) neg3_q <= neg2_w;
+  wire neg3_w = neg3_q;
+  reg  zero3_q;
+  always @(posedge clk_i) zero3_q <= zero2_w;
+  wire zero3_w = zero3_q;
+  reg  [9:0] hi3_q;
+  always @(posedge clk_i) hi3_q <= hi_w;
+  wire [9:0] hi3_w = hi3_q;
+  reg  [4:0] shift3_q;
+  always @(posedge clk_i) shift3_q <= shift_w;
+  wire [4:0] shift3_w = shift3_q;
+  reg  [27:0] norm3_q;
+  always @(posedge clk_i) norm3_q <= norm2_w;
+  wire [27:0] norm3_w = norm3_q;
+  // 4. The rounding decision. The result is infinite when the high part already is, or when
+  // rounding up carries a full significand into it.
+  wire [28:0] ext_w  = {norm3_w, 1'b0};
+  wire [28:0] sh_w   = ext_w >> shift3_w;
+  wire [28:0] lost_w = ext_w & ~({29{1'b1}} << shift3_w);
   wire        up_w   = sh_w[0] & ((|lost_w) | sh_w[1]);
-  reg  [25:0] sh3_q;
-  reg  [9:0] bin3_q;
-  reg         neg3_q, zero3_q, normal3_q, up3_q;
-  always @(posedge clk_i) {neg3_q, zero3_q, normal3_q, up3_q, bin3_q, sh3_q} <= {neg2_q, zero2_q, normal2_q, up_w, bin2_q, sh_w[26:1]};
-  wire [25:0] n_w    = sh3_q + {25'd0, up3_q};
-  wire [32:0] code_w = (normal3_q ? {bin3_q, 23'd0} : 33'd0) + {7'd0, n_w};
-  wire        inf_w  = normal3_q && (code_w >= 33'h7f800000);
-  assign f32_o = zero3_q ? 32'd0 : inf_w ? {neg3_q, 31'h7f800000} : {neg3_q, code_w[30:0]};
-  wire unused_w = |sh_w[28:27];
+  wire        inf_w  = (hi3_w >= 10'd255) | ((hi3_w == 10'd254) & (&sh_w[23:1]) & up_w);
+  reg  neg4_q;
+  always @(posedge clk_i) neg4_q <= neg3_w;
+  wire neg4_w = neg4_q;
+  reg  zero4_q;
+  always @(posedge clk_i) zero4_q <= zero3_w;
+  wire zero4_w = zero4_q;
+  reg  inf4_q;
+  always @(posedge clk_i) inf4_q <= inf_w;
+  wire inf4_w = inf4_q;
+  reg  up4_q;
+  always @(posedge clk_i) up4_q <= up_w;
+  wire up4_w = up4_q;
+  reg  [30:0] code4_q;
+  always @(posedge clk_i) code4_q <= {hi3_w[7:0], sh_w[23:1]};
+  wire [30:0] code4_w = code4_q;
+  // A rounding carry moves into the next binade by itself.
+  wire [30:0] code_w = code4_w + {30'd0, up4_w};
+  assign f32_o = zero4_w ? 32'd0 : inf4_w ? {neg4_w, 31'h7f800000} : {neg4_w, code_w};
+  wire unused_w = |sh_w[28:24];
 
 endmodule
 

@@ -271,8 +271,8 @@ fn mutants_of_the_tile_are_caught() {
         (
             "_tof32",
             "a term's sign taken from the next block sum",
-            "<= {neg2_q, zero2_q, normal2_q, up_w,",
-            "<= {neg1_q, zero2_q, normal2_q, up_w,",
+            "neg4_q <= neg3_w;",
+            "neg4_q <= neg2_w;",
         ),
     ];
     let dir = tempfile::tempdir().unwrap();

@@ -29,12 +29,7 @@ struct ToF32View {
     rw_msb: u32,
     base_shift: u32,
     max_gap: u32,
-    bin_off: i64,
-    cw: u32,
-    cw_msb: u32,
-    cw_pad_n: u32,
-    has_unused: bool,
-    unused_expr: String,
+    hi_off: i64,
 }
 
 impl ToF32View {
@@ -51,11 +46,7 @@ impl ToF32View {
         let flb_max = (1i64 << xw) - 1 + i64::from(nw) - 1;
         let fw = bits_for(flb_max.max(normal_min) as u64) + 1;
         let rw = bits_for(u64::from(nw) + 1);
-        let cw = fw + 23;
-        let mut unused = Vec::new();
-        if nw > 26 {
-            unused.push(format!("|sh_w[{nw}:27]"));
-        }
+        assert!(fw > 8, "the binade compares with 255 and 254");
         ToF32View {
             xb,
             mw_msb: mw - 1,
@@ -80,12 +71,8 @@ impl ToF32View {
             rw_msb: rw - 1,
             base_shift: nw - 24,
             max_gap: 25,
-            bin_off: normal_min,
-            cw,
-            cw_msb: cw - 1,
-            cw_pad_n: cw - 26,
-            has_unused: !unused.is_empty(),
-            unused_expr: unused.join(" | "),
+            // binade = flb - normal_min, + 1 for the hidden bit
+            hi_off: normal_min - 1,
         }
     }
 }
