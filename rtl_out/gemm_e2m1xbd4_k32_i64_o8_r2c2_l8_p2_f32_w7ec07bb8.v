@@ -39,7 +39,7 @@
 // weights: random (normal, a random power-of-two scale per block), seed 1
 // weights: sha256 of the packed memory images 7ec07bb8081f6c36a5f1aa395a3b666238e38ab8cef4329c218ce3a9f5a874db
 // accumulation: y[m][n] = (((+0 + d_0) + d_1) + ...) + d_{K/k-1}, block pairs in order, each d_b the exact block dot rounded to FP32 (RNE), each + an IEEE binary32 RNE add; any NaN gives 0x7FC00000 (DotGeneral with one partial sum, docs/numerics.md 4)
-// schedule: for each group of 2 rows, for each block index b, for each group of 2 weight rows g: 12 slots per b, so the 10-stage adder's partial sums of one output are 12 cycles apart
+// schedule: for each group of 2 rows, for each block index b, for each group of 2 weight rows g: 13 slots per b, so the 10-stage adder's partial sums of one output are 13 cycles apart
 // weight memory of column c: word g*2 + b holds block b of weight row g*2 + c; a word is {codes (element 0 lowest), dialect id if dialectfp4, the block scale (E8M0, or UE4M3 for nvfp4) in bits 7:0}
 `default_nettype none
 
@@ -51,7 +51,7 @@
 //   y_o        2 results of one output row a beat: y[m][g*2 + j] in lane j, beats
 //              g = 0..3 then the next row of the group; last_o on the row's last beat
 // Per row group: for every block index b, for every group g of 2 weight rows, all
-// 2 x 2 positions take one block pair; a partial sum comes back every 12 cycles, so
+// 2 x 2 positions take one block pair; a partial sum comes back every 13 cycles, so
 // the pipelined adder never waits. Inside, nothing stalls: a group starts only when its
 // activations are in and its result bank is free.
 module gemm_e2m1xbd4_k32_i64_o8_r2c2_l8_p2_f32_w7ec07bb8 (
@@ -115,21 +115,15 @@ module gemm_e2m1xbd4_k32_i64_o8_r2c2_l8_p2_f32_w7ec07bb8 (
   // A result bank is claimed when its group starts and freed when it has been sent.
   reg  [1:0]  oclaim_q, oready_q;
   wire        start_w   = ~busy_q & afull_q[cbank_q] & ~oclaim_q[cbank_q];
-  wire        g_last_w  = g_q == 4'd11;
+  wire        g_last_w  = g_q == 4'd12;
   wire        b_last_w  = b_q == 1'd1;
   wire        seq_end_w = busy_q & g_last_w & b_last_w;
   wire        slot_v_w  = busy_q & (g_q < 4'd4);
   wire [1:0] a_raddr_w = cbank_q ? 2'd2 + {1'd0, b_q} : {1'd0, b_q};
   wire [2:0] w_raddr_w = slot_v_w ? 3'd2 * g_q[2:0] + {2'd0, b_q} : 3'd0;
-  // The read addresses are registered (the memories' address pins are many loads away), so a
-  // bank is read a cycle after its last slot: it is freed for writing a cycle later too.
-  reg  [1:0] a_raddr_q;
-  reg  [2:0] w_raddr_q;
+  // The memories register the read address, so a bank is read a cycle after its last slot:
+  // it is freed for writing a cycle later too.
   reg         seq_end_q;
-  always @(posedge clk_i) begin
-    a_raddr_q <= a_raddr_w;
-    w_raddr_q <= w_raddr_w;
-  end
   always @(posedge clk_i) begin
     if (!rst_ni) begin
       busy_q  <= 1'b0;
@@ -167,7 +161,7 @@ module gemm_e2m1xbd4_k32_i64_o8_r2c2_l8_p2_f32_w7ec07bb8 (
   end
 
   // ---- control beside the data: {bank, last b, first b, g} per stage ----
-  // Stage 1: read addresses; 2: memory data; 3: its register; 10: FP32 terms (partial-sum read); 11: adder operands;
+  // Stages 1-2: the memories' read; 3: a register on their data; 9: partial-sum read; 11: FP32 terms and adder operands;
   // 21: sums (write back, or a result on the last b).
   wire [6:0] ctl0_w = {cbank_q, b_last_w, b_q == 1'd0, g_q};
   reg  [21:1] cv_q;
@@ -177,7 +171,7 @@ module gemm_e2m1xbd4_k32_i64_o8_r2c2_l8_p2_f32_w7ec07bb8 (
     else cv_q <= {cv_q[20:1], slot_v_w};
     cd_q <= {cd_q[139:0], ctl0_w};
   end
-  wire [3:0] g_pread_w = cd_q[63 +: 4];
+  wire [3:0] g_pread_w = cd_q[56 +: 4];
   wire        first_add_w = cd_q[74];
   wire [6:0] ctl_end_w = cd_q[140 +: 7];
   wire [3:0] g_end_w = ctl_end_w[3:0];
@@ -201,7 +195,7 @@ module gemm_e2m1xbd4_k32_i64_o8_r2c2_l8_p2_f32_w7ec07bb8 (
     .we_i(q_blk_w & (r_in_q == 1'd0)),
     .waddr_i(a_waddr_w),
     .wdata_i(a_wdata_w),
-    .raddr_i(a_raddr_q),
+    .raddr_i(a_raddr_w),
     .rdata_o(a_rd_w[0 +: 136])
   );
   gemm_e2m1xbd4_k32_i64_o8_r2c2_l8_p2_f32_w7ec07bb8_aram u_aram1 (
@@ -209,7 +203,7 @@ module gemm_e2m1xbd4_k32_i64_o8_r2c2_l8_p2_f32_w7ec07bb8 (
     .we_i(q_blk_w & (r_in_q == 1'd1)),
     .waddr_i(a_waddr_w),
     .wdata_i(a_wdata_w),
-    .raddr_i(a_raddr_q),
+    .raddr_i(a_raddr_w),
     .rdata_o(a_rd_w[136 +: 136])
   );
   gemm_e2m1xbd4_k32_i64_o8_r2c2_l8_p2_f32_w7ec07bb8_wram0 u_wram0 (
@@ -217,7 +211,7 @@ module gemm_e2m1xbd4_k32_i64_o8_r2c2_l8_p2_f32_w7ec07bb8 (
     .we_i(w_we_i & (w_col_i == 1'd0)),
     .waddr_i(w_addr_i),
     .wdata_i(w_data_i),
-    .raddr_i(w_raddr_q),
+    .raddr_i(w_raddr_w),
     .rdata_o(w_rd_w[0 +: 140])
   );
   gemm_e2m1xbd4_k32_i64_o8_r2c2_l8_p2_f32_w7ec07bb8_wram1 u_wram1 (
@@ -225,7 +219,7 @@ module gemm_e2m1xbd4_k32_i64_o8_r2c2_l8_p2_f32_w7ec07bb8 (
     .we_i(w_we_i & (w_col_i == 1'd1)),
     .waddr_i(w_addr_i),
     .wdata_i(w_data_i),
-    .raddr_i(w_raddr_q),
+    .raddr_i(w_raddr_w),
     .rdata_o(w_rd_w[140 +: 140])
   );
   wire [127:0] p_rd_w, p_wr_w;
@@ -324,21 +318,25 @@ module gemm_e2m1xbd4_k32_i64_o8_r2c2_l8_p2_f32_w7ec07bb8 (
     .raddr_i(o_raddr_w),
     .rdata_o(o_rd_w[64 +: 64])
   );
-  // A read is issued when the two-entry output queue will have room for it.
-  reg         rd_v_q, rd_last_q;
-  reg  [0:0] rd_row_q;
-  reg         f0v_q, f1v_q;
-  reg  [64:0] f0d_q, f1d_q;
-  wire        pop_w = f0v_q & ready_i;
-  // Entries after this cycle's push and pop.
-  wire [1:0]  n_w = {1'b0, f0v_q} + {1'b0, f1v_q} + {1'b0, rd_v_q} - {1'b0, pop_w};
+  // A read is issued when the three-entry output queue will have room for it and for the
+  // read still in flight (the memory takes two cycles).
+  reg  [2:1]  rd_v_q, rd_last_q;
+  reg  [1:0] rd_row_q;
+  wire [0:0] rd_row2_w = rd_row_q[1:1];
+  reg  [1:0]  qn_q;
+  reg  [64:0] q0_q, q1_q, q2_q;
+  wire        f0v_w = qn_q != 2'd0;
+  wire        pop_w = f0v_w & ready_i;
+  // Entries after this cycle's pop, then after its push too.
+  wire [1:0]  keep_w = qn_q - {1'b0, pop_w};
+  wire [1:0]  n_w = keep_w + {1'b0, rd_v_q[2]};
   wire        og_last_w = og_q == 2'd3;
   wire        orow_last_w = orow_q == 1'd1;
-  wire        rd_go_w = oready_q[rbank_q] & (n_w < 2'd2);
+  wire        rd_go_w = oready_q[rbank_q] & ({1'b0, n_w} + {2'd0, rd_v_q[1]} < 3'd3);
   wire        drained_w = rd_go_w & og_last_w & orow_last_w;
   wire        o_done_w = v_end_w & last_end_w & (g_end_w == 4'd3);
-  wire [63:0] o_sel_w = (rd_row_q == 1'd0) ? o_rd_w[63:0] : o_rd_w[127:64];
-  wire [64:0] new_w = {rd_last_q, o_sel_w};
+  wire [63:0] o_sel_w = (rd_row2_w == 1'd0) ? o_rd_w[63:0] : o_rd_w[127:64];
+  wire [64:0] new_w = {rd_last_q[2], o_sel_w};
   always @(posedge clk_i) begin
     if (!rst_ni) begin
       rbank_q  <= 1'b0;
@@ -346,9 +344,8 @@ module gemm_e2m1xbd4_k32_i64_o8_r2c2_l8_p2_f32_w7ec07bb8 (
       og_q     <= 2'd0;
       oclaim_q <= 2'b00;
       oready_q <= 2'b00;
-      rd_v_q   <= 1'b0;
-      f0v_q    <= 1'b0;
-      f1v_q    <= 1'b0;
+      rd_v_q   <= 2'b00;
+      qn_q     <= 2'd0;
     end else begin
       if (rd_go_w) begin
         og_q <= og_last_w ? 2'd0 : og_q + 2'd1;
@@ -359,21 +356,27 @@ module gemm_e2m1xbd4_k32_i64_o8_r2c2_l8_p2_f32_w7ec07bb8 (
       // The bank bit travels in the control pipeline, which has no reset: an AND, not a
       // shift by it, keeps a 4-state simulator from reading X before the first group ends.
       oready_q <= (oready_q | {o_done_w & bank_end_w, o_done_w & ~bank_end_w}) & ~({1'b0, drained_w} << rbank_q);
-      rd_v_q <= rd_go_w;
-      f0v_q  <= n_w != 2'd0;
-      f1v_q  <= n_w == 2'd2;
+      rd_v_q <= {rd_v_q[1], rd_go_w};
+      qn_q   <= n_w;
     end
   end
+  // q0 is the head: a pop moves the others down, and a landed read goes in behind them.
   always @(posedge clk_i) begin
-    rd_row_q  <= orow_q;
-    rd_last_q <= og_last_w;
-    if (pop_w) f0d_q <= f1v_q ? f1d_q : new_w;
-    else if (!f0v_q) f0d_q <= new_w;
-    if (rd_v_q) f1d_q <= new_w;
+    rd_row_q  <= {rd_row_q[0:0], orow_q};
+    rd_last_q <= {rd_last_q[1], og_last_w};
+    if (pop_w) begin
+      q0_q <= q1_q;
+      q1_q <= q2_q;
+    end
+    if (rd_v_q[2]) begin
+      if (keep_w == 2'd0) q0_q <= new_w;
+      else if (keep_w == 2'd1) q1_q <= new_w;
+      else q2_q <= new_w;
+    end
   end
-  assign valid_o = f0v_q;
-  assign y_o     = f0d_q[63:0];
-  assign last_o  = f0d_q[64];
+  assign valid_o = f0v_w;
+  assign y_o     = q0_q[63:0];
+  assign last_o  = q0_q[64];
 
 endmodule
 

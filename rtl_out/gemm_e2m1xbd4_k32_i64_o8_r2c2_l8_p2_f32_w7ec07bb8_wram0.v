@@ -39,13 +39,16 @@
 // weights: random (normal, a random power-of-two scale per block), seed 1
 // weights: sha256 of the packed memory images 7ec07bb8081f6c36a5f1aa395a3b666238e38ab8cef4329c218ce3a9f5a874db
 // accumulation: y[m][n] = (((+0 + d_0) + d_1) + ...) + d_{K/k-1}, block pairs in order, each d_b the exact block dot rounded to FP32 (RNE), each + an IEEE binary32 RNE add; any NaN gives 0x7FC00000 (DotGeneral with one partial sum, docs/numerics.md 4)
-// schedule: for each group of 2 rows, for each block index b, for each group of 2 weight rows g: 12 slots per b, so the 10-stage adder's partial sums of one output are 12 cycles apart
+// schedule: for each group of 2 rows, for each block index b, for each group of 2 weight rows g: 13 slots per b, so the 10-stage adder's partial sums of one output are 13 cycles apart
 // weight memory of column c: word g*2 + b holds block b of weight row g*2 + c; a word is {codes (element 0 lowest), dialect id if dialectfp4, the block scale (E8M0, or UE4M3 for nvfp4) in bits 7:0}
 `default_nettype none
 
 // Weight blocks of tile column 0: word g*2 + blk is block blk of weight row g*2 + 0.
-// Simple dual-port memory, 8 words of 140 bits: one write port and one read
-// port whose data is registered, the form Yosys and vendor tools map to block RAM.
+// Simple dual-port memory, 8 words of 140 bits: one write port, and one read
+// port with its address and its data registered (rdata_o is word raddr_i of two cycles
+// before), the form Yosys and vendor tools map to block RAM with its output register. A block
+// RAM may read the word a cycle early: callers never write a word in the two cycles after
+// they ask for it.
 // The initial contents are the generator's (the same words `blockrtl pack` writes as files).
 module gemm_e2m1xbd4_k32_i64_o8_r2c2_l8_p2_f32_w7ec07bb8_wram0 (
   input  wire        clk_i,
@@ -69,9 +72,11 @@ module gemm_e2m1xbd4_k32_i64_o8_r2c2_l8_p2_f32_w7ec07bb8_wram0 (
     mem_q[7] = 140'h4339605b596f3614dda571318d8a424cc86;
   end
 
+  reg [2:0] raddr_q;
   always @(posedge clk_i) begin
     if (we_i) mem_q[waddr_i] <= wdata_i;
-    rdata_o <= mem_q[raddr_i];
+    raddr_q <= raddr_i;
+    rdata_o <= mem_q[raddr_q];
   end
 
 endmodule

@@ -252,8 +252,8 @@ fn mutants_of_the_tile_are_caught() {
         (
             "",
             "results dropped under back-pressure",
-            "pop_w = f0v_q & ready_i;",
-            "pop_w = f0v_q;",
+            "pop_w = f0v_w & ready_i;",
+            "pop_w = f0v_w;",
         ),
         (
             "",

@@ -1,4 +1,4 @@
-//! A simple dual-port memory with a registered read (block RAM on FPGAs), optionally with
+//! A simple dual-port memory with a registered address and read data (block RAM on FPGAs), optionally with
 //! initial contents: the gemm tile's weight, activation, partial-sum and result memories.
 
 use crate::emit::bits_for;

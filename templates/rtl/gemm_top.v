@@ -68,15 +68,9 @@ module {{ name }} (
   wire        slot_v_w  = {{ slot_v }};
   wire [{{ ab - 1 }}:0] a_raddr_w = cbank_q ? {{ ab }}'d{{ blocks }} + {{ b_x }} : {{ b_x }};
   wire [{{ wab - 1 }}:0] w_raddr_w = slot_v_w ? {{ wab }}'d{{ blocks }} * {{ g_w }} + {{ b_w }} : {{ wab }}'d0;
-  // The read addresses are registered (the memories' address pins are many loads away), so a
-  // bank is read a cycle after its last slot: it is freed for writing a cycle later too.
-  reg  [{{ ab - 1 }}:0] a_raddr_q;
-  reg  [{{ wab - 1 }}:0] w_raddr_q;
+  // The memories register the read address, so a bank is read a cycle after its last slot:
+  // it is freed for writing a cycle later too.
   reg         seq_end_q;
-  always @(posedge clk_i) begin
-    a_raddr_q <= a_raddr_w;
-    w_raddr_q <= w_raddr_w;
-  end
   always @(posedge clk_i) begin
     if (!rst_ni) begin
       busy_q  <= 1'b0;
@@ -114,7 +108,7 @@ module {{ name }} (
   end
 
   // ---- control beside the data: {bank, last b, first b, g} per stage ----
-  // Stage 1: read addresses; 2: memory data; 3: its register; {{ at_pread }}: FP32 terms (partial-sum read); {{ at_add }}: adder operands;
+  // Stages 1-2: the memories' read; 3: a register on their data; {{ at_pread }}: partial-sum read; {{ at_add }}: FP32 terms and adder operands;
   // {{ depth }}: sums (write back, or a result on the last b).
   wire [{{ cw - 1 }}:0] ctl0_w = {cbank_q, b_last_w, b_q == {{ bb }}'d0, g_q};
   reg  [{{ depth }}:1] cv_q;
@@ -149,7 +143,7 @@ module {{ name }} (
     .we_i(q_blk_w & (r_in_q == {{ rb }}'d{{ r }})),
     .waddr_i(a_waddr_w),
     .wdata_i(a_wdata_w),
-    .raddr_i(a_raddr_q),
+    .raddr_i(a_raddr_w),
     .rdata_o(a_rd_w[{{ r * aw }} +: {{ aw }}])
   );
 {%- endfor %}
@@ -159,7 +153,7 @@ module {{ name }} (
     .we_i(w_we_i & (w_col_i == {{ colb }}'d{{ col }})),
     .waddr_i(w_addr_i),
     .wdata_i(w_data_i),
-    .raddr_i(w_raddr_q),
+    .raddr_i(w_raddr_w),
     .rdata_o(w_rd_w[{{ col * ww }} +: {{ ww }}])
   );
 {%- endfor %}
@@ -253,27 +247,33 @@ module {{ name }} (
     .rdata_o(o_rd_w[{{ r * oww }} +: {{ oww }}])
   );
 {%- endfor %}
-  // A read is issued when the two-entry output queue will have room for it.
+  // A read is issued when the three-entry output queue will have room for it and for the
+  // read still in flight (the memory takes two cycles).
 {%- if requant %}
   wire        rq_ready_w;
 {%- endif %}
-  reg         rd_v_q, rd_last_q;
-  reg  [{{ rb - 1 }}:0] rd_row_q;
-  reg         f0v_q, f1v_q;
-  reg  [{{ oww }}:0] f0d_q, f1d_q;
-  wire        pop_w = f0v_q & {% if requant %}rq_ready_w{% else %}ready_i{% endif %};
-  // Entries after this cycle's push and pop.
-  wire [1:0]  n_w = {1'b0, f0v_q} + {1'b0, f1v_q} + {1'b0, rd_v_q} - {1'b0, pop_w};
+  reg  [2:1]  rd_v_q, rd_last_q;
+  reg  [{{ 2 * rb - 1 }}:0] rd_row_q;
+{%- if rows > 1 %}
+  wire [{{ rb - 1 }}:0] rd_row2_w = rd_row_q[{{ 2 * rb - 1 }}:{{ rb }}];
+{%- endif %}
+  reg  [1:0]  qn_q;
+  reg  [{{ oww }}:0] q0_q, q1_q, q2_q;
+  wire        f0v_w = qn_q != 2'd0;
+  wire        pop_w = f0v_w & {% if requant %}rq_ready_w{% else %}ready_i{% endif %};
+  // Entries after this cycle's pop, then after its push too.
+  wire [1:0]  keep_w = qn_q - {1'b0, pop_w};
+  wire [1:0]  n_w = keep_w + {1'b0, rd_v_q[2]};
   wire        og_last_w = og_q == {{ ogb }}'d{{ groups - 1 }};
   wire        orow_last_w = orow_q == {{ rb }}'d{{ rows - 1 }};
-  wire        rd_go_w = oready_q[rbank_q] & (n_w < 2'd2);
+  wire        rd_go_w = oready_q[rbank_q] & ({1'b0, n_w} + {2'd0, rd_v_q[1]} < 3'd3);
   wire        drained_w = rd_go_w & og_last_w & orow_last_w;
   wire        o_done_w = v_end_w & last_end_w & (g_end_w == {{ gb }}'d{{ groups - 1 }});
   wire [{{ oww - 1 }}:0] o_sel_w = {{ row_mux }};
 {%- if rows == 1 %}
-  wire        unused_row_w = rd_row_q;
+  wire        unused_row_w = |rd_row_q;
 {%- endif %}
-  wire [{{ oww }}:0] new_w = {rd_last_q, o_sel_w};
+  wire [{{ oww }}:0] new_w = {rd_last_q[2], o_sel_w};
   always @(posedge clk_i) begin
     if (!rst_ni) begin
       rbank_q  <= 1'b0;
@@ -281,9 +281,8 @@ module {{ name }} (
       og_q     <= {{ ogb }}'d0;
       oclaim_q <= 2'b00;
       oready_q <= 2'b00;
-      rd_v_q   <= 1'b0;
-      f0v_q    <= 1'b0;
-      f1v_q    <= 1'b0;
+      rd_v_q   <= 2'b00;
+      qn_q     <= 2'd0;
     end else begin
       if (rd_go_w) begin
         og_q <= og_last_w ? {{ ogb }}'d0 : og_q + {{ ogb }}'d1;
@@ -294,17 +293,23 @@ module {{ name }} (
       // The bank bit travels in the control pipeline, which has no reset: an AND, not a
       // shift by it, keeps a 4-state simulator from reading X before the first group ends.
       oready_q <= (oready_q | {o_done_w & bank_end_w, o_done_w & ~bank_end_w}) & ~({1'b0, drained_w} << rbank_q);
-      rd_v_q <= rd_go_w;
-      f0v_q  <= n_w != 2'd0;
-      f1v_q  <= n_w == 2'd2;
+      rd_v_q <= {rd_v_q[1], rd_go_w};
+      qn_q   <= n_w;
     end
   end
+  // q0 is the head: a pop moves the others down, and a landed read goes in behind them.
   always @(posedge clk_i) begin
-    rd_row_q  <= orow_q;
-    rd_last_q <= og_last_w;
-    if (pop_w) f0d_q <= f1v_q ? f1d_q : new_w;
-    else if (!f0v_q) f0d_q <= new_w;
-    if (rd_v_q) f1d_q <= new_w;
+    rd_row_q  <= {rd_row_q[{{ rb - 1 }}:0], orow_q};
+    rd_last_q <= {rd_last_q[1], og_last_w};
+    if (pop_w) begin
+      q0_q <= q1_q;
+      q1_q <= q2_q;
+    end
+    if (rd_v_q[2]) begin
+      if (keep_w == 2'd0) q0_q <= new_w;
+      else if (keep_w == 2'd1) q1_q <= new_w;
+      else q2_q <= new_w;
+    end
   end
 {%- if requant %}
 
@@ -315,7 +320,7 @@ module {{ name }} (
   {{ rq_name }} u_requant (
     .clk_i(clk_i),
     .rst_ni(rst_ni),
-    .valid_i(f0v_q),
+    .valid_i(f0v_w),
     .ready_o(rq_ready_w),
     .valid_o(valid_o),
     .ready_i(ready_i),
@@ -332,11 +337,11 @@ module {{ name }} (
   assign nan_o        = r_nan_w;
   assign block_last_o = r_last_w;
   assign last_o       = r_last_w & rq_row_last_w;
-  wire        unused_rl_w = f0d_q[{{ oww }}];
+  wire        unused_rl_w = q0_q[{{ oww }}];
 {%- else %}
-  assign valid_o = f0v_q;
-  assign y_o     = f0d_q[{{ oww - 1 }}:0];
-  assign last_o  = f0d_q[{{ oww }}];
+  assign valid_o = f0v_w;
+  assign y_o     = q0_q[{{ oww - 1 }}:0];
+  assign last_o  = q0_q[{{ oww }}];
 {%- endif %}
 
 endmodule

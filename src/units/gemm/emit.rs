@@ -307,7 +307,7 @@ impl GemmChecked {
                 q.ports
                     .iter()
                     .map(|port| match port.name.as_str() {
-                        "data_i" => format!(".data_i(f0d_q[{}:0])", oww_v - 1),
+                        "data_i" => format!(".data_i(q0_q[{}:0])", oww_v - 1),
                         name if port.direction == "output" => {
                             format!(".{name}(r_{}_w)", stem(name))
                         }
@@ -340,7 +340,7 @@ impl GemmChecked {
         };
         let mut row_mux = row(r - 1);
         for i in (0..r - 1).rev() {
-            row_mux = format!("(rd_row_q == {rb}'d{i}) ? {} : {row_mux}", row(i));
+            row_mux = format!("(rd_row2_w == {rb}'d{i}) ? {} : {row_mux}", row(i));
         }
         let t = TopTemplate {
             banner,
@@ -407,7 +407,7 @@ impl GemmChecked {
             depth: READ_STAGES + 1 + ld as u32 + CONVERSION_STAGES + PIPELINED_ADDER_LATENCY,
             cw: gb + 3,
             at_dot: READ_STAGES,
-            at_pread: READ_STAGES + ld as u32 + CONVERSION_STAGES,
+            at_pread: READ_STAGES + ld as u32 + CONVERSION_STAGES - 1,
             at_add: READ_STAGES + 1 + ld as u32 + CONVERSION_STAGES,
             nan_delay: CONVERSION_STAGES,
         };

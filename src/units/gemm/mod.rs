@@ -119,9 +119,10 @@ impl GemmParams {
     }
 
     /// Issue slots per block index: one per group, at least enough that a partial sum is
-    /// written back before the same output's next block pair reads it.
+    /// written back before the same output's next block pair reads it (its memory may read a
+    /// cycle early, and takes two).
     pub fn slots(&self) -> usize {
-        self.groups().max(PIPELINED_ADDER_LATENCY as usize + 2)
+        self.groups().max(PIPELINED_ADDER_LATENCY as usize + 3)
     }
 
     pub fn validate(&self) -> Result<()> {
@@ -357,7 +358,7 @@ impl Hardware for GemmChecked {
         let in_beats = p.rows * p.blocks() * p.beats();
         // Ingest, one idle cycle to start, the slots of all but the last block index, the
         // last block index's groups, the memory read, the dot, the conversion, the adder, the
-        // write, then the result memory's read and the output register.
+        // write, then the result memory's read (two cycles) and the output queue.
         (lq + in_beats
             + 1
             + (p.blocks() - 1) * p.slots()
@@ -367,7 +368,7 @@ impl Hardware for GemmChecked {
             + ld
             + CONVERSION_STAGES as usize
             + PIPELINED_ADDER_LATENCY as usize
-            + 2
+            + 3
             + self
                 .requant
                 .as_ref()
