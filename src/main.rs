@@ -258,6 +258,7 @@ fn synth_options(a: &SynthArgs) -> Result<SynthOptions, Error> {
     o.freq_mhz = a.freq;
     o.seeds = a.seeds;
     o.no_dsp = a.no_dsp;
+    o.ecp5_bram_outreg = a.ecp5_bram_outreg;
     o.use_cache = !a.no_cache;
     o.timeout_s = a.timeout;
     o.validate()?;

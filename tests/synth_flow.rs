@@ -415,3 +415,78 @@ fn pnr_wrapper_is_lint_clean() {
     args.extend(files.iter().map(String::as_str));
     common::run_ok(dir.path(), &verilator, &args);
 }
+
+
+/// Every DP16KD's INITVAL_00..3F in a Yosys JSON netlist's module `top` (320-bit binary,
+/// most significant first), by cell name.
+fn yosys_initvals(json: &Path, top: &str) -> Vec<(String, Vec<String>)> {
+    let v: Value = serde_json::from_str(&std::fs::read_to_string(json).unwrap()).unwrap();
+    let mut out: Vec<(String, Vec<String>)> = v["modules"][top]["cells"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(_, c)| c["type"] == "DP16KD")
+        .map(|(n, c)| {
+            let p = &c["parameters"];
+            assert_eq!(p["REGMODE_B"].as_str(), Some(if top == "ours" { "OUTREG" } else { "NOREG" }), "{n}");
+            let rows = (0..64)
+                .map(|r| p[format!("INITVAL_{r:02X}")].as_str().unwrap().to_string())
+                .collect();
+            (n.clone(), rows)
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+fn yosys_ecp5(yosys: &Path, dir: &Path, file: &str, top: &str) -> Vec<(String, Vec<String>)> {
+    let json = format!("{top}.json");
+    common::run_ok(
+        dir,
+        yosys,
+        &["-q", "-p", &format!("read_verilog {file}; synth_ecp5 -top {top}; write_json {json}")],
+    );
+    yosys_initvals(&dir.join(json), top)
+}
+
+/// The ECP5 block-RAM form of a memory (`synth --ecp5-bram-outreg`) puts the words where
+/// Yosys's own ECP5 mapping does: each of its blocks holds the INITVAL rows Yosys writes for
+/// a generic 1024 x 18 memory of that block's words, sliced here from the words themselves.
+/// Two banks (the second partly used) and two slices (the second 2 bits wide, zero padded).
+#[test]
+fn ecp5_block_ram_form_lays_out_words_as_yosys_does() {
+    use blockrtl::floor::ram::{ecp5_ram_source, ram_file};
+    use rand::RngExt;
+    let Some(yosys) = common::tool("yosys", "yosys") else {
+        return;
+    };
+    let dir = cache();
+    let (width, depth) = (20u32, 1100usize);
+    let mut rng = common::rng(9);
+    let words: Vec<u32> = (0..depth).map(|_| rng.random::<u32>() & 0xfffff).collect();
+    let hex: Vec<String> = words.iter().map(|w| format!("{w:05x}")).collect();
+    let spec = ram_file("// test", "ours", "a test memory", width, depth, &hex)
+        .memory
+        .expect("the floor's memories say what they hold");
+    std::fs::write(dir.path().join("ours.v"), ecp5_ram_source("ours", &spec)).unwrap();
+    let ours = yosys_ecp5(&yosys, dir.path(), "ours.v", "ours");
+    assert_eq!(ours.len(), 4, "2 banks x 2 slices");
+    for (bank, slice) in [(0usize, 0u32), (0, 1), (1, 0), (1, 1)] {
+        let block: Vec<String> = (0..1024)
+            .map(|i| {
+                let w = words.get(bank * 1024 + i).copied().unwrap_or(0);
+                format!("{:05x}", (w >> (18 * slice)) & 0x3ffff)
+            })
+            .collect();
+        let f = ram_file("// test", "reference", "one block's words", 18, 1024, &block);
+        std::fs::write(dir.path().join("reference.v"), &f.contents).unwrap();
+        let reference = yosys_ecp5(&yosys, dir.path(), "reference.v", "reference");
+        assert_eq!(reference.len(), 1, "Yosys maps 1024 x 18 to one DP16KD");
+        let name = format!("u_b{bank}_{slice}");
+        let (_, rows) = ours
+            .iter()
+            .find(|(n, _)| n.ends_with(&name))
+            .unwrap_or_else(|| panic!("no block {name}"));
+        assert_eq!(rows, &reference[0].1, "block {name}");
+    }
+}

@@ -56,6 +56,7 @@ impl RtlSource {
                 )));
             }
             files.push(GenFile {
+memory: None,
                 name: base,
                 contents,
             });

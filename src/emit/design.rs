@@ -11,6 +11,9 @@ pub struct GenFile {
     pub name: String,
     #[serde(skip)]
     pub contents: String,
+    /// Set on the floor's memories, so a flow can build them from a device's block RAMs.
+    #[serde(skip)]
+    pub memory: Option<crate::floor::ram::MemorySpec>,
 }
 
 /// One port of the top module. Data ports carry `count` values of `elem_width` bits per beat.

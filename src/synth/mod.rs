@@ -78,6 +78,9 @@ pub struct SynthOptions {
     pub seeds: u32,
     /// Keep multipliers out of DSP blocks (ecp5, xilinx).
     pub no_dsp: bool,
+    /// ecp5: build the floor's memories from DP16KD block RAMs with their output register
+    /// (`floor::ram::ecp5_ram_source`) instead of the ones Yosys infers, which have none.
+    pub ecp5_bram_outreg: bool,
     /// Reuse a cached report of the same inputs.
     pub use_cache: bool,
     /// Limit of each tool run in seconds (0: none); a run past it fails its configuration.
@@ -93,6 +96,7 @@ impl SynthOptions {
             freq_mhz: 100.0,
             seeds: 1,
             no_dsp: false,
+            ecp5_bram_outreg: false,
             use_cache: true,
             timeout_s: crate::tool_run::DEFAULT_TIMEOUT_S,
         }
@@ -120,6 +124,12 @@ impl SynthOptions {
                 } else {
                     "takes no"
                 }
+            )));
+        }
+        if self.ecp5_bram_outreg && self.target != Target::Ecp5 {
+            return Err(Error::input(format!(
+                "--ecp5-bram-outreg is for the ecp5 target, not {}",
+                self.target
             )));
         }
         if !self.family.chars().all(|c| c.is_ascii_alphanumeric()) {
@@ -159,6 +169,9 @@ pub struct SynthReport {
     /// Cells of the flattened netlist nextpnr received: the unit plus the wrapper.
     pub pnr_netlist_cells: Option<u64>,
     pub includes_wrapper: BTreeMap<String, bool>,
+    /// How the memories were built: "inferred" by Yosys, or "dp16kd-outreg" (ecp5).
+    #[serde(default)]
+    pub memories: Option<String>,
     pub tools: BTreeMap<String, String>,
     /// Whether this report came from the cache.
     #[serde(default)]
@@ -187,6 +200,9 @@ impl SynthReport {
             if self.cached { " (cached)" } else { "" }
         )?;
         writeln!(out, "  tools: {}", tools.join("; "))?;
+        if let Some(m) = &self.memories {
+            writeln!(out, "  memories: {m}")?;
+        }
         let a = &self.area;
         let luts = a.luts.map(|l| format!("{l} LUTs, ")).unwrap_or_default();
         writeln!(
@@ -264,6 +280,14 @@ pub fn run(
     let kept = crate::cache::scratch(&root, &design.top)?.keep();
     let work = kept.as_path();
     design.write_sources(work)?;
+    if opts.ecp5_bram_outreg {
+        for f in &design.files {
+            if let Some(spec) = &f.memory {
+                let name = f.name.trim_end_matches(".v");
+                crate::cache::write(work, &f.name, &crate::floor::ram::ecp5_ram_source(name, spec))?;
+            }
+        }
+    }
     if let Some(w) = &wrapper {
         crate::cache::write(work, &wrapper::wrapper_file(design), w)?;
     }
@@ -298,6 +322,11 @@ pub fn run(
             .into_iter()
             .map(|(k, v)| (k.to_string(), v))
             .collect(),
+        memories: design
+            .files
+            .iter()
+            .any(|f| f.memory.is_some())
+            .then(|| if opts.ecp5_bram_outreg { "dp16kd-outreg" } else { "inferred" }.to_string()),
         tools: tools_used,
         cached: false,
         seconds: 0.0,
@@ -401,6 +430,7 @@ fn cache_key(
         script,
         wrapper.unwrap_or_default(),
         &format!("{:?}", opts.part),
+        if opts.ecp5_bram_outreg { "dp16kd-outreg" } else { "" },
         &format!("{}", opts.freq_mhz),
         &opts.seeds.to_string(),
         &format!("{tools:?}"),

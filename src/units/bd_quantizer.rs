@@ -96,10 +96,12 @@ impl BdQuantizerParams {
         let serial = self.beats() > 1;
         let mut files = vec![
             GenFile {
+memory: None,
                 name: format!("{}.v", names("dec")),
                 contents: n.dec.render(banner, &names("dec"), self.flush_subnormals),
             },
             GenFile {
+memory: None,
                 name: format!("{}.v", names("mag")),
                 contents: finish(
                     MagTemplate {
@@ -111,6 +113,7 @@ impl BdQuantizerParams {
                 ),
             },
             GenFile {
+memory: None,
                 name: format!("{}.v", names("enc")),
                 contents: finish(
                     EncTemplate {
@@ -173,6 +176,7 @@ impl BdQuantizerParams {
             finish(self.parallel_view(common).render())
         };
         files.push(GenFile {
+memory: None,
             name: format!("{top}.v"),
             contents: text,
         });

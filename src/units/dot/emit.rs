@@ -150,6 +150,7 @@ impl DotParams {
             (&decb_name, "B", &eb, self.format_b),
         ] {
             files.push(GenFile {
+memory: None,
                 name: format!("{name}.v"),
                 contents: finish(
                     ElementDecTemplate {
@@ -422,6 +423,7 @@ impl DotParams {
             cr_pad: fx.cw - sum_w,
         };
         files.push(GenFile {
+memory: None,
             name: format!("{top}.v"),
             contents: finish(view.render()),
         });

@@ -423,6 +423,7 @@ impl GemmChecked {
         };
         let axis = axis_name(top);
         files.push(GenFile {
+memory: None,
             name: format!("{axis}.v"),
             contents: finish(
                 AxisTemplate {
@@ -453,6 +454,7 @@ impl GemmChecked {
             ),
         });
         files.push(GenFile {
+memory: None,
             name: format!("{top}.v"),
             contents: finish(t.render()),
         });
