@@ -121,9 +121,16 @@ module gemm_e2m1xbd4_k32_i64_o8_r2c2_l8_p2_f32_w7ec07bb8 (
   wire        slot_v_w  = busy_q & (g_q < 4'd4);
   wire [1:0] a_raddr_w = cbank_q ? 2'd2 + {1'd0, b_q} : {1'd0, b_q};
   wire [2:0] w_raddr_w = slot_v_w ? 3'd2 * g_q[2:0] + {2'd0, b_q} : 3'd0;
-  // The memories register the read address, so a bank is read a cycle after its last slot:
-  // it is freed for writing a cycle later too.
-  reg         seq_end_q;
+  // The read addresses are registered here (their sums and many loads), and again inside the
+  // memories, so a bank is read two cycles after its last slot: it is freed for writing two
+  // cycles later too.
+  reg  [1:0] a_raddr_q;
+  reg  [2:0] w_raddr_q;
+  reg  [1:0]  seq_end_q;
+  always @(posedge clk_i) begin
+    a_raddr_q <= a_raddr_w;
+    w_raddr_q <= w_raddr_w;
+  end
   always @(posedge clk_i) begin
     if (!rst_ni) begin
       busy_q  <= 1'b0;
@@ -134,9 +141,9 @@ module gemm_e2m1xbd4_k32_i64_o8_r2c2_l8_p2_f32_w7ec07bb8 (
       wbank_q <= 1'b0;
       r_in_q  <= 1'd0;
       b_in_q  <= 1'd0;
-      seq_end_q <= 1'b0;
+      seq_end_q <= 2'b00;
     end else begin
-      seq_end_q <= seq_end_w;
+      seq_end_q <= {seq_end_q[0], seq_end_w};
       if (start_w) begin
         busy_q <= 1'b1;
         b_q    <= 1'd0;
@@ -154,30 +161,30 @@ module gemm_e2m1xbd4_k32_i64_o8_r2c2_l8_p2_f32_w7ec07bb8 (
         if (b_in_last_w) r_in_q <= r_in_last_w ? 1'd0 : r_in_q + 1'd1;
       end
       if (q_grp_w) wbank_q <= ~wbank_q;
-      // A bank fills on its group's last block and empties a cycle after its last slot is
-      // issued (cbank_q has turned by then).
-      afull_q <= (afull_q | ({1'b0, q_grp_w} << wbank_q)) & ~({1'b0, seq_end_q} << ~cbank_q);
+      // A bank fills on its group's last block and empties two cycles after its last slot is
+      // issued (cbank_q has turned by then, and cannot turn again so soon).
+      afull_q <= (afull_q | ({1'b0, q_grp_w} << wbank_q)) & ~({1'b0, seq_end_q[1]} << ~cbank_q);
     end
   end
 
   // ---- control beside the data: {bank, last b, first b, g} per stage ----
-  // Stages 1-2: the memories' read; 3: a register on their data; 9: partial-sum read; 11: FP32 terms and adder operands;
-  // 21: sums (write back, or a result on the last b).
+  // Stage 1: the read addresses; 2-3: the memories' read; 4: a register on their data; 10: partial-sum read; 12: FP32 terms and adder operands;
+  // 22: sums (write back, or a result on the last b).
   wire [6:0] ctl0_w = {cbank_q, b_last_w, b_q == 1'd0, g_q};
-  reg  [21:1] cv_q;
-  reg  [146:0] cd_q;
+  reg  [22:1] cv_q;
+  reg  [153:0] cd_q;
   always @(posedge clk_i) begin
-    if (!rst_ni) cv_q <= 21'd0;
-    else cv_q <= {cv_q[20:1], slot_v_w};
-    cd_q <= {cd_q[139:0], ctl0_w};
+    if (!rst_ni) cv_q <= 22'd0;
+    else cv_q <= {cv_q[21:1], slot_v_w};
+    cd_q <= {cd_q[146:0], ctl0_w};
   end
-  wire [3:0] g_pread_w = cd_q[56 +: 4];
-  wire        first_add_w = cd_q[74];
-  wire [6:0] ctl_end_w = cd_q[140 +: 7];
+  wire [3:0] g_pread_w = cd_q[63 +: 4];
+  wire        first_add_w = cd_q[81];
+  wire [6:0] ctl_end_w = cd_q[147 +: 7];
   wire [3:0] g_end_w = ctl_end_w[3:0];
   wire        last_end_w = ctl_end_w[5];
   wire        bank_end_w = ctl_end_w[6];
-  wire        v_end_w = cv_q[21];
+  wire        v_end_w = cv_q[22];
   wire        unused_ctl_w = ctl_end_w[4];
 
   // ---- memories ----
@@ -195,7 +202,7 @@ module gemm_e2m1xbd4_k32_i64_o8_r2c2_l8_p2_f32_w7ec07bb8 (
     .we_i(q_blk_w & (r_in_q == 1'd0)),
     .waddr_i(a_waddr_w),
     .wdata_i(a_wdata_w),
-    .raddr_i(a_raddr_w),
+    .raddr_i(a_raddr_q),
     .rdata_o(a_rd_w[0 +: 136])
   );
   gemm_e2m1xbd4_k32_i64_o8_r2c2_l8_p2_f32_w7ec07bb8_aram u_aram1 (
@@ -203,7 +210,7 @@ module gemm_e2m1xbd4_k32_i64_o8_r2c2_l8_p2_f32_w7ec07bb8 (
     .we_i(q_blk_w & (r_in_q == 1'd1)),
     .waddr_i(a_waddr_w),
     .wdata_i(a_wdata_w),
-    .raddr_i(a_raddr_w),
+    .raddr_i(a_raddr_q),
     .rdata_o(a_rd_w[136 +: 136])
   );
   gemm_e2m1xbd4_k32_i64_o8_r2c2_l8_p2_f32_w7ec07bb8_wram0 u_wram0 (
@@ -211,7 +218,7 @@ module gemm_e2m1xbd4_k32_i64_o8_r2c2_l8_p2_f32_w7ec07bb8 (
     .we_i(w_we_i & (w_col_i == 1'd0)),
     .waddr_i(w_addr_i),
     .wdata_i(w_data_i),
-    .raddr_i(w_raddr_w),
+    .raddr_i(w_raddr_q),
     .rdata_o(w_rd_w[0 +: 140])
   );
   gemm_e2m1xbd4_k32_i64_o8_r2c2_l8_p2_f32_w7ec07bb8_wram1 u_wram1 (
@@ -219,7 +226,7 @@ module gemm_e2m1xbd4_k32_i64_o8_r2c2_l8_p2_f32_w7ec07bb8 (
     .we_i(w_we_i & (w_col_i == 1'd1)),
     .waddr_i(w_addr_i),
     .wdata_i(w_data_i),
-    .raddr_i(w_raddr_w),
+    .raddr_i(w_raddr_q),
     .rdata_o(w_rd_w[140 +: 140])
   );
   wire [127:0] p_rd_w, p_wr_w;
@@ -245,7 +252,7 @@ module gemm_e2m1xbd4_k32_i64_o8_r2c2_l8_p2_f32_w7ec07bb8 (
         dot_e2m1xbd4_k32_l32_p2_none u_dot (
           .clk_i(clk_i),
           .rst_ni(rst_ni),
-          .valid_i(cv_q[3]),
+          .valid_i(cv_q[4]),
           .ready_o(d_ready_w),
           .valid_o(d_valid_w),
           .ready_i(1'b1),
@@ -301,13 +308,14 @@ module gemm_e2m1xbd4_k32_i64_o8_r2c2_l8_p2_f32_w7ec07bb8 (
   reg  [0:0] orow_q;
   reg  [1:0] og_q;
   wire [2:0] o_waddr_w = bank_end_w ? 3'd4 + g_end_w[2:0] : g_end_w[2:0];
-  wire [2:0] o_raddr_w = rbank_q ? 3'd4 + {1'd0, og_q} : {1'd0, og_q};
+  // The read address is registered from the next state, so the memory's pins see a register.
+  reg  [2:0] o_raddr_q;
   gemm_e2m1xbd4_k32_i64_o8_r2c2_l8_p2_f32_w7ec07bb8_oram u_oram0 (
     .clk_i(clk_i),
     .we_i(v_end_w & last_end_w),
     .waddr_i(o_waddr_w),
     .wdata_i(o_wr_w[0 +: 64]),
-    .raddr_i(o_raddr_w),
+    .raddr_i(o_raddr_q),
     .rdata_o(o_rd_w[0 +: 64])
   );
   gemm_e2m1xbd4_k32_i64_o8_r2c2_l8_p2_f32_w7ec07bb8_oram u_oram1 (
@@ -315,7 +323,7 @@ module gemm_e2m1xbd4_k32_i64_o8_r2c2_l8_p2_f32_w7ec07bb8 (
     .we_i(v_end_w & last_end_w),
     .waddr_i(o_waddr_w),
     .wdata_i(o_wr_w[64 +: 64]),
-    .raddr_i(o_raddr_w),
+    .raddr_i(o_raddr_q),
     .rdata_o(o_rd_w[64 +: 64])
   );
   // A read is issued when the three-entry output queue will have room for it and for the
@@ -335,6 +343,8 @@ module gemm_e2m1xbd4_k32_i64_o8_r2c2_l8_p2_f32_w7ec07bb8 (
   wire        rd_go_w = oready_q[rbank_q] & ({1'b0, n_w} + {2'd0, rd_v_q[1]} < 3'd3);
   wire        drained_w = rd_go_w & og_last_w & orow_last_w;
   wire        o_done_w = v_end_w & last_end_w & (g_end_w == 4'd3);
+  wire [1:0] og_d_w = rd_go_w ? (og_last_w ? 2'd0 : og_q + 2'd1) : og_q;
+  wire        rbank_d_w = drained_w ? ~rbank_q : rbank_q;
   wire [63:0] o_sel_w = (rd_row2_w == 1'd0) ? o_rd_w[63:0] : o_rd_w[127:64];
   wire [64:0] new_w = {rd_last_q[2], o_sel_w};
   always @(posedge clk_i) begin
@@ -342,16 +352,16 @@ module gemm_e2m1xbd4_k32_i64_o8_r2c2_l8_p2_f32_w7ec07bb8 (
       rbank_q  <= 1'b0;
       orow_q   <= 1'd0;
       og_q     <= 2'd0;
+      o_raddr_q <= 3'd0;
       oclaim_q <= 2'b00;
       oready_q <= 2'b00;
       rd_v_q   <= 2'b00;
       qn_q     <= 2'd0;
     end else begin
-      if (rd_go_w) begin
-        og_q <= og_last_w ? 2'd0 : og_q + 2'd1;
-        if (og_last_w) orow_q <= orow_last_w ? 1'd0 : orow_q + 1'd1;
-      end
-      if (drained_w) rbank_q <= ~rbank_q;
+      og_q    <= og_d_w;
+      rbank_q <= rbank_d_w;
+      o_raddr_q <= rbank_d_w ? 3'd4 + {1'd0, og_d_w} : {1'd0, og_d_w};
+      if (rd_go_w & og_last_w) orow_q <= orow_last_w ? 1'd0 : orow_q + 1'd1;
       oclaim_q <= (oclaim_q | ({1'b0, start_w} << cbank_q)) & ~({1'b0, drained_w} << rbank_q);
       // The bank bit travels in the control pipeline, which has no reset: an AND, not a
       // shift by it, keeps a 4-state simulator from reading X before the first group ends.

@@ -416,7 +416,6 @@ fn pnr_wrapper_is_lint_clean() {
     common::run_ok(dir.path(), &verilator, &args);
 }
 
-
 /// Every DP16KD's INITVAL_00..3F in a Yosys JSON netlist's module `top` (320-bit binary,
 /// most significant first), by cell name.
 fn yosys_initvals(json: &Path, top: &str) -> Vec<(String, Vec<String>)> {
@@ -428,7 +427,11 @@ fn yosys_initvals(json: &Path, top: &str) -> Vec<(String, Vec<String>)> {
         .filter(|(_, c)| c["type"] == "DP16KD")
         .map(|(n, c)| {
             let p = &c["parameters"];
-            assert_eq!(p["REGMODE_B"].as_str(), Some(if top == "ours" { "OUTREG" } else { "NOREG" }), "{n}");
+            assert_eq!(
+                p["REGMODE_B"].as_str(),
+                Some(if top == "ours" { "OUTREG" } else { "NOREG" }),
+                "{n}"
+            );
             let rows = (0..64)
                 .map(|r| p[format!("INITVAL_{r:02X}")].as_str().unwrap().to_string())
                 .collect();
@@ -444,7 +447,11 @@ fn yosys_ecp5(yosys: &Path, dir: &Path, file: &str, top: &str) -> Vec<(String, V
     common::run_ok(
         dir,
         yosys,
-        &["-q", "-p", &format!("read_verilog {file}; synth_ecp5 -top {top}; write_json {json}")],
+        &[
+            "-q",
+            "-p",
+            &format!("read_verilog {file}; synth_ecp5 -top {top}; write_json {json}"),
+        ],
     );
     yosys_initvals(&dir.join(json), top)
 }
@@ -478,7 +485,14 @@ fn ecp5_block_ram_form_lays_out_words_as_yosys_does() {
                 format!("{:05x}", (w >> (18 * slice)) & 0x3ffff)
             })
             .collect();
-        let f = ram_file("// test", "reference", "one block's words", 18, 1024, &block);
+        let f = ram_file(
+            "// test",
+            "reference",
+            "one block's words",
+            18,
+            1024,
+            &block,
+        );
         std::fs::write(dir.path().join("reference.v"), &f.contents).unwrap();
         let reference = yosys_ecp5(&yosys, dir.path(), "reference.v", "reference");
         assert_eq!(reference.len(), 1, "Yosys maps 1024 x 18 to one DP16KD");

@@ -56,7 +56,7 @@ impl RtlSource {
                 )));
             }
             files.push(GenFile {
-memory: None,
+                memory: None,
                 name: base,
                 contents,
             });

@@ -121,7 +121,7 @@ pub fn pipelined_to_f32_file(banner: &str, name: &str, mw: u32, xw: u32, xb: i64
 
 fn to_f32_file_of(banner: &str, name: &str, t: ToF32View, pipe: bool) -> GenFile {
     GenFile {
-memory: None,
+        memory: None,
         name: format!("{name}.v"),
         contents: finish(
             ToF32Template {
@@ -152,7 +152,7 @@ fn adder_files_of(banner: &str, name: &str, round_name: &str, pipe: bool) -> [Ge
     [
         to_f32_file_of(banner, round_name, ToF32View::new(28, 8, 153), pipe),
         GenFile {
-memory: None,
+            memory: None,
             name: format!("{name}.v"),
             contents: finish(
                 FaddTemplate {

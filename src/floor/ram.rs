@@ -145,8 +145,14 @@ fn initvals(spec: &MemorySpec, words: &[Vec<bool>], bank: usize, slice: u32) -> 
             v.chunks(4)
                 .rev()
                 .map(|d| {
-                    let x = d.iter().enumerate().map(|(i, &on)| u32::from(on) << i).sum::<u32>();
-                    char::from_digit(x, 16).expect("a nibble").to_ascii_uppercase()
+                    let x = d
+                        .iter()
+                        .enumerate()
+                        .map(|(i, &on)| u32::from(on) << i)
+                        .sum::<u32>();
+                    char::from_digit(x, 16)
+                        .expect("a nibble")
+                        .to_ascii_uppercase()
                 })
                 .collect()
         })
@@ -167,7 +173,11 @@ pub fn ecp5_ram_source(name: &str, spec: &MemorySpec) -> String {
             bank,
             slice,
             we: if banks > 1 {
-                format!("we_i & (waddr_i[{}:10] == {}'d{bank})", addr_bits - 1, addr_bits - 10)
+                format!(
+                    "we_i & (waddr_i[{}:10] == {}'d{bank})",
+                    addr_bits - 1,
+                    addr_bits - 10
+                )
             } else {
                 "we_i".into()
             },

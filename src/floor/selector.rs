@@ -259,7 +259,7 @@ pub fn selector_files(
     use askama::Template;
     let name = |x: &str| format!("{prefix}_{x}");
     let file = |n: String, text: String| crate::emit::design::GenFile {
-memory: None,
+        memory: None,
         name: format!("{n}.v"),
         contents: text,
     };

@@ -284,7 +284,11 @@ pub fn run(
         for f in &design.files {
             if let Some(spec) = &f.memory {
                 let name = f.name.trim_end_matches(".v");
-                crate::cache::write(work, &f.name, &crate::floor::ram::ecp5_ram_source(name, spec))?;
+                crate::cache::write(
+                    work,
+                    &f.name,
+                    &crate::floor::ram::ecp5_ram_source(name, spec),
+                )?;
             }
         }
     }
@@ -322,11 +326,14 @@ pub fn run(
             .into_iter()
             .map(|(k, v)| (k.to_string(), v))
             .collect(),
-        memories: design
-            .files
-            .iter()
-            .any(|f| f.memory.is_some())
-            .then(|| if opts.ecp5_bram_outreg { "dp16kd-outreg" } else { "inferred" }.to_string()),
+        memories: design.files.iter().any(|f| f.memory.is_some()).then(|| {
+            if opts.ecp5_bram_outreg {
+                "dp16kd-outreg"
+            } else {
+                "inferred"
+            }
+            .to_string()
+        }),
         tools: tools_used,
         cached: false,
         seconds: 0.0,
@@ -430,7 +437,11 @@ fn cache_key(
         script,
         wrapper.unwrap_or_default(),
         &format!("{:?}", opts.part),
-        if opts.ecp5_bram_outreg { "dp16kd-outreg" } else { "" },
+        if opts.ecp5_bram_outreg {
+            "dp16kd-outreg"
+        } else {
+            ""
+        },
         &format!("{}", opts.freq_mhz),
         &opts.seeds.to_string(),
         &format!("{tools:?}"),

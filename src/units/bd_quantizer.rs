@@ -96,12 +96,12 @@ impl BdQuantizerParams {
         let serial = self.beats() > 1;
         let mut files = vec![
             GenFile {
-memory: None,
+                memory: None,
                 name: format!("{}.v", names("dec")),
                 contents: n.dec.render(banner, &names("dec"), self.flush_subnormals),
             },
             GenFile {
-memory: None,
+                memory: None,
                 name: format!("{}.v", names("mag")),
                 contents: finish(
                     MagTemplate {
@@ -113,7 +113,7 @@ memory: None,
                 ),
             },
             GenFile {
-memory: None,
+                memory: None,
                 name: format!("{}.v", names("enc")),
                 contents: finish(
                     EncTemplate {
@@ -176,7 +176,7 @@ memory: None,
             finish(self.parallel_view(common).render())
         };
         files.push(GenFile {
-memory: None,
+            memory: None,
             name: format!("{top}.v"),
             contents: text,
         });

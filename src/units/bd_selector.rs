@@ -150,7 +150,7 @@ impl BdSelectorParams {
         };
         let mut files = selector_files(banner, top, &sel, &sel, true);
         files.push(GenFile {
-memory: None,
+            memory: None,
             name: format!("{top}.v"),
             contents: finish(view.render()),
         });

@@ -157,22 +157,22 @@ impl DequantizerParams {
         let top_view = self.top_view(banner, top, &d, &c, &book);
         Ok(vec![
             GenFile {
-memory: None,
+                memory: None,
                 name: format!("{}.v", names("dec")),
                 contents: finish(dec.render()),
             },
             GenFile {
-memory: None,
+                memory: None,
                 name: format!("{}.v", names("norm")),
                 contents: finish(norm),
             },
             GenFile {
-memory: None,
+                memory: None,
                 name: format!("{}.v", names("pack")),
                 contents: finish(pack.render()),
             },
             GenFile {
-memory: None,
+                memory: None,
                 name: format!("{top}.v"),
                 contents: finish(top_view.render()),
             },

@@ -597,17 +597,17 @@ impl Hardware for MxQuantizerParams {
         };
         Ok(vec![
             GenFile {
-memory: None,
+                memory: None,
                 name: format!("{dec_name}.v"),
                 contents: dec,
             },
             GenFile {
-memory: None,
+                memory: None,
                 name: format!("{cvt_name}.v"),
                 contents: cvt,
             },
             GenFile {
-memory: None,
+                memory: None,
                 name: format!("{top}.v"),
                 contents: top_text,
             },

@@ -536,7 +536,7 @@ impl Hardware for Nvfp4QuantizerParams {
         ]
         .into_iter()
         .map(|(name, contents)| GenFile {
-memory: None,
+            memory: None,
             name: format!("{name}.v"),
             contents,
         })

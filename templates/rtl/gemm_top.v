@@ -68,9 +68,16 @@ module {{ name }} (
   wire        slot_v_w  = {{ slot_v }};
   wire [{{ ab - 1 }}:0] a_raddr_w = cbank_q ? {{ ab }}'d{{ blocks }} + {{ b_x }} : {{ b_x }};
   wire [{{ wab - 1 }}:0] w_raddr_w = slot_v_w ? {{ wab }}'d{{ blocks }} * {{ g_w }} + {{ b_w }} : {{ wab }}'d0;
-  // The memories register the read address, so a bank is read a cycle after its last slot:
-  // it is freed for writing a cycle later too.
-  reg         seq_end_q;
+  // The read addresses are registered here (their sums and many loads), and again inside the
+  // memories, so a bank is read two cycles after its last slot: it is freed for writing two
+  // cycles later too.
+  reg  [{{ ab - 1 }}:0] a_raddr_q;
+  reg  [{{ wab - 1 }}:0] w_raddr_q;
+  reg  [1:0]  seq_end_q;
+  always @(posedge clk_i) begin
+    a_raddr_q <= a_raddr_w;
+    w_raddr_q <= w_raddr_w;
+  end
   always @(posedge clk_i) begin
     if (!rst_ni) begin
       busy_q  <= 1'b0;
@@ -81,9 +88,9 @@ module {{ name }} (
       wbank_q <= 1'b0;
       r_in_q  <= {{ rb }}'d0;
       b_in_q  <= {{ bb }}'d0;
-      seq_end_q <= 1'b0;
+      seq_end_q <= 2'b00;
     end else begin
-      seq_end_q <= seq_end_w;
+      seq_end_q <= {seq_end_q[0], seq_end_w};
       if (start_w) begin
         busy_q <= 1'b1;
         b_q    <= {{ bb }}'d0;
@@ -101,14 +108,14 @@ module {{ name }} (
         if (b_in_last_w) r_in_q <= r_in_last_w ? {{ rb }}'d0 : r_in_q + {{ rb }}'d1;
       end
       if (q_grp_w) wbank_q <= ~wbank_q;
-      // A bank fills on its group's last block and empties a cycle after its last slot is
-      // issued (cbank_q has turned by then).
-      afull_q <= (afull_q | ({1'b0, q_grp_w} << wbank_q)) & ~({1'b0, seq_end_q} << ~cbank_q);
+      // A bank fills on its group's last block and empties two cycles after its last slot is
+      // issued (cbank_q has turned by then, and cannot turn again so soon).
+      afull_q <= (afull_q | ({1'b0, q_grp_w} << wbank_q)) & ~({1'b0, seq_end_q[1]} << ~cbank_q);
     end
   end
 
   // ---- control beside the data: {bank, last b, first b, g} per stage ----
-  // Stages 1-2: the memories' read; 3: a register on their data; {{ at_pread }}: partial-sum read; {{ at_add }}: FP32 terms and adder operands;
+  // Stage 1: the read addresses; 2-3: the memories' read; 4: a register on their data; {{ at_pread }}: partial-sum read; {{ at_add }}: FP32 terms and adder operands;
   // {{ depth }}: sums (write back, or a result on the last b).
   wire [{{ cw - 1 }}:0] ctl0_w = {cbank_q, b_last_w, b_q == {{ bb }}'d0, g_q};
   reg  [{{ depth }}:1] cv_q;
@@ -143,7 +150,7 @@ module {{ name }} (
     .we_i(q_blk_w & (r_in_q == {{ rb }}'d{{ r }})),
     .waddr_i(a_waddr_w),
     .wdata_i(a_wdata_w),
-    .raddr_i(a_raddr_w),
+    .raddr_i(a_raddr_q),
     .rdata_o(a_rd_w[{{ r * aw }} +: {{ aw }}])
   );
 {%- endfor %}
@@ -153,7 +160,7 @@ module {{ name }} (
     .we_i(w_we_i & (w_col_i == {{ colb }}'d{{ col }})),
     .waddr_i(w_addr_i),
     .wdata_i(w_data_i),
-    .raddr_i(w_raddr_w),
+    .raddr_i(w_raddr_q),
     .rdata_o(w_rd_w[{{ col * ww }} +: {{ ww }}])
   );
 {%- endfor %}
@@ -236,14 +243,15 @@ module {{ name }} (
   reg  [{{ rb - 1 }}:0] orow_q;
   reg  [{{ ogb - 1 }}:0] og_q;
   wire [{{ ob - 1 }}:0] o_waddr_w = bank_end_w ? {{ ob }}'d{{ groups }} + {{ g_end_o }} : {{ g_end_o }};
-  wire [{{ ob - 1 }}:0] o_raddr_w = rbank_q ? {{ ob }}'d{{ groups }} + {{ og_o }} : {{ og_o }};
+  // The read address is registered from the next state, so the memory's pins see a register.
+  reg  [{{ ob - 1 }}:0] o_raddr_q;
 {%- for r in row_ids %}
   {{ oram }} u_oram{{ r }} (
     .clk_i(clk_i),
     .we_i(v_end_w & last_end_w),
     .waddr_i(o_waddr_w),
     .wdata_i(o_wr_w[{{ r * oww }} +: {{ oww }}]),
-    .raddr_i(o_raddr_w),
+    .raddr_i(o_raddr_q),
     .rdata_o(o_rd_w[{{ r * oww }} +: {{ oww }}])
   );
 {%- endfor %}
@@ -269,6 +277,8 @@ module {{ name }} (
   wire        rd_go_w = oready_q[rbank_q] & ({1'b0, n_w} + {2'd0, rd_v_q[1]} < 3'd3);
   wire        drained_w = rd_go_w & og_last_w & orow_last_w;
   wire        o_done_w = v_end_w & last_end_w & (g_end_w == {{ gb }}'d{{ groups - 1 }});
+  wire [{{ ogb - 1 }}:0] og_d_w = rd_go_w ? (og_last_w ? {{ ogb }}'d0 : og_q + {{ ogb }}'d1) : og_q;
+  wire        rbank_d_w = drained_w ? ~rbank_q : rbank_q;
   wire [{{ oww - 1 }}:0] o_sel_w = {{ row_mux }};
 {%- if rows == 1 %}
   wire        unused_row_w = |rd_row_q;
@@ -279,16 +289,16 @@ module {{ name }} (
       rbank_q  <= 1'b0;
       orow_q   <= {{ rb }}'d0;
       og_q     <= {{ ogb }}'d0;
+      o_raddr_q <= {{ ob }}'d0;
       oclaim_q <= 2'b00;
       oready_q <= 2'b00;
       rd_v_q   <= 2'b00;
       qn_q     <= 2'd0;
     end else begin
-      if (rd_go_w) begin
-        og_q <= og_last_w ? {{ ogb }}'d0 : og_q + {{ ogb }}'d1;
-        if (og_last_w) orow_q <= orow_last_w ? {{ rb }}'d0 : orow_q + {{ rb }}'d1;
-      end
-      if (drained_w) rbank_q <= ~rbank_q;
+      og_q    <= og_d_w;
+      rbank_q <= rbank_d_w;
+      o_raddr_q <= rbank_d_w ? {{ ob }}'d{{ groups }} + {{ og_d }} : {{ og_d }};
+      if (rd_go_w & og_last_w) orow_q <= orow_last_w ? {{ rb }}'d0 : orow_q + {{ rb }}'d1;
       oclaim_q <= (oclaim_q | ({1'b0, start_w} << cbank_q)) & ~({1'b0, drained_w} << rbank_q);
       // The bank bit travels in the control pipeline, which has no reset: an AND, not a
       // shift by it, keeps a 4-state simulator from reading X before the first group ends.

@@ -423,7 +423,7 @@ memory: None,
             cr_pad: fx.cw - sum_w,
         };
         files.push(GenFile {
-memory: None,
+            memory: None,
             name: format!("{top}.v"),
             contents: finish(view.render()),
         });

@@ -43,7 +43,7 @@ struct TopTemplate<'a> {
     g_w: String,
     b_w: String,
     g_end_o: String,
-    og_o: String,
+    og_d: String,
     row_mux: String,
     rb: u32,
     bb: u32,
@@ -374,7 +374,7 @@ impl GemmChecked {
             g_w: fit("g_q", gb, wab),
             b_w: fit("b_q", bb, wab),
             g_end_o: fit("g_end_w", gb, ob),
-            og_o: fit("og_q", ogb, ob),
+            og_d: fit("og_d_w", ogb, ob),
             row_mux,
             rb,
             bb,
@@ -423,7 +423,7 @@ impl GemmChecked {
         };
         let axis = axis_name(top);
         files.push(GenFile {
-memory: None,
+            memory: None,
             name: format!("{axis}.v"),
             contents: finish(
                 AxisTemplate {
@@ -454,7 +454,7 @@ memory: None,
             ),
         });
         files.push(GenFile {
-memory: None,
+            memory: None,
             name: format!("{top}.v"),
             contents: finish(t.render()),
         });

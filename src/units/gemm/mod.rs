@@ -83,8 +83,8 @@ pub const MAX_FEATURES: usize = 1 << 14;
 /// The largest tile side.
 pub const MAX_TILE: usize = 16;
 /// Cycles from a slot's issue to its block pair at the dots: the registered read addresses,
-/// the memories' registered read, and a register on the read data.
-pub const READ_STAGES: u32 = 3;
+/// the memories' two-cycle read, and a register on the read data.
+pub const READ_STAGES: u32 = 4;
 /// Cycles from a dot unit's block sum to its FP32 term: a register on the sum, then the
 /// pipelined rounding (no stage holds more than one of negation, leading zeros, shift, round).
 pub const CONVERSION_STAGES: u32 = 1 + crate::floor::fp32::PIPELINED_ROUND_LATENCY;
