@@ -13,6 +13,7 @@
 //   requantize = null
 //   output_block_size = null
 //   pipeline = 2
+//   quantizer_pipeline = null
 //   weights = null
 //   tensor = null
 //   weight_seed = 1

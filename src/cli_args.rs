@@ -149,6 +149,10 @@ pub(crate) struct UnitArgs {
     /// Block size of the requantized results (--requantize) [default: the block size].
     #[arg(long)]
     pub(crate) output_block_size: Option<usize>,
+    /// Register stages of the gemm tile's activation quantizer (an mx-quantizer taking a block
+    /// a beat has up to 12) [default: --pipeline].
+    #[arg(long)]
+    pub(crate) quantizer_pipeline: Option<usize>,
 }
 
 impl UnitArgs {
@@ -192,6 +196,7 @@ impl UnitArgs {
             ("weight_seed", setting(&self.weight_seed)),
             ("requantize", setting(&self.requantize)),
             ("output_block_size", setting(&self.output_block_size)),
+            ("quantizer_pipeline", setting(&self.quantizer_pipeline)),
         ] {
             if let Some(v) = value {
                 m.insert(key.into(), v);

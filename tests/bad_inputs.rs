@@ -416,6 +416,24 @@ fn cases() -> Vec<Case> {
             "--requantize mxfp4 with nvfp4 operands",
         ),
         (
+            // The message names the flag that set the quantizer's depth, not the tile's --pipeline.
+            "gemm quantizer deeper than it can be cut",
+            "generate",
+            &[
+                "--in-features",
+                "64",
+                "--out-features",
+                "8",
+                "--format-x",
+                "mxfp4",
+                "--quantizer-pipeline",
+                "13",
+                "--out",
+                "o",
+            ][..],
+            "--quantizer-pipeline: pipeline 13: at most 12 stages",
+        ),
+        (
             "gemm K not a multiple of k",
             "generate",
             &["--in-features", "12", "--out-features", "4", "--out", "o"][..],

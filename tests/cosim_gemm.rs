@@ -38,6 +38,7 @@ fn tile(
         input_format: InputFormat::Bf16,
         output_format: InputFormat::F32,
         pipeline: p,
+        quantizer_pipeline: None,
         weights: None,
         tensor: None,
         weight_seed: 3,
@@ -168,9 +169,11 @@ fn small_tiles_match_the_golden_model_under_stalls() {
     rq_serial.output_format = InputFormat::Bf16;
     rq_serial.requantize = Some("mxfp4".parse().unwrap());
     rq_serial.output_block_size = Some(8);
+    let mut deep_q = tile("mxfp4", "mxfp4", 4, 4, 1, (1, 1), 4, 0);
+    deep_q.quantizer_pipeline = Some(10);
     let configs = [
-        // R = C = 1, K = k, a combinational dot.
-        (tile("mxfp4", "mxfp4", 4, 4, 1, (1, 1), 4, 0), 3_000),
+        // R = C = 1, K = k, a combinational dot behind a 10-stage quantizer.
+        (deep_q, 3_000),
         // K = 8k, lanes < k (two beats a block), 2 x 2.
         (tile("mxfp4", "mxfp4", 4, 32, 4, (2, 2), 2, 2), 1_500),
         // Mixed formats, one lane a beat, N / C below the adder's distance (bubbles).
@@ -391,6 +394,7 @@ fn checkpoint_layer_through_pack_and_cosim() {
         input_format: InputFormat::Bf16,
         output_format: InputFormat::F32,
         pipeline: 2,
+        quantizer_pipeline: None,
         weights: Some(d.join("w.safetensors")),
         tensor: Some("layer.weight".into()),
         weight_seed: 1,

@@ -67,7 +67,10 @@ pub fn harness_source(design: &Design) -> String {
 
 /// Idle cycles after the last input before the harness may stop: the design must have emptied.
 pub fn drain_cycles(design: &Design) -> u64 {
-    u64::from(design.latency) + 2 * design.cycles_per_block as u64 + 64
+    // A block can wait behind every block the unit holds, each taking its cycles.
+    u64::from(design.latency)
+        + (u64::from(design.capacity) + 2) * design.cycles_per_block as u64
+        + 64
 }
 
 /// Verilate the design with its harness, or reuse a cached build of the same inputs.

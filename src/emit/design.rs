@@ -135,6 +135,8 @@ pub struct Design {
     pub beats_per_block: usize,
     /// Cycles a block occupies the unit at full speed.
     pub cycles_per_block: usize,
+    /// Most blocks the unit holds at once (a block may wait behind that many).
+    pub capacity: u32,
     /// The files are the user's (`cosim --rtl`), not generated: their lint warnings are shown,
     /// not fatal.
     pub user_rtl: bool,

@@ -141,6 +141,7 @@ pub trait Checked: Send + Sync {
             latency: hw.latency(),
             beats_per_block: hw.beats_per_block(),
             cycles_per_block: hw.cycles_per_block(),
+            capacity: hw.formal().capacity,
             user_rtl: false,
         })
     }

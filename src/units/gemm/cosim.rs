@@ -60,7 +60,13 @@ impl Unit for GemmParams {
     fn check(&self) -> Result<GemmChecked> {
         self.validate()?;
         let book = self.formatbook.get()?;
-        let quant = self.quantizer().check()?;
+        let quant = self.quantizer().check().map_err(|e| {
+            if self.quantizer_pipeline.is_some() {
+                Error::input(format!("--quantizer-pipeline: {e}"))
+            } else {
+                e
+            }
+        })?;
         let dot: Box<dyn Checked> = Box::new(self.dot().check()?);
         let requant = match self.requantizer() {
             Some(q) => Some(Box::new(q.check()?) as Box<dyn Checked>),

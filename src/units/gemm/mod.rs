@@ -63,6 +63,10 @@ pub struct GemmParams {
     /// Register stages of the quantizer and of each dot unit.
     #[serde(default = "crate::units::defaults::pipeline")]
     pub pipeline: usize,
+    /// Register stages of the activation quantizer, where it takes more than the dots (an
+    /// mx-quantizer taking a block a beat has up to 12) [default: `pipeline`].
+    #[serde(default)]
+    pub quantizer_pipeline: Option<usize>,
     /// A `.safetensors` checkpoint holding the weight tensor (else random weights).
     #[serde(default)]
     pub weights: Option<PathBuf>,
@@ -198,6 +202,11 @@ impl GemmParams {
         Ok(())
     }
 
+    /// Register stages of the activation quantizer.
+    pub fn quantizer_stages(&self) -> usize {
+        self.quantizer_pipeline.unwrap_or(self.pipeline)
+    }
+
     /// The dot unit of every tile position: one block pair per cycle, exact block sums.
     pub fn dot(&self) -> crate::units::DotParams {
         crate::units::DotParams {
@@ -224,7 +233,7 @@ impl GemmParams {
                 block_size: self.block_size,
                 input_format: self.input_format,
                 lanes: self.lanes,
-                pipeline: self.pipeline,
+                pipeline: self.quantizer_stages(),
                 flush_subnormals: false,
                 scale_rule: crate::format::ScaleRule::Floor,
             }),
@@ -233,7 +242,7 @@ impl GemmParams {
                     block_size: self.block_size,
                     input_format: self.input_format,
                     lanes: self.lanes,
-                    pipeline: self.pipeline,
+                    pipeline: self.quantizer_stages(),
                     flush_subnormals: false,
                 })
             }
@@ -244,7 +253,7 @@ impl GemmParams {
                 frac_bits: crate::units::defaults::FRAC_BITS,
                 scale: crate::format::ScaleFormat::E8m0,
                 lanes: self.lanes,
-                pipeline: self.pipeline,
+                pipeline: self.quantizer_stages(),
                 formatbook: self.formatbook.clone(),
                 flush_subnormals: false,
             }),
