@@ -39,21 +39,26 @@ module dot_nv4xe4m3_k16_l16_p2_fp32n4_fadd (
   wire [31:0] spec_v_w = (a_nan_w | b_nan_w | (a_inf_w & b_inf_w & (a0_w[31] ^ b0_w[31]))) ? 32'h7fc00000
                        : a_inf_w ? a0_w : b0_w;
   wire        zsign_w = a0_w[31] & b0_w[31];
+  // The exponent difference both ways, beside the order; the order picks the one that is not
+  // negative.
+  wire [7:0]  xa_w = (ea_w == 8'd0) ? 8'd1 : ea_w;
+  wire [7:0]  xb_w = (eb_w == 8'd0) ? 8'd1 : eb_w;
+  wire [7:0]  dab_w = xa_w - xb_w;
+  wire [7:0]  dba_w = xb_w - xa_w;
   wire [31:0] big1_w = a_big_w ? a0_w : b0_w;
   wire [31:0] sml1_w = a_big_w ? b0_w : a0_w;
+  wire [7:0] eg1_w = a_big_w ? xa_w : xb_w;
+  wire [7:0] d1_w = a_big_w ? dab_w : dba_w;
   wire [33:0] side1_w = {spec_w, zsign_w, spec_v_w};
-  // 2. The alignment distance.
-  wire [7:0]  eg_w = (big1_w[30:23] == 8'd0) ? 8'd1 : big1_w[30:23];
-  wire [7:0]  es_w = (sml1_w[30:23] == 8'd0) ? 8'd1 : sml1_w[30:23];
+  // 2. The alignment distance, at most the significand's 27 bits.
   wire [26:0] mg_w = {|big1_w[30:23], big1_w[22:0], 3'b000};
   wire [26:0] ms_w = {|sml1_w[30:23], sml1_w[22:0], 3'b000};
-  wire [7:0]  d_w  = eg_w - es_w;
-  wire [4:0]  dd_w = (d_w > 8'd27) ? 5'd27 : d_w[4:0];
+  wire [4:0]  dd_w = (d1_w > 8'd27) ? 5'd27 : d1_w[4:0];
   wire        same_w = big1_w[31] == sml1_w[31];
   wire [33:0] side2_w = side1_w;
   wire neg2_w = big1_w[31];
   wire same2_w = same_w;
-  wire [7:0] eg2_w = eg_w;
+  wire [7:0] eg2_w = eg1_w;
   wire [4:0] dd2_w = dd_w;
   wire [26:0] mg2_w = mg_w;
   wire [26:0] ms2_w = ms_w;
