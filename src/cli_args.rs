@@ -388,8 +388,9 @@ pub(crate) struct SynthArgs {
     /// Keep multipliers out of DSP blocks (ecp5, xilinx).
     #[arg(long)]
     pub(crate) no_dsp: bool,
-    /// ecp5: build the generated memories from DP16KD block RAMs with their output register
-    /// (Yosys infers them without one, and nextpnr then gives the read 5.8 ns).
+    /// ecp5: build the generated memories (those over 64 words) from DP16KD block RAMs with
+    /// their output register (Yosys infers them without one, and nextpnr then gives the read
+    /// 5.8 ns).
     #[arg(long)]
     pub(crate) ecp5_bram_outreg: bool,
     /// Sweep a unit parameter: KEY=V1,V2,... (repeat for a cartesian product), e.g.

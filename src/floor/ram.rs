@@ -69,6 +69,10 @@ pub struct MemorySpec {
     pub init: Vec<String>,
 }
 
+/// Memories this shallow stay as inferred: Yosys puts them in LUT RAM (a DP16KD would hold
+/// 1024 words, and a 136-bit word takes 8 of them).
+pub const LUT_RAM_DEPTH: usize = 64;
+
 /// Words and data bits of a DP16KD in its 18-bit shape, the one used here (the narrower
 /// shapes would save blocks only on memories narrower than 18 bits).
 const DP16KD_WORDS: usize = 1024;

@@ -282,7 +282,9 @@ pub fn run(
     design.write_sources(work)?;
     if opts.ecp5_bram_outreg {
         for f in &design.files {
-            if let Some(spec) = &f.memory {
+            if let Some(spec) = &f.memory
+                && spec.depth > crate::floor::ram::LUT_RAM_DEPTH
+            {
                 let name = f.name.trim_end_matches(".v");
                 crate::cache::write(
                     work,
