@@ -267,23 +267,25 @@ module gemm_e2m1xbd4_k32_i64_o8_r2c2_l8_p2_f32_w7ec07bb8 (
           .nan_o(d_nan_w)
         );
         wire        unused_d_w = d_ready_w | d_valid_w;
-        // The block sum is registered, then rounded in stages; its NaN flag waits beside it.
-        reg  [13:0] sum1_q;
+        // The block sum's sign and magnitude are registered, then rounded in stages; its NaN
+        // flag waits beside it.
+        wire        neg_w = d_sum_w[13];
+        wire [13:0] mag_w = neg_w ? 14'd0 - d_sum_w : d_sum_w;
+        reg  [13:0] mag1_q;
+        reg         neg1_q;
         reg  [9:0] exp1_q;
         reg  [5:1] nan_q;
         always @(posedge clk_i) begin
-          {exp1_q, sum1_q} <= {d_exp_w, d_sum_w};
+          {exp1_q, neg1_q, mag1_q} <= {d_exp_w, neg_w, mag_w};
           nan_q <= {nan_q[4:1], d_nan_w};
         end
-        wire        neg_w = sum1_q[13];
-        wire [13:0] mag_w = neg_w ? 14'd0 - sum1_q : sum1_q;
         wire [9:0] ebias_w = exp1_q + 10'd256;
         wire        unused_e_w = |ebias_w[9:9];
         wire [31:0] f_w;
         gemm_e2m1xbd4_k32_i64_o8_r2c2_l8_p2_f32_w7ec07bb8_tof32 u_round (
           .clk_i(clk_i),
-          .neg_i(neg_w),
-          .mag_i(mag_w),
+          .neg_i(neg1_q),
+          .mag_i(mag1_q),
           .exp_i(ebias_w[8:0]),
           .f32_o(f_w)
         );

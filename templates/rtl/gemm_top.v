@@ -194,23 +194,25 @@ module {{ name }} (
           {{ dot_conns }}
         );
         wire        unused_d_w = d_ready_w | d_valid_w;
-        // The block sum is registered, then rounded in stages; its NaN flag waits beside it.
-        reg  [{{ sum_w - 1 }}:0] sum1_q;
+        // The block sum's sign and magnitude are registered, then rounded in stages; its NaN
+        // flag waits beside it.
+        wire        neg_w = d_sum_w[{{ sum_w - 1 }}];
+        wire [{{ sum_w - 1 }}:0] mag_w = neg_w ? {{ sum_w }}'d0 - d_sum_w : d_sum_w;
+        reg  [{{ sum_w - 1 }}:0] mag1_q;
+        reg         neg1_q;
         reg  [{{ exp_w - 1 }}:0] exp1_q;
         reg  [{{ nan_delay }}:1] nan_q;
         always @(posedge clk_i) begin
-          {exp1_q, sum1_q} <= {d_exp_w, d_sum_w};
+          {exp1_q, neg1_q, mag1_q} <= {d_exp_w, neg_w, mag_w};
           nan_q <= {nan_q[{{ nan_delay - 1 }}:1], d_nan_w};
         end
-        wire        neg_w = sum1_q[{{ sum_w - 1 }}];
-        wire [{{ sum_w - 1 }}:0] mag_w = neg_w ? {{ sum_w }}'d0 - sum1_q : sum1_q;
         wire [{{ exp_w - 1 }}:0] ebias_w = {{ exp_ext }} + {{ exp_bias }};
         wire        unused_e_w = |ebias_w[{{ exp_w - 1 }}:9];
         wire [31:0] f_w;
         {{ tof32_name }} u_round (
           .clk_i(clk_i),
-          .neg_i(neg_w),
-          .mag_i(mag_w),
+          .neg_i(neg1_q),
+          .mag_i(mag1_q),
           .exp_i(ebias_w[8:0]),
           .f32_o(f_w)
         );
