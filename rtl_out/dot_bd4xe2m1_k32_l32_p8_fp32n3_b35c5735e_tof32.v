@@ -55,11 +55,14 @@ module dot_bd4xe2m1_k32_l32_p8_fp32n3_b35c5735e_tof32 (
   wire [25:0] norm2_w = norm_w;
   // 3. The rounding distance: keep 24 significant bits (fewer below the normal range). The
   // code's high part is the binade + 1 (the hidden bit's), or 0 below the normal range.
+  // Below the normal range the shift grows by the gap normal_min - flb, so it is one
+  // subtraction from flb; past 25 of gap everything is shifted out.
   wire        normal_w = flb2_w >= 11'd142;
-  wire [10:0] gap_w  = 11'd142 - flb2_w;
+  wire        tiny_w = flb2_w < 11'd117;
+  wire [4:0] sdist_w = 5'd16 - flb2_w[4:0];
   wire [4:0] shift_w = normal_w ? 5'd2
-                     : (gap_w > 11'd25) ? 5'd27
-                     : gap_w[4:0] + 5'd2;
+                     : tiny_w ? 5'd27
+                     : sdist_w;
   wire [10:0] hi_w   = normal_w ? flb2_w - 11'd141 : 11'd0;
   wire neg3_w = neg2_w;
   wire zero3_w = zero2_w;

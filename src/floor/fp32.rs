@@ -7,6 +7,9 @@ use crate::emit::design::GenFile;
 use crate::floor::finish;
 use askama::Template;
 
+/// Below the normal range, a gap (normal_min - flb) past this shifts every bit out.
+const MAX_GAP: i64 = 25;
+
 /// Widths of the int-to-FP32 rounding module (`templates/rtl/tof32.v`).
 #[derive(Debug, Clone)]
 struct ToF32View {
@@ -30,6 +33,11 @@ struct ToF32View {
     base_shift: u32,
     max_gap: u32,
     hi_off: i64,
+    /// flb below which the gap passes `max_gap`, as a test of flb2_w (or never).
+    tiny_expr: String,
+    /// normal_min + base_shift, modulo 2^rw: the shift below the normal range is this - flb
+    /// in rw bits (it is at most nw + 1 there).
+    sdist_off: i64,
 }
 
 impl ToF32View {
@@ -70,9 +78,15 @@ impl ToF32View {
             rw,
             rw_msb: rw - 1,
             base_shift: nw - 24,
-            max_gap: 25,
+            max_gap: MAX_GAP as u32,
             // binade = flb - normal_min, + 1 for the hidden bit
             hi_off: normal_min - 1,
+            tiny_expr: if normal_min > MAX_GAP {
+                format!("flb2_w < {fw}'d{}", normal_min - MAX_GAP)
+            } else {
+                "1'b0".into()
+            },
+            sdist_off: (normal_min + i64::from(nw - 24)) & ((1 << rw) - 1),
         }
     }
 }

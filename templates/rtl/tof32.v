@@ -47,11 +47,14 @@ module {{ name }} (
 {%- call floor::pipe_cut(pipe, t.nw, "norm2", "norm_w") %}{% endcall %}
   // 3. The rounding distance: keep 24 significant bits (fewer below the normal range). The
   // code's high part is the binade + 1 (the hidden bit's), or 0 below the normal range.
+  // Below the normal range the shift grows by the gap normal_min - flb, so it is one
+  // subtraction from flb; past {{ t.max_gap }} of gap everything is shifted out.
   wire        normal_w = flb2_w >= {{ t.fw }}'d{{ t.normal_min }};
-  wire [{{ t.fw_msb }}:0] gap_w  = {{ t.fw }}'d{{ t.normal_min }} - flb2_w;
+  wire        tiny_w = {{ t.tiny_expr }};
+  wire [{{ t.rw_msb }}:0] sdist_w = {{ t.rw }}'d{{ t.sdist_off }} - flb2_w[{{ t.rw_msb }}:0];
   wire [{{ t.rw_msb }}:0] shift_w = normal_w ? {{ t.rw }}'d{{ t.base_shift }}
-                     : (gap_w > {{ t.fw }}'d{{ t.max_gap }}) ? {{ t.rw }}'d{{ t.nw_plus1 }}
-                     : gap_w[{{ t.rw_msb }}:0] + {{ t.rw }}'d{{ t.base_shift }};
+                     : tiny_w ? {{ t.rw }}'d{{ t.nw_plus1 }}
+                     : sdist_w;
   wire [{{ t.fw_msb }}:0] hi_w   = normal_w ? flb2_w - {{ t.fw }}'d{{ t.hi_off }} : {{ t.fw }}'d0;
 {%- call floor::pipe_cut(pipe, 1, "neg3", "neg2_w") %}{% endcall %}
 {%- call floor::pipe_cut(pipe, 1, "zero3", "zero2_w") %}{% endcall %}
