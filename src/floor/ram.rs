@@ -109,14 +109,12 @@ struct Ecp5RamTemplate<'a> {
     blocks: Vec<Dp16kd>,
 }
 
-impl MemorySpec {
-    /// Bit `bit` of word `word` (0 past the contents).
-    fn bit(&self, words: &[Vec<bool>], word: usize, bit: u32) -> bool {
-        words
-            .get(word)
-            .and_then(|w| w.get(bit as usize).copied())
-            .unwrap_or(false)
-    }
+/// Bit `bit` of word `word` (0 past the contents).
+fn word_bit(words: &[Vec<bool>], word: usize, bit: u32) -> bool {
+    words
+        .get(word)
+        .and_then(|w| w.get(bit as usize).copied())
+        .unwrap_or(false)
 }
 
 /// A word's hex digits as bits, lowest first.
@@ -133,13 +131,13 @@ fn hex_bits(hex: &str, width: u32) -> Vec<bool> {
 /// The INITVAL_xx parameters of one block: 64 rows of 320 bits, each holding 16 words in
 /// slots of 20 bits, a word's 18 bits at the bottom of its slot (the layout Yosys's ECP5
 /// memory mapping writes for 18-bit ports).
-fn initvals(spec: &MemorySpec, words: &[Vec<bool>], bank: usize, slice: u32) -> Vec<String> {
+fn initvals(words: &[Vec<bool>], bank: usize, slice: u32) -> Vec<String> {
     (0..64)
         .map(|row| {
             let mut v = vec![false; 320];
             for slot in 0..16 {
                 for i in 0..DP16KD_BITS {
-                    v[slot * 20 + i as usize] = spec.bit(
+                    v[slot * 20 + i as usize] = word_bit(
                         words,
                         bank * DP16KD_WORDS + row * 16 + slot,
                         slice * DP16KD_BITS + i,
@@ -189,7 +187,7 @@ pub fn ecp5_ram_source(name: &str, spec: &MemorySpec) -> String {
             initval: if spec.init.is_empty() {
                 Vec::new()
             } else {
-                initvals(spec, &words, bank, slice)
+                initvals(&words, bank, slice)
             },
         })
         .collect();

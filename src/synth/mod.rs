@@ -102,6 +102,16 @@ impl SynthOptions {
         }
     }
 
+    /// How the floor's memories are built: as Yosys infers them, or from DP16KD block RAMs
+    /// with their output register.
+    pub fn memories(&self) -> &'static str {
+        if self.ecp5_bram_outreg {
+            "dp16kd-outreg"
+        } else {
+            "inferred"
+        }
+    }
+
     pub fn validate(&self) -> Result<()> {
         if !(self.freq_mhz.is_finite() && self.freq_mhz > 0.0 && self.freq_mhz <= 2000.0) {
             return Err(Error::input(format!(
@@ -328,14 +338,11 @@ pub fn run(
             .into_iter()
             .map(|(k, v)| (k.to_string(), v))
             .collect(),
-        memories: design.files.iter().any(|f| f.memory.is_some()).then(|| {
-            if opts.ecp5_bram_outreg {
-                "dp16kd-outreg"
-            } else {
-                "inferred"
-            }
-            .to_string()
-        }),
+        memories: design
+            .files
+            .iter()
+            .any(|f| f.memory.is_some())
+            .then(|| opts.memories().to_string()),
         tools: tools_used,
         cached: false,
         seconds: 0.0,
@@ -439,11 +446,7 @@ fn cache_key(
         script,
         wrapper.unwrap_or_default(),
         &format!("{:?}", opts.part),
-        if opts.ecp5_bram_outreg {
-            "dp16kd-outreg"
-        } else {
-            ""
-        },
+        opts.memories(),
         &format!("{}", opts.freq_mhz),
         &opts.seeds.to_string(),
         &format!("{tools:?}"),

@@ -297,7 +297,8 @@ impl GemmChecked {
             &[],
         ));
 
-        let ld = self.dot.hardware().latency() as usize;
+        let depth = self.control_depth();
+        let at_add = depth - PIPELINED_ADDER_LATENCY;
         let oww_v = c as u32 * ow;
         let (rq_name, rq_wires, rq_conns) = match &requant {
             None => (String::new(), Vec::new(), String::new()),
@@ -404,11 +405,12 @@ impl GemmChecked {
             rq_conns,
             rq_blocks,
             rqb: bits_for(u64::from(rq_blocks) - 1),
-            depth: READ_STAGES + 1 + ld as u32 + CONVERSION_STAGES + PIPELINED_ADDER_LATENCY,
+            depth,
             cw: gb + 3,
             at_dot: READ_STAGES,
-            at_pread: READ_STAGES + ld as u32 + CONVERSION_STAGES - 1,
-            at_add: READ_STAGES + 1 + ld as u32 + CONVERSION_STAGES,
+            // The partial sums' memory takes two cycles to meet the adder's other operand.
+            at_pread: at_add - 2,
+            at_add,
             nan_delay: CONVERSION_STAGES,
         };
         // The wrapper instantiates the top, so it sits before it only in name: tools read

@@ -300,6 +300,18 @@ impl GemmParams {
     }
 }
 
+impl GemmChecked {
+    /// Stages of the control pipeline beside the data, from a slot's issue to its sum: the
+    /// memory read, the dot, the conversion, the term register and the adder.
+    pub(super) fn control_depth(&self) -> u32 {
+        READ_STAGES
+            + self.dot.hardware().latency()
+            + CONVERSION_STAGES
+            + 1
+            + PIPELINED_ADDER_LATENCY
+    }
+}
+
 impl Hardware for GemmChecked {
     fn spec(&self) -> Spec {
         Spec::of(&self.params)
@@ -363,20 +375,16 @@ impl Hardware for GemmChecked {
     fn latency(&self) -> u32 {
         let p = &self.params;
         let lq = self.quant.hardware().latency() as usize;
-        let ld = self.dot.hardware().latency() as usize;
         let in_beats = p.rows * p.blocks() * p.beats();
         // Ingest, one idle cycle to start, the slots of all but the last block index, the
-        // last block index's groups, the memory read, the dot, the conversion, the adder, the
-        // write, then the result memory's read (two cycles) and the output queue.
+        // last block index's groups, the control pipeline (memory read, dot, conversion,
+        // adder), the write, then the result memory's read (two cycles) and the output queue.
         (lq + in_beats
             + 1
             + (p.blocks() - 1) * p.slots()
             + (p.groups() - 1)
-            + READ_STAGES as usize
-            + 2
-            + ld
-            + CONVERSION_STAGES as usize
-            + PIPELINED_ADDER_LATENCY as usize
+            + self.control_depth() as usize
+            + 1
             + 3
             + self
                 .requant
