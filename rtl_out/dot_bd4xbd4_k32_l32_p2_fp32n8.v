@@ -80,85 +80,100 @@ module dot_bd4xbd4_k32_l32_p2_fp32n8 (
   end
   assign ready_o = en_s1_w;
 
-  // ---- inputs: {scale_a, scale_b, dialect_a, dialect_b} and the codes ----
-  wire [23:0] hdr_in_w = {scale_a_i, scale_b_i, dialect_a_i, dialect_b_i};
-  wire [23:0] hdr_w = hdr_in_w;
+  // ---- inputs: {scale_a, scale_b, dialect values of A, of B} and the codes ----
+  // A block's dialect values are looked up before the input register: the table and its
+  // fan-out to every lane would otherwise sit in front of the lane's index mux.
+  reg  [11:0] va_in_w;
+  always @* begin
+    case (dialect_a_i)
+      4'd0: va_in_w = {4'd15, 4'd11, 4'd6};
+      4'd1: va_in_w = {4'd15, 4'd9, 4'd6};
+      4'd2: va_in_w = {4'd14, 4'd11, 4'd6};
+      4'd3: va_in_w = {4'd14, 4'd9, 4'd6};
+      4'd4: va_in_w = {4'd13, 4'd10, 4'd6};
+      4'd5: va_in_w = {4'd13, 4'd8, 4'd6};
+      4'd6: va_in_w = {4'd12, 4'd10, 4'd6};
+      4'd7: va_in_w = {4'd12, 4'd8, 4'd6};
+      4'd8: va_in_w = {4'd11, 4'd9, 4'd6};
+      4'd9: va_in_w = {4'd11, 4'd7, 4'd6};
+      4'd10: va_in_w = {4'd10, 4'd9, 4'd6};
+      4'd11: va_in_w = {4'd10, 4'd7, 4'd6};
+      4'd12: va_in_w = {4'd9, 4'd8, 4'd6};
+      4'd13: va_in_w = {4'd9, 4'd7, 4'd6};
+      4'd14: va_in_w = {4'd8, 4'd7, 4'd6};
+      4'd15: va_in_w = {4'd8, 4'd6, 4'd5};
+      default: va_in_w = 12'd0;
+    endcase
+  end
+  reg  [11:0] vb_in_w;
+  always @* begin
+    case (dialect_b_i)
+      4'd0: vb_in_w = {4'd15, 4'd11, 4'd6};
+      4'd1: vb_in_w = {4'd15, 4'd9, 4'd6};
+      4'd2: vb_in_w = {4'd14, 4'd11, 4'd6};
+      4'd3: vb_in_w = {4'd14, 4'd9, 4'd6};
+      4'd4: vb_in_w = {4'd13, 4'd10, 4'd6};
+      4'd5: vb_in_w = {4'd13, 4'd8, 4'd6};
+      4'd6: vb_in_w = {4'd12, 4'd10, 4'd6};
+      4'd7: vb_in_w = {4'd12, 4'd8, 4'd6};
+      4'd8: vb_in_w = {4'd11, 4'd9, 4'd6};
+      4'd9: vb_in_w = {4'd11, 4'd7, 4'd6};
+      4'd10: vb_in_w = {4'd10, 4'd9, 4'd6};
+      4'd11: vb_in_w = {4'd10, 4'd7, 4'd6};
+      4'd12: vb_in_w = {4'd9, 4'd8, 4'd6};
+      4'd13: vb_in_w = {4'd9, 4'd7, 4'd6};
+      4'd14: vb_in_w = {4'd8, 4'd7, 4'd6};
+      4'd15: vb_in_w = {4'd8, 4'd6, 4'd5};
+      default: vb_in_w = 12'd0;
+    endcase
+  end
+  wire [39:0] hdr_in_w = {scale_a_i, scale_b_i, va_in_w, vb_in_w};
+  wire [39:0] hdr_w = hdr_in_w;
   wire [127:0] ca_w = codes_a_i;
   wire [127:0] cb_w = codes_b_i;
-  wire [7:0]  sa_w = hdr_w[23:16];
-  wire [7:0]  sb_w = hdr_w[15:8];
-  wire [3:0]  da_w = hdr_w[7:4];
-  reg  [31:0] vals_a_w;
-  always @* begin
-    case (da_w)
-      4'd0: vals_a_w = {4'd15, 4'd11, 4'd6, 4'd4, 4'd3, 4'd2, 4'd1, 4'd0};
-      4'd1: vals_a_w = {4'd15, 4'd9, 4'd6, 4'd4, 4'd3, 4'd2, 4'd1, 4'd0};
-      4'd2: vals_a_w = {4'd14, 4'd11, 4'd6, 4'd4, 4'd3, 4'd2, 4'd1, 4'd0};
-      4'd3: vals_a_w = {4'd14, 4'd9, 4'd6, 4'd4, 4'd3, 4'd2, 4'd1, 4'd0};
-      4'd4: vals_a_w = {4'd13, 4'd10, 4'd6, 4'd4, 4'd3, 4'd2, 4'd1, 4'd0};
-      4'd5: vals_a_w = {4'd13, 4'd8, 4'd6, 4'd4, 4'd3, 4'd2, 4'd1, 4'd0};
-      4'd6: vals_a_w = {4'd12, 4'd10, 4'd6, 4'd4, 4'd3, 4'd2, 4'd1, 4'd0};
-      4'd7: vals_a_w = {4'd12, 4'd8, 4'd6, 4'd4, 4'd3, 4'd2, 4'd1, 4'd0};
-      4'd8: vals_a_w = {4'd11, 4'd9, 4'd6, 4'd4, 4'd3, 4'd2, 4'd1, 4'd0};
-      4'd9: vals_a_w = {4'd11, 4'd7, 4'd6, 4'd4, 4'd3, 4'd2, 4'd1, 4'd0};
-      4'd10: vals_a_w = {4'd10, 4'd9, 4'd6, 4'd4, 4'd3, 4'd2, 4'd1, 4'd0};
-      4'd11: vals_a_w = {4'd10, 4'd7, 4'd6, 4'd4, 4'd3, 4'd2, 4'd1, 4'd0};
-      4'd12: vals_a_w = {4'd9, 4'd8, 4'd6, 4'd4, 4'd3, 4'd2, 4'd1, 4'd0};
-      4'd13: vals_a_w = {4'd9, 4'd7, 4'd6, 4'd4, 4'd3, 4'd2, 4'd1, 4'd0};
-      4'd14: vals_a_w = {4'd8, 4'd7, 4'd6, 4'd4, 4'd3, 4'd2, 4'd1, 4'd0};
-      4'd15: vals_a_w = {4'd8, 4'd6, 4'd5, 4'd4, 4'd3, 4'd2, 4'd1, 4'd0};
-      default: vals_a_w = 32'd0;
-    endcase
-  end
-  wire [3:0]  db_w = hdr_w[3:0];
-  reg  [31:0] vals_b_w;
-  always @* begin
-    case (db_w)
-      4'd0: vals_b_w = {4'd15, 4'd11, 4'd6, 4'd4, 4'd3, 4'd2, 4'd1, 4'd0};
-      4'd1: vals_b_w = {4'd15, 4'd9, 4'd6, 4'd4, 4'd3, 4'd2, 4'd1, 4'd0};
-      4'd2: vals_b_w = {4'd14, 4'd11, 4'd6, 4'd4, 4'd3, 4'd2, 4'd1, 4'd0};
-      4'd3: vals_b_w = {4'd14, 4'd9, 4'd6, 4'd4, 4'd3, 4'd2, 4'd1, 4'd0};
-      4'd4: vals_b_w = {4'd13, 4'd10, 4'd6, 4'd4, 4'd3, 4'd2, 4'd1, 4'd0};
-      4'd5: vals_b_w = {4'd13, 4'd8, 4'd6, 4'd4, 4'd3, 4'd2, 4'd1, 4'd0};
-      4'd6: vals_b_w = {4'd12, 4'd10, 4'd6, 4'd4, 4'd3, 4'd2, 4'd1, 4'd0};
-      4'd7: vals_b_w = {4'd12, 4'd8, 4'd6, 4'd4, 4'd3, 4'd2, 4'd1, 4'd0};
-      4'd8: vals_b_w = {4'd11, 4'd9, 4'd6, 4'd4, 4'd3, 4'd2, 4'd1, 4'd0};
-      4'd9: vals_b_w = {4'd11, 4'd7, 4'd6, 4'd4, 4'd3, 4'd2, 4'd1, 4'd0};
-      4'd10: vals_b_w = {4'd10, 4'd9, 4'd6, 4'd4, 4'd3, 4'd2, 4'd1, 4'd0};
-      4'd11: vals_b_w = {4'd10, 4'd7, 4'd6, 4'd4, 4'd3, 4'd2, 4'd1, 4'd0};
-      4'd12: vals_b_w = {4'd9, 4'd8, 4'd6, 4'd4, 4'd3, 4'd2, 4'd1, 4'd0};
-      4'd13: vals_b_w = {4'd9, 4'd7, 4'd6, 4'd4, 4'd3, 4'd2, 4'd1, 4'd0};
-      4'd14: vals_b_w = {4'd8, 4'd7, 4'd6, 4'd4, 4'd3, 4'd2, 4'd1, 4'd0};
-      4'd15: vals_b_w = {4'd8, 4'd6, 4'd5, 4'd4, 4'd3, 4'd2, 4'd1, 4'd0};
-      default: vals_b_w = 32'd0;
-    endcase
-  end
+  wire [7:0]  sa_w = hdr_w[39:32];
+  wire [7:0]  sb_w = hdr_w[31:24];
+  wire [11:0] va_w = hdr_w[23:12];
+  wire [31:0] vals_a_w = {va_w[11:8], va_w[7:4], va_w[3:0], 4'd4, 4'd3, 4'd2, 4'd1, 4'd0};
+  wire [11:0] vb_w = hdr_w[11:0];
+  wire [31:0] vals_b_w = {vb_w[11:8], vb_w[7:4], vb_w[3:0], 4'd4, 4'd3, 4'd2, 4'd1, 4'd0};
 
   // ---- per lane: decode both elements, multiply significands, shift, apply the sign ----
   genvar i;
   generate
     for (i = 0; i < 32; i = i + 1) begin : g_lane
-      wire        sa_sign_w, sb_sign_w, a_special_w, b_special_w;
-      wire [3:0] a_sig_w;
-      wire [3:0] b_sig_w;
-      wire [0:0] a_sh_w;
-      wire [0:0] b_sh_w;
+      wire        sa_sign_d_w, sb_sign_d_w, a_special_d_w, b_special_d_w;
+      wire [3:0] a_sig_d_w;
+      wire [3:0] b_sig_d_w;
+      wire [0:0] a_sh_d_w;
+      wire [0:0] b_sh_d_w;
       dot_bd4xbd4_k32_l32_p2_fp32n8_deca u_deca (
         .code_i   (ca_w[i*4 +: 4]),
         .vals_i   (vals_a_w),
-        .sign_o   (sa_sign_w),
-        .sig_o    (a_sig_w),
-        .shift_o  (a_sh_w),
-        .special_o(a_special_w)
+        .sign_o   (sa_sign_d_w),
+        .sig_o    (a_sig_d_w),
+        .shift_o  (a_sh_d_w),
+        .special_o(a_special_d_w)
       );
       dot_bd4xbd4_k32_l32_p2_fp32n8_decb u_decb (
         .code_i   (cb_w[i*4 +: 4]),
         .vals_i   (vals_b_w),
-        .sign_o   (sb_sign_w),
-        .sig_o    (b_sig_w),
-        .shift_o  (b_sh_w),
-        .special_o(b_special_w)
+        .sign_o   (sb_sign_d_w),
+        .sig_o    (b_sig_d_w),
+        .shift_o  (b_sh_d_w),
+        .special_o(b_special_d_w)
       );
+      // {signs, specials, significands, shifts} of both elements
+      wire [13:0] dec_w = {sa_sign_d_w, sb_sign_d_w, a_special_d_w, b_special_d_w, a_sig_d_w, b_sig_d_w, a_sh_d_w, b_sh_d_w};
+      wire [13:0] dec_t_w = dec_w;
+      wire        sa_sign_w = dec_t_w[13];
+      wire        sb_sign_w = dec_t_w[12];
+      wire        a_special_w = dec_t_w[11];
+      wire        b_special_w = dec_t_w[10];
+      wire [3:0] a_sig_w = dec_t_w[9:6];
+      wire [3:0] b_sig_w = dec_t_w[5:2];
+      wire [0:0] a_sh_w = dec_t_w[1];
+      wire [0:0] b_sh_w = dec_t_w[0];
       wire [7:0] mul_w = {4'd0, a_sig_w} * {4'd0, b_sig_w};
       wire [1:0] shs_w = {1'd0, a_sh_w} + {1'd0, b_sh_w};
       wire [8:0] mag_w = {1'd0, mul_w} << shs_w;
@@ -179,8 +194,9 @@ module dot_bd4xbd4_k32_l32_p2_fp32n8 (
 
   // ---- scale facts of the beat: {scale_a, scale_b, NaN scale} ----
   wire [16:0] sc_w = {sa_w, sb_w, (&sa_w) | (&sb_w)};
+  wire [16:0] sc_d_w = sc_w;
   reg  [16:0] sc_q;
-  always @(posedge clk_i) if (en_s1_w) sc_q <= sc_w;
+  always @(posedge clk_i) if (en_s1_w) sc_q <= sc_d_w;
   wire [16:0] sc_t_w = sc_q;
 
   // ---- the beat's sum: a signed adder tree, one bit wider per level; NaN anywhere ----

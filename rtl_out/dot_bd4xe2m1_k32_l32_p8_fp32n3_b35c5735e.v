@@ -31,7 +31,7 @@
 //   codes_a_i, codes_b_i  32 element codes each
 //   result_o              FP32 DotGeneral result, once every 3 block pair(s)
 // Handshake: AXI-Stream style valid/ready on both sides; data held while stalled.
-// Pipeline: 8 register stage(s) (inputs, products, after adder-tree level 1, after adder-tree level 2, after adder-tree level 3, after adder-tree level 4, 2 after the beat sum).
+// Pipeline: 8 register stage(s) (inputs, decoded elements, products, after adder-tree level 1, after adder-tree level 2, after adder-tree level 3, after adder-tree level 4, 1 after the beat sum).
 module dot_bd4xe2m1_k32_l32_p8_fp32n3_b35c5735e (
   input  wire        clk_i,
   input  wire        rst_ni,
@@ -108,9 +108,21 @@ module dot_bd4xe2m1_k32_l32_p8_fp32n3_b35c5735e (
   end
   assign ready_o = en_s1_w;
 
-  // ---- inputs: {scale_a, scale_b, dialect_a, dialect_b} and the codes ----
-  wire [19:0] hdr_in_w = {scale_a_i, scale_b_i, dialect_a_i};
-  reg  [19:0] hdr_q;
+  // ---- inputs: {scale_a, scale_b, dialect values of A, of B} and the codes ----
+  // A block's dialect values are looked up before the input register: the table and its
+  // fan-out to every lane would otherwise sit in front of the lane's index mux.
+  reg  [27:0] va_in_w;
+  always @* begin
+    case (dialect_a_i)
+      4'd0: va_in_w = {4'd12, 4'd8, 4'd6, 4'd4, 4'd3, 4'd2, 4'd1};
+      4'd1: va_in_w = {4'd12, 4'd9, 4'd6, 4'd4, 4'd3, 4'd2, 4'd1};
+      4'd2: va_in_w = {4'd8, 4'd6, 4'd5, 4'd4, 4'd3, 4'd2, 4'd1};
+      4'd3: va_in_w = {4'd8, 4'd7, 4'd5, 4'd4, 4'd3, 4'd2, 4'd1};
+      default: va_in_w = 28'd0;
+    endcase
+  end
+  wire [43:0] hdr_in_w = {scale_a_i, scale_b_i, va_in_w};
+  reg  [43:0] hdr_q;
   reg  [127:0] ca_q;
   reg  [127:0] cb_q;
   always @(posedge clk_i) begin
@@ -120,47 +132,51 @@ module dot_bd4xe2m1_k32_l32_p8_fp32n3_b35c5735e (
       cb_q  <= codes_b_i;
     end
   end
-  wire [19:0] hdr_w = hdr_q;
+  wire [43:0] hdr_w = hdr_q;
   wire [127:0] ca_w = ca_q;
   wire [127:0] cb_w = cb_q;
-  wire [7:0]  sa_w = hdr_w[19:12];
-  wire [7:0]  sb_w = hdr_w[11:4];
-  wire [3:0]  da_w = hdr_w[3:0];
-  reg  [31:0] vals_a_w;
-  always @* begin
-    case (da_w)
-      4'd0: vals_a_w = {4'd12, 4'd8, 4'd6, 4'd4, 4'd3, 4'd2, 4'd1, 4'd0};
-      4'd1: vals_a_w = {4'd12, 4'd9, 4'd6, 4'd4, 4'd3, 4'd2, 4'd1, 4'd0};
-      4'd2: vals_a_w = {4'd8, 4'd6, 4'd5, 4'd4, 4'd3, 4'd2, 4'd1, 4'd0};
-      4'd3: vals_a_w = {4'd8, 4'd7, 4'd5, 4'd4, 4'd3, 4'd2, 4'd1, 4'd0};
-      default: vals_a_w = 32'd0;
-    endcase
-  end
+  wire [7:0]  sa_w = hdr_w[43:36];
+  wire [7:0]  sb_w = hdr_w[35:28];
+  wire [27:0] va_w = hdr_w[27:0];
+  wire [31:0] vals_a_w = {va_w[27:24], va_w[23:20], va_w[19:16], va_w[15:12], va_w[11:8], va_w[7:4], va_w[3:0], 4'd0};
 
   // ---- per lane: decode both elements, multiply significands, shift, apply the sign ----
   genvar i;
   generate
     for (i = 0; i < 32; i = i + 1) begin : g_lane
-      wire        sa_sign_w, sb_sign_w, a_special_w, b_special_w;
-      wire [3:0] a_sig_w;
-      wire [1:0] b_sig_w;
-      wire [0:0] a_sh_w;
-      wire [1:0] b_sh_w;
+      wire        sa_sign_d_w, sb_sign_d_w, a_special_d_w, b_special_d_w;
+      wire [3:0] a_sig_d_w;
+      wire [1:0] b_sig_d_w;
+      wire [0:0] a_sh_d_w;
+      wire [1:0] b_sh_d_w;
       dot_bd4xe2m1_k32_l32_p8_fp32n3_b35c5735e_deca u_deca (
         .code_i   (ca_w[i*4 +: 4]),
         .vals_i   (vals_a_w),
-        .sign_o   (sa_sign_w),
-        .sig_o    (a_sig_w),
-        .shift_o  (a_sh_w),
-        .special_o(a_special_w)
+        .sign_o   (sa_sign_d_w),
+        .sig_o    (a_sig_d_w),
+        .shift_o  (a_sh_d_w),
+        .special_o(a_special_d_w)
       );
       dot_bd4xe2m1_k32_l32_p8_fp32n3_b35c5735e_decb u_decb (
         .code_i   (cb_w[i*4 +: 4]),
-        .sign_o   (sb_sign_w),
-        .sig_o    (b_sig_w),
-        .shift_o  (b_sh_w),
-        .special_o(b_special_w)
+        .sign_o   (sb_sign_d_w),
+        .sig_o    (b_sig_d_w),
+        .shift_o  (b_sh_d_w),
+        .special_o(b_special_d_w)
       );
+      // {signs, specials, significands, shifts} of both elements
+      wire [12:0] dec_w = {sa_sign_d_w, sb_sign_d_w, a_special_d_w, b_special_d_w, a_sig_d_w, b_sig_d_w, a_sh_d_w, b_sh_d_w};
+      reg  [12:0] dec_q;
+      always @(posedge clk_i) if (en_s2_w) dec_q <= dec_w;
+      wire [12:0] dec_t_w = dec_q;
+      wire        sa_sign_w = dec_t_w[12];
+      wire        sb_sign_w = dec_t_w[11];
+      wire        a_special_w = dec_t_w[10];
+      wire        b_special_w = dec_t_w[9];
+      wire [3:0] a_sig_w = dec_t_w[8:5];
+      wire [1:0] b_sig_w = dec_t_w[4:3];
+      wire [0:0] a_sh_w = dec_t_w[2];
+      wire [1:0] b_sh_w = dec_t_w[1:0];
       wire [5:0] mul_w = {2'd0, a_sig_w} * {4'd0, b_sig_w};
       wire [2:0] shs_w = {2'd0, a_sh_w} + {1'd0, b_sh_w};
       wire [8:0] mag_w = {3'd0, mul_w} << shs_w;
@@ -169,7 +185,7 @@ module dot_bd4xe2m1_k32_l32_p8_fp32n3_b35c5735e (
       reg  [8:0] prod_q;
       reg         nan_q;
       always @(posedge clk_i) begin
-        if (en_s2_w) begin
+        if (en_s3_w) begin
           prod_q <= prod_w;
           nan_q  <= leaf_nan_w;
         end
@@ -181,15 +197,18 @@ module dot_bd4xe2m1_k32_l32_p8_fp32n3_b35c5735e (
 
   // ---- scale facts of the beat: {scale_a, scale_b, NaN scale} ----
   wire [16:0] sc_w = {sa_w, sb_w, (&sa_w) | (&sb_w)};
+  reg  [16:0] sc_d_q;
+  always @(posedge clk_i) if (en_s2_w) sc_d_q <= sc_w;
+  wire [16:0] sc_d_w = sc_d_q;
   reg  [16:0] sc_q;
-  always @(posedge clk_i) if (en_s2_w) sc_q <= sc_w;
+  always @(posedge clk_i) if (en_s3_w) sc_q <= sc_d_w;
   wire [16:0] sc_t_w = sc_q;
 
   // ---- the beat's sum: a signed adder tree, one bit wider per level; NaN anywhere ----
   reg  [9:0] acc_l1_n0_p_q;
   reg         acc_l1_n0_n_q;
   always @(posedge clk_i) begin
-    if (en_s3_w) begin
+    if (en_s4_w) begin
       acc_l1_n0_p_q <= {g_lane[0].leaf_p_w[8], g_lane[0].leaf_p_w} + {g_lane[1].leaf_p_w[8], g_lane[1].leaf_p_w};
       acc_l1_n0_n_q <= g_lane[0].leaf_n_w | g_lane[1].leaf_n_w;
     end
@@ -199,7 +218,7 @@ module dot_bd4xe2m1_k32_l32_p8_fp32n3_b35c5735e (
   reg  [9:0] acc_l1_n1_p_q;
   reg         acc_l1_n1_n_q;
   always @(posedge clk_i) begin
-    if (en_s3_w) begin
+    if (en_s4_w) begin
       acc_l1_n1_p_q <= {g_lane[2].leaf_p_w[8], g_lane[2].leaf_p_w} + {g_lane[3].leaf_p_w[8], g_lane[3].leaf_p_w};
       acc_l1_n1_n_q <= g_lane[2].leaf_n_w | g_lane[3].leaf_n_w;
     end
@@ -209,7 +228,7 @@ module dot_bd4xe2m1_k32_l32_p8_fp32n3_b35c5735e (
   reg  [9:0] acc_l1_n2_p_q;
   reg         acc_l1_n2_n_q;
   always @(posedge clk_i) begin
-    if (en_s3_w) begin
+    if (en_s4_w) begin
       acc_l1_n2_p_q <= {g_lane[4].leaf_p_w[8], g_lane[4].leaf_p_w} + {g_lane[5].leaf_p_w[8], g_lane[5].leaf_p_w};
       acc_l1_n2_n_q <= g_lane[4].leaf_n_w | g_lane[5].leaf_n_w;
     end
@@ -219,7 +238,7 @@ module dot_bd4xe2m1_k32_l32_p8_fp32n3_b35c5735e (
   reg  [9:0] acc_l1_n3_p_q;
   reg         acc_l1_n3_n_q;
   always @(posedge clk_i) begin
-    if (en_s3_w) begin
+    if (en_s4_w) begin
       acc_l1_n3_p_q <= {g_lane[6].leaf_p_w[8], g_lane[6].leaf_p_w} + {g_lane[7].leaf_p_w[8], g_lane[7].leaf_p_w};
       acc_l1_n3_n_q <= g_lane[6].leaf_n_w | g_lane[7].leaf_n_w;
     end
@@ -229,7 +248,7 @@ module dot_bd4xe2m1_k32_l32_p8_fp32n3_b35c5735e (
   reg  [9:0] acc_l1_n4_p_q;
   reg         acc_l1_n4_n_q;
   always @(posedge clk_i) begin
-    if (en_s3_w) begin
+    if (en_s4_w) begin
       acc_l1_n4_p_q <= {g_lane[8].leaf_p_w[8], g_lane[8].leaf_p_w} + {g_lane[9].leaf_p_w[8], g_lane[9].leaf_p_w};
       acc_l1_n4_n_q <= g_lane[8].leaf_n_w | g_lane[9].leaf_n_w;
     end
@@ -239,7 +258,7 @@ module dot_bd4xe2m1_k32_l32_p8_fp32n3_b35c5735e (
   reg  [9:0] acc_l1_n5_p_q;
   reg         acc_l1_n5_n_q;
   always @(posedge clk_i) begin
-    if (en_s3_w) begin
+    if (en_s4_w) begin
       acc_l1_n5_p_q <= {g_lane[10].leaf_p_w[8], g_lane[10].leaf_p_w} + {g_lane[11].leaf_p_w[8], g_lane[11].leaf_p_w};
       acc_l1_n5_n_q <= g_lane[10].leaf_n_w | g_lane[11].leaf_n_w;
     end
@@ -249,7 +268,7 @@ module dot_bd4xe2m1_k32_l32_p8_fp32n3_b35c5735e (
   reg  [9:0] acc_l1_n6_p_q;
   reg         acc_l1_n6_n_q;
   always @(posedge clk_i) begin
-    if (en_s3_w) begin
+    if (en_s4_w) begin
       acc_l1_n6_p_q <= {g_lane[12].leaf_p_w[8], g_lane[12].leaf_p_w} + {g_lane[13].leaf_p_w[8], g_lane[13].leaf_p_w};
       acc_l1_n6_n_q <= g_lane[12].leaf_n_w | g_lane[13].leaf_n_w;
     end
@@ -259,7 +278,7 @@ module dot_bd4xe2m1_k32_l32_p8_fp32n3_b35c5735e (
   reg  [9:0] acc_l1_n7_p_q;
   reg         acc_l1_n7_n_q;
   always @(posedge clk_i) begin
-    if (en_s3_w) begin
+    if (en_s4_w) begin
       acc_l1_n7_p_q <= {g_lane[14].leaf_p_w[8], g_lane[14].leaf_p_w} + {g_lane[15].leaf_p_w[8], g_lane[15].leaf_p_w};
       acc_l1_n7_n_q <= g_lane[14].leaf_n_w | g_lane[15].leaf_n_w;
     end
@@ -269,7 +288,7 @@ module dot_bd4xe2m1_k32_l32_p8_fp32n3_b35c5735e (
   reg  [9:0] acc_l1_n8_p_q;
   reg         acc_l1_n8_n_q;
   always @(posedge clk_i) begin
-    if (en_s3_w) begin
+    if (en_s4_w) begin
       acc_l1_n8_p_q <= {g_lane[16].leaf_p_w[8], g_lane[16].leaf_p_w} + {g_lane[17].leaf_p_w[8], g_lane[17].leaf_p_w};
       acc_l1_n8_n_q <= g_lane[16].leaf_n_w | g_lane[17].leaf_n_w;
     end
@@ -279,7 +298,7 @@ module dot_bd4xe2m1_k32_l32_p8_fp32n3_b35c5735e (
   reg  [9:0] acc_l1_n9_p_q;
   reg         acc_l1_n9_n_q;
   always @(posedge clk_i) begin
-    if (en_s3_w) begin
+    if (en_s4_w) begin
       acc_l1_n9_p_q <= {g_lane[18].leaf_p_w[8], g_lane[18].leaf_p_w} + {g_lane[19].leaf_p_w[8], g_lane[19].leaf_p_w};
       acc_l1_n9_n_q <= g_lane[18].leaf_n_w | g_lane[19].leaf_n_w;
     end
@@ -289,7 +308,7 @@ module dot_bd4xe2m1_k32_l32_p8_fp32n3_b35c5735e (
   reg  [9:0] acc_l1_n10_p_q;
   reg         acc_l1_n10_n_q;
   always @(posedge clk_i) begin
-    if (en_s3_w) begin
+    if (en_s4_w) begin
       acc_l1_n10_p_q <= {g_lane[20].leaf_p_w[8], g_lane[20].leaf_p_w} + {g_lane[21].leaf_p_w[8], g_lane[21].leaf_p_w};
       acc_l1_n10_n_q <= g_lane[20].leaf_n_w | g_lane[21].leaf_n_w;
     end
@@ -299,7 +318,7 @@ module dot_bd4xe2m1_k32_l32_p8_fp32n3_b35c5735e (
   reg  [9:0] acc_l1_n11_p_q;
   reg         acc_l1_n11_n_q;
   always @(posedge clk_i) begin
-    if (en_s3_w) begin
+    if (en_s4_w) begin
       acc_l1_n11_p_q <= {g_lane[22].leaf_p_w[8], g_lane[22].leaf_p_w} + {g_lane[23].leaf_p_w[8], g_lane[23].leaf_p_w};
       acc_l1_n11_n_q <= g_lane[22].leaf_n_w | g_lane[23].leaf_n_w;
     end
@@ -309,7 +328,7 @@ module dot_bd4xe2m1_k32_l32_p8_fp32n3_b35c5735e (
   reg  [9:0] acc_l1_n12_p_q;
   reg         acc_l1_n12_n_q;
   always @(posedge clk_i) begin
-    if (en_s3_w) begin
+    if (en_s4_w) begin
       acc_l1_n12_p_q <= {g_lane[24].leaf_p_w[8], g_lane[24].leaf_p_w} + {g_lane[25].leaf_p_w[8], g_lane[25].leaf_p_w};
       acc_l1_n12_n_q <= g_lane[24].leaf_n_w | g_lane[25].leaf_n_w;
     end
@@ -319,7 +338,7 @@ module dot_bd4xe2m1_k32_l32_p8_fp32n3_b35c5735e (
   reg  [9:0] acc_l1_n13_p_q;
   reg         acc_l1_n13_n_q;
   always @(posedge clk_i) begin
-    if (en_s3_w) begin
+    if (en_s4_w) begin
       acc_l1_n13_p_q <= {g_lane[26].leaf_p_w[8], g_lane[26].leaf_p_w} + {g_lane[27].leaf_p_w[8], g_lane[27].leaf_p_w};
       acc_l1_n13_n_q <= g_lane[26].leaf_n_w | g_lane[27].leaf_n_w;
     end
@@ -329,7 +348,7 @@ module dot_bd4xe2m1_k32_l32_p8_fp32n3_b35c5735e (
   reg  [9:0] acc_l1_n14_p_q;
   reg         acc_l1_n14_n_q;
   always @(posedge clk_i) begin
-    if (en_s3_w) begin
+    if (en_s4_w) begin
       acc_l1_n14_p_q <= {g_lane[28].leaf_p_w[8], g_lane[28].leaf_p_w} + {g_lane[29].leaf_p_w[8], g_lane[29].leaf_p_w};
       acc_l1_n14_n_q <= g_lane[28].leaf_n_w | g_lane[29].leaf_n_w;
     end
@@ -339,7 +358,7 @@ module dot_bd4xe2m1_k32_l32_p8_fp32n3_b35c5735e (
   reg  [9:0] acc_l1_n15_p_q;
   reg         acc_l1_n15_n_q;
   always @(posedge clk_i) begin
-    if (en_s3_w) begin
+    if (en_s4_w) begin
       acc_l1_n15_p_q <= {g_lane[30].leaf_p_w[8], g_lane[30].leaf_p_w} + {g_lane[31].leaf_p_w[8], g_lane[31].leaf_p_w};
       acc_l1_n15_n_q <= g_lane[30].leaf_n_w | g_lane[31].leaf_n_w;
     end
@@ -349,7 +368,7 @@ module dot_bd4xe2m1_k32_l32_p8_fp32n3_b35c5735e (
   reg  [10:0] acc_l2_n0_p_q;
   reg         acc_l2_n0_n_q;
   always @(posedge clk_i) begin
-    if (en_s4_w) begin
+    if (en_s5_w) begin
       acc_l2_n0_p_q <= {acc_l1_n0_p_w[9], acc_l1_n0_p_w} + {acc_l1_n1_p_w[9], acc_l1_n1_p_w};
       acc_l2_n0_n_q <= acc_l1_n0_n_w | acc_l1_n1_n_w;
     end
@@ -359,7 +378,7 @@ module dot_bd4xe2m1_k32_l32_p8_fp32n3_b35c5735e (
   reg  [10:0] acc_l2_n1_p_q;
   reg         acc_l2_n1_n_q;
   always @(posedge clk_i) begin
-    if (en_s4_w) begin
+    if (en_s5_w) begin
       acc_l2_n1_p_q <= {acc_l1_n2_p_w[9], acc_l1_n2_p_w} + {acc_l1_n3_p_w[9], acc_l1_n3_p_w};
       acc_l2_n1_n_q <= acc_l1_n2_n_w | acc_l1_n3_n_w;
     end
@@ -369,7 +388,7 @@ module dot_bd4xe2m1_k32_l32_p8_fp32n3_b35c5735e (
   reg  [10:0] acc_l2_n2_p_q;
   reg         acc_l2_n2_n_q;
   always @(posedge clk_i) begin
-    if (en_s4_w) begin
+    if (en_s5_w) begin
       acc_l2_n2_p_q <= {acc_l1_n4_p_w[9], acc_l1_n4_p_w} + {acc_l1_n5_p_w[9], acc_l1_n5_p_w};
       acc_l2_n2_n_q <= acc_l1_n4_n_w | acc_l1_n5_n_w;
     end
@@ -379,7 +398,7 @@ module dot_bd4xe2m1_k32_l32_p8_fp32n3_b35c5735e (
   reg  [10:0] acc_l2_n3_p_q;
   reg         acc_l2_n3_n_q;
   always @(posedge clk_i) begin
-    if (en_s4_w) begin
+    if (en_s5_w) begin
       acc_l2_n3_p_q <= {acc_l1_n6_p_w[9], acc_l1_n6_p_w} + {acc_l1_n7_p_w[9], acc_l1_n7_p_w};
       acc_l2_n3_n_q <= acc_l1_n6_n_w | acc_l1_n7_n_w;
     end
@@ -389,7 +408,7 @@ module dot_bd4xe2m1_k32_l32_p8_fp32n3_b35c5735e (
   reg  [10:0] acc_l2_n4_p_q;
   reg         acc_l2_n4_n_q;
   always @(posedge clk_i) begin
-    if (en_s4_w) begin
+    if (en_s5_w) begin
       acc_l2_n4_p_q <= {acc_l1_n8_p_w[9], acc_l1_n8_p_w} + {acc_l1_n9_p_w[9], acc_l1_n9_p_w};
       acc_l2_n4_n_q <= acc_l1_n8_n_w | acc_l1_n9_n_w;
     end
@@ -399,7 +418,7 @@ module dot_bd4xe2m1_k32_l32_p8_fp32n3_b35c5735e (
   reg  [10:0] acc_l2_n5_p_q;
   reg         acc_l2_n5_n_q;
   always @(posedge clk_i) begin
-    if (en_s4_w) begin
+    if (en_s5_w) begin
       acc_l2_n5_p_q <= {acc_l1_n10_p_w[9], acc_l1_n10_p_w} + {acc_l1_n11_p_w[9], acc_l1_n11_p_w};
       acc_l2_n5_n_q <= acc_l1_n10_n_w | acc_l1_n11_n_w;
     end
@@ -409,7 +428,7 @@ module dot_bd4xe2m1_k32_l32_p8_fp32n3_b35c5735e (
   reg  [10:0] acc_l2_n6_p_q;
   reg         acc_l2_n6_n_q;
   always @(posedge clk_i) begin
-    if (en_s4_w) begin
+    if (en_s5_w) begin
       acc_l2_n6_p_q <= {acc_l1_n12_p_w[9], acc_l1_n12_p_w} + {acc_l1_n13_p_w[9], acc_l1_n13_p_w};
       acc_l2_n6_n_q <= acc_l1_n12_n_w | acc_l1_n13_n_w;
     end
@@ -419,7 +438,7 @@ module dot_bd4xe2m1_k32_l32_p8_fp32n3_b35c5735e (
   reg  [10:0] acc_l2_n7_p_q;
   reg         acc_l2_n7_n_q;
   always @(posedge clk_i) begin
-    if (en_s4_w) begin
+    if (en_s5_w) begin
       acc_l2_n7_p_q <= {acc_l1_n14_p_w[9], acc_l1_n14_p_w} + {acc_l1_n15_p_w[9], acc_l1_n15_p_w};
       acc_l2_n7_n_q <= acc_l1_n14_n_w | acc_l1_n15_n_w;
     end
@@ -429,7 +448,7 @@ module dot_bd4xe2m1_k32_l32_p8_fp32n3_b35c5735e (
   reg  [11:0] acc_l3_n0_p_q;
   reg         acc_l3_n0_n_q;
   always @(posedge clk_i) begin
-    if (en_s5_w) begin
+    if (en_s6_w) begin
       acc_l3_n0_p_q <= {acc_l2_n0_p_w[10], acc_l2_n0_p_w} + {acc_l2_n1_p_w[10], acc_l2_n1_p_w};
       acc_l3_n0_n_q <= acc_l2_n0_n_w | acc_l2_n1_n_w;
     end
@@ -439,7 +458,7 @@ module dot_bd4xe2m1_k32_l32_p8_fp32n3_b35c5735e (
   reg  [11:0] acc_l3_n1_p_q;
   reg         acc_l3_n1_n_q;
   always @(posedge clk_i) begin
-    if (en_s5_w) begin
+    if (en_s6_w) begin
       acc_l3_n1_p_q <= {acc_l2_n2_p_w[10], acc_l2_n2_p_w} + {acc_l2_n3_p_w[10], acc_l2_n3_p_w};
       acc_l3_n1_n_q <= acc_l2_n2_n_w | acc_l2_n3_n_w;
     end
@@ -449,7 +468,7 @@ module dot_bd4xe2m1_k32_l32_p8_fp32n3_b35c5735e (
   reg  [11:0] acc_l3_n2_p_q;
   reg         acc_l3_n2_n_q;
   always @(posedge clk_i) begin
-    if (en_s5_w) begin
+    if (en_s6_w) begin
       acc_l3_n2_p_q <= {acc_l2_n4_p_w[10], acc_l2_n4_p_w} + {acc_l2_n5_p_w[10], acc_l2_n5_p_w};
       acc_l3_n2_n_q <= acc_l2_n4_n_w | acc_l2_n5_n_w;
     end
@@ -459,7 +478,7 @@ module dot_bd4xe2m1_k32_l32_p8_fp32n3_b35c5735e (
   reg  [11:0] acc_l3_n3_p_q;
   reg         acc_l3_n3_n_q;
   always @(posedge clk_i) begin
-    if (en_s5_w) begin
+    if (en_s6_w) begin
       acc_l3_n3_p_q <= {acc_l2_n6_p_w[10], acc_l2_n6_p_w} + {acc_l2_n7_p_w[10], acc_l2_n7_p_w};
       acc_l3_n3_n_q <= acc_l2_n6_n_w | acc_l2_n7_n_w;
     end
@@ -469,7 +488,7 @@ module dot_bd4xe2m1_k32_l32_p8_fp32n3_b35c5735e (
   reg  [12:0] acc_l4_n0_p_q;
   reg         acc_l4_n0_n_q;
   always @(posedge clk_i) begin
-    if (en_s6_w) begin
+    if (en_s7_w) begin
       acc_l4_n0_p_q <= {acc_l3_n0_p_w[11], acc_l3_n0_p_w} + {acc_l3_n1_p_w[11], acc_l3_n1_p_w};
       acc_l4_n0_n_q <= acc_l3_n0_n_w | acc_l3_n1_n_w;
     end
@@ -479,7 +498,7 @@ module dot_bd4xe2m1_k32_l32_p8_fp32n3_b35c5735e (
   reg  [12:0] acc_l4_n1_p_q;
   reg         acc_l4_n1_n_q;
   always @(posedge clk_i) begin
-    if (en_s6_w) begin
+    if (en_s7_w) begin
       acc_l4_n1_p_q <= {acc_l3_n2_p_w[11], acc_l3_n2_p_w} + {acc_l3_n3_p_w[11], acc_l3_n3_p_w};
       acc_l4_n1_n_q <= acc_l3_n2_n_w | acc_l3_n3_n_w;
     end
@@ -489,19 +508,17 @@ module dot_bd4xe2m1_k32_l32_p8_fp32n3_b35c5735e (
   wire [13:0] acc_l5_n0_p_w = {acc_l4_n0_p_w[12], acc_l4_n0_p_w} + {acc_l4_n1_p_w[12], acc_l4_n1_p_w};
   wire        acc_l5_n0_n_w = acc_l4_n0_n_w | acc_l4_n1_n_w;
   reg  [16:0] sc_l1_q;
-  always @(posedge clk_i) if (en_s3_w) sc_l1_q <= sc_t_w;
+  always @(posedge clk_i) if (en_s4_w) sc_l1_q <= sc_t_w;
   reg  [16:0] sc_l2_q;
-  always @(posedge clk_i) if (en_s4_w) sc_l2_q <= sc_l1_q;
+  always @(posedge clk_i) if (en_s5_w) sc_l2_q <= sc_l1_q;
   reg  [16:0] sc_l3_q;
-  always @(posedge clk_i) if (en_s5_w) sc_l3_q <= sc_l2_q;
+  always @(posedge clk_i) if (en_s6_w) sc_l3_q <= sc_l2_q;
   reg  [16:0] sc_l4_q;
-  always @(posedge clk_i) if (en_s6_w) sc_l4_q <= sc_l3_q;
+  always @(posedge clk_i) if (en_s7_w) sc_l4_q <= sc_l3_q;
   // {beat sum, scale facts, NaN}
   wire [30:0] beat_w = {acc_l5_n0_p_w, sc_l4_q[16:1], sc_l4_q[0] | acc_l5_n0_n_w};
-  reg  [30:0] beat_s7_q;
-  always @(posedge clk_i) if (en_s7_w) beat_s7_q <= beat_w;
   reg  [30:0] beat_s8_q;
-  always @(posedge clk_i) if (en_s8_w) beat_s8_q <= beat_s7_q;
+  always @(posedge clk_i) if (en_s8_w) beat_s8_q <= beat_w;
   wire [30:0] fin_w = beat_s8_q;
   wire [13:0] part_w = fin_w[30:17];
   wire [7:0]  fsa_w = fin_w[16:9];

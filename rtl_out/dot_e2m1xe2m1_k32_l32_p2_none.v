@@ -58,7 +58,7 @@ module dot_e2m1xe2m1_k32_l32_p2_none (
   end
   assign ready_o = en_s1_w;
 
-  // ---- inputs: {scale_a, scale_b, dialect_a, dialect_b} and the codes ----
+  // ---- inputs: {scale_a, scale_b, dialect values of A, of B} and the codes ----
   wire [15:0] hdr_in_w = {scale_a_i, scale_b_i};
   wire [15:0] hdr_w = hdr_in_w;
   wire [127:0] ca_w = codes_a_i;
@@ -70,25 +70,36 @@ module dot_e2m1xe2m1_k32_l32_p2_none (
   genvar i;
   generate
     for (i = 0; i < 32; i = i + 1) begin : g_lane
-      wire        sa_sign_w, sb_sign_w, a_special_w, b_special_w;
-      wire [1:0] a_sig_w;
-      wire [1:0] b_sig_w;
-      wire [1:0] a_sh_w;
-      wire [1:0] b_sh_w;
+      wire        sa_sign_d_w, sb_sign_d_w, a_special_d_w, b_special_d_w;
+      wire [1:0] a_sig_d_w;
+      wire [1:0] b_sig_d_w;
+      wire [1:0] a_sh_d_w;
+      wire [1:0] b_sh_d_w;
       dot_e2m1xe2m1_k32_l32_p2_none_deca u_deca (
         .code_i   (ca_w[i*4 +: 4]),
-        .sign_o   (sa_sign_w),
-        .sig_o    (a_sig_w),
-        .shift_o  (a_sh_w),
-        .special_o(a_special_w)
+        .sign_o   (sa_sign_d_w),
+        .sig_o    (a_sig_d_w),
+        .shift_o  (a_sh_d_w),
+        .special_o(a_special_d_w)
       );
       dot_e2m1xe2m1_k32_l32_p2_none_decb u_decb (
         .code_i   (cb_w[i*4 +: 4]),
-        .sign_o   (sb_sign_w),
-        .sig_o    (b_sig_w),
-        .shift_o  (b_sh_w),
-        .special_o(b_special_w)
+        .sign_o   (sb_sign_d_w),
+        .sig_o    (b_sig_d_w),
+        .shift_o  (b_sh_d_w),
+        .special_o(b_special_d_w)
       );
+      // {signs, specials, significands, shifts} of both elements
+      wire [11:0] dec_w = {sa_sign_d_w, sb_sign_d_w, a_special_d_w, b_special_d_w, a_sig_d_w, b_sig_d_w, a_sh_d_w, b_sh_d_w};
+      wire [11:0] dec_t_w = dec_w;
+      wire        sa_sign_w = dec_t_w[11];
+      wire        sb_sign_w = dec_t_w[10];
+      wire        a_special_w = dec_t_w[9];
+      wire        b_special_w = dec_t_w[8];
+      wire [1:0] a_sig_w = dec_t_w[7:6];
+      wire [1:0] b_sig_w = dec_t_w[5:4];
+      wire [1:0] a_sh_w = dec_t_w[3:2];
+      wire [1:0] b_sh_w = dec_t_w[1:0];
       wire [3:0] mul_w = {2'd0, a_sig_w} * {2'd0, b_sig_w};
       wire [3:0] shs_w = {2'd0, a_sh_w} + {2'd0, b_sh_w};
       wire [8:0] mag_w = {5'd0, mul_w} << shs_w;
@@ -109,8 +120,9 @@ module dot_e2m1xe2m1_k32_l32_p2_none (
 
   // ---- scale facts of the beat: {scale_a, scale_b, NaN scale} ----
   wire [16:0] sc_w = {sa_w, sb_w, (&sa_w) | (&sb_w)};
+  wire [16:0] sc_d_w = sc_w;
   reg  [16:0] sc_q;
-  always @(posedge clk_i) if (en_s1_w) sc_q <= sc_w;
+  always @(posedge clk_i) if (en_s1_w) sc_q <= sc_d_w;
   wire [16:0] sc_t_w = sc_q;
 
   // ---- the beat's sum: a signed adder tree, one bit wider per level; NaN anywhere ----

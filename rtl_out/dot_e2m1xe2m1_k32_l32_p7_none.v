@@ -22,7 +22,7 @@
 //   sum_o, exp_o          the block's exact sum and its exponent (two's complement); 0 when NaN
 //   nan_o                 a NaN scale or a NaN/Inf element on either side
 // Handshake: AXI-Stream style valid/ready on both sides; data held while stalled.
-// Pipeline: 7 register stage(s) (inputs, products, after adder-tree level 1, after adder-tree level 2, after adder-tree level 3, after adder-tree level 4, 1 after the beat sum).
+// Pipeline: 7 register stage(s) (inputs, decoded elements, products, after adder-tree level 1, after adder-tree level 3, after adder-tree level 4, 1 after the beat sum).
 module dot_e2m1xe2m1_k32_l32_p7_none (
   input  wire        clk_i,
   input  wire        rst_ni,
@@ -93,7 +93,7 @@ module dot_e2m1xe2m1_k32_l32_p7_none (
   end
   assign ready_o = en_s1_w;
 
-  // ---- inputs: {scale_a, scale_b, dialect_a, dialect_b} and the codes ----
+  // ---- inputs: {scale_a, scale_b, dialect values of A, of B} and the codes ----
   wire [15:0] hdr_in_w = {scale_a_i, scale_b_i};
   reg  [15:0] hdr_q;
   reg  [127:0] ca_q;
@@ -115,25 +115,38 @@ module dot_e2m1xe2m1_k32_l32_p7_none (
   genvar i;
   generate
     for (i = 0; i < 32; i = i + 1) begin : g_lane
-      wire        sa_sign_w, sb_sign_w, a_special_w, b_special_w;
-      wire [1:0] a_sig_w;
-      wire [1:0] b_sig_w;
-      wire [1:0] a_sh_w;
-      wire [1:0] b_sh_w;
+      wire        sa_sign_d_w, sb_sign_d_w, a_special_d_w, b_special_d_w;
+      wire [1:0] a_sig_d_w;
+      wire [1:0] b_sig_d_w;
+      wire [1:0] a_sh_d_w;
+      wire [1:0] b_sh_d_w;
       dot_e2m1xe2m1_k32_l32_p7_none_deca u_deca (
         .code_i   (ca_w[i*4 +: 4]),
-        .sign_o   (sa_sign_w),
-        .sig_o    (a_sig_w),
-        .shift_o  (a_sh_w),
-        .special_o(a_special_w)
+        .sign_o   (sa_sign_d_w),
+        .sig_o    (a_sig_d_w),
+        .shift_o  (a_sh_d_w),
+        .special_o(a_special_d_w)
       );
       dot_e2m1xe2m1_k32_l32_p7_none_decb u_decb (
         .code_i   (cb_w[i*4 +: 4]),
-        .sign_o   (sb_sign_w),
-        .sig_o    (b_sig_w),
-        .shift_o  (b_sh_w),
-        .special_o(b_special_w)
+        .sign_o   (sb_sign_d_w),
+        .sig_o    (b_sig_d_w),
+        .shift_o  (b_sh_d_w),
+        .special_o(b_special_d_w)
       );
+      // {signs, specials, significands, shifts} of both elements
+      wire [11:0] dec_w = {sa_sign_d_w, sb_sign_d_w, a_special_d_w, b_special_d_w, a_sig_d_w, b_sig_d_w, a_sh_d_w, b_sh_d_w};
+      reg  [11:0] dec_q;
+      always @(posedge clk_i) if (en_s2_w) dec_q <= dec_w;
+      wire [11:0] dec_t_w = dec_q;
+      wire        sa_sign_w = dec_t_w[11];
+      wire        sb_sign_w = dec_t_w[10];
+      wire        a_special_w = dec_t_w[9];
+      wire        b_special_w = dec_t_w[8];
+      wire [1:0] a_sig_w = dec_t_w[7:6];
+      wire [1:0] b_sig_w = dec_t_w[5:4];
+      wire [1:0] a_sh_w = dec_t_w[3:2];
+      wire [1:0] b_sh_w = dec_t_w[1:0];
       wire [3:0] mul_w = {2'd0, a_sig_w} * {2'd0, b_sig_w};
       wire [3:0] shs_w = {2'd0, a_sh_w} + {2'd0, b_sh_w};
       wire [8:0] mag_w = {5'd0, mul_w} << shs_w;
@@ -142,7 +155,7 @@ module dot_e2m1xe2m1_k32_l32_p7_none (
       reg  [8:0] prod_q;
       reg         nan_q;
       always @(posedge clk_i) begin
-        if (en_s2_w) begin
+        if (en_s3_w) begin
           prod_q <= prod_w;
           nan_q  <= leaf_nan_w;
         end
@@ -154,15 +167,18 @@ module dot_e2m1xe2m1_k32_l32_p7_none (
 
   // ---- scale facts of the beat: {scale_a, scale_b, NaN scale} ----
   wire [16:0] sc_w = {sa_w, sb_w, (&sa_w) | (&sb_w)};
+  reg  [16:0] sc_d_q;
+  always @(posedge clk_i) if (en_s2_w) sc_d_q <= sc_w;
+  wire [16:0] sc_d_w = sc_d_q;
   reg  [16:0] sc_q;
-  always @(posedge clk_i) if (en_s2_w) sc_q <= sc_w;
+  always @(posedge clk_i) if (en_s3_w) sc_q <= sc_d_w;
   wire [16:0] sc_t_w = sc_q;
 
   // ---- the beat's sum: a signed adder tree, one bit wider per level; NaN anywhere ----
   reg  [9:0] acc_l1_n0_p_q;
   reg         acc_l1_n0_n_q;
   always @(posedge clk_i) begin
-    if (en_s3_w) begin
+    if (en_s4_w) begin
       acc_l1_n0_p_q <= {g_lane[0].leaf_p_w[8], g_lane[0].leaf_p_w} + {g_lane[1].leaf_p_w[8], g_lane[1].leaf_p_w};
       acc_l1_n0_n_q <= g_lane[0].leaf_n_w | g_lane[1].leaf_n_w;
     end
@@ -172,7 +188,7 @@ module dot_e2m1xe2m1_k32_l32_p7_none (
   reg  [9:0] acc_l1_n1_p_q;
   reg         acc_l1_n1_n_q;
   always @(posedge clk_i) begin
-    if (en_s3_w) begin
+    if (en_s4_w) begin
       acc_l1_n1_p_q <= {g_lane[2].leaf_p_w[8], g_lane[2].leaf_p_w} + {g_lane[3].leaf_p_w[8], g_lane[3].leaf_p_w};
       acc_l1_n1_n_q <= g_lane[2].leaf_n_w | g_lane[3].leaf_n_w;
     end
@@ -182,7 +198,7 @@ module dot_e2m1xe2m1_k32_l32_p7_none (
   reg  [9:0] acc_l1_n2_p_q;
   reg         acc_l1_n2_n_q;
   always @(posedge clk_i) begin
-    if (en_s3_w) begin
+    if (en_s4_w) begin
       acc_l1_n2_p_q <= {g_lane[4].leaf_p_w[8], g_lane[4].leaf_p_w} + {g_lane[5].leaf_p_w[8], g_lane[5].leaf_p_w};
       acc_l1_n2_n_q <= g_lane[4].leaf_n_w | g_lane[5].leaf_n_w;
     end
@@ -192,7 +208,7 @@ module dot_e2m1xe2m1_k32_l32_p7_none (
   reg  [9:0] acc_l1_n3_p_q;
   reg         acc_l1_n3_n_q;
   always @(posedge clk_i) begin
-    if (en_s3_w) begin
+    if (en_s4_w) begin
       acc_l1_n3_p_q <= {g_lane[6].leaf_p_w[8], g_lane[6].leaf_p_w} + {g_lane[7].leaf_p_w[8], g_lane[7].leaf_p_w};
       acc_l1_n3_n_q <= g_lane[6].leaf_n_w | g_lane[7].leaf_n_w;
     end
@@ -202,7 +218,7 @@ module dot_e2m1xe2m1_k32_l32_p7_none (
   reg  [9:0] acc_l1_n4_p_q;
   reg         acc_l1_n4_n_q;
   always @(posedge clk_i) begin
-    if (en_s3_w) begin
+    if (en_s4_w) begin
       acc_l1_n4_p_q <= {g_lane[8].leaf_p_w[8], g_lane[8].leaf_p_w} + {g_lane[9].leaf_p_w[8], g_lane[9].leaf_p_w};
       acc_l1_n4_n_q <= g_lane[8].leaf_n_w | g_lane[9].leaf_n_w;
     end
@@ -212,7 +228,7 @@ module dot_e2m1xe2m1_k32_l32_p7_none (
   reg  [9:0] acc_l1_n5_p_q;
   reg         acc_l1_n5_n_q;
   always @(posedge clk_i) begin
-    if (en_s3_w) begin
+    if (en_s4_w) begin
       acc_l1_n5_p_q <= {g_lane[10].leaf_p_w[8], g_lane[10].leaf_p_w} + {g_lane[11].leaf_p_w[8], g_lane[11].leaf_p_w};
       acc_l1_n5_n_q <= g_lane[10].leaf_n_w | g_lane[11].leaf_n_w;
     end
@@ -222,7 +238,7 @@ module dot_e2m1xe2m1_k32_l32_p7_none (
   reg  [9:0] acc_l1_n6_p_q;
   reg         acc_l1_n6_n_q;
   always @(posedge clk_i) begin
-    if (en_s3_w) begin
+    if (en_s4_w) begin
       acc_l1_n6_p_q <= {g_lane[12].leaf_p_w[8], g_lane[12].leaf_p_w} + {g_lane[13].leaf_p_w[8], g_lane[13].leaf_p_w};
       acc_l1_n6_n_q <= g_lane[12].leaf_n_w | g_lane[13].leaf_n_w;
     end
@@ -232,7 +248,7 @@ module dot_e2m1xe2m1_k32_l32_p7_none (
   reg  [9:0] acc_l1_n7_p_q;
   reg         acc_l1_n7_n_q;
   always @(posedge clk_i) begin
-    if (en_s3_w) begin
+    if (en_s4_w) begin
       acc_l1_n7_p_q <= {g_lane[14].leaf_p_w[8], g_lane[14].leaf_p_w} + {g_lane[15].leaf_p_w[8], g_lane[15].leaf_p_w};
       acc_l1_n7_n_q <= g_lane[14].leaf_n_w | g_lane[15].leaf_n_w;
     end
@@ -242,7 +258,7 @@ module dot_e2m1xe2m1_k32_l32_p7_none (
   reg  [9:0] acc_l1_n8_p_q;
   reg         acc_l1_n8_n_q;
   always @(posedge clk_i) begin
-    if (en_s3_w) begin
+    if (en_s4_w) begin
       acc_l1_n8_p_q <= {g_lane[16].leaf_p_w[8], g_lane[16].leaf_p_w} + {g_lane[17].leaf_p_w[8], g_lane[17].leaf_p_w};
       acc_l1_n8_n_q <= g_lane[16].leaf_n_w | g_lane[17].leaf_n_w;
     end
@@ -252,7 +268,7 @@ module dot_e2m1xe2m1_k32_l32_p7_none (
   reg  [9:0] acc_l1_n9_p_q;
   reg         acc_l1_n9_n_q;
   always @(posedge clk_i) begin
-    if (en_s3_w) begin
+    if (en_s4_w) begin
       acc_l1_n9_p_q <= {g_lane[18].leaf_p_w[8], g_lane[18].leaf_p_w} + {g_lane[19].leaf_p_w[8], g_lane[19].leaf_p_w};
       acc_l1_n9_n_q <= g_lane[18].leaf_n_w | g_lane[19].leaf_n_w;
     end
@@ -262,7 +278,7 @@ module dot_e2m1xe2m1_k32_l32_p7_none (
   reg  [9:0] acc_l1_n10_p_q;
   reg         acc_l1_n10_n_q;
   always @(posedge clk_i) begin
-    if (en_s3_w) begin
+    if (en_s4_w) begin
       acc_l1_n10_p_q <= {g_lane[20].leaf_p_w[8], g_lane[20].leaf_p_w} + {g_lane[21].leaf_p_w[8], g_lane[21].leaf_p_w};
       acc_l1_n10_n_q <= g_lane[20].leaf_n_w | g_lane[21].leaf_n_w;
     end
@@ -272,7 +288,7 @@ module dot_e2m1xe2m1_k32_l32_p7_none (
   reg  [9:0] acc_l1_n11_p_q;
   reg         acc_l1_n11_n_q;
   always @(posedge clk_i) begin
-    if (en_s3_w) begin
+    if (en_s4_w) begin
       acc_l1_n11_p_q <= {g_lane[22].leaf_p_w[8], g_lane[22].leaf_p_w} + {g_lane[23].leaf_p_w[8], g_lane[23].leaf_p_w};
       acc_l1_n11_n_q <= g_lane[22].leaf_n_w | g_lane[23].leaf_n_w;
     end
@@ -282,7 +298,7 @@ module dot_e2m1xe2m1_k32_l32_p7_none (
   reg  [9:0] acc_l1_n12_p_q;
   reg         acc_l1_n12_n_q;
   always @(posedge clk_i) begin
-    if (en_s3_w) begin
+    if (en_s4_w) begin
       acc_l1_n12_p_q <= {g_lane[24].leaf_p_w[8], g_lane[24].leaf_p_w} + {g_lane[25].leaf_p_w[8], g_lane[25].leaf_p_w};
       acc_l1_n12_n_q <= g_lane[24].leaf_n_w | g_lane[25].leaf_n_w;
     end
@@ -292,7 +308,7 @@ module dot_e2m1xe2m1_k32_l32_p7_none (
   reg  [9:0] acc_l1_n13_p_q;
   reg         acc_l1_n13_n_q;
   always @(posedge clk_i) begin
-    if (en_s3_w) begin
+    if (en_s4_w) begin
       acc_l1_n13_p_q <= {g_lane[26].leaf_p_w[8], g_lane[26].leaf_p_w} + {g_lane[27].leaf_p_w[8], g_lane[27].leaf_p_w};
       acc_l1_n13_n_q <= g_lane[26].leaf_n_w | g_lane[27].leaf_n_w;
     end
@@ -302,7 +318,7 @@ module dot_e2m1xe2m1_k32_l32_p7_none (
   reg  [9:0] acc_l1_n14_p_q;
   reg         acc_l1_n14_n_q;
   always @(posedge clk_i) begin
-    if (en_s3_w) begin
+    if (en_s4_w) begin
       acc_l1_n14_p_q <= {g_lane[28].leaf_p_w[8], g_lane[28].leaf_p_w} + {g_lane[29].leaf_p_w[8], g_lane[29].leaf_p_w};
       acc_l1_n14_n_q <= g_lane[28].leaf_n_w | g_lane[29].leaf_n_w;
     end
@@ -312,93 +328,29 @@ module dot_e2m1xe2m1_k32_l32_p7_none (
   reg  [9:0] acc_l1_n15_p_q;
   reg         acc_l1_n15_n_q;
   always @(posedge clk_i) begin
-    if (en_s3_w) begin
+    if (en_s4_w) begin
       acc_l1_n15_p_q <= {g_lane[30].leaf_p_w[8], g_lane[30].leaf_p_w} + {g_lane[31].leaf_p_w[8], g_lane[31].leaf_p_w};
       acc_l1_n15_n_q <= g_lane[30].leaf_n_w | g_lane[31].leaf_n_w;
     end
   end
   wire [9:0] acc_l1_n15_p_w = acc_l1_n15_p_q;
   wire        acc_l1_n15_n_w = acc_l1_n15_n_q;
-  reg  [10:0] acc_l2_n0_p_q;
-  reg         acc_l2_n0_n_q;
-  always @(posedge clk_i) begin
-    if (en_s4_w) begin
-      acc_l2_n0_p_q <= {acc_l1_n0_p_w[9], acc_l1_n0_p_w} + {acc_l1_n1_p_w[9], acc_l1_n1_p_w};
-      acc_l2_n0_n_q <= acc_l1_n0_n_w | acc_l1_n1_n_w;
-    end
-  end
-  wire [10:0] acc_l2_n0_p_w = acc_l2_n0_p_q;
-  wire        acc_l2_n0_n_w = acc_l2_n0_n_q;
-  reg  [10:0] acc_l2_n1_p_q;
-  reg         acc_l2_n1_n_q;
-  always @(posedge clk_i) begin
-    if (en_s4_w) begin
-      acc_l2_n1_p_q <= {acc_l1_n2_p_w[9], acc_l1_n2_p_w} + {acc_l1_n3_p_w[9], acc_l1_n3_p_w};
-      acc_l2_n1_n_q <= acc_l1_n2_n_w | acc_l1_n3_n_w;
-    end
-  end
-  wire [10:0] acc_l2_n1_p_w = acc_l2_n1_p_q;
-  wire        acc_l2_n1_n_w = acc_l2_n1_n_q;
-  reg  [10:0] acc_l2_n2_p_q;
-  reg         acc_l2_n2_n_q;
-  always @(posedge clk_i) begin
-    if (en_s4_w) begin
-      acc_l2_n2_p_q <= {acc_l1_n4_p_w[9], acc_l1_n4_p_w} + {acc_l1_n5_p_w[9], acc_l1_n5_p_w};
-      acc_l2_n2_n_q <= acc_l1_n4_n_w | acc_l1_n5_n_w;
-    end
-  end
-  wire [10:0] acc_l2_n2_p_w = acc_l2_n2_p_q;
-  wire        acc_l2_n2_n_w = acc_l2_n2_n_q;
-  reg  [10:0] acc_l2_n3_p_q;
-  reg         acc_l2_n3_n_q;
-  always @(posedge clk_i) begin
-    if (en_s4_w) begin
-      acc_l2_n3_p_q <= {acc_l1_n6_p_w[9], acc_l1_n6_p_w} + {acc_l1_n7_p_w[9], acc_l1_n7_p_w};
-      acc_l2_n3_n_q <= acc_l1_n6_n_w | acc_l1_n7_n_w;
-    end
-  end
-  wire [10:0] acc_l2_n3_p_w = acc_l2_n3_p_q;
-  wire        acc_l2_n3_n_w = acc_l2_n3_n_q;
-  reg  [10:0] acc_l2_n4_p_q;
-  reg         acc_l2_n4_n_q;
-  always @(posedge clk_i) begin
-    if (en_s4_w) begin
-      acc_l2_n4_p_q <= {acc_l1_n8_p_w[9], acc_l1_n8_p_w} + {acc_l1_n9_p_w[9], acc_l1_n9_p_w};
-      acc_l2_n4_n_q <= acc_l1_n8_n_w | acc_l1_n9_n_w;
-    end
-  end
-  wire [10:0] acc_l2_n4_p_w = acc_l2_n4_p_q;
-  wire        acc_l2_n4_n_w = acc_l2_n4_n_q;
-  reg  [10:0] acc_l2_n5_p_q;
-  reg         acc_l2_n5_n_q;
-  always @(posedge clk_i) begin
-    if (en_s4_w) begin
-      acc_l2_n5_p_q <= {acc_l1_n10_p_w[9], acc_l1_n10_p_w} + {acc_l1_n11_p_w[9], acc_l1_n11_p_w};
-      acc_l2_n5_n_q <= acc_l1_n10_n_w | acc_l1_n11_n_w;
-    end
-  end
-  wire [10:0] acc_l2_n5_p_w = acc_l2_n5_p_q;
-  wire        acc_l2_n5_n_w = acc_l2_n5_n_q;
-  reg  [10:0] acc_l2_n6_p_q;
-  reg         acc_l2_n6_n_q;
-  always @(posedge clk_i) begin
-    if (en_s4_w) begin
-      acc_l2_n6_p_q <= {acc_l1_n12_p_w[9], acc_l1_n12_p_w} + {acc_l1_n13_p_w[9], acc_l1_n13_p_w};
-      acc_l2_n6_n_q <= acc_l1_n12_n_w | acc_l1_n13_n_w;
-    end
-  end
-  wire [10:0] acc_l2_n6_p_w = acc_l2_n6_p_q;
-  wire        acc_l2_n6_n_w = acc_l2_n6_n_q;
-  reg  [10:0] acc_l2_n7_p_q;
-  reg         acc_l2_n7_n_q;
-  always @(posedge clk_i) begin
-    if (en_s4_w) begin
-      acc_l2_n7_p_q <= {acc_l1_n14_p_w[9], acc_l1_n14_p_w} + {acc_l1_n15_p_w[9], acc_l1_n15_p_w};
-      acc_l2_n7_n_q <= acc_l1_n14_n_w | acc_l1_n15_n_w;
-    end
-  end
-  wire [10:0] acc_l2_n7_p_w = acc_l2_n7_p_q;
-  wire        acc_l2_n7_n_w = acc_l2_n7_n_q;
+  wire [10:0] acc_l2_n0_p_w = {acc_l1_n0_p_w[9], acc_l1_n0_p_w} + {acc_l1_n1_p_w[9], acc_l1_n1_p_w};
+  wire        acc_l2_n0_n_w = acc_l1_n0_n_w | acc_l1_n1_n_w;
+  wire [10:0] acc_l2_n1_p_w = {acc_l1_n2_p_w[9], acc_l1_n2_p_w} + {acc_l1_n3_p_w[9], acc_l1_n3_p_w};
+  wire        acc_l2_n1_n_w = acc_l1_n2_n_w | acc_l1_n3_n_w;
+  wire [10:0] acc_l2_n2_p_w = {acc_l1_n4_p_w[9], acc_l1_n4_p_w} + {acc_l1_n5_p_w[9], acc_l1_n5_p_w};
+  wire        acc_l2_n2_n_w = acc_l1_n4_n_w | acc_l1_n5_n_w;
+  wire [10:0] acc_l2_n3_p_w = {acc_l1_n6_p_w[9], acc_l1_n6_p_w} + {acc_l1_n7_p_w[9], acc_l1_n7_p_w};
+  wire        acc_l2_n3_n_w = acc_l1_n6_n_w | acc_l1_n7_n_w;
+  wire [10:0] acc_l2_n4_p_w = {acc_l1_n8_p_w[9], acc_l1_n8_p_w} + {acc_l1_n9_p_w[9], acc_l1_n9_p_w};
+  wire        acc_l2_n4_n_w = acc_l1_n8_n_w | acc_l1_n9_n_w;
+  wire [10:0] acc_l2_n5_p_w = {acc_l1_n10_p_w[9], acc_l1_n10_p_w} + {acc_l1_n11_p_w[9], acc_l1_n11_p_w};
+  wire        acc_l2_n5_n_w = acc_l1_n10_n_w | acc_l1_n11_n_w;
+  wire [10:0] acc_l2_n6_p_w = {acc_l1_n12_p_w[9], acc_l1_n12_p_w} + {acc_l1_n13_p_w[9], acc_l1_n13_p_w};
+  wire        acc_l2_n6_n_w = acc_l1_n12_n_w | acc_l1_n13_n_w;
+  wire [10:0] acc_l2_n7_p_w = {acc_l1_n14_p_w[9], acc_l1_n14_p_w} + {acc_l1_n15_p_w[9], acc_l1_n15_p_w};
+  wire        acc_l2_n7_n_w = acc_l1_n14_n_w | acc_l1_n15_n_w;
   reg  [11:0] acc_l3_n0_p_q;
   reg         acc_l3_n0_n_q;
   always @(posedge clk_i) begin
@@ -462,15 +414,13 @@ module dot_e2m1xe2m1_k32_l32_p7_none (
   wire [13:0] acc_l5_n0_p_w = {acc_l4_n0_p_w[12], acc_l4_n0_p_w} + {acc_l4_n1_p_w[12], acc_l4_n1_p_w};
   wire        acc_l5_n0_n_w = acc_l4_n0_n_w | acc_l4_n1_n_w;
   reg  [16:0] sc_l1_q;
-  always @(posedge clk_i) if (en_s3_w) sc_l1_q <= sc_t_w;
+  always @(posedge clk_i) if (en_s4_w) sc_l1_q <= sc_t_w;
   reg  [16:0] sc_l2_q;
-  always @(posedge clk_i) if (en_s4_w) sc_l2_q <= sc_l1_q;
+  always @(posedge clk_i) if (en_s5_w) sc_l2_q <= sc_l1_q;
   reg  [16:0] sc_l3_q;
-  always @(posedge clk_i) if (en_s5_w) sc_l3_q <= sc_l2_q;
-  reg  [16:0] sc_l4_q;
-  always @(posedge clk_i) if (en_s6_w) sc_l4_q <= sc_l3_q;
+  always @(posedge clk_i) if (en_s6_w) sc_l3_q <= sc_l2_q;
   // {beat sum, scale facts, NaN}
-  wire [30:0] beat_w = {acc_l5_n0_p_w, sc_l4_q[16:1], sc_l4_q[0] | acc_l5_n0_n_w};
+  wire [30:0] beat_w = {acc_l5_n0_p_w, sc_l3_q[16:1], sc_l3_q[0] | acc_l5_n0_n_w};
   reg  [30:0] beat_s7_q;
   always @(posedge clk_i) if (en_s7_w) beat_s7_q <= beat_w;
   wire [30:0] fin_w = beat_s7_q;

@@ -61,7 +61,7 @@ module dot_int8xe4m3_k32_l8_p2_fx64lm40n5 (
   end
   assign ready_o = en_s1_w;
 
-  // ---- inputs: {scale_a, scale_b, dialect_a, dialect_b} and the codes ----
+  // ---- inputs: {scale_a, scale_b, dialect values of A, of B} and the codes ----
   wire [15:0] hdr_in_w = {scale_a_i, scale_b_i};
   wire [15:0] hdr_w = hdr_in_w;
   wire [63:0] ca_w = codes_a_i;
@@ -73,25 +73,36 @@ module dot_int8xe4m3_k32_l8_p2_fx64lm40n5 (
   genvar i;
   generate
     for (i = 0; i < 8; i = i + 1) begin : g_lane
-      wire        sa_sign_w, sb_sign_w, a_special_w, b_special_w;
-      wire [7:0] a_sig_w;
-      wire [3:0] b_sig_w;
-      wire [0:0] a_sh_w;
-      wire [3:0] b_sh_w;
+      wire        sa_sign_d_w, sb_sign_d_w, a_special_d_w, b_special_d_w;
+      wire [7:0] a_sig_d_w;
+      wire [3:0] b_sig_d_w;
+      wire [0:0] a_sh_d_w;
+      wire [3:0] b_sh_d_w;
       dot_int8xe4m3_k32_l8_p2_fx64lm40n5_deca u_deca (
         .code_i   (ca_w[i*8 +: 8]),
-        .sign_o   (sa_sign_w),
-        .sig_o    (a_sig_w),
-        .shift_o  (a_sh_w),
-        .special_o(a_special_w)
+        .sign_o   (sa_sign_d_w),
+        .sig_o    (a_sig_d_w),
+        .shift_o  (a_sh_d_w),
+        .special_o(a_special_d_w)
       );
       dot_int8xe4m3_k32_l8_p2_fx64lm40n5_decb u_decb (
         .code_i   (cb_w[i*8 +: 8]),
-        .sign_o   (sb_sign_w),
-        .sig_o    (b_sig_w),
-        .shift_o  (b_sh_w),
-        .special_o(b_special_w)
+        .sign_o   (sb_sign_d_w),
+        .sig_o    (b_sig_d_w),
+        .shift_o  (b_sh_d_w),
+        .special_o(b_special_d_w)
       );
+      // {signs, specials, significands, shifts} of both elements
+      wire [20:0] dec_w = {sa_sign_d_w, sb_sign_d_w, a_special_d_w, b_special_d_w, a_sig_d_w, b_sig_d_w, a_sh_d_w, b_sh_d_w};
+      wire [20:0] dec_t_w = dec_w;
+      wire        sa_sign_w = dec_t_w[20];
+      wire        sb_sign_w = dec_t_w[19];
+      wire        a_special_w = dec_t_w[18];
+      wire        b_special_w = dec_t_w[17];
+      wire [7:0] a_sig_w = dec_t_w[16:9];
+      wire [3:0] b_sig_w = dec_t_w[8:5];
+      wire [0:0] a_sh_w = dec_t_w[4];
+      wire [3:0] b_sh_w = dec_t_w[3:0];
       wire [11:0] mul_w = {4'd0, a_sig_w} * {8'd0, b_sig_w};
       wire [4:0] shs_w = {4'd0, a_sh_w} + {1'd0, b_sh_w};
       wire [25:0] mag_w = {14'd0, mul_w} << shs_w;
@@ -112,8 +123,9 @@ module dot_int8xe4m3_k32_l8_p2_fx64lm40n5 (
 
   // ---- scale facts of the beat: {scale_a, scale_b, NaN scale} ----
   wire [16:0] sc_w = {sa_w, sb_w, (&sa_w) | (&sb_w)};
+  wire [16:0] sc_d_w = sc_w;
   reg  [16:0] sc_q;
-  always @(posedge clk_i) if (en_s1_w) sc_q <= sc_w;
+  always @(posedge clk_i) if (en_s1_w) sc_q <= sc_d_w;
   wire [16:0] sc_t_w = sc_q;
 
   // ---- the beat's sum: a signed adder tree, one bit wider per level; NaN anywhere ----

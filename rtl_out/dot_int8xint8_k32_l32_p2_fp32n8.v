@@ -59,7 +59,7 @@ module dot_int8xint8_k32_l32_p2_fp32n8 (
   end
   assign ready_o = en_s1_w;
 
-  // ---- inputs: {scale_a, scale_b, dialect_a, dialect_b} and the codes ----
+  // ---- inputs: {scale_a, scale_b, dialect values of A, of B} and the codes ----
   wire [15:0] hdr_in_w = {scale_a_i, scale_b_i};
   wire [15:0] hdr_w = hdr_in_w;
   wire [255:0] ca_w = codes_a_i;
@@ -93,8 +93,9 @@ module dot_int8xint8_k32_l32_p2_fp32n8 (
 
   // ---- scale facts of the beat: {scale_a, scale_b, NaN scale} ----
   wire [16:0] sc_w = {sa_w, sb_w, (&sa_w) | (&sb_w)};
+  wire [16:0] sc_d_w = sc_w;
   reg  [16:0] sc_q;
-  always @(posedge clk_i) if (en_s1_w) sc_q <= sc_w;
+  always @(posedge clk_i) if (en_s1_w) sc_q <= sc_d_w;
   wire [16:0] sc_t_w = sc_q;
 
   // ---- the beat's sum: a signed adder tree, one bit wider per level; NaN anywhere ----

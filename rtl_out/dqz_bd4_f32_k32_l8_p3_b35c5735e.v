@@ -68,16 +68,17 @@ module dqz_bd4_f32_k32_l8_p3_b35c5735e (
   wire [7:0]  scale_w = in_w[43:36];
   wire [31:0] codes_w = in_w[31:0];
   wire [3:0]  dialect_w = in_w[35:32];
-  reg  [31:0] vals_w;
+  reg  [27:0] vvar_w;
   always @* begin
     case (dialect_w)
-      4'd0: vals_w = {4'd12, 4'd8, 4'd6, 4'd4, 4'd3, 4'd2, 4'd1, 4'd0};
-      4'd1: vals_w = {4'd12, 4'd9, 4'd6, 4'd4, 4'd3, 4'd2, 4'd1, 4'd0};
-      4'd2: vals_w = {4'd8, 4'd6, 4'd5, 4'd4, 4'd3, 4'd2, 4'd1, 4'd0};
-      4'd3: vals_w = {4'd8, 4'd7, 4'd5, 4'd4, 4'd3, 4'd2, 4'd1, 4'd0};
-      default: vals_w = 32'd0;
+      4'd0: vvar_w = {4'd12, 4'd8, 4'd6, 4'd4, 4'd3, 4'd2, 4'd1};
+      4'd1: vvar_w = {4'd12, 4'd9, 4'd6, 4'd4, 4'd3, 4'd2, 4'd1};
+      4'd2: vvar_w = {4'd8, 4'd6, 4'd5, 4'd4, 4'd3, 4'd2, 4'd1};
+      4'd3: vvar_w = {4'd8, 4'd7, 4'd5, 4'd4, 4'd3, 4'd2, 4'd1};
+      default: vvar_w = 28'd0;
     endcase
   end
+  wire [31:0] vals_w = {vvar_w[27:24], vvar_w[23:20], vvar_w[19:16], vvar_w[15:12], vvar_w[11:8], vvar_w[7:4], vvar_w[3:0], 4'd0};
   wire        blk_nan_w = (scale_w == 8'hff) | (dialect_w >= 4'd4);
 
   // ---- per lane: decode, normalize, pack into f32 ----

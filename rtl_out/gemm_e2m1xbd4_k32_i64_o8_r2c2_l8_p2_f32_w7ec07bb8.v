@@ -72,31 +72,82 @@ module gemm_e2m1xbd4_k32_i64_o8_r2c2_l8_p2_f32_w7ec07bb8 (
 );
 
   // ---- ingest: quantize activation blocks into the bank being filled ----
+  wire [7:0] qp_scale_w;
+  wire [31:0] qp_codes_w;
+  wire qp_nan_w;
+  wire qp_last_w;
   wire [7:0] q_scale_w;
   wire [31:0] q_codes_w;
   wire q_nan_w;
   wire q_last_w;
-  wire        q_valid_w, q_ready_w;
+  // The quantizer never stalls: a stall would load-enable every one of its registers from
+  // one net, the tile's slowest path. Its beats go into a FIFO of 16 words and a head
+  // register after it instead, and x is taken only while they have a place for every beat in
+  // flight: those taken (qf_in_q counts them) and not yet gone from the head (qf_out_q).
+  // The test is on counts a cycle old, and the count of those gone two cycles old (the
+  // ingest and the banks may be placed far apart), so it keeps two places more than it needs.
+  wire        qp_valid_w, qp_ready_w, q_valid_w, q_ready_w;
+  reg         qf_room_q;
+  assign ready_o = qf_room_q & qp_ready_w;
   mxq_e2m1_bf16_k32_l8_p2 u_quant (
     .clk_i(clk_i),
     .rst_ni(rst_ni),
-    .valid_i(valid_i),
-    .ready_o(ready_o),
-    .valid_o(q_valid_w),
-    .ready_i(q_ready_w),
+    .valid_i(valid_i & qf_room_q),
+    .ready_o(qp_ready_w),
+    .valid_o(qp_valid_w),
+    .ready_i(1'b1),
     .data_i(x_i),
-    .scale_o(q_scale_w),
-    .codes_o(q_codes_w),
-    .nan_o(q_nan_w),
-    .last_o(q_last_w)
+    .scale_o(qp_scale_w),
+    .codes_o(qp_codes_w),
+    .nan_o(qp_nan_w),
+    .last_o(qp_last_w)
   );
-  wire        unused_q_w = q_nan_w;
   reg  [1:0]  afull_q;
   reg         wbank_q;
-  reg  [0:0] r_in_q;
-  reg  [0:0] b_in_q;
+  reg         qh_v_q;
+  assign q_valid_w = qh_v_q;
   assign q_ready_w = ~afull_q[wbank_q];
   wire        q_fire_w = q_valid_w & q_ready_w;
+  reg  [41:0] qf_mem_q [0:15];
+  reg  [4:0] qf_wp_q, qf_rp_q, qf_in_q, qf_out_q, qf_gone_q;
+  reg  [41:0] qh_q;
+  wire        x_fire_w = valid_i & ready_o;
+  wire        qf_any_w = qf_wp_q != qf_rp_q;
+  // The head loads when it is empty or its beat leaves.
+  wire        qh_load_w = ~qh_v_q | q_fire_w;
+  wire        qf_pop_w = qf_any_w & qh_load_w;
+  wire [4:0] qf_cnt_w = qf_in_q - qf_gone_q;
+  always @(posedge clk_i) begin
+    if (qp_valid_w) qf_mem_q[qf_wp_q[3:0]] <= {qp_last_w, qp_nan_w, qp_codes_w, qp_scale_w};
+    if (qf_pop_w) qh_q <= qf_mem_q[qf_rp_q[3:0]];
+  end
+  always @(posedge clk_i) begin
+    if (!rst_ni) begin
+      qf_wp_q   <= 5'd0;
+      qf_rp_q   <= 5'd0;
+      qf_in_q   <= 5'd0;
+      qf_out_q  <= 5'd0;
+      qf_gone_q <= 5'd0;
+      qh_v_q    <= 1'b0;
+      qf_room_q <= 1'b0;
+    end else begin
+      if (qp_valid_w) qf_wp_q <= qf_wp_q + 5'd1;
+      if (qf_pop_w) qf_rp_q <= qf_rp_q + 5'd1;
+      if (x_fire_w) qf_in_q <= qf_in_q + 5'd1;
+      if (q_fire_w) qf_out_q <= qf_out_q + 5'd1;
+      qf_gone_q <= qf_out_q;
+      if (qh_load_w) qh_v_q <= qf_any_w;
+      // The FIFO and the head hold 17 beats.
+      qf_room_q <= qf_cnt_w <= 5'd15;
+    end
+  end
+  assign q_scale_w = qh_q[7:0];
+  assign q_codes_w = qh_q[39:8];
+  assign q_nan_w = qh_q[40:40];
+  assign q_last_w = qh_q[41:41];
+  wire        unused_q_w = q_nan_w;
+  reg  [0:0] r_in_q;
+  reg  [0:0] b_in_q;
   wire        q_blk_w  = q_fire_w & q_last_w;
   wire        r_in_last_w = r_in_q == 1'd1;
   wire        b_in_last_w = b_in_q == 1'd1;

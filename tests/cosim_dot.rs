@@ -94,6 +94,9 @@ fn block_sums_match_the_golden_model() {
         // NVFP4: UE4M3 scale significands multiplied in the lanes.
         d("nvfp4", "nvfp4", 16, 16, 2, N, 1),
         d("mxfp6_e3m2", "nvfp4", 16, 4, 3, N, 1),
+        // From 5 stages on, the decoded elements are registered before their product.
+        d("dialectfp4", "dialectfp4", 32, 32, 7, N, 1),
+        d("nvfp4", "mxfp8_e4m3", 16, 8, 5, N, 1),
     ];
     for (i, u) in units.iter().enumerate() {
         run(u, &opts(20_000, 300 + i as u64));
@@ -227,4 +230,52 @@ fn fixed_dot_general_matches_and_saturates() {
         seen.iter().all(|&s| s),
         "results seen (saturated, nan, in range): {seen:?}"
     );
+}
+
+/// Broken decode stages must fail co-simulation: each mutant changes one line of the dot's top.
+#[test]
+fn mutants_of_the_decode_stage_are_caught() {
+    if !present() {
+        return;
+    }
+    use AccumulateKind::None as N;
+    let u = d("dialectfp4", "dialectfp4", 32, 32, 7, N, 1);
+    let des = u.check().unwrap().emit().unwrap();
+    let mutants = [
+        (
+            "the block's scales one stage ahead of its products",
+            "wire [16:0] sc_d_w = sc_d_q;",
+            "wire [16:0] sc_d_w = sc_w;",
+        ),
+        (
+            "decoded elements not held while the stage after is stalled",
+            "if (en_s2_w) dec_q <= dec_w;",
+            "dec_q <= dec_w;",
+        ),
+        (
+            "A's dialect looked up from B's id",
+            "case (dialect_a_i)",
+            "case (dialect_b_i)",
+        ),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    for (i, (why, from, to)) in mutants.iter().enumerate() {
+        let rtl = dir.path().join(format!("m{i}"));
+        common::write_mutant(&des, &rtl, "", from, to, why);
+        let unit = u.check().unwrap();
+        let r = cosim::run(
+            unit.as_ref(),
+            &CosimOptions {
+                rtl: Some(cosim::rtl::RtlSource {
+                    dir: rtl,
+                    top: None,
+                }),
+                replay_dir: dir.path().to_path_buf(),
+                ..opts(5_000, 90 + i as u64)
+            },
+        )
+        .unwrap();
+        eprintln!("{why}: {}", r.summary());
+        assert!(r.mismatches > 0, "{why}: not caught");
+    }
 }

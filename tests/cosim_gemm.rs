@@ -186,6 +186,9 @@ fn small_tiles_match_the_golden_model_under_stalls() {
             600,
         ),
         (bf16_out, 2_000),
+        // N = C: one group of weight rows, four blocks a row (its weight address is the block
+        // index alone); the quantizer's FIFO sets the pace (16 beats a block index).
+        (tile("mxfp4", "mxfp4", 8, 32, 4, (4, 4), 2, 2), 1_500),
         (f32_in, 3_000),
         (rq_one, 1_500),
         (rq_serial, 1_500),
@@ -243,7 +246,9 @@ fn mutants_of_the_tile_are_caught() {
     if !present() {
         return;
     }
-    let u = tile("mxfp4", "dialectfp4", 4, 16, 4, (2, 2), 2, 1);
+    // A block a beat: a quantizer that waits for a whole block keeps the FIFO's last place
+    // free on its own, and the FIFO's off-by-one mutant would pass.
+    let u = tile("mxfp4", "dialectfp4", 4, 16, 4, (2, 2), 4, 1);
     let des = u.check().unwrap().emit().unwrap();
     let mutants = [
         (
@@ -269,6 +274,19 @@ fn mutants_of_the_tile_are_caught() {
             "a group starts before its activations are in",
             "~busy_q & afull_q[cbank_q] &",
             "~busy_q & (afull_q[cbank_q] | q_blk_w) &",
+        ),
+        // The FIFO after the quantizer: x taken with no place kept for its beats.
+        (
+            "",
+            "quantized beats overwritten in a full FIFO",
+            "qf_room_q <= qf_cnt_w <=",
+            "qf_room_q <= 1'b1 | qf_cnt_w <=",
+        ),
+        (
+            "",
+            "one beat more in flight than the FIFO holds",
+            "qf_room_q <= qf_cnt_w <=",
+            "qf_room_q <= qf_cnt_w <= 1 +",
         ),
         // The pipelined rounding of the block sums: the sign one stage out of step.
         (

@@ -99,27 +99,79 @@ pub struct ElementDecTemplate<'a> {
     pub d: &'a ElementView,
 }
 
-/// One row of a block's dialect table: the id and its eight 4-bit half-unit values as one bus
-/// (index 7 in the top bits), which `elem_dec.v` reads as `vals_i`.
+/// A block's dialect table: the values of the indices where the book's dialects differ,
+/// by id (`rows`), and how the eight 4-bit half-unit values (index 7 in the top bits, which
+/// `elem_dec.v` reads as `vals_i`) are put together from them and the indices every dialect
+/// shares. The shared ones are constants, so the table and any register after it carry only
+/// what varies, and the lanes' index muxes shrink (DialectFP4's dialects share indices 0..4).
+pub struct DialectTable {
+    pub rows: Vec<DialectRow>,
+    /// Bits of the varying values (4 per varying index).
+    pub var_w: u32,
+    /// Per index, lowest first: its shared value, or its place among the varying ones.
+    parts: Vec<Result<u8, u32>>,
+}
+
+/// One id's varying values as one bus, the highest index on top.
 pub struct DialectRow {
     pub id: usize,
     pub bus: String,
 }
 
-pub fn dialect_rows(book: &Formatbook) -> Vec<DialectRow> {
-    book.dialects
-        .iter()
-        .enumerate()
-        .map(|(id, v)| DialectRow {
-            id,
-            bus: format!(
-                "{{{}}}",
-                v.iter()
-                    .rev()
-                    .map(|x| format!("4'd{x}"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        })
-        .collect()
+impl DialectTable {
+    pub fn new(book: &Formatbook) -> DialectTable {
+        // An id the book does not have reads as all zeros, so with fewer than 16 dialects an
+        // index is shared only when its value is 0.
+        let ids_all = book.dialects.len() == 1 << 4;
+        let n = crate::format::formatbook::DIALECT_VALUES;
+        let mut parts = Vec::with_capacity(n);
+        let mut varying = Vec::new();
+        for i in 0..n {
+            let v = book.dialects[0][i];
+            let shared = book.dialects.iter().all(|d| d[i] == v) && (ids_all || v == 0);
+            // Index 7 always varies when nothing else does, so the table is never empty.
+            if shared && !(i == n - 1 && varying.is_empty()) {
+                parts.push(Ok(v));
+            } else {
+                parts.push(Err(varying.len() as u32));
+                varying.push(i);
+            }
+        }
+        let rows = book
+            .dialects
+            .iter()
+            .enumerate()
+            .map(|(id, d)| DialectRow {
+                id,
+                bus: format!(
+                    "{{{}}}",
+                    varying
+                        .iter()
+                        .rev()
+                        .map(|&i| format!("4'd{}", d[i]))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            })
+            .collect();
+        DialectTable {
+            rows,
+            var_w: 4 * varying.len() as u32,
+            parts,
+        }
+    }
+
+    /// The 32-bit values bus from the varying values on `var`.
+    pub fn assemble(&self, var: &str) -> String {
+        let fields: Vec<String> = self
+            .parts
+            .iter()
+            .rev()
+            .map(|p| match p {
+                Ok(v) => format!("4'd{v}"),
+                Err(k) => format!("{var}[{}:{}]", 4 * k + 3, 4 * k),
+            })
+            .collect();
+        format!("{{{}}}", fields.join(", "))
+    }
 }

@@ -8,7 +8,7 @@ use crate::emit::{bits_for, leading_zeros_expr, zero_extend};
 use crate::error::{Error, Result};
 use crate::floor::bundle::{Bundle, Part};
 use crate::floor::checks::validate_blocking;
-use crate::floor::element::{DialectRow, ElementDecTemplate, ElementView, dialect_rows};
+use crate::floor::element::{DialectTable, ElementDecTemplate, ElementView};
 use crate::floor::{BookRef, finish};
 use crate::format::{Formatbook, InputFormat, OperandFormat};
 use crate::golden::{BlockFormat, QuantBlock, Quantizer};
@@ -255,7 +255,7 @@ impl DequantizerParams {
             values_msb: lanes * c.out_w - 1,
             in_src: inb.wires("_i"),
             inb,
-            dialect_rows: dialect_rows(book),
+            dialect_table: DialectTable::new(book),
             ids: book.len(),
             ids_all: book.len() == 16,
             cut_in,
@@ -476,7 +476,7 @@ struct TopTemplate<'a> {
     /// The block's inputs: {scale, dialect (dialectfp4), codes}.
     inb: Bundle,
     in_src: String,
-    dialect_rows: Vec<DialectRow>,
+    dialect_table: DialectTable,
     ids: usize,
     ids_all: bool,
     cut_in: Cut,

@@ -47,7 +47,15 @@ module {{ name }} (
 {%- include "rtl/stages.inc" %}
   assign ready_o = {{ first_en }};
 
-  // ---- inputs: {scale_a, scale_b, dialect_a, dialect_b} and the codes ----
+  // ---- inputs: {scale_a, scale_b, dialect values of A, of B} and the codes ----
+{%- if a_dialect %}
+  // A block's dialect values are looked up before the input register: the table and its
+  // fan-out to every lane would otherwise sit in front of the lane's index mux.
+{%- call floor::dialect_table("dialect_a_i", "va_in_w", dialect_table) %}{%- endcall %}
+{%- endif %}
+{%- if b_dialect %}
+{%- call floor::dialect_table("dialect_b_i", "vb_in_w", dialect_table) %}{%- endcall %}
+{%- endif %}
   wire [{{ hdr.msb() }}:0] hdr_in_w = {{ hdr_expr }};
 {%- if cut_in.registered %}
   reg  [{{ hdr.msb() }}:0] hdr_q;
@@ -88,12 +96,12 @@ module {{ name }} (
   wire [7:0]  sb_w = hdr_w{{ hdr.slice("scale_b") }};
 {%- endif %}
 {%- if a_dialect %}
-  wire [3:0]  da_w = hdr_w{{ hdr.slice("dialect_a") }};
-{%- call floor::dialect_table("da_w", "vals_a_w", dialect_rows) %}{%- endcall %}
+  wire [{{ dialect_table.var_w - 1 }}:0] va_w = hdr_w{{ hdr.slice("vals_a") }};
+  wire [31:0] vals_a_w = {{ dialect_table.assemble("va_w") }};
 {%- endif %}
 {%- if b_dialect %}
-  wire [3:0]  db_w = hdr_w{{ hdr.slice("dialect_b") }};
-{%- call floor::dialect_table("db_w", "vals_b_w", dialect_rows) %}{%- endcall %}
+  wire [{{ dialect_table.var_w - 1 }}:0] vb_w = hdr_w{{ hdr.slice("vals_b") }};
+  wire [31:0] vals_b_w = {{ dialect_table.assemble("vb_w") }};
 {%- endif %}
 
   // ---- per lane: decode both elements, multiply significands, shift, apply the sign ----
@@ -109,31 +117,42 @@ module {{ name }} (
       wire [{{ pw_msb }}:0] prod_w = {{ ext }};
       wire        leaf_nan_w = 1'b0;
 {%- else %}
-      wire        sa_sign_w, sb_sign_w, a_special_w, b_special_w;
-      wire [{{ da.sig_msb }}:0] a_sig_w;
-      wire [{{ db.sig_msb }}:0] b_sig_w;
-      wire [{{ da.sh_msb }}:0] a_sh_w;
-      wire [{{ db.sh_msb }}:0] b_sh_w;
+      wire        sa_sign_d_w, sb_sign_d_w, a_special_d_w, b_special_d_w;
+      wire [{{ da.sig_msb }}:0] a_sig_d_w;
+      wire [{{ db.sig_msb }}:0] b_sig_d_w;
+      wire [{{ da.sh_msb }}:0] a_sh_d_w;
+      wire [{{ db.sh_msb }}:0] b_sh_d_w;
       {{ deca_name }} u_deca (
         .code_i   (ca_w[i*{{ da.code_w }} +: {{ da.code_w }}]),
 {%- if a_dialect %}
         .vals_i   (vals_a_w),
 {%- endif %}
-        .sign_o   (sa_sign_w),
-        .sig_o    (a_sig_w),
-        .shift_o  (a_sh_w),
-        .special_o(a_special_w)
+        .sign_o   (sa_sign_d_w),
+        .sig_o    (a_sig_d_w),
+        .shift_o  (a_sh_d_w),
+        .special_o(a_special_d_w)
       );
       {{ decb_name }} u_decb (
         .code_i   (cb_w[i*{{ db.code_w }} +: {{ db.code_w }}]),
 {%- if b_dialect %}
         .vals_i   (vals_b_w),
 {%- endif %}
-        .sign_o   (sb_sign_w),
-        .sig_o    (b_sig_w),
-        .shift_o  (b_sh_w),
-        .special_o(b_special_w)
+        .sign_o   (sb_sign_d_w),
+        .sig_o    (b_sig_d_w),
+        .shift_o  (b_sh_d_w),
+        .special_o(b_special_d_w)
       );
+      // {signs, specials, significands, shifts} of both elements
+      wire [{{ lane_dec.msb() }}:0] dec_w = {sa_sign_d_w, sb_sign_d_w, a_special_d_w, b_special_d_w, a_sig_d_w, b_sig_d_w, a_sh_d_w, b_sh_d_w};
+{%- call floor::cut(cut_dec, lane_dec.msb(), "dec_q", "dec_t_w", "dec_w", "      ") %}{%- endcall %}
+      wire        sa_sign_w = dec_t_w{{ lane_dec.slice("sa") }};
+      wire        sb_sign_w = dec_t_w{{ lane_dec.slice("sb") }};
+      wire        a_special_w = dec_t_w{{ lane_dec.slice("xa") }};
+      wire        b_special_w = dec_t_w{{ lane_dec.slice("xb") }};
+      wire [{{ da.sig_msb }}:0] a_sig_w = dec_t_w{{ lane_dec.slice("siga") }};
+      wire [{{ db.sig_msb }}:0] b_sig_w = dec_t_w{{ lane_dec.slice("sigb") }};
+      wire [{{ da.sh_msb }}:0] a_sh_w = dec_t_w{{ lane_dec.slice("sha") }};
+      wire [{{ db.sh_msb }}:0] b_sh_w = dec_t_w{{ lane_dec.slice("shb") }};
       wire [{{ mul_msb }}:0] mul_w = {{ mul_expr }};
       wire [{{ sh_sum_msb }}:0] shs_w = {{ shs_expr }};
       wire [{{ pw_msb }}:0] mag_w = {{ "{" }}{{ mag_pad }}'d0, mul_w} << shs_w;
@@ -160,7 +179,8 @@ module {{ name }} (
 
   // ---- scale facts of the beat: {scale_a, scale_b, NaN scale} ----
   wire [{{ sc.msb() }}:0] sc_w = {{ sc_expr }};
-{%- call floor::cut(cut_prod, sc.msb(), "sc_q", "sc_t_w", "sc_w", "  ") %}{%- endcall %}
+{%- call floor::cut(cut_dec, sc.msb(), "sc_d_q", "sc_d_w", "sc_w", "  ") %}{%- endcall %}
+{%- call floor::cut(cut_prod, sc.msb(), "sc_q", "sc_t_w", "sc_d_w", "  ") %}{%- endcall %}
 
   // ---- the beat's sum: a signed adder tree, one bit wider per level; NaN anywhere ----
 {%- for nd in tree %}

@@ -55,7 +55,8 @@ module {{ name }} (
   wire        blk_nan_w = scale_w[7] | (&scale_w[6:0]) | tscale_w[31] | (&te_w) | ~|tscale_w[30:0];
 {%- else if dialect %}
   wire [3:0]  dialect_w = in_w{{ inb.slice("dialect") }};
-{%- call floor::dialect_table("dialect_w", "vals_w", dialect_rows) %}{%- endcall %}
+{%- call floor::dialect_table("dialect_w", "vvar_w", dialect_table) %}{%- endcall %}
+  wire [31:0] vals_w = {{ dialect_table.assemble("vvar_w") }};
 {%- if ids_all %}
   wire        blk_nan_w = scale_w == 8'hff;
 {%- else %}

@@ -24,23 +24,69 @@ module {{ name }} (
 {%- for w in quant_wires %}
   {{ w }}
 {%- endfor %}
-  wire        q_valid_w, q_ready_w;
+  // The quantizer never stalls: a stall would load-enable every one of its registers from
+  // one net, the tile's slowest path. Its beats go into a FIFO of {{ qf_depth }} words and a head
+  // register after it instead, and x is taken only while they have a place for every beat in
+  // flight: those taken (qf_in_q counts them) and not yet gone from the head (qf_out_q).
+  // The test is on counts a cycle old, and the count of those gone two cycles old (the
+  // ingest and the banks may be placed far apart), so it keeps two places more than it needs.
+  wire        qp_valid_w, qp_ready_w, q_valid_w, q_ready_w;
+  reg         qf_room_q;
+  assign ready_o = qf_room_q & qp_ready_w;
   {{ quant_name }} u_quant (
     .clk_i(clk_i),
     .rst_ni(rst_ni),
-    .valid_i(valid_i),
-    .ready_o(ready_o),
-    .valid_o(q_valid_w),
-    .ready_i(q_ready_w),
+    .valid_i(valid_i & qf_room_q),
+    .ready_o(qp_ready_w),
+    .valid_o(qp_valid_w),
+    .ready_i(1'b1),
     {{ quant_conns }}
   );
-  wire        unused_q_w = q_nan_w;
   reg  [1:0]  afull_q;
   reg         wbank_q;
-  reg  [{{ rb - 1 }}:0] r_in_q;
-  reg  [{{ bb - 1 }}:0] b_in_q;
+  reg         qh_v_q;
+  assign q_valid_w = qh_v_q;
   assign q_ready_w = ~afull_q[wbank_q];
   wire        q_fire_w = q_valid_w & q_ready_w;
+  reg  [{{ qf_width - 1 }}:0] qf_mem_q [0:{{ qf_depth - 1 }}];
+  reg  [{{ qf_pb }}:0] qf_wp_q, qf_rp_q, qf_in_q, qf_out_q, qf_gone_q;
+  reg  [{{ qf_width - 1 }}:0] qh_q;
+  wire        x_fire_w = valid_i & ready_o;
+  wire        qf_any_w = qf_wp_q != qf_rp_q;
+  // The head loads when it is empty or its beat leaves.
+  wire        qh_load_w = ~qh_v_q | q_fire_w;
+  wire        qf_pop_w = qf_any_w & qh_load_w;
+  wire [{{ qf_pb }}:0] qf_cnt_w = qf_in_q - qf_gone_q;
+  always @(posedge clk_i) begin
+    if (qp_valid_w) qf_mem_q[qf_wp_q[{{ qf_pb - 1 }}:0]] <= {{ qf_pack }};
+    if (qf_pop_w) qh_q <= qf_mem_q[qf_rp_q[{{ qf_pb - 1 }}:0]];
+  end
+  always @(posedge clk_i) begin
+    if (!rst_ni) begin
+      qf_wp_q   <= {{ qf_pb + 1 }}'d0;
+      qf_rp_q   <= {{ qf_pb + 1 }}'d0;
+      qf_in_q   <= {{ qf_pb + 1 }}'d0;
+      qf_out_q  <= {{ qf_pb + 1 }}'d0;
+      qf_gone_q <= {{ qf_pb + 1 }}'d0;
+      qh_v_q    <= 1'b0;
+      qf_room_q <= 1'b0;
+    end else begin
+      if (qp_valid_w) qf_wp_q <= qf_wp_q + {{ qf_pb + 1 }}'d1;
+      if (qf_pop_w) qf_rp_q <= qf_rp_q + {{ qf_pb + 1 }}'d1;
+      if (x_fire_w) qf_in_q <= qf_in_q + {{ qf_pb + 1 }}'d1;
+      if (q_fire_w) qf_out_q <= qf_out_q + {{ qf_pb + 1 }}'d1;
+      qf_gone_q <= qf_out_q;
+      if (qh_load_w) qh_v_q <= qf_any_w;
+      // The FIFO and the head hold {{ qf_depth + 1 }} beats.
+      qf_room_q <= qf_cnt_w <= {{ qf_pb + 1 }}'d{{ qf_depth - 1 }};
+    end
+  end
+{%- for a in qf_unpack %}
+  {{ a }}
+{%- endfor %}
+  wire        unused_q_w = q_nan_w;
+  reg  [{{ rb - 1 }}:0] r_in_q;
+  reg  [{{ bb - 1 }}:0] b_in_q;
   wire        q_blk_w  = q_fire_w & q_last_w;
   wire        r_in_last_w = r_in_q == {{ rb }}'d{{ rows - 1 }};
   wire        b_in_last_w = b_in_q == {{ bb }}'d{{ blocks - 1 }};
@@ -67,7 +113,7 @@ module {{ name }} (
   wire        seq_end_w = busy_q & g_last_w & b_last_w;
   wire        slot_v_w  = {{ slot_v }};
   wire [{{ ab - 1 }}:0] a_raddr_w = cbank_q ? {{ ab }}'d{{ blocks }} + {{ b_x }} : {{ b_x }};
-  wire [{{ wab - 1 }}:0] w_raddr_w = slot_v_w ? {{ wab }}'d{{ blocks }} * {{ g_w }} + {{ b_w }} : {{ wab }}'d0;
+  wire [{{ wab - 1 }}:0] w_raddr_w = slot_v_w ? {{ w_word }} : {{ wab }}'d0;
   // The read addresses are registered here (their sums and many loads), and again inside the
   // memories, so a bank is read two cycles after its last slot: it is freed for writing two
   // cycles later too.

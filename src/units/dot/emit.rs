@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::floor::bundle::{Bundle, Part};
-use crate::floor::element::{DialectRow, ElementDecTemplate, ElementView, dialect_rows};
+use crate::floor::element::{DialectTable, ElementDecTemplate, ElementView};
 use crate::floor::fp32;
 
 pub(super) struct PostStage {
@@ -51,11 +51,14 @@ pub(super) struct TopTemplate<'a> {
     pub(super) stages: Vec<Stage>,
     pub(super) first_en: String,
     pub(super) last_valid: String,
-    /// The block's header inputs: {scale_a, scale_b, dialect_a?, dialect_b?}.
+    /// The block's header inputs: {scale_a, scale_b, a dialect side's varying values}.
     pub(super) hdr: Bundle,
     pub(super) hdr_expr: String,
-    pub(super) dialect_rows: Vec<DialectRow>,
+    pub(super) dialect_table: DialectTable,
     pub(super) cut_in: Cut,
+    pub(super) cut_dec: Cut,
+    /// A lane's decoded elements, as the decode cut holds them.
+    pub(super) lane_dec: Bundle,
     pub(super) cut_prod: Cut,
     pub(super) da: &'a ElementView,
     pub(super) db: &'a ElementView,
@@ -193,17 +196,26 @@ memory: None,
         let leaves = (0..lanes).map(|i| format!("g_lane[{i}].leaf")).collect();
         let (tree, tree_root, part_w) = sum_tree(leaves, pw, "acc");
         // Pipeline: products first, then the beat sum, then the inputs, then inside the adder
-        // tree (its levels are the long paths once products are registered); more go after
-        // the sum.
+        // tree (its levels are the long paths once products are registered); from 5 stages
+        // on, one between the elements' decode and their product (decode, index mux and
+        // multiply were the slowest stage at 7); more go after the sum. Two INT8 sides have no
+        // decode to cut after.
         let p = self.pipeline;
+        let int_direct = self.format_a == OperandFormat::Mx(ElementFormat::Int8)
+            && self.format_b == OperandFormat::Mx(ElementFormat::Int8);
         let (stages, first_en, last_valid) = chain(p, "valid_i", "take_w");
         let cut_prod_on = p >= 1;
         let cut_in_on = p >= 3;
+        let cut_dec_on = p >= 5 && !int_direct;
         let levels = crate::emit::tree::levels(lanes);
-        let tree_cuts = p.saturating_sub(3).min(levels.saturating_sub(1));
-        let post_count = usize::from(p >= 2) + p.saturating_sub(3 + tree_cuts);
+        let tree_cuts = p
+            .saturating_sub(3 + usize::from(cut_dec_on))
+            .min(levels.saturating_sub(1));
+        let post_count =
+            usize::from(p >= 2) + p.saturating_sub(3 + usize::from(cut_dec_on) + tree_cuts);
         let mut cuts = Cuts::new(&stages);
         let cut_in = cuts.take(cut_in_on);
+        let cut_dec = cuts.take(cut_dec_on);
         let cut_prod = cuts.take(cut_prod_on);
         let cut_levels = crate::emit::tree::cut_levels(levels, tree_cuts);
         let tree_regs: Vec<Cut> = cut_levels.iter().map(|_| cuts.take(true)).collect();
@@ -225,6 +237,9 @@ memory: None,
         if cut_in_on {
             summary.push("inputs".to_string());
         }
+        if cut_dec_on {
+            summary.push("decoded elements".to_string());
+        }
         if cut_prod_on {
             summary.push("products".to_string());
         }
@@ -234,7 +249,9 @@ memory: None,
         if post_count > 0 {
             summary.push(format!("{post_count} after the beat sum"));
         }
-        // Header: {scale_a, scale_b, dialect_a?, dialect_b?}, scale_a on top.
+        // Header: {scale_a, scale_b, vals_a?, vals_b?}, scale_a on top: a dialect side's
+        // values where the book's dialects differ, looked up from its id.
+        let dialect_table = DialectTable::new(&book);
         let (a_dl, b_dl) = (
             self.format_a == OperandFormat::Dialect,
             self.format_b == OperandFormat::Dialect,
@@ -242,8 +259,8 @@ memory: None,
         let hdr_fields: Vec<(&'static str, u32)> = [
             ("scale_a", 8, true),
             ("scale_b", 8, true),
-            ("dialect_a", 4, a_dl),
-            ("dialect_b", 4, b_dl),
+            ("vals_a", dialect_table.var_w, a_dl),
+            ("vals_b", dialect_table.var_w, b_dl),
         ]
         .into_iter()
         .filter(|f| f.2)
@@ -313,19 +330,34 @@ memory: None,
             stages,
             first_en,
             last_valid,
-            hdr_expr: hdr.wires("_i"),
+            hdr_expr: hdr.pack(|field| {
+                Part::Expr(match field {
+                    "vals_a" => "va_in_w".into(),
+                    "vals_b" => "vb_in_w".into(),
+                    name => format!("{name}_i"),
+                })
+            }),
             hdr,
-            dialect_rows: dialect_rows(&book),
+            dialect_table,
             cut_in,
+            cut_dec,
+            lane_dec: Bundle::new(&[
+                ("sa", 1),
+                ("sb", 1),
+                ("xa", 1),
+                ("xb", 1),
+                ("siga", da.sig_w),
+                ("sigb", db.sig_w),
+                ("sha", da.sh_w),
+                ("shb", db.sh_w),
+            ]),
             cut_prod,
             da,
             db,
             deca_name,
             decb_name,
             mul_msb: mul_w - 1,
-            int_direct: (self.format_a == OperandFormat::Mx(ElementFormat::Int8)
-                && self.format_b == OperandFormat::Mx(ElementFormat::Int8))
-            .then(|| {
+            int_direct: int_direct.then(|| {
                 if pw > 16 {
                     format!("{{{{{}{{ip_w[15]}}}}, ip_w}}", pw - 16)
                 } else {

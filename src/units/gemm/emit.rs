@@ -29,6 +29,11 @@ struct TopTemplate<'a> {
     quant_name: String,
     quant_wires: Vec<String>,
     quant_conns: String,
+    qf_depth: u32,
+    qf_width: u32,
+    qf_pb: u32,
+    qf_pack: String,
+    qf_unpack: Vec<String>,
     acodes_w: u32,
     acodes_shift: String,
     act_word: String,
@@ -40,8 +45,7 @@ struct TopTemplate<'a> {
     b_in_x: String,
     b_x: String,
     slot_v: String,
-    g_w: String,
-    b_w: String,
+    w_word: String,
     g_end_o: String,
     og_d: String,
     row_mux: String,
@@ -176,10 +180,37 @@ impl GemmChecked {
                 ("input", other) => {
                     unreachable!("the quantizer has an input {other} the tile does not drive")
                 }
-                (_, name) => format!("q_{}_w", stem(name)),
+                (_, name) => format!("qp_{}_w", stem(name)),
             };
             conns.push(format!(".{}({sig})", port.name));
         }
+        // The FIFO after the quantizer: one word of all its outputs, first port lowest.
+        let outs: Vec<&Port> = quant
+            .ports
+            .iter()
+            .filter(|q| q.direction == "output")
+            .collect();
+        let qf_width: u32 = outs.iter().map(|q| q.width).sum();
+        let mut qf_unpack = Vec::new();
+        let mut lo = 0;
+        for q in &outs {
+            qf_unpack.push(format!(
+                "assign q_{}_w = qh_q[{}:{lo}];",
+                stem(&q.name),
+                lo + q.width - 1
+            ));
+            lo += q.width;
+        }
+        let qf_pack = format!(
+            "{{{}}}",
+            outs.iter()
+                .rev()
+                .map(|q| format!("qp_{}_w", stem(&q.name)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        let qf_depth = self.quantizer_fifo_depth();
+        let qf_pb = bits_for(u64::from(qf_depth) - 1);
         let hx = aw - cbx * k as u32;
         let header = if has_dialect(fx) {
             "q_dialect_w, q_scale_w"
@@ -355,8 +386,16 @@ impl GemmChecked {
             beats: p.beats() as u32,
             tscale: p.x_nvfp4(),
             quant_name: quant.top.clone(),
-            quant_wires: output_wires(&quant.ports, "q"),
+            quant_wires: output_wires(&quant.ports, "qp")
+                .into_iter()
+                .chain(output_wires(&quant.ports, "q"))
+                .collect(),
             quant_conns: conns.join(",\n    "),
+            qf_depth,
+            qf_width,
+            qf_pb,
+            qf_pack,
+            qf_unpack,
             acodes_w,
             acodes_shift,
             act_word,
@@ -372,8 +411,17 @@ impl GemmChecked {
             } else {
                 format!("busy_q & (g_q < {gb}'d{g})")
             },
-            g_w: fit("g_q", gb, wab),
-            b_w: fit("b_q", bb, wab),
+            // Word g*blocks + b; with one group of weight rows (N = C) g is always 0, and
+            // the constant blocks would not fit the address.
+            w_word: if g == 1 {
+                fit("b_q", bb, wab)
+            } else {
+                format!(
+                    "{wab}'d{b} * {} + {}",
+                    fit("g_q", gb, wab),
+                    fit("b_q", bb, wab)
+                )
+            },
             g_end_o: fit("g_end_w", gb, ob),
             og_d: fit("og_d_w", ogb, ob),
             row_mux,

@@ -301,6 +301,14 @@ impl GemmParams {
 }
 
 impl GemmChecked {
+    /// Words of the FIFO after the activation quantizer: with its head register, a place
+    /// for every beat in flight (those in the quantizer, one entering, one in the FIFO, one
+    /// in the head, and the two the room test's old counts keep), so x streams without a
+    /// gap. A power of two, so its pointers wrap by themselves.
+    pub(super) fn quantizer_fifo_depth(&self) -> u32 {
+        (self.quant.hardware().latency() + self.params.beats() as u32 + 4).next_power_of_two()
+    }
+
     /// Stages of the control pipeline beside the data, from a slot's issue to its sum: the
     /// memory read, the dot, the conversion, the term register and the adder.
     pub(super) fn control_depth(&self) -> u32 {
@@ -379,7 +387,9 @@ impl Hardware for GemmChecked {
         // Ingest, one idle cycle to start, the slots of all but the last block index, the
         // last block index's groups, the control pipeline (memory read, dot, conversion,
         // adder), the write, then the result memory's read (two cycles) and the output queue.
-        (lq + in_beats
+        // The FIFO after the quantizer and its head register hold each beat a cycle each.
+        (lq + 2
+            + in_beats
             + 1
             + (p.blocks() - 1) * p.slots()
             + (p.groups() - 1)
@@ -416,10 +426,12 @@ impl Hardware for GemmChecked {
         // Row groups: two in the result banks (one computed or computing), two in the
         // activation banks, those whose last results wait in the two-entry output queue with
         // their bank already released (two when a group is one beat, else one), and those the
-        // quantizer holds while both activation banks are taken.
+        // quantizer and its FIFO hold while both activation banks are taken.
         let p = &self.params;
         let queued = if p.rows * p.groups() == 1 { 2 } else { 1 };
-        let held = self.quant.hardware().formal().capacity as usize;
+        let held = self.quant.hardware().formal().capacity as usize
+            + (self.quantizer_fifo_depth() as usize + 1).div_ceil(p.beats())
+            + 1;
         // And those in the result requantizer (its blocks, a group's results being R*N/k_o).
         let requant = self.requant.as_ref().map_or(0, |q| {
             (q.hardware().formal().capacity as usize)
