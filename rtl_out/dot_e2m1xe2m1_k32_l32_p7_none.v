@@ -22,7 +22,7 @@
 //   sum_o, exp_o          the block's exact sum and its exponent (two's complement); 0 when NaN
 //   nan_o                 a NaN scale or a NaN/Inf element on either side
 // Handshake: AXI-Stream style valid/ready on both sides; data held while stalled.
-// Pipeline: 7 register stage(s) (inputs, decoded elements, products, after adder-tree level 1, after adder-tree level 3, after adder-tree level 4, 1 after the beat sum).
+// Pipeline: 7 register stage(s) (inputs, products, after adder-tree level 1, after adder-tree level 2, after adder-tree level 3, after adder-tree level 4, 1 after the beat sum).
 module dot_e2m1xe2m1_k32_l32_p7_none (
   input  wire        clk_i,
   input  wire        rst_ni,
@@ -136,9 +136,7 @@ module dot_e2m1xe2m1_k32_l32_p7_none (
       );
       // {signs, specials, significands, shifts} of both elements
       wire [11:0] dec_w = {sa_sign_d_w, sb_sign_d_w, a_special_d_w, b_special_d_w, a_sig_d_w, b_sig_d_w, a_sh_d_w, b_sh_d_w};
-      reg  [11:0] dec_q;
-      always @(posedge clk_i) if (en_s2_w) dec_q <= dec_w;
-      wire [11:0] dec_t_w = dec_q;
+      wire [11:0] dec_t_w = dec_w;
       wire        sa_sign_w = dec_t_w[11];
       wire        sb_sign_w = dec_t_w[10];
       wire        a_special_w = dec_t_w[9];
@@ -155,7 +153,7 @@ module dot_e2m1xe2m1_k32_l32_p7_none (
       reg  [8:0] prod_q;
       reg         nan_q;
       always @(posedge clk_i) begin
-        if (en_s3_w) begin
+        if (en_s2_w) begin
           prod_q <= prod_w;
           nan_q  <= leaf_nan_w;
         end
@@ -167,18 +165,16 @@ module dot_e2m1xe2m1_k32_l32_p7_none (
 
   // ---- scale facts of the beat: {scale_a, scale_b, NaN scale} ----
   wire [16:0] sc_w = {sa_w, sb_w, (&sa_w) | (&sb_w)};
-  reg  [16:0] sc_d_q;
-  always @(posedge clk_i) if (en_s2_w) sc_d_q <= sc_w;
-  wire [16:0] sc_d_w = sc_d_q;
+  wire [16:0] sc_d_w = sc_w;
   reg  [16:0] sc_q;
-  always @(posedge clk_i) if (en_s3_w) sc_q <= sc_d_w;
+  always @(posedge clk_i) if (en_s2_w) sc_q <= sc_d_w;
   wire [16:0] sc_t_w = sc_q;
 
   // ---- the beat's sum: a signed adder tree, one bit wider per level; NaN anywhere ----
   reg  [9:0] acc_l1_n0_p_q;
   reg         acc_l1_n0_n_q;
   always @(posedge clk_i) begin
-    if (en_s4_w) begin
+    if (en_s3_w) begin
       acc_l1_n0_p_q <= {g_lane[0].leaf_p_w[8], g_lane[0].leaf_p_w} + {g_lane[1].leaf_p_w[8], g_lane[1].leaf_p_w};
       acc_l1_n0_n_q <= g_lane[0].leaf_n_w | g_lane[1].leaf_n_w;
     end
@@ -188,7 +184,7 @@ module dot_e2m1xe2m1_k32_l32_p7_none (
   reg  [9:0] acc_l1_n1_p_q;
   reg         acc_l1_n1_n_q;
   always @(posedge clk_i) begin
-    if (en_s4_w) begin
+    if (en_s3_w) begin
       acc_l1_n1_p_q <= {g_lane[2].leaf_p_w[8], g_lane[2].leaf_p_w} + {g_lane[3].leaf_p_w[8], g_lane[3].leaf_p_w};
       acc_l1_n1_n_q <= g_lane[2].leaf_n_w | g_lane[3].leaf_n_w;
     end
@@ -198,7 +194,7 @@ module dot_e2m1xe2m1_k32_l32_p7_none (
   reg  [9:0] acc_l1_n2_p_q;
   reg         acc_l1_n2_n_q;
   always @(posedge clk_i) begin
-    if (en_s4_w) begin
+    if (en_s3_w) begin
       acc_l1_n2_p_q <= {g_lane[4].leaf_p_w[8], g_lane[4].leaf_p_w} + {g_lane[5].leaf_p_w[8], g_lane[5].leaf_p_w};
       acc_l1_n2_n_q <= g_lane[4].leaf_n_w | g_lane[5].leaf_n_w;
     end
@@ -208,7 +204,7 @@ module dot_e2m1xe2m1_k32_l32_p7_none (
   reg  [9:0] acc_l1_n3_p_q;
   reg         acc_l1_n3_n_q;
   always @(posedge clk_i) begin
-    if (en_s4_w) begin
+    if (en_s3_w) begin
       acc_l1_n3_p_q <= {g_lane[6].leaf_p_w[8], g_lane[6].leaf_p_w} + {g_lane[7].leaf_p_w[8], g_lane[7].leaf_p_w};
       acc_l1_n3_n_q <= g_lane[6].leaf_n_w | g_lane[7].leaf_n_w;
     end
@@ -218,7 +214,7 @@ module dot_e2m1xe2m1_k32_l32_p7_none (
   reg  [9:0] acc_l1_n4_p_q;
   reg         acc_l1_n4_n_q;
   always @(posedge clk_i) begin
-    if (en_s4_w) begin
+    if (en_s3_w) begin
       acc_l1_n4_p_q <= {g_lane[8].leaf_p_w[8], g_lane[8].leaf_p_w} + {g_lane[9].leaf_p_w[8], g_lane[9].leaf_p_w};
       acc_l1_n4_n_q <= g_lane[8].leaf_n_w | g_lane[9].leaf_n_w;
     end
@@ -228,7 +224,7 @@ module dot_e2m1xe2m1_k32_l32_p7_none (
   reg  [9:0] acc_l1_n5_p_q;
   reg         acc_l1_n5_n_q;
   always @(posedge clk_i) begin
-    if (en_s4_w) begin
+    if (en_s3_w) begin
       acc_l1_n5_p_q <= {g_lane[10].leaf_p_w[8], g_lane[10].leaf_p_w} + {g_lane[11].leaf_p_w[8], g_lane[11].leaf_p_w};
       acc_l1_n5_n_q <= g_lane[10].leaf_n_w | g_lane[11].leaf_n_w;
     end
@@ -238,7 +234,7 @@ module dot_e2m1xe2m1_k32_l32_p7_none (
   reg  [9:0] acc_l1_n6_p_q;
   reg         acc_l1_n6_n_q;
   always @(posedge clk_i) begin
-    if (en_s4_w) begin
+    if (en_s3_w) begin
       acc_l1_n6_p_q <= {g_lane[12].leaf_p_w[8], g_lane[12].leaf_p_w} + {g_lane[13].leaf_p_w[8], g_lane[13].leaf_p_w};
       acc_l1_n6_n_q <= g_lane[12].leaf_n_w | g_lane[13].leaf_n_w;
     end
@@ -248,7 +244,7 @@ module dot_e2m1xe2m1_k32_l32_p7_none (
   reg  [9:0] acc_l1_n7_p_q;
   reg         acc_l1_n7_n_q;
   always @(posedge clk_i) begin
-    if (en_s4_w) begin
+    if (en_s3_w) begin
       acc_l1_n7_p_q <= {g_lane[14].leaf_p_w[8], g_lane[14].leaf_p_w} + {g_lane[15].leaf_p_w[8], g_lane[15].leaf_p_w};
       acc_l1_n7_n_q <= g_lane[14].leaf_n_w | g_lane[15].leaf_n_w;
     end
@@ -258,7 +254,7 @@ module dot_e2m1xe2m1_k32_l32_p7_none (
   reg  [9:0] acc_l1_n8_p_q;
   reg         acc_l1_n8_n_q;
   always @(posedge clk_i) begin
-    if (en_s4_w) begin
+    if (en_s3_w) begin
       acc_l1_n8_p_q <= {g_lane[16].leaf_p_w[8], g_lane[16].leaf_p_w} + {g_lane[17].leaf_p_w[8], g_lane[17].leaf_p_w};
       acc_l1_n8_n_q <= g_lane[16].leaf_n_w | g_lane[17].leaf_n_w;
     end
@@ -268,7 +264,7 @@ module dot_e2m1xe2m1_k32_l32_p7_none (
   reg  [9:0] acc_l1_n9_p_q;
   reg         acc_l1_n9_n_q;
   always @(posedge clk_i) begin
-    if (en_s4_w) begin
+    if (en_s3_w) begin
       acc_l1_n9_p_q <= {g_lane[18].leaf_p_w[8], g_lane[18].leaf_p_w} + {g_lane[19].leaf_p_w[8], g_lane[19].leaf_p_w};
       acc_l1_n9_n_q <= g_lane[18].leaf_n_w | g_lane[19].leaf_n_w;
     end
@@ -278,7 +274,7 @@ module dot_e2m1xe2m1_k32_l32_p7_none (
   reg  [9:0] acc_l1_n10_p_q;
   reg         acc_l1_n10_n_q;
   always @(posedge clk_i) begin
-    if (en_s4_w) begin
+    if (en_s3_w) begin
       acc_l1_n10_p_q <= {g_lane[20].leaf_p_w[8], g_lane[20].leaf_p_w} + {g_lane[21].leaf_p_w[8], g_lane[21].leaf_p_w};
       acc_l1_n10_n_q <= g_lane[20].leaf_n_w | g_lane[21].leaf_n_w;
     end
@@ -288,7 +284,7 @@ module dot_e2m1xe2m1_k32_l32_p7_none (
   reg  [9:0] acc_l1_n11_p_q;
   reg         acc_l1_n11_n_q;
   always @(posedge clk_i) begin
-    if (en_s4_w) begin
+    if (en_s3_w) begin
       acc_l1_n11_p_q <= {g_lane[22].leaf_p_w[8], g_lane[22].leaf_p_w} + {g_lane[23].leaf_p_w[8], g_lane[23].leaf_p_w};
       acc_l1_n11_n_q <= g_lane[22].leaf_n_w | g_lane[23].leaf_n_w;
     end
@@ -298,7 +294,7 @@ module dot_e2m1xe2m1_k32_l32_p7_none (
   reg  [9:0] acc_l1_n12_p_q;
   reg         acc_l1_n12_n_q;
   always @(posedge clk_i) begin
-    if (en_s4_w) begin
+    if (en_s3_w) begin
       acc_l1_n12_p_q <= {g_lane[24].leaf_p_w[8], g_lane[24].leaf_p_w} + {g_lane[25].leaf_p_w[8], g_lane[25].leaf_p_w};
       acc_l1_n12_n_q <= g_lane[24].leaf_n_w | g_lane[25].leaf_n_w;
     end
@@ -308,7 +304,7 @@ module dot_e2m1xe2m1_k32_l32_p7_none (
   reg  [9:0] acc_l1_n13_p_q;
   reg         acc_l1_n13_n_q;
   always @(posedge clk_i) begin
-    if (en_s4_w) begin
+    if (en_s3_w) begin
       acc_l1_n13_p_q <= {g_lane[26].leaf_p_w[8], g_lane[26].leaf_p_w} + {g_lane[27].leaf_p_w[8], g_lane[27].leaf_p_w};
       acc_l1_n13_n_q <= g_lane[26].leaf_n_w | g_lane[27].leaf_n_w;
     end
@@ -318,7 +314,7 @@ module dot_e2m1xe2m1_k32_l32_p7_none (
   reg  [9:0] acc_l1_n14_p_q;
   reg         acc_l1_n14_n_q;
   always @(posedge clk_i) begin
-    if (en_s4_w) begin
+    if (en_s3_w) begin
       acc_l1_n14_p_q <= {g_lane[28].leaf_p_w[8], g_lane[28].leaf_p_w} + {g_lane[29].leaf_p_w[8], g_lane[29].leaf_p_w};
       acc_l1_n14_n_q <= g_lane[28].leaf_n_w | g_lane[29].leaf_n_w;
     end
@@ -328,29 +324,93 @@ module dot_e2m1xe2m1_k32_l32_p7_none (
   reg  [9:0] acc_l1_n15_p_q;
   reg         acc_l1_n15_n_q;
   always @(posedge clk_i) begin
-    if (en_s4_w) begin
+    if (en_s3_w) begin
       acc_l1_n15_p_q <= {g_lane[30].leaf_p_w[8], g_lane[30].leaf_p_w} + {g_lane[31].leaf_p_w[8], g_lane[31].leaf_p_w};
       acc_l1_n15_n_q <= g_lane[30].leaf_n_w | g_lane[31].leaf_n_w;
     end
   end
   wire [9:0] acc_l1_n15_p_w = acc_l1_n15_p_q;
   wire        acc_l1_n15_n_w = acc_l1_n15_n_q;
-  wire [10:0] acc_l2_n0_p_w = {acc_l1_n0_p_w[9], acc_l1_n0_p_w} + {acc_l1_n1_p_w[9], acc_l1_n1_p_w};
-  wire        acc_l2_n0_n_w = acc_l1_n0_n_w | acc_l1_n1_n_w;
-  wire [10:0] acc_l2_n1_p_w = {acc_l1_n2_p_w[9], acc_l1_n2_p_w} + {acc_l1_n3_p_w[9], acc_l1_n3_p_w};
-  wire        acc_l2_n1_n_w = acc_l1_n2_n_w | acc_l1_n3_n_w;
-  wire [10:0] acc_l2_n2_p_w = {acc_l1_n4_p_w[9], acc_l1_n4_p_w} + {acc_l1_n5_p_w[9], acc_l1_n5_p_w};
-  wire        acc_l2_n2_n_w = acc_l1_n4_n_w | acc_l1_n5_n_w;
-  wire [10:0] acc_l2_n3_p_w = {acc_l1_n6_p_w[9], acc_l1_n6_p_w} + {acc_l1_n7_p_w[9], acc_l1_n7_p_w};
-  wire        acc_l2_n3_n_w = acc_l1_n6_n_w | acc_l1_n7_n_w;
-  wire [10:0] acc_l2_n4_p_w = {acc_l1_n8_p_w[9], acc_l1_n8_p_w} + {acc_l1_n9_p_w[9], acc_l1_n9_p_w};
-  wire        acc_l2_n4_n_w = acc_l1_n8_n_w | acc_l1_n9_n_w;
-  wire [10:0] acc_l2_n5_p_w = {acc_l1_n10_p_w[9], acc_l1_n10_p_w} + {acc_l1_n11_p_w[9], acc_l1_n11_p_w};
-  wire        acc_l2_n5_n_w = acc_l1_n10_n_w | acc_l1_n11_n_w;
-  wire [10:0] acc_l2_n6_p_w = {acc_l1_n12_p_w[9], acc_l1_n12_p_w} + {acc_l1_n13_p_w[9], acc_l1_n13_p_w};
-  wire        acc_l2_n6_n_w = acc_l1_n12_n_w | acc_l1_n13_n_w;
-  wire [10:0] acc_l2_n7_p_w = {acc_l1_n14_p_w[9], acc_l1_n14_p_w} + {acc_l1_n15_p_w[9], acc_l1_n15_p_w};
-  wire        acc_l2_n7_n_w = acc_l1_n14_n_w | acc_l1_n15_n_w;
+  reg  [10:0] acc_l2_n0_p_q;
+  reg         acc_l2_n0_n_q;
+  always @(posedge clk_i) begin
+    if (en_s4_w) begin
+      acc_l2_n0_p_q <= {acc_l1_n0_p_w[9], acc_l1_n0_p_w} + {acc_l1_n1_p_w[9], acc_l1_n1_p_w};
+      acc_l2_n0_n_q <= acc_l1_n0_n_w | acc_l1_n1_n_w;
+    end
+  end
+  wire [10:0] acc_l2_n0_p_w = acc_l2_n0_p_q;
+  wire        acc_l2_n0_n_w = acc_l2_n0_n_q;
+  reg  [10:0] acc_l2_n1_p_q;
+  reg         acc_l2_n1_n_q;
+  always @(posedge clk_i) begin
+    if (en_s4_w) begin
+      acc_l2_n1_p_q <= {acc_l1_n2_p_w[9], acc_l1_n2_p_w} + {acc_l1_n3_p_w[9], acc_l1_n3_p_w};
+      acc_l2_n1_n_q <= acc_l1_n2_n_w | acc_l1_n3_n_w;
+    end
+  end
+  wire [10:0] acc_l2_n1_p_w = acc_l2_n1_p_q;
+  wire        acc_l2_n1_n_w = acc_l2_n1_n_q;
+  reg  [10:0] acc_l2_n2_p_q;
+  reg         acc_l2_n2_n_q;
+  always @(posedge clk_i) begin
+    if (en_s4_w) begin
+      acc_l2_n2_p_q <= {acc_l1_n4_p_w[9], acc_l1_n4_p_w} + {acc_l1_n5_p_w[9], acc_l1_n5_p_w};
+      acc_l2_n2_n_q <= acc_l1_n4_n_w | acc_l1_n5_n_w;
+    end
+  end
+  wire [10:0] acc_l2_n2_p_w = acc_l2_n2_p_q;
+  wire        acc_l2_n2_n_w = acc_l2_n2_n_q;
+  reg  [10:0] acc_l2_n3_p_q;
+  reg         acc_l2_n3_n_q;
+  always @(posedge clk_i) begin
+    if (en_s4_w) begin
+      acc_l2_n3_p_q <= {acc_l1_n6_p_w[9], acc_l1_n6_p_w} + {acc_l1_n7_p_w[9], acc_l1_n7_p_w};
+      acc_l2_n3_n_q <= acc_l1_n6_n_w | acc_l1_n7_n_w;
+    end
+  end
+  wire [10:0] acc_l2_n3_p_w = acc_l2_n3_p_q;
+  wire        acc_l2_n3_n_w = acc_l2_n3_n_q;
+  reg  [10:0] acc_l2_n4_p_q;
+  reg         acc_l2_n4_n_q;
+  always @(posedge clk_i) begin
+    if (en_s4_w) begin
+      acc_l2_n4_p_q <= {acc_l1_n8_p_w[9], acc_l1_n8_p_w} + {acc_l1_n9_p_w[9], acc_l1_n9_p_w};
+      acc_l2_n4_n_q <= acc_l1_n8_n_w | acc_l1_n9_n_w;
+    end
+  end
+  wire [10:0] acc_l2_n4_p_w = acc_l2_n4_p_q;
+  wire        acc_l2_n4_n_w = acc_l2_n4_n_q;
+  reg  [10:0] acc_l2_n5_p_q;
+  reg         acc_l2_n5_n_q;
+  always @(posedge clk_i) begin
+    if (en_s4_w) begin
+      acc_l2_n5_p_q <= {acc_l1_n10_p_w[9], acc_l1_n10_p_w} + {acc_l1_n11_p_w[9], acc_l1_n11_p_w};
+      acc_l2_n5_n_q <= acc_l1_n10_n_w | acc_l1_n11_n_w;
+    end
+  end
+  wire [10:0] acc_l2_n5_p_w = acc_l2_n5_p_q;
+  wire        acc_l2_n5_n_w = acc_l2_n5_n_q;
+  reg  [10:0] acc_l2_n6_p_q;
+  reg         acc_l2_n6_n_q;
+  always @(posedge clk_i) begin
+    if (en_s4_w) begin
+      acc_l2_n6_p_q <= {acc_l1_n12_p_w[9], acc_l1_n12_p_w} + {acc_l1_n13_p_w[9], acc_l1_n13_p_w};
+      acc_l2_n6_n_q <= acc_l1_n12_n_w | acc_l1_n13_n_w;
+    end
+  end
+  wire [10:0] acc_l2_n6_p_w = acc_l2_n6_p_q;
+  wire        acc_l2_n6_n_w = acc_l2_n6_n_q;
+  reg  [10:0] acc_l2_n7_p_q;
+  reg         acc_l2_n7_n_q;
+  always @(posedge clk_i) begin
+    if (en_s4_w) begin
+      acc_l2_n7_p_q <= {acc_l1_n14_p_w[9], acc_l1_n14_p_w} + {acc_l1_n15_p_w[9], acc_l1_n15_p_w};
+      acc_l2_n7_n_q <= acc_l1_n14_n_w | acc_l1_n15_n_w;
+    end
+  end
+  wire [10:0] acc_l2_n7_p_w = acc_l2_n7_p_q;
+  wire        acc_l2_n7_n_w = acc_l2_n7_n_q;
   reg  [11:0] acc_l3_n0_p_q;
   reg         acc_l3_n0_n_q;
   always @(posedge clk_i) begin
@@ -414,13 +474,15 @@ module dot_e2m1xe2m1_k32_l32_p7_none (
   wire [13:0] acc_l5_n0_p_w = {acc_l4_n0_p_w[12], acc_l4_n0_p_w} + {acc_l4_n1_p_w[12], acc_l4_n1_p_w};
   wire        acc_l5_n0_n_w = acc_l4_n0_n_w | acc_l4_n1_n_w;
   reg  [16:0] sc_l1_q;
-  always @(posedge clk_i) if (en_s4_w) sc_l1_q <= sc_t_w;
+  always @(posedge clk_i) if (en_s3_w) sc_l1_q <= sc_t_w;
   reg  [16:0] sc_l2_q;
-  always @(posedge clk_i) if (en_s5_w) sc_l2_q <= sc_l1_q;
+  always @(posedge clk_i) if (en_s4_w) sc_l2_q <= sc_l1_q;
   reg  [16:0] sc_l3_q;
-  always @(posedge clk_i) if (en_s6_w) sc_l3_q <= sc_l2_q;
+  always @(posedge clk_i) if (en_s5_w) sc_l3_q <= sc_l2_q;
+  reg  [16:0] sc_l4_q;
+  always @(posedge clk_i) if (en_s6_w) sc_l4_q <= sc_l3_q;
   // {beat sum, scale facts, NaN}
-  wire [30:0] beat_w = {acc_l5_n0_p_w, sc_l3_q[16:1], sc_l3_q[0] | acc_l5_n0_n_w};
+  wire [30:0] beat_w = {acc_l5_n0_p_w, sc_l4_q[16:1], sc_l4_q[0] | acc_l5_n0_n_w};
   reg  [30:0] beat_s7_q;
   always @(posedge clk_i) if (en_s7_w) beat_s7_q <= beat_w;
   wire [30:0] fin_w = beat_s7_q;
