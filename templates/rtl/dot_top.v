@@ -143,16 +143,16 @@ module {{ name }} (
         .special_o(b_special_d_w)
       );
       // {signs, specials, significands, shifts} of both elements
-      wire [{{ lane_dec.msb() }}:0] dec_w = {sa_sign_d_w, sb_sign_d_w, a_special_d_w, b_special_d_w, a_sig_d_w, b_sig_d_w, a_sh_d_w, b_sh_d_w};
+      wire [{{ lane_dec.msb() }}:0] dec_w = {{ lane_dec.wires("_d_w") }};
 {%- call floor::cut(cut_dec, lane_dec.msb(), "dec_q", "dec_t_w", "dec_w", "      ") %}{%- endcall %}
-      wire        sa_sign_w = dec_t_w{{ lane_dec.slice("sa") }};
-      wire        sb_sign_w = dec_t_w{{ lane_dec.slice("sb") }};
-      wire        a_special_w = dec_t_w{{ lane_dec.slice("xa") }};
-      wire        b_special_w = dec_t_w{{ lane_dec.slice("xb") }};
-      wire [{{ da.sig_msb }}:0] a_sig_w = dec_t_w{{ lane_dec.slice("siga") }};
-      wire [{{ db.sig_msb }}:0] b_sig_w = dec_t_w{{ lane_dec.slice("sigb") }};
-      wire [{{ da.sh_msb }}:0] a_sh_w = dec_t_w{{ lane_dec.slice("sha") }};
-      wire [{{ db.sh_msb }}:0] b_sh_w = dec_t_w{{ lane_dec.slice("shb") }};
+      wire        sa_sign_w = dec_t_w{{ lane_dec.slice("sa_sign") }};
+      wire        sb_sign_w = dec_t_w{{ lane_dec.slice("sb_sign") }};
+      wire        a_special_w = dec_t_w{{ lane_dec.slice("a_special") }};
+      wire        b_special_w = dec_t_w{{ lane_dec.slice("b_special") }};
+      wire [{{ da.sig_msb }}:0] a_sig_w = dec_t_w{{ lane_dec.slice("a_sig") }};
+      wire [{{ db.sig_msb }}:0] b_sig_w = dec_t_w{{ lane_dec.slice("b_sig") }};
+      wire [{{ da.sh_msb }}:0] a_sh_w = dec_t_w{{ lane_dec.slice("a_sh") }};
+      wire [{{ db.sh_msb }}:0] b_sh_w = dec_t_w{{ lane_dec.slice("b_sh") }};
       wire [{{ mul_msb }}:0] mul_w = {{ mul_expr }};
       wire [{{ sh_sum_msb }}:0] shs_w = {{ shs_expr }};
       wire [{{ pw_msb }}:0] mag_w = {{ "{" }}{{ mag_pad }}'d0, mul_w} << shs_w;

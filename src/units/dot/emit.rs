@@ -208,8 +208,11 @@ memory: None,
         let (stages, first_en, last_valid) = chain(p, "valid_i", "take_w");
         let cut_prod_on = p >= 1;
         let cut_in_on = p >= 3;
-        let cut_dec_on = p >= 5
-            && (self.format_a == OperandFormat::Dialect || self.format_b == OperandFormat::Dialect);
+        let (a_dl, b_dl) = (
+            self.format_a == OperandFormat::Dialect,
+            self.format_b == OperandFormat::Dialect,
+        );
+        let cut_dec_on = p >= 5 && (a_dl || b_dl);
         let levels = crate::emit::tree::levels(lanes);
         let tree_cuts = p
             .saturating_sub(3 + usize::from(cut_dec_on))
@@ -255,10 +258,6 @@ memory: None,
         // Header: {scale_a, scale_b, vals_a?, vals_b?}, scale_a on top: a dialect side's
         // values where the book's dialects differ, looked up from its id.
         let dialect_table = DialectTable::new(&book);
-        let (a_dl, b_dl) = (
-            self.format_a == OperandFormat::Dialect,
-            self.format_b == OperandFormat::Dialect,
-        );
         let hdr_fields: Vec<(&'static str, u32)> = [
             ("scale_a", 8, true),
             ("scale_b", 8, true),
@@ -344,15 +343,16 @@ memory: None,
             dialect_table,
             cut_in,
             cut_dec,
+            // Fields named after the decoders' output wires (`<field>_d_w`).
             lane_dec: Bundle::new(&[
-                ("sa", 1),
-                ("sb", 1),
-                ("xa", 1),
-                ("xb", 1),
-                ("siga", da.sig_w),
-                ("sigb", db.sig_w),
-                ("sha", da.sh_w),
-                ("shb", db.sh_w),
+                ("sa_sign", 1),
+                ("sb_sign", 1),
+                ("a_special", 1),
+                ("b_special", 1),
+                ("a_sig", da.sig_w),
+                ("b_sig", db.sig_w),
+                ("a_sh", da.sh_w),
+                ("b_sh", db.sh_w),
             ]),
             cut_prod,
             da,
