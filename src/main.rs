@@ -214,6 +214,7 @@ fn cosim_one(unit: &dyn Checked, a: &CosimArgs, opts: &CosimOptions) -> Result<(
         say!("{f}");
     }
     say!("{}", r.summary());
+    say!("{}", r.split.describe());
     if let (Some(peak), Some(span)) = (unit.hardware().peak_cycles_per_block(), r.span_cycles) {
         let ideal = peak * opts.blocks;
         say!(

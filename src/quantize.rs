@@ -175,7 +175,7 @@ pub fn quantize_tensor(
         stats,
         padded: (total * k - t.rows() * n) as u64,
         blocks,
-        quantizer: q.clone(),
+        quantizer: q.clone().into_owned(),
     })
 }
 

@@ -2,7 +2,7 @@
 //! hash of everything that goes into it.
 
 use super::wave::WaveFormat;
-use crate::emit::design::Design;
+use crate::emit::design::{Design, Port, interface, module_ports};
 use crate::emit::layout::{Field, Layout};
 use crate::error::{Error, Result};
 use askama::Template;
@@ -15,13 +15,41 @@ use std::time::Instant;
 struct HarnessTemplate<'a> {
     banner: &'a str,
     top: &'a str,
+    /// The verilated model: the design in its co-simulation wrapper.
+    model: &'a str,
     in_beat_bytes: usize,
     out_beat_bytes: usize,
     in_layout: String,
     out_layout: String,
-    inputs: &'a [Field],
-    outputs: &'a [Field],
+    inputs: Vec<HarnessField>,
+    outputs: Vec<HarnessField>,
     default_drain: u64,
+}
+
+/// One data port as the harness copies it between records and the model.
+struct HarnessField {
+    name: String,
+    bits: u32,
+    bytes: u32,
+    count: usize,
+    offset: usize,
+    /// Values fill their bytes exactly, so the record's bytes are the port's bits: one copy.
+    dense: bool,
+    total_bytes: usize,
+}
+
+impl HarnessField {
+    fn of(f: &Field, name: String) -> HarnessField {
+        HarnessField {
+            name,
+            bits: f.bits,
+            bytes: f.bytes,
+            count: f.count,
+            offset: f.offset,
+            dense: f.bits == 8 * f.bytes,
+            total_bytes: f.count * f.bytes as usize,
+        }
+    }
 }
 
 /// A built harness.
@@ -42,23 +70,119 @@ pub fn require_tool(name: &str, package: &str) -> Result<PathBuf> {
     })
 }
 
-pub fn harness_source(design: &Design) -> String {
-    let input = Layout::of(&design.ports, "input");
-    let output = Layout::of(&design.ports, "output");
-    let banner = format!(
+#[derive(Template)]
+#[template(path = "verif/cosim_wrap.v", escape = "none")]
+struct WrapperTemplate<'a> {
+    banner: &'a str,
+    top: &'a str,
+    name: &'a str,
+    ports: String,
+    regs: Vec<WrapperReg>,
+    conns: String,
+}
+
+/// One data input of the wrapper: the register the design reads and the port that loads it.
+struct WrapperReg {
+    msb: u32,
+    reg: String,
+    next: String,
+}
+
+impl WrapperReg {
+    fn of(port: &str, width: u32) -> WrapperReg {
+        let stem = port.strip_suffix("_i").unwrap_or(port);
+        WrapperReg {
+            msb: width - 1,
+            reg: format!("{stem}_q"),
+            next: format!("{stem}_next_i"),
+        }
+    }
+}
+
+/// The module the harness verilates: the design behind its input register.
+pub fn wrapper_name(top: &str) -> String {
+    format!("{top}_cosim")
+}
+
+fn generated_banner() -> String {
+    format!(
         "// {} ({}); do not edit.",
         crate::emit::banner::MARKER,
         crate::TOOL
-    );
-    HarnessTemplate {
-        banner: &banner,
+    )
+}
+
+pub fn wrapper_source(design: &Design) -> String {
+    let ports: Vec<Port> = design
+        .ports
+        .iter()
+        .map(|p| match p.direction {
+            "input" => Port {
+                name: WrapperReg::of(&p.name, p.width).next,
+                ..p.clone()
+            },
+            _ => p.clone(),
+        })
+        .collect();
+    let conns = interface(&design.ports)
+        .iter()
+        .map(|p| {
+            let to = match (p.role, p.direction) {
+                ("data", "input") => WrapperReg::of(p.name, p.width).reg,
+                _ => p.name.to_string(),
+            };
+            format!("    .{}({to})", p.name)
+        })
+        .collect::<Vec<_>>()
+        .join(",\n");
+    let name = wrapper_name(&design.top);
+    WrapperTemplate {
+        banner: &generated_banner(),
         top: &design.top,
+        name: &name,
+        ports: format!(
+            "{},\n  {:<6} wire {:<6} load_i",
+            module_ports(&ports),
+            "input",
+            ""
+        ),
+        regs: design
+            .ports
+            .iter()
+            .filter(|p| p.direction == "input")
+            .map(|p| WrapperReg::of(&p.name, p.width))
+            .collect(),
+        conns,
+    }
+    .render()
+    .expect("wrapper template renders")
+        + "\n"
+}
+
+pub fn harness_source(design: &Design) -> String {
+    let input = Layout::of(&design.ports, "input");
+    let output = Layout::of(&design.ports, "output");
+    // The harness drives the wrapper's load ports, one beat ahead.
+    let inputs = input
+        .fields
+        .iter()
+        .map(|f| HarnessField::of(f, WrapperReg::of(&f.name, 1).next))
+        .collect();
+    let outputs = output
+        .fields
+        .iter()
+        .map(|f| HarnessField::of(f, f.name.clone()))
+        .collect();
+    HarnessTemplate {
+        banner: &generated_banner(),
+        top: &design.top,
+        model: &wrapper_name(&design.top),
         in_beat_bytes: input.beat_bytes,
         out_beat_bytes: output.beat_bytes,
         in_layout: input.describe(),
         out_layout: output.describe(),
-        inputs: &input.fields,
-        outputs: &output.fields,
+        inputs,
+        outputs,
         default_drain: drain_cycles(design),
     }
     .render()
@@ -86,10 +210,12 @@ pub fn build(
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
         .unwrap_or_default();
     let harness = harness_source(design);
+    let wrapper = wrapper_source(design);
     let flags: Vec<String> = verilator_flags(design, waves);
     let key = crate::cache::key(&[
         design.hash().as_str(),
         harness.as_str(),
+        wrapper.as_str(),
         version.as_str(),
         &flags.join(" "),
     ]);
@@ -109,12 +235,15 @@ pub fn build(
     let tmp = crate::cache::scratch(&root, &design.top)?;
     let files = design.write_sources(tmp.path())?;
     crate::cache::write(tmp.path(), "harness.cpp", &harness)?;
+    let wrapper_file = format!("{}.v", wrapper_name(&design.top));
+    crate::cache::write(tmp.path(), &wrapper_file, &wrapper)?;
     let mut cmd = Command::new(&verilator);
     cmd.current_dir(tmp.path())
         .args(&flags)
         .args(["--Mdir", "obj", "-o"])
         .arg(format!("V{}_harness", design.top))
         .args(&files)
+        .arg(&wrapper_file)
         .arg("harness.cpp");
     if std::env::var_os("OBJCACHE").is_none() && which::which("ccache").is_ok() {
         cmd.env("OBJCACHE", "ccache");
@@ -175,7 +304,7 @@ fn verilator_flags(design: &Design, waves: Option<WaveFormat>) -> Vec<String> {
     .iter()
     .map(|s| s.to_string())
     .collect();
-    f.push(design.top.clone());
+    f.push(wrapper_name(&design.top));
     if design.user_rtl {
         f.push("-Wno-fatal".into());
     }

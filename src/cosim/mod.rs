@@ -101,6 +101,7 @@ pub struct CosimReport {
     /// The first failures in full.
     pub failures: Vec<String>,
     pub replay: Option<PathBuf>,
+    pub split: TimeSplit,
 }
 
 impl CosimReport {
@@ -121,7 +122,66 @@ impl CosimReport {
     }
 }
 
+/// Where a run's time went, in seconds: CPU time of each thread (the writer makes stimulus and
+/// input beats and writes them; a second maker joins it when stimulus is slow; the comparer
+/// runs the golden model and compares), the harness's own CPU time (it reports it), and the
+/// part of the comparer's wall time spent in the golden model.
+#[derive(Debug, Clone, Default)]
+pub struct TimeSplit {
+    pub wall: f64,
+    pub writer_cpu: Option<f64>,
+    pub helper_cpu: Option<f64>,
+    pub comparer_cpu: Option<f64>,
+    pub golden: f64,
+    pub waiting: f64,
+    pub harness_cpu: Option<f64>,
+}
+
+impl TimeSplit {
+    pub fn describe(&self) -> String {
+        let s = |v: Option<f64>| v.map_or("?".to_string(), |v| format!("{v:.2} s"));
+        let helper = self.helper_cpu.map_or(String::new(), |h| {
+            format!(", second stimulus maker {h:.2} s")
+        });
+        format!(
+            "time: wall {:.2} s; CPU: writer (stimulus, input beats) {}{helper}, comparer {} (golden model {:.2} s, waiting and comparing {:.2} s), harness {}",
+            self.wall,
+            s(self.writer_cpu),
+            s(self.comparer_cpu),
+            self.golden,
+            self.waiting,
+            s(self.harness_cpu)
+        )
+    }
+}
+
+/// A thread's CPU time since `start` (Linux: /proc/thread-self/stat, in 10 ms ticks).
+struct ThreadCpu(Option<f64>);
+
+impl ThreadCpu {
+    fn now() -> Option<f64> {
+        let stat = std::fs::read_to_string("/proc/thread-self/stat").ok()?;
+        // Fields after the command name (which may hold spaces): state is the first, utime
+        // and stime the 12th and 13th; /proc counts in USER_HZ = 100 ticks a second.
+        let rest = &stat[stat.rfind(')')? + 1..];
+        let f: Vec<&str> = rest.split_whitespace().collect();
+        let ticks: u64 = f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?;
+        Some(ticks as f64 / 100.0)
+    }
+
+    fn start() -> ThreadCpu {
+        ThreadCpu(Self::now())
+    }
+
+    fn seconds(&self) -> Option<f64> {
+        Some(Self::now()? - self.0?)
+    }
+}
+
 const CHUNK_BLOCKS: u64 = 4096;
+/// Seconds per block of stimulus and input beats above which a second thread makes them:
+/// quantizers' stimulus takes 0.3-0.6 us a block here, dots' 0.8-1.8 us.
+const SLOW_STIMULUS_S: f64 = 0.7e-6;
 const SHOWN_FAILURES: usize = 4;
 /// Replay files hold at most this many blocks (from block 0, so stalls replay exactly).
 const REPLAY_MAX_BLOCKS: u64 = 200_000;
@@ -140,64 +200,62 @@ pub fn block_stimulus(unit: &dyn Checked, opts: &CosimOptions, b: u64, out: &mut
     unit.stimulus(dist, &mut rng, out);
 }
 
-/// Blocks `first..first + n`: flat stimulus and the records of one direction (input beats for
-/// the writer, expected output beats for the comparer), each block taking a fixed stride.
+/// Blocks `first..first + n` and their flat stimulus, each block taking a fixed stride.
 struct Chunk {
     first: u64,
     n: usize,
     stim: Vec<u32>,
-    records: Vec<u8>,
 }
 
 impl Chunk {
+    /// Sequential on purpose: the harness needs a core of its own.
+    fn of(unit: &dyn Checked, opts: &CosimOptions, range: std::ops::Range<u64>) -> Chunk {
+        let n = (range.end - range.start) as usize;
+        let mut stim = Vec::with_capacity(n * unit.stimulus_len());
+        let first = range.start;
+        for b in range {
+            block_stimulus(unit, opts, b, &mut stim);
+        }
+        Chunk { first, n, stim }
+    }
+
     fn stim_of(&self, i: usize) -> &[u32] {
         let s = self.stim.len() / self.n;
         &self.stim[i * s..(i + 1) * s]
     }
 
-    fn records_of(&self, i: usize) -> &[u8] {
-        let s = self.records.len() / self.n;
-        &self.records[i * s..(i + 1) * s]
-    }
-}
-
-#[derive(Clone, Copy, PartialEq)]
-enum Side {
-    Input,
-    Expected,
-}
-
-/// Sequential on purpose: the harness needs a core of its own.
-fn make_chunk(
-    unit: &dyn Checked,
-    opts: &CosimOptions,
-    layout: &Layout,
-    side: Side,
-    range: std::ops::Range<u64>,
-) -> Chunk {
-    let n = (range.end - range.start) as usize;
-    let mut c = Chunk {
-        first: range.start,
-        n,
-        stim: Vec::with_capacity(n * unit.stimulus_len()),
-        records: Vec::new(),
-    };
-    for b in range {
-        let at = c.stim.len();
-        block_stimulus(unit, opts, b, &mut c.stim);
-        let stim = &c.stim[at..];
-        let r_at = c.records.len();
-        match side {
-            Side::Input => unit.input_beats(layout, stim, &mut c.records),
-            Side::Expected => {
-                unit.expected_beats(layout, stim, &mut c.records);
-                if opts.corrupt_expected == Some(b) {
-                    c.records[r_at] ^= 1;
-                }
+    /// The input beats of every block, as the writer streams them.
+    fn input_records(&self, unit: &dyn Checked, layout: &Layout) -> Vec<u8> {
+        let mut out = Vec::new();
+        for i in 0..self.n {
+            unit.input_beats(layout, self.stim_of(i), &mut out);
+            if i == 0 {
+                out.reserve(out.len() * (self.n - 1));
             }
         }
+        out
     }
-    c
+
+    /// The expected output beats of every block, as the comparer checks them.
+    fn expected_records(
+        &self,
+        unit: &dyn Checked,
+        opts: &CosimOptions,
+        layout: &Layout,
+    ) -> Vec<u8> {
+        let mut out = Vec::new();
+        for i in 0..self.n {
+            let at = out.len();
+            unit.expected_beats(layout, self.stim_of(i), &mut out);
+            if opts.corrupt_expected == Some(self.first + i as u64) {
+                out[at] ^= 1;
+            }
+            if i == 0 {
+                out.reserve(out.len() * (self.n - 1));
+            }
+        }
+        out
+    }
 }
 
 /// Input records and expected output records of blocks `0..opts.blocks`, as `run` streams them.
@@ -207,9 +265,11 @@ pub fn vectors(
     inl: &Layout,
     outl: &Layout,
 ) -> (Vec<u8>, Vec<u8>) {
-    let i = make_chunk(unit, opts, inl, Side::Input, 0..opts.blocks);
-    let e = make_chunk(unit, opts, outl, Side::Expected, 0..opts.blocks);
-    (i.records, e.records)
+    let c = Chunk::of(unit, opts, 0..opts.blocks);
+    (
+        c.input_records(unit, inl),
+        c.expected_records(unit, opts, outl),
+    )
 }
 
 /// Input and output beats of one co-simulation block (the same for every block of a unit),
@@ -222,12 +282,18 @@ pub struct Framing {
 
 impl Framing {
     pub fn of(unit: &dyn Checked, inl: &Layout, outl: &Layout) -> Framing {
-        let opts = CosimOptions::default();
-        let i = make_chunk(unit, &opts, inl, Side::Input, 0..1);
-        let e = make_chunk(unit, &opts, outl, Side::Expected, 0..1);
+        let (i, e) = vectors(
+            unit,
+            &CosimOptions {
+                blocks: 1,
+                ..CosimOptions::default()
+            },
+            inl,
+            outl,
+        );
         Framing {
-            in_beats: (i.records.len() / inl.beat_bytes.max(1)) as u64,
-            out_beats: (e.records.len() / outl.beat_bytes.max(1)) as u64,
+            in_beats: (i.len() / inl.beat_bytes.max(1)) as u64,
+            out_beats: (e.len() / outl.beat_bytes.max(1)) as u64,
         }
     }
 }
@@ -291,8 +357,8 @@ pub fn run(unit: &dyn Checked, opts: &CosimOptions) -> Result<CosimReport> {
         .spawn()
         .map_err(|e| Error::tool(format!("cannot start {}: {e}", built.binary.display())))?;
     let mut stdin = child.stdin.take().expect("piped");
-    let mut stdout =
-        std::io::BufReader::with_capacity(1 << 20, child.stdout.take().expect("piped"));
+    // Read unbuffered: the comparer reads a chunk's output at a time, straight into place.
+    let mut stdout = child.stdout.take().expect("piped");
     let mut stderr = child.stderr.take().expect("piped");
     let err_thread = std::thread::spawn(move || {
         let mut s = String::new();
@@ -321,70 +387,133 @@ pub fn run(unit: &dyn Checked, opts: &CosimOptions) -> Result<CosimReport> {
         build_seconds: built.seconds,
         failures: Vec::new(),
         replay: None,
+        split: TimeSplit::default(),
     };
     let mut first_fail: Option<u64> = None;
-    // The writer and the comparer each make their own side of every block from the seed, so
-    // neither ever waits for the other: the only waits are on the harness's pipes, and the
-    // harness always ends (its watchdog), which closes them.
+    let mut split = TimeSplit::default();
+    // The writer makes each chunk's stimulus once and hands it to the comparer before writing
+    // the chunk's input, so the comparer only ever waits for output of input already written;
+    // the harness always ends (its watchdog), which closes the pipes. The channel's bound
+    // keeps the writer a few chunks ahead, no more.
     std::thread::scope(|s| {
         let inl = &in_layout;
-        s.spawn(move || {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Chunk>(4);
+        let make = move |c: u64| {
+            let end = ((c + 1) * CHUNK_BLOCKS).min(opts.blocks);
+            let t = Instant::now();
+            let chunk = Chunk::of(unit, opts, c * CHUNK_BLOCKS..end);
+            let records = chunk.input_records(unit, inl);
+            (chunk, records, t.elapsed().as_secs_f64())
+        };
+        let writer = s.spawn(move || {
+            let cpu = ThreadCpu::start();
+            let first = make(0);
+            // Stimulus slow enough to hold the harness back (a dot's operands are quantized in
+            // it) gets a second thread, making the odd chunks; the writer keeps them in order.
+            // Fast stimulus stays on one: a thread more only adds contention for two cores.
+            let per_block = first.2 / first.0.n as f64;
+            let helper = (chunks > 1 && per_block > SLOW_STIMULUS_S).then(|| {
+                let (htx, hrx) = std::sync::mpsc::sync_channel(1);
+                let helper = s.spawn(move || {
+                    let cpu = ThreadCpu::start();
+                    for c in (1..chunks).step_by(2) {
+                        if htx.send(make(c)).is_err() {
+                            break; // the writer stopped
+                        }
+                    }
+                    cpu.seconds()
+                });
+                (hrx, helper)
+            });
+            let mut first = Some(first);
             for c in 0..chunks {
-                let end = ((c + 1) * CHUNK_BLOCKS).min(opts.blocks);
-                let chunk = make_chunk(unit, opts, inl, Side::Input, c * CHUNK_BLOCKS..end);
-                if stdin.write_all(&chunk.records).is_err() {
-                    return; // the harness ended; the comparer reports it
+                let made = match (&helper, first.take()) {
+                    (_, Some(m)) => m,
+                    (Some((hrx, _)), None) if c % 2 == 1 => match hrx.recv() {
+                        Ok(m) => m,
+                        Err(_) => break,
+                    },
+                    _ => make(c),
+                };
+                let (chunk, records, _) = made;
+                if tx.send(chunk).is_err() || stdin.write_all(&records).is_err() {
+                    break; // the harness ended; the comparer reports it
                 }
             }
             drop(stdin);
+            let helper_cpu = helper.and_then(|(hrx, h)| {
+                drop(hrx);
+                h.join().ok().flatten()
+            });
+            (cpu.seconds(), helper_cpu)
         });
+        let comparer_cpu = ThreadCpu::start();
         let mut got = Vec::new();
         'chunks: for c in 0..chunks {
-            let end = ((c + 1) * CHUNK_BLOCKS).min(opts.blocks);
-            let chunk = make_chunk(
-                unit,
-                opts,
-                &out_layout,
-                Side::Expected,
-                c * CHUNK_BLOCKS..end,
-            );
-            for i in 0..chunk.n {
-                let b = chunk.first + i as u64;
-                let e = chunk.records_of(i);
-                got.resize(e.len(), 0);
-                if let Err(err) = read_full(&mut stdout, &mut got) {
-                    report.missing = opts.blocks - b;
-                    report.mismatches += report.missing;
-                    first_fail.get_or_insert(b);
-                    let after = match b {
-                        0 => "missing output: no block came out".to_string(),
-                        _ => format!("missing output after block {}", b - 1),
-                    };
-                    let text = format!(
-                        "{after} (the harness ended after {} bytes of block {b}'s output)\n{}",
-                        err,
-                        describe_failure(b, chunk.stim_of(i), &out_layout, e, &got[..err])
-                    );
-                    report.failures.truncate(SHOWN_FAILURES - 1);
-                    report.failures.push(text);
-                    break 'chunks;
-                }
-                if got != e {
-                    report.mismatches += 1;
-                    first_fail.get_or_insert(b);
-                    if report.failures.len() < SHOWN_FAILURES {
-                        report.failures.push(describe_failure(
-                            b,
-                            chunk.stim_of(i),
-                            &out_layout,
-                            e,
-                            &got,
-                        ));
+            let Ok(chunk) = rx.recv() else {
+                // Only a dropped receiver stops the writer early, but never pass a block unread.
+                let b = c * CHUNK_BLOCKS;
+                report.missing = opts.blocks - b;
+                report.mismatches += report.missing;
+                first_fail.get_or_insert(b);
+                report
+                    .failures
+                    .push(format!("the input writer stopped before block {b}"));
+                break;
+            };
+            let t = Instant::now();
+            let expected = chunk.expected_records(unit, opts, &out_layout);
+            split.golden += t.elapsed().as_secs_f64();
+            // The chunk's output in one read and one compare; block by block only where it
+            // differs or ends early.
+            let t = Instant::now();
+            got.resize(expected.len(), 0);
+            let came = read_full(&mut stdout, &mut got).map_or_else(|n| n, |()| got.len());
+            if came < got.len() || got != expected {
+                let stride = expected.len() / chunk.n;
+                for i in 0..chunk.n {
+                    let b = chunk.first + i as u64;
+                    let at = i * stride..(i + 1) * stride;
+                    let e = &expected[at.clone()];
+                    if at.end > came {
+                        let part = &got[at.start..came.max(at.start)];
+                        report.missing = opts.blocks - b;
+                        report.mismatches += report.missing;
+                        first_fail.get_or_insert(b);
+                        let after = match b {
+                            0 => "missing output: no block came out".to_string(),
+                            _ => format!("missing output after block {}", b - 1),
+                        };
+                        let text = format!(
+                            "{after} (the harness ended after {} bytes of block {b}'s output)\n{}",
+                            part.len(),
+                            describe_failure(b, chunk.stim_of(i), &out_layout, e, part)
+                        );
+                        report.failures.truncate(SHOWN_FAILURES - 1);
+                        report.failures.push(text);
+                        break 'chunks;
+                    }
+                    let g = &got[at];
+                    if g != e {
+                        report.mismatches += 1;
+                        first_fail.get_or_insert(b);
+                        if report.failures.len() < SHOWN_FAILURES {
+                            report.failures.push(describe_failure(
+                                b,
+                                chunk.stim_of(i),
+                                &out_layout,
+                                e,
+                                g,
+                            ));
+                        }
                     }
                 }
             }
+            split.waiting += t.elapsed().as_secs_f64();
             bar.inc(chunk.n as u64);
         }
+        // Unblock a writer waiting to hand over a chunk the comparer will not look at.
+        drop(rx);
         if report.missing == 0 {
             // Anything after the last expected beat is output the design should not have made.
             let mut rest = Vec::new();
@@ -403,6 +532,8 @@ pub fn run(unit: &dyn Checked, opts: &CosimOptions) -> Result<CosimReport> {
             }
         }
         drop(stdout);
+        (split.writer_cpu, split.helper_cpu) = writer.join().unwrap_or_default();
+        split.comparer_cpu = comparer_cpu.seconds();
     });
     bar.finish_and_clear();
     let elapsed = start.elapsed().as_secs_f64();
@@ -412,6 +543,9 @@ pub fn run(unit: &dyn Checked, opts: &CosimOptions) -> Result<CosimReport> {
     let log = err_thread.join().unwrap_or_default();
     let stats = HarnessStats::parse(&log);
     report.blocks_per_s = opts.blocks as f64 / elapsed;
+    split.wall = elapsed;
+    split.harness_cpu = stats.as_ref().and_then(|st| st.cpu);
+    report.split = split;
     if let Some(st) = &stats {
         report.cycles_per_block = st.cycles as f64 / opts.blocks.max(1) as f64;
         if st.first_in >= 0 && st.first_out >= 0 {
@@ -519,8 +653,9 @@ fn write_replay(
     let mut at = first;
     while at < last {
         let end = (at + CHUNK_BLOCKS).min(last);
-        ins.extend(make_chunk(unit, opts, inl, Side::Input, at..end).records);
-        outs.extend(make_chunk(unit, opts, outl, Side::Expected, at..end).records);
+        let c = Chunk::of(unit, opts, at..end);
+        ins.extend(c.input_records(unit, inl));
+        outs.extend(c.expected_records(unit, opts, outl));
         at = end;
     }
     // Replays that start after block 0 cannot reproduce the stalls: run them without.
@@ -660,6 +795,8 @@ fn replay_path(dir: &Path, top: &str, seed: u64) -> PathBuf {
 }
 
 struct HarnessStats {
+    /// Seconds of CPU the harness used (user and system).
+    cpu: Option<f64>,
     cycles: u64,
     first_in: i64,
     first_out: i64,
@@ -675,6 +812,10 @@ impl HarnessStats {
                 .and_then(|v| v.parse().ok())
         };
         Some(HarnessStats {
+            cpu: line
+                .split_whitespace()
+                .find_map(|w| w.strip_prefix("cpu="))
+                .and_then(|v| v.parse().ok()),
             cycles: get("cycles=")? as u64,
             first_in: get("first_in=")?,
             first_out: get("first_out=")?,
@@ -732,4 +873,25 @@ pub fn replay(binary: &Path, file: &Path, wave: Option<&Path>) -> Result<(bool, 
         String::from_utf8_lossy(&out.stderr)
     );
     Ok((out.status.success(), text))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thread_cpu_time_counts_this_threads_work() {
+        // Busy until this thread's own CPU time passes 50 ms: it must, however loaded the
+        // machine is (the wall-clock bound only stops a broken reading from hanging the test).
+        let cpu = ThreadCpu::start();
+        assert!(cpu.0.is_some(), "Linux has /proc/thread-self/stat");
+        let t = Instant::now();
+        let mut x = 0u64;
+        while cpu.seconds().unwrap() < 0.05 {
+            for _ in 0..100_000 {
+                x = std::hint::black_box(x.wrapping_mul(6364136223846793005).wrapping_add(1));
+            }
+            assert!(t.elapsed().as_secs() < 60, "thread CPU time never advanced");
+        }
+    }
 }

@@ -119,24 +119,95 @@ impl<'a> Beat<'a> {
     /// Set the values of a port (`count` of them), two's complement where negative.
     pub fn put(&mut self, port: &str, values: impl IntoIterator<Item = i128>) {
         let f = self.field(port);
-        let mut n = 0;
-        for v in values {
-            assert!(n < f.count, "port {port} takes {} values", f.count);
-            let masked = if f.bits >= 128 {
-                v as u128
-            } else {
-                (v as u128) & ((1u128 << f.bits) - 1)
-            };
-            let at = f.offset + n * f.bytes as usize;
-            self.rec[at..at + f.bytes as usize]
-                .copy_from_slice(&masked.to_le_bytes()[..f.bytes as usize]);
-            n += 1;
+        let bytes = f.bytes as usize;
+        let mask = if f.bits >= 128 {
+            u128::MAX
+        } else {
+            (1u128 << f.bits) - 1
+        };
+        let place = &mut self.rec[f.offset..f.offset + f.count * bytes];
+        let takes = || format!("port {port} takes {} values", f.count);
+        let mut values = values.into_iter();
+        for dst in place.chunks_exact_mut(bytes) {
+            let v = values.next().unwrap_or_else(|| panic!("{}", takes()));
+            let m = (v as u128) & mask;
+            // Fixed-size stores for the common widths (this runs for every value of a run).
+            match bytes {
+                1 => dst[0] = m as u8,
+                2 => dst.copy_from_slice(&(m as u16).to_le_bytes()),
+                4 => dst.copy_from_slice(&(m as u32).to_le_bytes()),
+                8 => dst.copy_from_slice(&(m as u64).to_le_bytes()),
+                _ => dst.copy_from_slice(&m.to_le_bytes()[..bytes]),
+            }
         }
-        assert_eq!(n, f.count, "port {port} takes {} values", f.count);
+        assert!(values.next().is_none(), "{}", takes());
     }
 
     /// Set a port of one value.
     pub fn set(&mut self, port: &str, value: impl Into<i128>) {
         self.put(port, [value.into()]);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn layout() -> Layout {
+        // One port of each store width the writer special-cases, and the general one (3 and
+        // 9 bytes).
+        Layout::of(
+            &[
+                Port::input("a_i", 4, 2),
+                Port::input("b_i", 16, 1),
+                Port::input("c_i", 20, 1),
+                Port::input("d_i", 32, 1),
+                Port::input("e_i", 64, 1),
+                Port::input("f_i", 72, 1),
+                Port::output("g_o", 1, 1),
+            ],
+            "input",
+        )
+    }
+
+    #[test]
+    fn values_land_little_endian_in_their_field_masked_to_width() {
+        let l = layout();
+        let mut rec = Vec::new();
+        let mut beat = l.beat(&mut rec);
+        // Negative values are two's complement cut to the port's width.
+        beat.put("a_i", [-1, 0x13]);
+        beat.set("b_i", 0x1_2345i64);
+        beat.set("c_i", -2i64);
+        beat.set("d_i", 0xdead_beefu32);
+        beat.set("e_i", -3i64);
+        beat.set("f_i", (1i128 << 71) | 0x0102);
+        let want: Vec<u8> = [
+            vec![0x0f, 0x03],
+            vec![0x45, 0x23],
+            vec![0xfe, 0xff, 0x0f],
+            vec![0xef, 0xbe, 0xad, 0xde],
+            vec![0xfd, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff],
+            vec![0x02, 0x01, 0, 0, 0, 0, 0, 0, 0x80],
+        ]
+        .concat();
+        assert_eq!(rec, want);
+        assert_eq!(l.unpack(&rec)[0], vec![0xf, 0x3]);
+    }
+
+    #[test]
+    #[should_panic(expected = "port a_i takes 2 values")]
+    fn too_many_values_are_refused() {
+        let l = layout();
+        let mut rec = Vec::new();
+        l.beat(&mut rec).put("a_i", [1, 2, 3]);
+    }
+
+    #[test]
+    #[should_panic(expected = "port a_i takes 2 values")]
+    fn too_few_values_are_refused() {
+        let l = layout();
+        let mut rec = Vec::new();
+        l.beat(&mut rec).put("a_i", [1]);
     }
 }

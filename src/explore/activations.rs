@@ -103,10 +103,14 @@ pub fn run(
                 .map(|c| {
                     let opts = super::quantize_options(c.block_size, Selector::Mse, pad, c.rule());
                     // NVFP4 takes each tensor's own tensor scale.
-                    let qw = quantizer_for(&c.format, &opts)?.for_tensor(&w.bits);
+                    let qw = quantizer_for(&c.format, &opts)?
+                        .for_tensor(&w.bits)
+                        .into_owned();
                     let opts_a =
                         super::quantize_options(c.block_size, Selector::TwoStage, pad, c.rule());
-                    let qa = quantizer_for(&c.format, &opts_a)?.for_tensor(&a.bits);
+                    let qa = quantizer_for(&c.format, &opts_a)?
+                        .for_tensor(&a.bits)
+                        .into_owned();
                     let fw = qw.block_format();
                     let fa = qa.block_format();
                     let wq: Vec<Vec<QuantBlock>> = wr

@@ -144,6 +144,21 @@ impl ElementFormat {
 
     /// The value of a code as a signed integer count of `2^quantum_exp()`, or None for NaN/Inf.
     pub fn to_quanta(self, code: u32) -> Option<i64> {
+        // Every code of every format, decoded once: dot products decode two codes per lane.
+        static TABLES: [std::sync::OnceLock<Vec<Option<i64>>>; 6] =
+            [const { std::sync::OnceLock::new() }; 6];
+        let table = TABLES[self as usize].get_or_init(|| {
+            (0..1u32 << self.bits())
+                .map(|c| self.decode_quanta(c))
+                .collect()
+        });
+        match table.get(code as usize) {
+            Some(&q) => q,
+            None => self.decode_quanta(code),
+        }
+    }
+
+    fn decode_quanta(self, code: u32) -> Option<i64> {
         match self.decode(code) {
             Decoded::Finite { neg, sig, exp } => {
                 let q = i64::from(sig) << (exp - self.quantum_exp());

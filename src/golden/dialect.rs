@@ -6,7 +6,7 @@
 
 use super::{QuantBlock, block_max_magnitude, flush};
 use crate::format::exact::{F32Class, classify_f32, split_shift};
-use crate::format::formatbook::DIALECT_VALUES;
+use crate::format::formatbook::{DIALECT_VALUES, MAX_DIALECTS};
 use crate::format::{DialectPair, Formatbook, FormatbookError, ScaleFormat};
 use std::fmt;
 use std::str::FromStr;
@@ -139,6 +139,9 @@ pub struct BdQuantizer {
     pairs: Vec<DialectPair>,
     /// `index_table[d][M]`: rounded index of magnitude code M in dialect d (small F only).
     index_table: Vec<Vec<u8>>,
+    /// `error_table[M * dialects + d]`: `squared_error(d, M)`, with the index table: the
+    /// least-error selector adds one row per element into all dialects' sums at once.
+    error_table: Vec<u32>,
 }
 
 impl BdQuantizer {
@@ -153,6 +156,7 @@ impl BdQuantizer {
             frac,
             pairs,
             index_table: Vec::new(),
+            error_table: Vec::new(),
         };
         if frac + INT_BITS <= TABLE_LIMIT_BITS {
             q.index_table = (0..q.config.book.len())
@@ -161,6 +165,12 @@ impl BdQuantizer {
                         .map(|m| q.round_index_direct(d, m))
                         .collect()
                 })
+                .collect();
+            // Errors stay below 2^(2 * TABLE_LIMIT_BITS + 2): u32 entries, u64 sums.
+            let dialects = q.config.book.len();
+            q.error_table = (0..q.m_limit() + 1)
+                .flat_map(|m| (0..dialects).map(move |d| (d, m)))
+                .map(|(d, m)| u32::try_from(q.squared_error(d, m)).expect("small F"))
                 .collect();
         }
         Ok(q)
@@ -224,6 +234,24 @@ impl BdQuantizer {
 
     /// The dialect with least total squared error; ties to the lower id.
     pub fn select_mse(&self, ms: &[u64]) -> u8 {
+        if !self.error_table.is_empty() {
+            let dialects = self.config.book.len();
+            let mut sums = [0u64; MAX_DIALECTS];
+            let sums = &mut sums[..dialects];
+            for &m in ms {
+                let row = &self.error_table[m as usize * dialects..(m as usize + 1) * dialects];
+                for (sum, &e) in sums.iter_mut().zip(row) {
+                    *sum += u64::from(e);
+                }
+            }
+            let mut best = (u64::MAX, 0u8);
+            for (d, &err) in sums.iter().enumerate() {
+                if err < best.0 {
+                    best = (err, d as u8);
+                }
+            }
+            return best.1;
+        }
         let mut best = (u128::MAX, 0u8);
         for d in 0..self.config.book.len() {
             let err: u128 = ms.iter().map(|&m| self.squared_error(d, m)).sum();
@@ -287,11 +315,9 @@ impl BdQuantizer {
     /// Quantize one block of FP32 bit patterns (any length >= 1).
     pub fn quantize(&self, block: &[u32]) -> QuantBlock {
         let scale = self.config.scale;
-        let xs: Vec<u32> = block
-            .iter()
-            .map(|&b| flush(b, self.config.flush_subnormals))
-            .collect();
-        let Some(amax) = block_max_magnitude(xs.iter().copied()) else {
+        let flush_subnormals = self.config.flush_subnormals;
+        let xs = || block.iter().map(move |&b| flush(b, flush_subnormals));
+        let Some(amax) = block_max_magnitude(xs()) else {
             let mut q = QuantBlock::nan(scale.nan_code(), block.len());
             q.dialect = Some(0);
             return q;
@@ -303,14 +329,13 @@ impl BdQuantizer {
         } else {
             self.shared_exp(amax)
         };
-        let ms: Vec<u64> = xs.iter().map(|&x| self.scaled_magnitude(x, e)).collect();
+        let ms: Vec<u64> = xs().map(|x| self.scaled_magnitude(x, e)).collect();
         let d = self.select(&ms);
         let dmax = u64::from(self.config.book.dialects[usize::from(d)][DIALECT_VALUES - 1]);
         let mut saturated = 0;
-        let codes = xs
-            .iter()
+        let codes = xs()
             .zip(&ms)
-            .map(|(&x, &m)| {
+            .map(|(x, &m)| {
                 saturated += u32::from(2 * m > dmax << self.frac);
                 let sign = if x >> 31 != 0 { SIGN_BIT } else { 0 };
                 sign | u32::from(self.round_index(usize::from(d), m))

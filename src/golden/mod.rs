@@ -289,10 +289,12 @@ impl Quantizer {
 
     /// This quantizer for one tensor: NVFP4 with a per-tensor scale computes it from the
     /// tensor; every other quantizer is the same for all tensors.
-    pub fn for_tensor(&self, tensor: &[u32]) -> Quantizer {
+    /// Borrowed where nothing changes: a DialectFP4 quantizer carries its tables, and
+    /// co-simulation asks for one per block.
+    pub fn for_tensor(&self, tensor: &[u32]) -> std::borrow::Cow<'_, Quantizer> {
         match self {
-            Quantizer::Nvfp4(c) => Quantizer::Nvfp4(c.for_tensor(tensor)),
-            other => other.clone(),
+            Quantizer::Nvfp4(c) => std::borrow::Cow::Owned(Quantizer::Nvfp4(c.for_tensor(tensor))),
+            other => std::borrow::Cow::Borrowed(other),
         }
     }
 

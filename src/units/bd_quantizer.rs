@@ -345,6 +345,10 @@ impl BdQuantizerParams {
 
     /// Quantize one block of raw input codes with the golden model.
     pub fn golden_block(&self, q: &BdQuantizer, raw: &[u32]) -> QuantBlock {
+        // FP32 codes are their own FP32 bits: no copy on co-simulation's hot path.
+        if self.input_format == InputFormat::F32 {
+            return q.quantize(raw);
+        }
         let bits: Vec<u32> = raw.iter().map(|&r| self.input_format.widen(r)).collect();
         q.quantize(&bits)
     }
@@ -699,13 +703,7 @@ impl super::Checked for BdQuantizerChecked {
 
     fn stimulus(&self, dist: crate::stimulus::Dist, rng: &mut rand_pcg::Pcg64, out: &mut Vec<u32>) {
         let (fmt, k) = (self.params.input_format, self.params.block_size);
-        out.extend(crate::stimulus::block(
-            dist,
-            fmt,
-            k,
-            &self.golden.config.book,
-            rng,
-        ));
+        crate::stimulus::block_into(dist, fmt, k, &self.golden.config.book, rng, out);
     }
 
     fn expected_beats(

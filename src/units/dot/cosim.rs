@@ -12,6 +12,8 @@ pub struct DotChecked {
     fb: BlockFormat,
     qa: Quantizer,
     qb: Quantizer,
+    /// The formatbook, loaded once (stimulus aims at it every block).
+    book: Option<std::sync::Arc<crate::format::Formatbook>>,
 }
 
 /// The golden quantizer of one operand (DialectFP4 weights pick their dialect by least error).
@@ -51,12 +53,21 @@ impl Unit for DotParams {
             fb: self.block_format(self.format_b)?,
             qa: quantizer(self.format_a, self)?,
             qb: quantizer(self.format_b, self)?,
+            book: self.formatbook.get().ok(),
             params: self.clone(),
         })
     }
 }
 
+/// Storage one stimulus call reuses for every operand it quantizes.
+struct SideScratch {
+    raw: Vec<u32>,
+    q: QuantBlock,
+}
+
 impl DotChecked {
+    /// Append one operand block (scale, dialect, k codes) of `dist` to `out`.
+    #[allow(clippy::too_many_arguments)]
     fn side(
         &self,
         f: OperandFormat,
@@ -64,11 +75,13 @@ impl DotChecked {
         dist: crate::stimulus::Dist,
         rng: &mut rand_pcg::Pcg64,
         mode: u32,
-    ) -> QuantBlock {
+        scratch: &mut SideScratch,
+        out: &mut Vec<u32>,
+    ) {
         use crate::stimulus::Dist;
         let k = self.params.block_size;
         let f32in = crate::format::InputFormat::F32;
-        let ndialects = self.params.formatbook.get().map(|b| b.len()).unwrap_or(1);
+        let ndialects = self.book.as_ref().map_or(1, |b| b.len());
         let max_code = match f {
             OperandFormat::Mx(ElementFormat::Int8) => 0x7f,
             OperandFormat::Mx(e) => e.minifloat().map_or(0, |m| m.max_mag_code()),
@@ -82,66 +95,65 @@ impl DotChecked {
         // NVFP4 scales are UE4M3 (NaN 0x7F, or any code with the sign bit set); the others E8M0.
         let nv = f == OperandFormat::Nvfp4;
         let (nan_scale, max_scale) = if nv { (0x7f, 0x7e) } else { (0xff, 0xfe) };
-        let random_block = |rng: &mut rand_pcg::Pcg64| QuantBlock {
-            scale: match rng.random_range(0..64u32) {
+        let at = out.len();
+        let random_block = |rng: &mut rand_pcg::Pcg64, out: &mut Vec<u32>| {
+            let scale = match rng.random_range(0..64u32) {
                 0 => nan_scale,
                 1 if nv => rng.random_range(0x80..=0xffu32),
                 _ => rng.random_range(0..=max_scale),
-            },
-            dialect: (f == OperandFormat::Dialect).then(|| rng.random_range(0..ndialects) as u8),
-            codes: (0..k)
-                .map(|_| rng.random_range(0..(1u32 << f.code_bits())))
-                .collect(),
-            nan: false,
-            saturated: 0,
+            };
+            out.push(scale);
+            let dialect = (f == OperandFormat::Dialect).then(|| rng.random_range(0..ndialects));
+            out.push(dialect.unwrap_or(0) as u32);
+            out.extend((0..k).map(|_| rng.random_range(0..(1u32 << f.code_bits()))));
         };
         match dist {
-            Dist::UniformBits => random_block(rng),
+            Dist::UniformBits => random_block(rng, out),
             Dist::Edge => {
-                let mut b = random_block(rng);
-                b.scale = if nv {
+                random_block(rng, out);
+                out[at] = if nv {
                     rng.random_range(0x30..=0x48u32)
                 } else {
                     rng.random_range(100..=154u32)
                 };
+                let codes = &mut out[at + 2..];
                 match mode % 6 {
                     // Largest magnitudes on every lane: the widest sums.
-                    0 => b.codes.iter_mut().for_each(|c| *c = max_code),
+                    0 => codes.iter_mut().for_each(|c| *c = max_code),
                     // All negative maxima.
-                    1 => b.codes.iter_mut().for_each(|c| *c = neg(max_code)),
+                    1 => codes.iter_mut().for_each(|c| *c = neg(max_code)),
                     // Alternating signs: cancellation through the adder tree.
-                    2 => {
-                        b.codes.iter_mut().enumerate().for_each(|(i, c)| {
-                            *c = if i % 2 == 0 { max_code } else { neg(max_code) }
-                        })
-                    }
+                    2 => codes
+                        .iter_mut()
+                        .enumerate()
+                        .for_each(|(i, c)| *c = if i % 2 == 0 { max_code } else { neg(max_code) }),
                     // A NaN scale.
-                    3 => b.scale = nan_scale,
+                    3 => out[at] = nan_scale,
                     // A zero block (all +0 codes, smallest scale).
                     4 => {
-                        b.scale = 0;
-                        b.codes.iter_mut().for_each(|c| *c = 0);
+                        codes.iter_mut().for_each(|c| *c = 0);
+                        out[at] = 0;
                     }
                     // The extreme scales.
-                    _ => b.scale = if rng.random::<bool>() { max_scale } else { 0 },
+                    _ => out[at] = if rng.random::<bool>() { max_scale } else { 0 },
                 }
-                b
             }
             _ => {
                 // Dialect operands aim at their own book, MX operands at DialectFP4's grids.
-                let own;
                 let book = match f {
-                    OperandFormat::Dialect => {
-                        own = self.params.formatbook.get().expect("validated");
-                        &*own
-                    }
+                    OperandFormat::Dialect => self.book.as_deref().expect("validated"),
                     OperandFormat::Mx(_) | OperandFormat::Nvfp4 => {
                         crate::format::Formatbook::builtin()
                     }
                 };
-                let raw = crate::stimulus::block(dist, f32in, k, book, rng);
+                scratch.raw.clear();
+                crate::stimulus::block_into(dist, f32in, k, book, rng, &mut scratch.raw);
                 // An NVFP4 block quantized as a tensor of its own: its scale spans UE4M3.
-                q.for_tensor(&raw).quantize(&raw)
+                q.for_tensor(&scratch.raw)
+                    .quantize_into(&scratch.raw, &mut scratch.q);
+                out.push(scratch.q.scale);
+                out.push(u32::from(scratch.q.dialect.unwrap_or(0)));
+                out.extend(&scratch.q.codes);
             }
         }
     }
@@ -158,28 +170,31 @@ impl Checked for DotChecked {
 
     fn stimulus(&self, dist: crate::stimulus::Dist, rng: &mut rand_pcg::Pcg64, out: &mut Vec<u32>) {
         let k = self.params.block_size;
+        let mut scratch = SideScratch {
+            raw: Vec::with_capacity(k),
+            q: QuantBlock::nan(0, 0),
+        };
         for i in 0..self.params.group() {
             // Now and then the previous pair again with A negated: exact cancellation in the
             // FP32 accumulation.
             if i > 0 && rng.random_range(0..8u32) == 0 {
-                let prev: Vec<u32> = out[out.len() - pair_len(k)..].to_vec();
+                let prev = out.len() - pair_len(k);
                 let sign = 1u32 << (self.params.format_a.code_bits() - 1);
-                out.extend_from_slice(&prev[..2]);
-                out.extend(prev[2..k + 2].iter().map(|&c| match self.params.format_a {
-                    OperandFormat::Mx(ElementFormat::Int8) => (c as u8).wrapping_neg() as u32,
-                    _ => c ^ sign,
-                }));
-                out.extend_from_slice(&prev[k + 2..]);
+                out.extend_from_within(prev..prev + 2);
+                for j in prev + 2..prev + k + 2 {
+                    let c = out[j];
+                    out.push(match self.params.format_a {
+                        OperandFormat::Mx(ElementFormat::Int8) => (c as u8).wrapping_neg() as u32,
+                        _ => c ^ sign,
+                    });
+                }
+                out.extend_from_within(prev + k + 2..prev + pair_len(k));
                 continue;
             }
             let mode: u32 = rng.random_range(0..36);
-            let a = self.side(self.params.format_a, &self.qa, dist, rng, mode);
-            let b = self.side(self.params.format_b, &self.qb, dist, rng, mode / 6);
-            for q in [a, b] {
-                out.push(q.scale);
-                out.push(u32::from(q.dialect.unwrap_or(0)));
-                out.extend(&q.codes);
-            }
+            let (fa, fb) = (self.params.format_a, self.params.format_b);
+            self.side(fa, &self.qa, dist, rng, mode, &mut scratch, out);
+            self.side(fb, &self.qb, dist, rng, mode / 6, &mut scratch, out);
         }
     }
 
@@ -194,16 +209,15 @@ impl Checked for DotChecked {
             let (a, b) = pair.split_at(k + 2);
             for at in 0..k / l {
                 let mut beat = layout.beat(out);
-                for (side, dl, name) in [(a, a_dl, "a"), (b, b_dl, "b")] {
-                    beat.set(&format!("scale_{name}_i"), side[0]);
+                for (side, dl, [scale, dialect, codes]) in
+                    [(a, a_dl, OPERAND_PORTS[0]), (b, b_dl, OPERAND_PORTS[1])]
+                {
+                    beat.set(scale, side[0]);
                     if dl {
-                        beat.set(&format!("dialect_{name}_i"), side[1]);
+                        beat.set(dialect, side[1]);
                     }
-                    let codes = &side[2 + at * l..2 + (at + 1) * l];
-                    beat.put(
-                        &format!("codes_{name}_i"),
-                        codes.iter().map(|&c| i128::from(c)),
-                    );
+                    let values = &side[2 + at * l..2 + (at + 1) * l];
+                    beat.put(codes, values.iter().map(|&c| i128::from(c)));
                 }
             }
         }

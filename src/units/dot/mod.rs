@@ -38,6 +38,12 @@ pub enum AccumulateKind {
     Fixed,
 }
 
+/// Each operand's input ports (scale, dialect, codes), A then B.
+const OPERAND_PORTS: [[&str; 3]; 2] = [
+    ["scale_a_i", "dialect_a_i", "codes_a_i"],
+    ["scale_b_i", "dialect_b_i", "codes_b_i"],
+];
+
 impl FromStr for AccumulateKind {
     type Err = String;
     fn from_str(s: &str) -> std::result::Result<Self, String> {
@@ -211,16 +217,17 @@ impl Hardware for DotParams {
 
     fn ports(&self) -> Vec<Port> {
         let l = self.lanes();
-        let mut v = vec![Port::input("scale_a_i", 8, 1)];
-        if self.format_a == OperandFormat::Dialect {
-            v.push(Port::input("dialect_a_i", 4, 1));
+        let mut v = Vec::new();
+        for (f, [scale, dialect, codes]) in [
+            (self.format_a, OPERAND_PORTS[0]),
+            (self.format_b, OPERAND_PORTS[1]),
+        ] {
+            v.push(Port::input(scale, 8, 1));
+            if f == OperandFormat::Dialect {
+                v.push(Port::input(dialect, 4, 1));
+            }
+            v.push(Port::input(codes, f.code_bits(), l));
         }
-        v.push(Port::input("codes_a_i", self.format_a.code_bits(), l));
-        v.push(Port::input("scale_b_i", 8, 1));
-        if self.format_b == OperandFormat::Dialect {
-            v.push(Port::input("dialect_b_i", 4, 1));
-        }
-        v.push(Port::input("codes_b_i", self.format_b.code_bits(), l));
         match self.accumulate {
             AccumulateKind::None => {
                 v.push(Port::output("sum_o", self.sum_bits(), 1));

@@ -82,7 +82,9 @@ impl Unit for GemmParams {
             _ => unreachable!("the tile's quantizers are mx, bd or nvfp4"),
         };
         let (source, label) = self.weight_source()?;
-        let wq = Quantizer::weights(self.format_w, book.clone())?.for_tensor(&source);
+        let wq = Quantizer::weights(self.format_w, book.clone())?
+            .for_tensor(&source)
+            .into_owned();
         let tensor_scale = match &wq {
             Quantizer::Nvfp4(c) => Some(c.tensor_scale()),
             _ => None,
