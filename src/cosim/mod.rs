@@ -111,13 +111,15 @@ impl CosimReport {
         } else {
             String::new()
         };
+        // A gemm "block" is a group of rows taking thousands of cycles: 0.00 M/s says nothing.
+        let rate = if self.blocks_per_s >= 10_000.0 {
+            format!("{:.2} M blocks/s", self.blocks_per_s / 1e6)
+        } else {
+            format!("{:.1} blocks/s", self.blocks_per_s)
+        };
         format!(
-            "cosim {}: {} blocks, {} mismatches{missing}, {:.2} M blocks/s, {:.2} cycles/block",
-            self.top,
-            self.blocks,
-            self.mismatches,
-            self.blocks_per_s / 1e6,
-            self.cycles_per_block
+            "cosim {}: {} blocks, {} mismatches{missing}, {rate}, {:.2} cycles/block",
+            self.top, self.blocks, self.mismatches, self.cycles_per_block
         )
     }
 }
