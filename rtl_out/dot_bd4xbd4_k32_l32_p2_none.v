@@ -9,6 +9,7 @@
 //   dot_length = 1
 //   acc_width = 48
 //   acc_lsb = -24
+//   multiplier = luts
 // regenerate: blockrtl generate --unit dot --format-a dialectfp4 --format-b dialectfp4 --block-size 32 --lanes 32 --pipeline 2 --accumulate none
 // formatbook dialectfp4 (16 dialects, values in half-units):
 //   dialect  0: [0, 1, 2, 3, 4, 6, 11, 15]

@@ -9,6 +9,7 @@
 //   dot_length = 3
 //   acc_width = 48
 //   acc_lsb = -24
+//   multiplier = luts
 // regenerate: blockrtl generate --unit dot --format-a dialectfp4 --format-b mxfp4 --block-size 32 --lanes 32 --pipeline 8 --accumulate fp32 --dot-length 3 --formatbook verif/book4.toml
 // formatbook book4 (4 dialects, values in half-units):
 //   dialect  0: [0, 1, 2, 3, 4, 6, 8, 12]

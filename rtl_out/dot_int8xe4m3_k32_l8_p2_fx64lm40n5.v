@@ -9,6 +9,7 @@
 //   dot_length = 5
 //   acc_width = 64
 //   acc_lsb = -40
+//   multiplier = luts
 // regenerate: blockrtl generate --unit dot --format-a mxint8 --format-b mxfp8_e4m3 --block-size 32 --lanes 8 --pipeline 2 --accumulate fixed --dot-length 5 --acc-width 64 --acc-lsb -40
 // numerics: docs/numerics.md sections 4 and 5 (exact block sums)
 `default_nettype none

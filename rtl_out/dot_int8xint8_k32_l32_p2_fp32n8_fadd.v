@@ -9,7 +9,8 @@
 //   dot_length = 8
 //   acc_width = 48
 //   acc_lsb = -24
-// regenerate: blockrtl generate --unit dot --format-a mxint8 --format-b mxint8 --block-size 32 --lanes 32 --pipeline 2 --accumulate fp32 --dot-length 8
+//   multiplier = luts
+// regenerate: blockrtl generate --unit dot --format-a mxint8 --format-b mxint8 --block-size 32 --lanes 32 --pipeline 2 --accumulate fp32 --dot-length 8 --multiplier luts
 // numerics: docs/numerics.md sections 4 and 5 (exact block sums)
 `default_nettype none
 

@@ -9,6 +9,7 @@
 //   dot_length = 4
 //   acc_width = 48
 //   acc_lsb = -24
+//   multiplier = luts
 // regenerate: blockrtl generate --unit dot --format-a nvfp4 --format-b mxfp8_e4m3 --block-size 16 --lanes 16 --pipeline 2 --accumulate fp32 --dot-length 4
 // numerics: docs/numerics.md sections 4 and 5 (exact block sums)
 // nvfp4 operands: UE4M3 block scales (0x7F or a set sign bit = NaN); the exact element sum times the scales' significands, once per block; the FP32 tensor scales are left to the user (docs/numerics.md 3.3)

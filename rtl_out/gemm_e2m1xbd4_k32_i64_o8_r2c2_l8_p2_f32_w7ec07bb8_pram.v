@@ -17,6 +17,7 @@
 //   weights = null
 //   tensor = null
 //   weight_seed = 1
+//   multiplier = luts
 // regenerate: blockrtl generate --unit gemm --format-x mxfp4 --format-w dialectfp4 --block-size 32 --in-features 64 --out-features 8 --rows 2 --cols 2 --lanes 8 --input-format bf16 --output-format f32 --pipeline 2 --weight-seed 1
 // formatbook dialectfp4 (16 dialects, values in half-units):
 //   dialect  0: [0, 1, 2, 3, 4, 6, 11, 15]

@@ -116,6 +116,11 @@ pub(crate) struct UnitArgs {
     /// [default: -24].
     #[arg(long, allow_negative_numbers = true)]
     pub(crate) acc_lsb: Option<i32>,
+    /// How an mxint8 x mxint8 dot (or gemm tile) multiplies: luts (one Booth carry-save tree
+    /// over all lanes, the fewest LUTs) or dsp (a multiply per lane, for DSP blocks)
+    /// [default: luts].
+    #[arg(long)]
+    pub(crate) multiplier: Option<blockrtl::units::dot::Multiplier>,
     /// Activations' block format of the gemm tile (an MX format or dialectfp4).
     #[arg(long)]
     pub(crate) format_x: Option<blockrtl::format::OperandFormat>,
@@ -187,6 +192,7 @@ impl UnitArgs {
             ("dot_length", setting(&self.dot_length)),
             ("acc_width", setting(&self.acc_width)),
             ("acc_lsb", setting(&self.acc_lsb)),
+            ("multiplier", setting(&self.multiplier)),
             ("format_x", setting(&self.format_x)),
             ("format_w", setting(&self.format_w)),
             ("in_features", setting(&self.in_features)),

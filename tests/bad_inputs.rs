@@ -375,6 +375,24 @@ fn cases() -> Vec<Case> {
             ],
             "not a folder",
         ),
+        case(
+            // Only INT8 x INT8 products are wide enough to be worth a hard multiplier.
+            "dot on DSPs with an FP4 operand",
+            &[
+                "generate",
+                "--unit",
+                "dot",
+                "--format-a",
+                "mxfp4",
+                "--format-b",
+                "mxint8",
+                "--multiplier",
+                "dsp",
+                "--out",
+                "o",
+            ],
+            "--multiplier dsp applies to mxint8 x mxint8 only",
+        ),
     ];
     // The gemm tile: every refused combination names what to change.
     let gemm = ["--unit", "gemm", "--format-w", "mxfp4", "--block-size", "8"];

@@ -6,11 +6,22 @@ mod common;
 use blockrtl::cosim::{self, CosimOptions};
 use blockrtl::floor::BookRef;
 use blockrtl::stimulus::Dist;
-use blockrtl::units::dot::{AccumulateKind, OperandFormat};
+use blockrtl::units::dot::{AccumulateKind, Multiplier, OperandFormat};
 use blockrtl::units::{DotParams, UnitParams};
 
 fn fmt(s: &str) -> OperandFormat {
     s.parse().unwrap()
+}
+
+/// The same unit with one `*` per lane, left for the FPGA's hard multipliers.
+fn on_dsps(u: UnitParams) -> UnitParams {
+    match u {
+        UnitParams::Dot(p) => UnitParams::Dot(DotParams {
+            multiplier: Multiplier::Dsp,
+            ..p
+        }),
+        other => other,
+    }
 }
 
 fn d(
@@ -48,6 +59,7 @@ fn fixed(
         acc_width: w,
         acc_lsb: lsb,
         formatbook: BookRef::default(),
+        multiplier: Default::default(),
     })
 }
 
@@ -98,6 +110,13 @@ fn block_sums_match_the_golden_model() {
         // product.
         d("dialectfp4", "dialectfp4", 32, 32, 7, N, 1),
         d("nvfp4", "dialectfp4", 16, 8, 5, N, 1),
+        // MXINT8 x MXINT8 sums every lane's Booth partial products in one compressor tree:
+        // whole block in one beat with registers at every level (8 stages), several beats
+        // with one register, and the per-lane `*` kept for DSPs at the same shapes.
+        d("mxint8", "mxint8", 32, 32, 8, N, 1),
+        d("mxint8", "mxint8", 64, 16, 3, N, 1),
+        on_dsps(d("mxint8", "mxint8", 32, 32, 2, N, 1)),
+        on_dsps(d("mxint8", "mxint8", 32, 4, 6, N, 1)),
     ];
     for (i, u) in units.iter().enumerate() {
         run(u, &opts(20_000, 300 + i as u64));

@@ -45,6 +45,7 @@ fn tile(
         requantize: None,
         output_block_size: None,
         formatbook: BookRef::default(),
+        multiplier: Default::default(),
     }
 }
 
@@ -419,6 +420,7 @@ fn checkpoint_layer_through_pack_and_cosim() {
         requantize: None,
         output_block_size: None,
         formatbook: BookRef::default(),
+        multiplier: Default::default(),
     };
     let top = p.check().unwrap().top().unwrap();
     let q =

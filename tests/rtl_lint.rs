@@ -172,6 +172,7 @@ fn dot_matrix() -> Vec<UnitParams> {
                 acc_width: 48,
                 acc_lsb: -24,
                 formatbook: BookRef::default(),
+                multiplier: Default::default(),
             }));
         }
     }
@@ -180,6 +181,7 @@ fn dot_matrix() -> Vec<UnitParams> {
         ("mxfp4", "mxfp4", 5, AccumulateKind::None),
         ("mxint8", "mxint8", 7, AccumulateKind::None),
         ("dialectfp4", "mxfp4", 8, AccumulateKind::Fp32),
+        ("mxint8", "mxint8", 3, AccumulateKind::Fp32),
     ] {
         v.push(UnitParams::Dot(blockrtl::units::DotParams {
             format_a: a.parse::<OperandFormat>().unwrap(),
@@ -192,6 +194,13 @@ fn dot_matrix() -> Vec<UnitParams> {
             acc_width: 48,
             acc_lsb: -24,
             formatbook: BookRef::default(),
+            // The MXINT8 x MXINT8 entry at p3 keeps a `*` per lane for DSPs; the one at p7
+            // is the default compressor tree.
+            multiplier: if (a, p) == ("mxint8", 3) {
+                blockrtl::units::dot::Multiplier::Dsp
+            } else {
+                Default::default()
+            },
         }));
     }
     // Fixed-point accumulation, narrow and wide, LSB below and above 1.
@@ -211,6 +220,7 @@ fn dot_matrix() -> Vec<UnitParams> {
             acc_width: w,
             acc_lsb: lsb,
             formatbook: BookRef::default(),
+            multiplier: Default::default(),
         }));
     }
     v

@@ -395,6 +395,7 @@ fn pnr_wrapper_is_lint_clean() {
         acc_width: 48,
         acc_lsb: -24,
         formatbook: Default::default(),
+        multiplier: Default::default(),
     });
     let design = params.emit().unwrap();
     let dir = tempfile::tempdir().unwrap();

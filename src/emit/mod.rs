@@ -2,6 +2,7 @@
 //! design to disk without clobbering what is not ours.
 
 pub mod banner;
+pub mod compressor;
 pub mod design;
 pub mod layout;
 pub mod pipeline;

@@ -104,6 +104,25 @@ module {{ name }} (
   wire [31:0] vals_b_w = {{ dialect_table.assemble("vb_w") }};
 {%- endif %}
 
+{%- if let Some(cmp) = compressor %}
+
+  // ---- the beat's sum in one carry-save reduction: radix-4 Booth partial products of every
+  // lane's INT8 x INT8 product, a Dadda tree of full and half adders down to two rows, one
+  // final adder; exact mod 2^{{ cmp.width }}, which holds any sum of {{ lanes }} products ----
+{%- for lv in cmp.levels %}
+{%- for n in lv.nets %}
+  wire        {{ n.name }} = {{ n.expr }};
+{%- endfor %}
+{%- if let Some(r) = lv.reg %}
+  reg  [{{ r.msb }}:0] {{ r.name }};
+  always @(posedge clk_i) if ({{ r.en }}) {{ r.name }} <= {{ r.concat() }};
+{%- endif %}
+{%- endfor %}
+  wire [{{ cmp.msb }}:0] cmp_r0_w = {{ cmp.row0 }};
+  wire [{{ cmp.msb }}:0] cmp_r1_w = {{ cmp.row1 }};
+  wire [{{ cmp.msb }}:0] cmp_p_w = cmp_r0_w + cmp_r1_w;
+{%- else %}
+
   // ---- per lane: decode both elements, multiply significands, shift, apply the sign ----
   genvar i;
   generate
@@ -176,6 +195,7 @@ module {{ name }} (
 {%- endif %}
     end
   endgenerate
+{%- endif %}
 
   // ---- scale facts of the beat: {scale_a, scale_b, NaN scale} ----
   wire [{{ sc.msb() }}:0] sc_w = {{ sc_expr }};

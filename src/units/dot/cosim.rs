@@ -42,6 +42,7 @@ impl Unit for DotParams {
         match field {
             "dot_length" => self.accumulate != AccumulateKind::None,
             "acc_width" | "acc_lsb" => self.accumulate == AccumulateKind::Fixed,
+            "multiplier" => self.int8_pair(),
             _ => true,
         }
     }

@@ -2,6 +2,7 @@
 //! accumulation modules, and the emitted design.
 
 use super::*;
+use crate::emit::compressor::Compressor;
 use crate::floor::bundle::{Bundle, Part};
 use crate::floor::element::{DialectTable, ElementDecTemplate, ElementView};
 use crate::floor::fp32;
@@ -69,6 +70,9 @@ pub(super) struct TopTemplate<'a> {
     /// Both operands INT8: one signed multiply of the codes (`Some(sign-extension)`), with no
     /// sign-magnitude decode around it.
     pub(super) int_direct: Option<String>,
+    /// Both operands INT8 with `--multiplier luts`: every lane's product in one carry-save
+    /// reduction (it replaces the lanes' multiplies and the adder tree).
+    pub(super) compressor: Option<Compressor>,
     pub(super) sh_sum_msb: u32,
     pub(super) shs_expr: String,
     pub(super) pw: u32,
@@ -194,7 +198,15 @@ memory: None,
         let shs_w =
             bits_for(u64::from(da.max_shift + db.max_shift).max(1)).max(da.sh_w.max(db.sh_w)) + 1;
         let leaves = (0..lanes).map(|i| format!("g_lane[{i}].leaf")).collect();
-        let (tree, tree_root, part_w) = sum_tree(leaves, pw, "acc");
+        let (tree, tree_root, tree_w) = sum_tree(leaves, pw, "acc");
+        let int_direct = self.int8_pair();
+        let compressing = int_direct && self.multiplier == Multiplier::Luts;
+        // The compressor's sum is exact mod 2^width: just the bits a beat's sum can need.
+        let part_w = if compressing {
+            128 - (max_prod * lanes as u128).leading_zeros() + 1
+        } else {
+            tree_w
+        };
         // Pipeline: products first, then the beat sum, then the inputs, then inside the adder
         // tree (its levels are the long paths once products are registered); from 5 stages
         // on with a dialect side, one between the elements' decode and their product (the
@@ -203,8 +215,6 @@ memory: None,
         // 1,253 to 2,821 LUT4 and 169 to 125 MHz with it, its code-to-product logic no
         // longer one function of the codes. More go after the sum.
         let p = self.pipeline;
-        let int_direct = self.format_a == OperandFormat::Mx(ElementFormat::Int8)
-            && self.format_b == OperandFormat::Mx(ElementFormat::Int8);
         let (stages, first_en, last_valid) = chain(p, "valid_i", "take_w");
         let cut_prod_on = p >= 1;
         let cut_in_on = p >= 3;
@@ -226,6 +236,23 @@ memory: None,
         let cut_levels = crate::emit::tree::cut_levels(levels, tree_cuts);
         let tree_regs: Vec<Cut> = cut_levels.iter().map(|_| cuts.take(true)).collect();
         let mut tree = tree;
+        let compressor = compressing.then(|| {
+            // The products' cut and the tree's, spread over the compressor's levels.
+            let ens: Vec<String> = std::iter::once(&cut_prod)
+                .chain(&tree_regs)
+                .filter(|c| c.registered)
+                .map(|c| c.en.clone())
+                .collect();
+            tree.clear();
+            Compressor::int8_dot(
+                lanes,
+                |l, i| format!("ca_w[{}]", l * 8 + i),
+                |l, i| format!("cb_w[{}]", l * 8 + i),
+                part_w,
+                &ens,
+                "cmp",
+            )
+        });
         crate::emit::tree::register_levels(&mut tree, &cut_levels, &tree_regs);
         // The beat's scale facts keep pace with the registered tree levels.
         let (sc_delay, sc_src) = delay_chain(&tree_regs, |i| format!("sc_l{}_q", i + 1), "sc_t_w");
@@ -246,11 +273,17 @@ memory: None,
         if cut_dec_on {
             summary.push("decoded elements".to_string());
         }
-        if cut_prod_on {
-            summary.push("products".to_string());
-        }
-        for l in &cut_levels {
-            summary.push(format!("after adder-tree level {l}"));
+        if let Some(c) = &compressor {
+            for l in c.registered_levels() {
+                summary.push(format!("after compressor level {l} of {}", c.depth()));
+            }
+        } else {
+            if cut_prod_on {
+                summary.push("products".to_string());
+            }
+            for l in &cut_levels {
+                summary.push(format!("after adder-tree level {l}"));
+            }
         }
         if post_count > 0 {
             summary.push(format!("{post_count} after the beat sum"));
@@ -287,9 +320,12 @@ memory: None,
             wire: &sc_src,
             field,
         };
-        let beat_expr = beat.pack(|field| match field {
-            "part" => Part::Expr(format!("{tree_root}_p_w")),
-            "nan" => Part::Expr(format!("{sc_src}{} | {tree_root}_n_w", sc.slice("nan"))),
+        let beat_expr = beat.pack(|field| match (field, compressing) {
+            ("part", true) => Part::Expr("cmp_p_w".into()),
+            ("part", false) => Part::Expr(format!("{tree_root}_p_w")),
+            // INT8 codes are never NaN: only the scales can be.
+            ("nan", true) => sc_of(field),
+            ("nan", false) => Part::Expr(format!("{sc_src}{} | {tree_root}_n_w", sc.slice("nan"))),
             _ => sc_of(field),
         });
         let exp_w = self.exp_bits();
@@ -360,6 +396,7 @@ memory: None,
             deca_name,
             decb_name,
             mul_msb: mul_w - 1,
+            compressor,
             int_direct: int_direct.then(|| {
                 if pw > 16 {
                     format!("{{{{{}{{ip_w[15]}}}}, ip_w}}", pw - 16)

@@ -38,6 +38,43 @@ pub enum AccumulateKind {
     Fixed,
 }
 
+/// How an MXINT8 x MXINT8 dot multiplies (other formats multiply a few significand bits in
+/// LUTs either way).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Multiplier {
+    /// Radix-4 Booth partial products of all lanes in one carry-save tree and one final
+    /// adder: the fewest LUTs.
+    #[default]
+    Luts,
+    /// A multiply per lane and an adder tree, which synthesis maps to DSP blocks.
+    Dsp,
+}
+
+impl FromStr for Multiplier {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s {
+            "luts" => Ok(Multiplier::Luts),
+            "dsp" => Ok(Multiplier::Dsp),
+            _ => Err(format!("unknown multiplier '{s}' (expected luts or dsp)")),
+        }
+    }
+}
+
+impl Multiplier {
+    /// `dsp` is a choice for INT8 pairs only.
+    pub fn check(self, a: OperandFormat, b: OperandFormat) -> Result<()> {
+        let int8 = OperandFormat::Mx(ElementFormat::Int8);
+        if self == Multiplier::Dsp && (a != int8 || b != int8) {
+            return Err(Error::input(format!(
+                "--multiplier dsp applies to mxint8 x mxint8 only ({a} x {b} multiplies a few significand bits in LUTs)"
+            )));
+        }
+        Ok(())
+    }
+}
+
 /// Each operand's input ports (scale, dialect, codes), A then B.
 const OPERAND_PORTS: [[&str; 3]; 2] = [
     ["scale_a_i", "dialect_a_i", "codes_a_i"],
@@ -81,6 +118,8 @@ pub struct DotParams {
     pub acc_lsb: i32,
     #[serde(default)]
     pub formatbook: BookRef,
+    #[serde(default)]
+    pub multiplier: Multiplier,
 }
 
 /// The largest n the FP32 accumulator counts to.
@@ -128,12 +167,19 @@ impl DotParams {
                 )));
             }
         }
+        self.multiplier.check(self.format_a, self.format_b)?;
         if self.sum_bits() > 128 {
             return Err(Error::input(
                 "block sums wider than 128 bits are not supported",
             ));
         }
         self.formatbook.get().map(|_| ())
+    }
+
+    /// Both operands INT8: products are signed multiplies of the codes themselves.
+    pub fn int8_pair(&self) -> bool {
+        let int8 = OperandFormat::Mx(ElementFormat::Int8);
+        self.format_a == int8 && self.format_b == int8
     }
 
     pub fn block_format(&self, f: OperandFormat) -> Result<BlockFormat> {
@@ -174,14 +220,19 @@ impl DotParams {
             ),
         };
         Ok(format!(
-            "dot_{}x{}_k{}_l{}_p{}_{}{}",
+            "dot_{}x{}_k{}_l{}_p{}_{}{}{}",
             self.format_a.short(),
             self.format_b.short(),
             self.block_size,
             self.lanes(),
             self.pipeline,
             acc,
-            self.formatbook.name_suffix()?
+            self.formatbook.name_suffix()?,
+            if self.multiplier == Multiplier::Dsp {
+                "_dsp"
+            } else {
+                ""
+            }
         ))
     }
 

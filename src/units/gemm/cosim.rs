@@ -53,6 +53,7 @@ impl Unit for GemmParams {
     fn states(&self, field: &str) -> bool {
         match field {
             "weight_seed" => self.weights.is_none(),
+            "multiplier" => self.dot().int8_pair(),
             _ => true,
         }
     }

@@ -78,6 +78,9 @@ pub struct GemmParams {
     pub weight_seed: u64,
     #[serde(default)]
     pub formatbook: BookRef,
+    /// How the dots multiply MXINT8 x MXINT8 (LUT compressors or DSP multiplies).
+    #[serde(default)]
+    pub multiplier: crate::units::dot::Multiplier,
 }
 
 crate::floor::checks::lanes_and_beats!(GemmParams);
@@ -132,6 +135,7 @@ impl GemmParams {
     pub fn validate(&self) -> Result<()> {
         self.formatbook.get()?;
         validate_blocking(self.block_size, self.lanes(), self.pipeline)?;
+        self.multiplier.check(self.format_x, self.format_w)?;
         if self.x_nvfp4() && self.beats() != 1 {
             return Err(Error::input(format!(
                 "--format-x nvfp4: the tile's nvfp4-quantizer takes a whole block per beat, so --lanes {} must equal the block size {}",
@@ -220,6 +224,7 @@ impl GemmParams {
             acc_width: crate::units::defaults::ACC_WIDTH,
             acc_lsb: crate::units::defaults::ACC_LSB,
             formatbook: self.formatbook.clone(),
+            multiplier: self.multiplier,
         }
     }
 
@@ -328,7 +333,7 @@ impl Hardware for GemmChecked {
     fn top(&self) -> Result<String> {
         let p = &self.params;
         Ok(format!(
-            "gemm_{}x{}_k{}_i{}_o{}_r{}c{}_l{}_p{}_{}{}{}_w{}",
+            "gemm_{}x{}_k{}_i{}_o{}_r{}c{}_l{}_p{}{}_{}{}{}{}_w{}",
             p.format_x.short(),
             p.format_w.short(),
             p.block_size,
@@ -338,12 +343,21 @@ impl Hardware for GemmChecked {
             p.cols,
             p.lanes(),
             p.pipeline,
+            match p.quantizer_pipeline {
+                Some(q) => format!("q{q}"),
+                None => String::new(),
+            },
             p.out_short(),
             match p.requantize {
                 Some(f) => format!("_q{}k{}", f.short_name(), p.out_block()),
                 None => String::new(),
             },
             p.formatbook.name_suffix()?,
+            if p.multiplier == crate::units::dot::Multiplier::Dsp {
+                "_dsp"
+            } else {
+                ""
+            },
             &self.weights.digest[..8]
         ))
     }
