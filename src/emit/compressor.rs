@@ -281,9 +281,11 @@ impl Compressor {
             "{} registers in a {depth}-level tree",
             cut_ens.len()
         );
-        // Cut i (1-based) after level i * (depth + 1) / (cuts + 1): spread evenly, distinct.
+        // Cut i (1-based) after level i * (depth + 2) / (cuts + 1): spread evenly over the
+        // levels and the final adder (worth about two levels); distinct, the last at most
+        // before the final adder.
         let cut_at: Vec<usize> = (1..=cut_ens.len())
-            .map(|i| i * (depth + 1) / (cut_ens.len() + 1))
+            .map(|i| i * (depth + 2) / (cut_ens.len() + 1))
             .collect();
         let (mut full_adders, mut half_adders) = (0, 0);
         let mut wires = Wires {
