@@ -9,6 +9,8 @@
 use std::collections::HashMap;
 use std::fmt;
 
+use crate::emit::pipeline::Cut;
+
 /// A one-bit expression over named signals.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Expr {
@@ -124,12 +126,14 @@ pub struct Net {
     pub expr: Expr,
 }
 
-/// A register across every live bit between two reduction levels: `name <= {d[n-1], .., d[0]}`.
+/// A register across every live bit between two reduction levels (`floor::cut`: `q` loaded
+/// on `point.en` from `{d[n-1], .., d[0]}`, read as `w`).
 #[derive(Debug, Clone)]
 pub struct LevelReg {
-    pub name: String,
+    pub q: String,
+    pub w: String,
     pub msb: usize,
-    pub en: String,
+    pub point: Cut,
     d: Vec<Expr>,
 }
 
@@ -152,16 +156,10 @@ pub struct Level {
 #[derive(Debug, Clone)]
 pub struct Compressor {
     pub width: u32,
-    pub msb: u32,
     /// Booth partial products first, then the Dadda levels.
     pub levels: Vec<Level>,
-    /// The two rows the final adder sums, as concatenations (most significant bit first).
-    pub row0: String,
-    pub row1: String,
+    /// The two rows the final adder sums, least significant bit first.
     rows: [Vec<Expr>; 2],
-    /// Full and half adders of the tree, for the banner-free record in the tests.
-    pub full_adders: usize,
-    pub half_adders: usize,
 }
 
 fn concat<'a>(bits: impl Iterator<Item = &'a Expr>) -> String {
@@ -209,14 +207,14 @@ fn dadda_heights(max: usize) -> Vec<usize> {
 
 impl Compressor {
     /// The sum over `lanes` of a_l * b_l, both signed INT8, the lanes' bits named by
-    /// `a(l, i)` and `b(l, i)` (bit i of lane l). `cut_ens` are the enables of pipeline
-    /// registers to place inside the tree, in order (at most the tree's depth).
+    /// `a(l, i)` and `b(l, i)` (bit i of lane l). `cuts` are the registered pipeline cuts to
+    /// place inside the tree, in order (at most the tree's depth).
     pub fn int8_dot(
         lanes: usize,
         a: impl Fn(usize, usize) -> String,
         b: impl Fn(usize, usize) -> String,
         width: u32,
-        cut_ens: &[String],
+        cuts: &[Cut],
         prefix: &str,
     ) -> Compressor {
         let w = width as usize;
@@ -277,17 +275,16 @@ impl Compressor {
         let heights = dadda_heights(max);
         let depth = heights.len();
         assert!(
-            cut_ens.len() <= depth,
+            cuts.len() <= depth,
             "{} registers in a {depth}-level tree",
-            cut_ens.len()
+            cuts.len()
         );
         // Cut i (1-based) after level i * (depth + 2) / (cuts + 1): spread evenly over the
         // levels and the final adder (worth about two levels); distinct, the last at most
         // before the final adder.
-        let cut_at: Vec<usize> = (1..=cut_ens.len())
-            .map(|i| i * (depth + 2) / (cut_ens.len() + 1))
+        let cut_at: Vec<usize> = (1..=cuts.len())
+            .map(|i| i * (depth + 2) / (cuts.len() + 1))
             .collect();
-        let (mut full_adders, mut half_adders) = (0, 0);
         let mut wires = Wires {
             prefix: format!("{prefix}_t"),
             next: 0,
@@ -314,7 +311,6 @@ impl Compressor {
                             let c = wires.wire(Expr::mux(t, z, x));
                             next[j + 1].push(c);
                         }
-                        full_adders += 1;
                     } else {
                         assert!(col.len() >= 2, "Dadda heights leave a column unreducible");
                         let (x, y) = (col.pop().expect("2"), col.pop().expect("2"));
@@ -324,7 +320,6 @@ impl Compressor {
                             let c = wires.wire(Expr::and(x, y));
                             next[j + 1].push(c);
                         }
-                        half_adders += 1;
                     }
                 }
                 next[j].extend(col);
@@ -335,18 +330,19 @@ impl Compressor {
                 reg: None,
             };
             if let Some(c) = cut_at.iter().position(|&at| at == step + 1) {
-                let name = format!("{prefix}_l{}_q", step + 1);
+                let w = format!("{prefix}_l{}_w", step + 1);
                 let mut d = Vec::new();
                 for col in cols.iter_mut() {
                     for bit in col.iter_mut().filter(|b| !matches!(b, Expr::Lit(_))) {
-                        let q = Expr::sig(format!("{name}[{}]", d.len()));
+                        let q = Expr::sig(format!("{w}[{}]", d.len()));
                         d.push(std::mem::replace(bit, q));
                     }
                 }
                 level.reg = Some(LevelReg {
-                    name,
+                    q: format!("{prefix}_l{}_q", step + 1),
+                    w,
                     msb: d.len().saturating_sub(1),
-                    en: cut_ens[c].clone(),
+                    point: cuts[c].clone(),
                     d,
                 });
             }
@@ -359,14 +355,19 @@ impl Compressor {
         });
         Compressor {
             width,
-            msb: width - 1,
             levels,
-            row0: concat(rows[0].iter().rev()),
-            row1: concat(rows[1].iter().rev()),
             rows,
-            full_adders,
-            half_adders,
         }
+    }
+
+    pub fn msb(&self) -> u32 {
+        self.width - 1
+    }
+
+    /// Row `r` of the two the final adder sums, as a concatenation (most significant bit
+    /// first).
+    pub fn row(&self, r: usize) -> String {
+        concat(self.rows[r].iter().rev())
     }
 
     /// The reduction's result (the final adder's sum, mod 2^width, as a signed value) for the
@@ -380,7 +381,7 @@ impl Compressor {
             if let Some(r) = &level.reg {
                 for (i, d) in r.d.iter().enumerate() {
                     let v = d.eval(&env);
-                    env.insert(format!("{}[{i}]", r.name), v);
+                    env.insert(format!("{}[{i}]", r.w), v);
                 }
             }
         }
@@ -428,7 +429,12 @@ mod tests {
     }
 
     fn build(lanes: usize, width: u32, cuts: usize) -> Compressor {
-        let ens: Vec<String> = (0..cuts).map(|i| format!("en{i}")).collect();
+        let ens: Vec<Cut> = (0..cuts)
+            .map(|i| Cut {
+                registered: true,
+                en: format!("en{i}"),
+            })
+            .collect();
         Compressor::int8_dot(
             lanes,
             |l, i| format!("a{l}_{i}"),

@@ -114,13 +114,12 @@ module {{ name }} (
   wire        {{ n.name }} = {{ n.expr }};
 {%- endfor %}
 {%- if let Some(r) = lv.reg %}
-  reg  [{{ r.msb }}:0] {{ r.name }};
-  always @(posedge clk_i) if ({{ r.en }}) {{ r.name }} <= {{ r.concat() }};
+{%- call floor::cut(r.point, r.msb, r.q, r.w, r.concat(), "  ") %}{%- endcall %}
 {%- endif %}
 {%- endfor %}
-  wire [{{ cmp.msb }}:0] cmp_r0_w = {{ cmp.row0 }};
-  wire [{{ cmp.msb }}:0] cmp_r1_w = {{ cmp.row1 }};
-  wire [{{ cmp.msb }}:0] cmp_p_w = cmp_r0_w + cmp_r1_w;
+  wire [{{ cmp.msb() }}:0] cmp_r0_w = {{ cmp.row(0) }};
+  wire [{{ cmp.msb() }}:0] cmp_r1_w = {{ cmp.row(1) }};
+  wire [{{ cmp.msb() }}:0] cmp_p_w = cmp_r0_w + cmp_r1_w;
 {%- else %}
 
   // ---- per lane: decode both elements, multiply significands, shift, apply the sign ----

@@ -238,21 +238,23 @@ memory: None,
         let mut tree = tree;
         let compressor = compressing.then(|| {
             // The products' cut and the tree's, spread over the compressor's levels.
-            let ens: Vec<String> = std::iter::once(&cut_prod)
+            let cmp_cuts: Vec<Cut> = std::iter::once(&cut_prod)
                 .chain(&tree_regs)
                 .filter(|c| c.registered)
-                .map(|c| c.en.clone())
+                .cloned()
                 .collect();
-            tree.clear();
             Compressor::int8_dot(
                 lanes,
                 |l, i| format!("ca_w[{}]", l * 8 + i),
                 |l, i| format!("cb_w[{}]", l * 8 + i),
                 part_w,
-                &ens,
+                &cmp_cuts,
                 "cmp",
             )
         });
+        if compressing {
+            tree.clear();
+        }
         crate::emit::tree::register_levels(&mut tree, &cut_levels, &tree_regs);
         // The beat's scale facts keep pace with the registered tree levels.
         let (sc_delay, sc_src) = delay_chain(&tree_regs, |i| format!("sc_l{}_q", i + 1), "sc_t_w");

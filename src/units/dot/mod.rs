@@ -62,16 +62,29 @@ impl FromStr for Multiplier {
     }
 }
 
+/// Both operands INT8: products are signed multiplies of the codes themselves.
+pub fn int8_pair(a: OperandFormat, b: OperandFormat) -> bool {
+    let int8 = OperandFormat::Mx(ElementFormat::Int8);
+    a == int8 && b == int8
+}
+
 impl Multiplier {
     /// `dsp` is a choice for INT8 pairs only.
     pub fn check(self, a: OperandFormat, b: OperandFormat) -> Result<()> {
-        let int8 = OperandFormat::Mx(ElementFormat::Int8);
-        if self == Multiplier::Dsp && (a != int8 || b != int8) {
+        if self == Multiplier::Dsp && !int8_pair(a, b) {
             return Err(Error::input(format!(
                 "--multiplier dsp applies to mxint8 x mxint8 only ({a} x {b} multiplies a few significand bits in LUTs)"
             )));
         }
         Ok(())
+    }
+
+    /// What a top module's name carries for it.
+    pub fn name_suffix(self) -> &'static str {
+        match self {
+            Multiplier::Luts => "",
+            Multiplier::Dsp => "_dsp",
+        }
     }
 }
 
@@ -176,10 +189,8 @@ impl DotParams {
         self.formatbook.get().map(|_| ())
     }
 
-    /// Both operands INT8: products are signed multiplies of the codes themselves.
     pub fn int8_pair(&self) -> bool {
-        let int8 = OperandFormat::Mx(ElementFormat::Int8);
-        self.format_a == int8 && self.format_b == int8
+        int8_pair(self.format_a, self.format_b)
     }
 
     pub fn block_format(&self, f: OperandFormat) -> Result<BlockFormat> {
@@ -228,11 +239,7 @@ impl DotParams {
             self.pipeline,
             acc,
             self.formatbook.name_suffix()?,
-            if self.multiplier == Multiplier::Dsp {
-                "_dsp"
-            } else {
-                ""
-            }
+            self.multiplier.name_suffix()
         ))
     }
 

@@ -53,7 +53,7 @@ impl Unit for GemmParams {
     fn states(&self, field: &str) -> bool {
         match field {
             "weight_seed" => self.weights.is_none(),
-            "multiplier" => self.dot().int8_pair(),
+            "multiplier" => crate::units::dot::int8_pair(self.format_x, self.format_w),
             _ => true,
         }
     }

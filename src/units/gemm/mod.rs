@@ -353,11 +353,7 @@ impl Hardware for GemmChecked {
                 None => String::new(),
             },
             p.formatbook.name_suffix()?,
-            if p.multiplier == crate::units::dot::Multiplier::Dsp {
-                "_dsp"
-            } else {
-                ""
-            },
+            p.multiplier.name_suffix(),
             &self.weights.digest[..8]
         ))
     }
