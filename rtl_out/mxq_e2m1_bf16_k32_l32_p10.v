@@ -19,7 +19,7 @@
 //   nan_o   the block held a NaN or an infinity (scale 0xFF, codes 0)
 //   last_o  last beat of a block (always 1 here: one beat per block)
 // Handshake: AXI-Stream style valid/ready on both sides; data held while stalled.
-// Pipeline: 10 register stage(s) (after decode, after max-tree level 1, after max-tree level 2, after max-tree level 3, after max-tree level 4, after max-tree level 5, after the block max, after the conversion's subtraction, after the conversion's shift, output); latency 10 cycle(s).
+// Pipeline: 10 register stage(s) (input, after max-tree level 1, after max-tree level 2, after max-tree level 3, after max-tree level 4, after the block max, after the conversion's subtraction, output, output, output); latency 10 cycle(s).
 module mxq_e2m1_bf16_k32_l32_p10 (
   input  wire        clk_i,
   input  wire        rst_ni,
@@ -116,7 +116,9 @@ module mxq_e2m1_bf16_k32_l32_p10 (
   genvar i;
   generate
     for (i = 0; i < 32; i = i + 1) begin : g_lane
-      wire [15:0] raw_w = data_i[i*16 +: 16];
+      reg  [15:0] raw_q;
+      always @(posedge clk_i) if (en_s1_w) raw_q <= data_i[i*16 +: 16];
+      wire [15:0] raw_w = raw_q;
       wire        sign_w, special_w, sticky_w;
       wire [8:0] flb_w;
       wire [2:0] sig_w;
@@ -130,11 +132,10 @@ module mxq_e2m1_bf16_k32_l32_p10 (
       );
       // One bundle per lane and stage: {sign, special, flb, sig, sticky}.
       wire [14:0] dec_w = {sign_w, special_w, flb_w, sig_w, sticky_w};
-      reg  [14:0] dec_q;
-      always @(posedge clk_i) if (en_s1_w) dec_q <= dec_w;
-      wire [14:0] tree_w = dec_q;
+      wire [14:0] tree_w = dec_w;
       // Leaves of the block-max tree.
-      wire [8:0] leaf_flb_w     = tree_w[12:4];
+      // The exponent field: the tree starts from the input, beside the decode.
+      wire [7:0] leaf_flb_w     = raw_w[14:7];
       wire        leaf_special_w = tree_w[13];
       // What conversion needs of the lane, {sign, flb, sig, sticky} (special went to the tree).
       wire [13:0] keep_w = {tree_w[14], tree_w[12:0]};
@@ -146,16 +147,13 @@ module mxq_e2m1_bf16_k32_l32_p10 (
       always @(posedge clk_i) if (en_s4_w) keep_t3_q <= keep_t2_q;
       reg  [13:0] keep_t4_q;
       always @(posedge clk_i) if (en_s5_w) keep_t4_q <= keep_t3_q;
-      reg  [13:0] keep_t5_q;
-      always @(posedge clk_i) if (en_s6_w) keep_t5_q <= keep_t4_q;
       reg  [13:0] cvt_q;
-      always @(posedge clk_i) if (en_s7_w) cvt_q <= keep_t5_q;
+      always @(posedge clk_i) if (en_s6_w) cvt_q <= keep_t4_q;
       wire [13:0] cvt_in_w = cvt_q;
       wire [3:0] code_w;
       mxq_e2m1_bf16_k32_l32_p10_cvt u_cvt (
         .clk_i   (clk_i),
-        .en_d_i  (en_s8_w),
-        .en_i    (en_s9_w),
+        .en_d_i  (en_s7_w),
         .sign_i  (cvt_in_w[13]),
         .flb_i   (cvt_in_w[12:4]),
         .sig_i   (cvt_in_w[3:1]),
@@ -164,14 +162,18 @@ module mxq_e2m1_bf16_k32_l32_p10 (
         .zero_i  (force_zero_w),
         .code_o  (code_w)
       );
+      reg  [3:0] code_s8_q;
+      always @(posedge clk_i) if (en_s8_w) code_s8_q <= code_w;
+      reg  [3:0] code_s9_q;
+      always @(posedge clk_i) if (en_s9_w) code_s9_q <= code_s8_q;
       reg  [3:0] code_s10_q;
-      always @(posedge clk_i) if (en_s10_w) code_s10_q <= code_w;
+      always @(posedge clk_i) if (en_s10_w) code_s10_q <= code_s9_q;
       assign codes_o[i*4 +: 4] = code_s10_q;
     end
   endgenerate
 
   // ---- block maximum of flb, and NaN/Inf anywhere: a tree, one wire or register per node ----
-  reg  [8:0] max_l1_n0_flb_q;
+  reg  [7:0] max_l1_n0_flb_q;
   reg         max_l1_n0_special_q;
   always @(posedge clk_i) begin
     if (en_s2_w) begin
@@ -179,9 +181,9 @@ module mxq_e2m1_bf16_k32_l32_p10 (
       max_l1_n0_special_q <= g_lane[0].leaf_special_w | g_lane[1].leaf_special_w;
     end
   end
-  wire [8:0] max_l1_n0_flb_w = max_l1_n0_flb_q;
+  wire [7:0] max_l1_n0_flb_w = max_l1_n0_flb_q;
   wire        max_l1_n0_special_w = max_l1_n0_special_q;
-  reg  [8:0] max_l1_n1_flb_q;
+  reg  [7:0] max_l1_n1_flb_q;
   reg         max_l1_n1_special_q;
   always @(posedge clk_i) begin
     if (en_s2_w) begin
@@ -189,9 +191,9 @@ module mxq_e2m1_bf16_k32_l32_p10 (
       max_l1_n1_special_q <= g_lane[2].leaf_special_w | g_lane[3].leaf_special_w;
     end
   end
-  wire [8:0] max_l1_n1_flb_w = max_l1_n1_flb_q;
+  wire [7:0] max_l1_n1_flb_w = max_l1_n1_flb_q;
   wire        max_l1_n1_special_w = max_l1_n1_special_q;
-  reg  [8:0] max_l1_n2_flb_q;
+  reg  [7:0] max_l1_n2_flb_q;
   reg         max_l1_n2_special_q;
   always @(posedge clk_i) begin
     if (en_s2_w) begin
@@ -199,9 +201,9 @@ module mxq_e2m1_bf16_k32_l32_p10 (
       max_l1_n2_special_q <= g_lane[4].leaf_special_w | g_lane[5].leaf_special_w;
     end
   end
-  wire [8:0] max_l1_n2_flb_w = max_l1_n2_flb_q;
+  wire [7:0] max_l1_n2_flb_w = max_l1_n2_flb_q;
   wire        max_l1_n2_special_w = max_l1_n2_special_q;
-  reg  [8:0] max_l1_n3_flb_q;
+  reg  [7:0] max_l1_n3_flb_q;
   reg         max_l1_n3_special_q;
   always @(posedge clk_i) begin
     if (en_s2_w) begin
@@ -209,9 +211,9 @@ module mxq_e2m1_bf16_k32_l32_p10 (
       max_l1_n3_special_q <= g_lane[6].leaf_special_w | g_lane[7].leaf_special_w;
     end
   end
-  wire [8:0] max_l1_n3_flb_w = max_l1_n3_flb_q;
+  wire [7:0] max_l1_n3_flb_w = max_l1_n3_flb_q;
   wire        max_l1_n3_special_w = max_l1_n3_special_q;
-  reg  [8:0] max_l1_n4_flb_q;
+  reg  [7:0] max_l1_n4_flb_q;
   reg         max_l1_n4_special_q;
   always @(posedge clk_i) begin
     if (en_s2_w) begin
@@ -219,9 +221,9 @@ module mxq_e2m1_bf16_k32_l32_p10 (
       max_l1_n4_special_q <= g_lane[8].leaf_special_w | g_lane[9].leaf_special_w;
     end
   end
-  wire [8:0] max_l1_n4_flb_w = max_l1_n4_flb_q;
+  wire [7:0] max_l1_n4_flb_w = max_l1_n4_flb_q;
   wire        max_l1_n4_special_w = max_l1_n4_special_q;
-  reg  [8:0] max_l1_n5_flb_q;
+  reg  [7:0] max_l1_n5_flb_q;
   reg         max_l1_n5_special_q;
   always @(posedge clk_i) begin
     if (en_s2_w) begin
@@ -229,9 +231,9 @@ module mxq_e2m1_bf16_k32_l32_p10 (
       max_l1_n5_special_q <= g_lane[10].leaf_special_w | g_lane[11].leaf_special_w;
     end
   end
-  wire [8:0] max_l1_n5_flb_w = max_l1_n5_flb_q;
+  wire [7:0] max_l1_n5_flb_w = max_l1_n5_flb_q;
   wire        max_l1_n5_special_w = max_l1_n5_special_q;
-  reg  [8:0] max_l1_n6_flb_q;
+  reg  [7:0] max_l1_n6_flb_q;
   reg         max_l1_n6_special_q;
   always @(posedge clk_i) begin
     if (en_s2_w) begin
@@ -239,9 +241,9 @@ module mxq_e2m1_bf16_k32_l32_p10 (
       max_l1_n6_special_q <= g_lane[12].leaf_special_w | g_lane[13].leaf_special_w;
     end
   end
-  wire [8:0] max_l1_n6_flb_w = max_l1_n6_flb_q;
+  wire [7:0] max_l1_n6_flb_w = max_l1_n6_flb_q;
   wire        max_l1_n6_special_w = max_l1_n6_special_q;
-  reg  [8:0] max_l1_n7_flb_q;
+  reg  [7:0] max_l1_n7_flb_q;
   reg         max_l1_n7_special_q;
   always @(posedge clk_i) begin
     if (en_s2_w) begin
@@ -249,9 +251,9 @@ module mxq_e2m1_bf16_k32_l32_p10 (
       max_l1_n7_special_q <= g_lane[14].leaf_special_w | g_lane[15].leaf_special_w;
     end
   end
-  wire [8:0] max_l1_n7_flb_w = max_l1_n7_flb_q;
+  wire [7:0] max_l1_n7_flb_w = max_l1_n7_flb_q;
   wire        max_l1_n7_special_w = max_l1_n7_special_q;
-  reg  [8:0] max_l1_n8_flb_q;
+  reg  [7:0] max_l1_n8_flb_q;
   reg         max_l1_n8_special_q;
   always @(posedge clk_i) begin
     if (en_s2_w) begin
@@ -259,9 +261,9 @@ module mxq_e2m1_bf16_k32_l32_p10 (
       max_l1_n8_special_q <= g_lane[16].leaf_special_w | g_lane[17].leaf_special_w;
     end
   end
-  wire [8:0] max_l1_n8_flb_w = max_l1_n8_flb_q;
+  wire [7:0] max_l1_n8_flb_w = max_l1_n8_flb_q;
   wire        max_l1_n8_special_w = max_l1_n8_special_q;
-  reg  [8:0] max_l1_n9_flb_q;
+  reg  [7:0] max_l1_n9_flb_q;
   reg         max_l1_n9_special_q;
   always @(posedge clk_i) begin
     if (en_s2_w) begin
@@ -269,9 +271,9 @@ module mxq_e2m1_bf16_k32_l32_p10 (
       max_l1_n9_special_q <= g_lane[18].leaf_special_w | g_lane[19].leaf_special_w;
     end
   end
-  wire [8:0] max_l1_n9_flb_w = max_l1_n9_flb_q;
+  wire [7:0] max_l1_n9_flb_w = max_l1_n9_flb_q;
   wire        max_l1_n9_special_w = max_l1_n9_special_q;
-  reg  [8:0] max_l1_n10_flb_q;
+  reg  [7:0] max_l1_n10_flb_q;
   reg         max_l1_n10_special_q;
   always @(posedge clk_i) begin
     if (en_s2_w) begin
@@ -279,9 +281,9 @@ module mxq_e2m1_bf16_k32_l32_p10 (
       max_l1_n10_special_q <= g_lane[20].leaf_special_w | g_lane[21].leaf_special_w;
     end
   end
-  wire [8:0] max_l1_n10_flb_w = max_l1_n10_flb_q;
+  wire [7:0] max_l1_n10_flb_w = max_l1_n10_flb_q;
   wire        max_l1_n10_special_w = max_l1_n10_special_q;
-  reg  [8:0] max_l1_n11_flb_q;
+  reg  [7:0] max_l1_n11_flb_q;
   reg         max_l1_n11_special_q;
   always @(posedge clk_i) begin
     if (en_s2_w) begin
@@ -289,9 +291,9 @@ module mxq_e2m1_bf16_k32_l32_p10 (
       max_l1_n11_special_q <= g_lane[22].leaf_special_w | g_lane[23].leaf_special_w;
     end
   end
-  wire [8:0] max_l1_n11_flb_w = max_l1_n11_flb_q;
+  wire [7:0] max_l1_n11_flb_w = max_l1_n11_flb_q;
   wire        max_l1_n11_special_w = max_l1_n11_special_q;
-  reg  [8:0] max_l1_n12_flb_q;
+  reg  [7:0] max_l1_n12_flb_q;
   reg         max_l1_n12_special_q;
   always @(posedge clk_i) begin
     if (en_s2_w) begin
@@ -299,9 +301,9 @@ module mxq_e2m1_bf16_k32_l32_p10 (
       max_l1_n12_special_q <= g_lane[24].leaf_special_w | g_lane[25].leaf_special_w;
     end
   end
-  wire [8:0] max_l1_n12_flb_w = max_l1_n12_flb_q;
+  wire [7:0] max_l1_n12_flb_w = max_l1_n12_flb_q;
   wire        max_l1_n12_special_w = max_l1_n12_special_q;
-  reg  [8:0] max_l1_n13_flb_q;
+  reg  [7:0] max_l1_n13_flb_q;
   reg         max_l1_n13_special_q;
   always @(posedge clk_i) begin
     if (en_s2_w) begin
@@ -309,9 +311,9 @@ module mxq_e2m1_bf16_k32_l32_p10 (
       max_l1_n13_special_q <= g_lane[26].leaf_special_w | g_lane[27].leaf_special_w;
     end
   end
-  wire [8:0] max_l1_n13_flb_w = max_l1_n13_flb_q;
+  wire [7:0] max_l1_n13_flb_w = max_l1_n13_flb_q;
   wire        max_l1_n13_special_w = max_l1_n13_special_q;
-  reg  [8:0] max_l1_n14_flb_q;
+  reg  [7:0] max_l1_n14_flb_q;
   reg         max_l1_n14_special_q;
   always @(posedge clk_i) begin
     if (en_s2_w) begin
@@ -319,9 +321,9 @@ module mxq_e2m1_bf16_k32_l32_p10 (
       max_l1_n14_special_q <= g_lane[28].leaf_special_w | g_lane[29].leaf_special_w;
     end
   end
-  wire [8:0] max_l1_n14_flb_w = max_l1_n14_flb_q;
+  wire [7:0] max_l1_n14_flb_w = max_l1_n14_flb_q;
   wire        max_l1_n14_special_w = max_l1_n14_special_q;
-  reg  [8:0] max_l1_n15_flb_q;
+  reg  [7:0] max_l1_n15_flb_q;
   reg         max_l1_n15_special_q;
   always @(posedge clk_i) begin
     if (en_s2_w) begin
@@ -329,9 +331,9 @@ module mxq_e2m1_bf16_k32_l32_p10 (
       max_l1_n15_special_q <= g_lane[30].leaf_special_w | g_lane[31].leaf_special_w;
     end
   end
-  wire [8:0] max_l1_n15_flb_w = max_l1_n15_flb_q;
+  wire [7:0] max_l1_n15_flb_w = max_l1_n15_flb_q;
   wire        max_l1_n15_special_w = max_l1_n15_special_q;
-  reg  [8:0] max_l2_n0_flb_q;
+  reg  [7:0] max_l2_n0_flb_q;
   reg         max_l2_n0_special_q;
   always @(posedge clk_i) begin
     if (en_s3_w) begin
@@ -339,9 +341,9 @@ module mxq_e2m1_bf16_k32_l32_p10 (
       max_l2_n0_special_q <= max_l1_n0_special_w | max_l1_n1_special_w;
     end
   end
-  wire [8:0] max_l2_n0_flb_w = max_l2_n0_flb_q;
+  wire [7:0] max_l2_n0_flb_w = max_l2_n0_flb_q;
   wire        max_l2_n0_special_w = max_l2_n0_special_q;
-  reg  [8:0] max_l2_n1_flb_q;
+  reg  [7:0] max_l2_n1_flb_q;
   reg         max_l2_n1_special_q;
   always @(posedge clk_i) begin
     if (en_s3_w) begin
@@ -349,9 +351,9 @@ module mxq_e2m1_bf16_k32_l32_p10 (
       max_l2_n1_special_q <= max_l1_n2_special_w | max_l1_n3_special_w;
     end
   end
-  wire [8:0] max_l2_n1_flb_w = max_l2_n1_flb_q;
+  wire [7:0] max_l2_n1_flb_w = max_l2_n1_flb_q;
   wire        max_l2_n1_special_w = max_l2_n1_special_q;
-  reg  [8:0] max_l2_n2_flb_q;
+  reg  [7:0] max_l2_n2_flb_q;
   reg         max_l2_n2_special_q;
   always @(posedge clk_i) begin
     if (en_s3_w) begin
@@ -359,9 +361,9 @@ module mxq_e2m1_bf16_k32_l32_p10 (
       max_l2_n2_special_q <= max_l1_n4_special_w | max_l1_n5_special_w;
     end
   end
-  wire [8:0] max_l2_n2_flb_w = max_l2_n2_flb_q;
+  wire [7:0] max_l2_n2_flb_w = max_l2_n2_flb_q;
   wire        max_l2_n2_special_w = max_l2_n2_special_q;
-  reg  [8:0] max_l2_n3_flb_q;
+  reg  [7:0] max_l2_n3_flb_q;
   reg         max_l2_n3_special_q;
   always @(posedge clk_i) begin
     if (en_s3_w) begin
@@ -369,9 +371,9 @@ module mxq_e2m1_bf16_k32_l32_p10 (
       max_l2_n3_special_q <= max_l1_n6_special_w | max_l1_n7_special_w;
     end
   end
-  wire [8:0] max_l2_n3_flb_w = max_l2_n3_flb_q;
+  wire [7:0] max_l2_n3_flb_w = max_l2_n3_flb_q;
   wire        max_l2_n3_special_w = max_l2_n3_special_q;
-  reg  [8:0] max_l2_n4_flb_q;
+  reg  [7:0] max_l2_n4_flb_q;
   reg         max_l2_n4_special_q;
   always @(posedge clk_i) begin
     if (en_s3_w) begin
@@ -379,9 +381,9 @@ module mxq_e2m1_bf16_k32_l32_p10 (
       max_l2_n4_special_q <= max_l1_n8_special_w | max_l1_n9_special_w;
     end
   end
-  wire [8:0] max_l2_n4_flb_w = max_l2_n4_flb_q;
+  wire [7:0] max_l2_n4_flb_w = max_l2_n4_flb_q;
   wire        max_l2_n4_special_w = max_l2_n4_special_q;
-  reg  [8:0] max_l2_n5_flb_q;
+  reg  [7:0] max_l2_n5_flb_q;
   reg         max_l2_n5_special_q;
   always @(posedge clk_i) begin
     if (en_s3_w) begin
@@ -389,9 +391,9 @@ module mxq_e2m1_bf16_k32_l32_p10 (
       max_l2_n5_special_q <= max_l1_n10_special_w | max_l1_n11_special_w;
     end
   end
-  wire [8:0] max_l2_n5_flb_w = max_l2_n5_flb_q;
+  wire [7:0] max_l2_n5_flb_w = max_l2_n5_flb_q;
   wire        max_l2_n5_special_w = max_l2_n5_special_q;
-  reg  [8:0] max_l2_n6_flb_q;
+  reg  [7:0] max_l2_n6_flb_q;
   reg         max_l2_n6_special_q;
   always @(posedge clk_i) begin
     if (en_s3_w) begin
@@ -399,9 +401,9 @@ module mxq_e2m1_bf16_k32_l32_p10 (
       max_l2_n6_special_q <= max_l1_n12_special_w | max_l1_n13_special_w;
     end
   end
-  wire [8:0] max_l2_n6_flb_w = max_l2_n6_flb_q;
+  wire [7:0] max_l2_n6_flb_w = max_l2_n6_flb_q;
   wire        max_l2_n6_special_w = max_l2_n6_special_q;
-  reg  [8:0] max_l2_n7_flb_q;
+  reg  [7:0] max_l2_n7_flb_q;
   reg         max_l2_n7_special_q;
   always @(posedge clk_i) begin
     if (en_s3_w) begin
@@ -409,9 +411,9 @@ module mxq_e2m1_bf16_k32_l32_p10 (
       max_l2_n7_special_q <= max_l1_n14_special_w | max_l1_n15_special_w;
     end
   end
-  wire [8:0] max_l2_n7_flb_w = max_l2_n7_flb_q;
+  wire [7:0] max_l2_n7_flb_w = max_l2_n7_flb_q;
   wire        max_l2_n7_special_w = max_l2_n7_special_q;
-  reg  [8:0] max_l3_n0_flb_q;
+  reg  [7:0] max_l3_n0_flb_q;
   reg         max_l3_n0_special_q;
   always @(posedge clk_i) begin
     if (en_s4_w) begin
@@ -419,9 +421,9 @@ module mxq_e2m1_bf16_k32_l32_p10 (
       max_l3_n0_special_q <= max_l2_n0_special_w | max_l2_n1_special_w;
     end
   end
-  wire [8:0] max_l3_n0_flb_w = max_l3_n0_flb_q;
+  wire [7:0] max_l3_n0_flb_w = max_l3_n0_flb_q;
   wire        max_l3_n0_special_w = max_l3_n0_special_q;
-  reg  [8:0] max_l3_n1_flb_q;
+  reg  [7:0] max_l3_n1_flb_q;
   reg         max_l3_n1_special_q;
   always @(posedge clk_i) begin
     if (en_s4_w) begin
@@ -429,9 +431,9 @@ module mxq_e2m1_bf16_k32_l32_p10 (
       max_l3_n1_special_q <= max_l2_n2_special_w | max_l2_n3_special_w;
     end
   end
-  wire [8:0] max_l3_n1_flb_w = max_l3_n1_flb_q;
+  wire [7:0] max_l3_n1_flb_w = max_l3_n1_flb_q;
   wire        max_l3_n1_special_w = max_l3_n1_special_q;
-  reg  [8:0] max_l3_n2_flb_q;
+  reg  [7:0] max_l3_n2_flb_q;
   reg         max_l3_n2_special_q;
   always @(posedge clk_i) begin
     if (en_s4_w) begin
@@ -439,9 +441,9 @@ module mxq_e2m1_bf16_k32_l32_p10 (
       max_l3_n2_special_q <= max_l2_n4_special_w | max_l2_n5_special_w;
     end
   end
-  wire [8:0] max_l3_n2_flb_w = max_l3_n2_flb_q;
+  wire [7:0] max_l3_n2_flb_w = max_l3_n2_flb_q;
   wire        max_l3_n2_special_w = max_l3_n2_special_q;
-  reg  [8:0] max_l3_n3_flb_q;
+  reg  [7:0] max_l3_n3_flb_q;
   reg         max_l3_n3_special_q;
   always @(posedge clk_i) begin
     if (en_s4_w) begin
@@ -449,9 +451,9 @@ module mxq_e2m1_bf16_k32_l32_p10 (
       max_l3_n3_special_q <= max_l2_n6_special_w | max_l2_n7_special_w;
     end
   end
-  wire [8:0] max_l3_n3_flb_w = max_l3_n3_flb_q;
+  wire [7:0] max_l3_n3_flb_w = max_l3_n3_flb_q;
   wire        max_l3_n3_special_w = max_l3_n3_special_q;
-  reg  [8:0] max_l4_n0_flb_q;
+  reg  [7:0] max_l4_n0_flb_q;
   reg         max_l4_n0_special_q;
   always @(posedge clk_i) begin
     if (en_s5_w) begin
@@ -459,9 +461,9 @@ module mxq_e2m1_bf16_k32_l32_p10 (
       max_l4_n0_special_q <= max_l3_n0_special_w | max_l3_n1_special_w;
     end
   end
-  wire [8:0] max_l4_n0_flb_w = max_l4_n0_flb_q;
+  wire [7:0] max_l4_n0_flb_w = max_l4_n0_flb_q;
   wire        max_l4_n0_special_w = max_l4_n0_special_q;
-  reg  [8:0] max_l4_n1_flb_q;
+  reg  [7:0] max_l4_n1_flb_q;
   reg         max_l4_n1_special_q;
   always @(posedge clk_i) begin
     if (en_s5_w) begin
@@ -469,36 +471,29 @@ module mxq_e2m1_bf16_k32_l32_p10 (
       max_l4_n1_special_q <= max_l3_n2_special_w | max_l3_n3_special_w;
     end
   end
-  wire [8:0] max_l4_n1_flb_w = max_l4_n1_flb_q;
+  wire [7:0] max_l4_n1_flb_w = max_l4_n1_flb_q;
   wire        max_l4_n1_special_w = max_l4_n1_special_q;
-  reg  [8:0] max_l5_n0_flb_q;
-  reg         max_l5_n0_special_q;
-  always @(posedge clk_i) begin
-    if (en_s6_w) begin
-      max_l5_n0_flb_q     <= (max_l4_n0_flb_w > max_l4_n1_flb_w) ? max_l4_n0_flb_w : max_l4_n1_flb_w;
-      max_l5_n0_special_q <= max_l4_n0_special_w | max_l4_n1_special_w;
-    end
-  end
-  wire [8:0] max_l5_n0_flb_w = max_l5_n0_flb_q;
-  wire        max_l5_n0_special_w = max_l5_n0_special_q;
-  wire [8:0] max_flb_w = max_l5_n0_flb_w;
-  wire        any_special_w = max_l5_n0_special_w;
 
   // ---- shared exponent: shared = max(floor(log2 amax) - 2, -127) ----
-  // In offset form: tz = T + 2 with T = shared + 134 + (0), and the scale byte is
-  // tz - 9. The floor sits at 9 (shared = -127).
-  wire        above_w   = {1'd0, max_flb_w} > 10'd9;
-  // The conversion's threshold T = tz - 2, 12-bit two's complement, formed from the max directly.
-  wire [11:0] tzm_max_w = above_w ? ({3'd0, max_flb_w} + 12'd4094) : 12'd7;
-  wire        all_zero_w  = ~|max_flb_w;
-  // tz - 9, formed from the max directly (the floor is where the scale byte is 0).
-  wire [9:0] scale_full_w = above_w ? ({1'd0, max_flb_w} + 10'd1015) : 10'd0;
-  wire [7:0]  scale_max_w = any_special_w ? 8'hff : all_zero_w ? 8'h00 : scale_full_w[7:0];
+  // From the max exponent field e: above the floor when e > 2, and
+  // then T' and the scale byte add constants to e (an exponent field of 0 is a block at the floor).
+  // Both children's are formed beside the root's comparison, which picks one.
+  wire        root_gt_w     = max_l4_n0_flb_w > max_l4_n1_flb_w;
+  wire        any_special_w = max_l4_n0_special_w | max_l4_n1_special_w;
+  wire        a_above_w     = {2'd0, max_l4_n0_flb_w} > 10'd2;
+  wire        b_above_w     = {2'd0, max_l4_n1_flb_w} > 10'd2;
+  wire [11:0] a_tzm_w = a_above_w ? ({4'd0, max_l4_n0_flb_w} + 12'd2) : 12'd4;
+  wire [11:0] b_tzm_w = b_above_w ? ({4'd0, max_l4_n1_flb_w} + 12'd2) : 12'd4;
+  wire [9:0] a_scale_w = a_above_w ? ({2'd0, max_l4_n0_flb_w} + 10'd1022) : 10'd0;
+  wire [9:0] b_scale_w = b_above_w ? ({2'd0, max_l4_n1_flb_w} + 10'd1022) : 10'd0;
+  wire [11:0] tzm_max_w = root_gt_w ? a_tzm_w : b_tzm_w;
+  wire [9:0] scale_full_w = root_gt_w ? a_scale_w : b_scale_w;
+  wire [7:0]  scale_max_w = any_special_w ? 8'hff : scale_full_w[7:0];
   reg  [11:0] tzm_q;
   reg  [7:0]  scale_q;
   reg         special_q;
   always @(posedge clk_i) begin
-    if (en_s7_w) begin
+    if (en_s6_w) begin
       tzm_q     <= tzm_max_w;
       scale_q   <= scale_max_w;
       special_q <= any_special_w;
@@ -513,26 +508,33 @@ module mxq_e2m1_bf16_k32_l32_p10 (
   reg  [7:0]  scale_d_q;
   reg         special_d_q;
   always @(posedge clk_i) begin
-    if (en_s8_w) begin
+    if (en_s7_w) begin
       scale_d_q   <= scale_w;
       special_d_q <= blk_special_w;
     end
   end
-  // The block's scale and NaN flag keep pace with the conversion's inner registers.
-  reg  [7:0]  scale_c_q;
-  reg         special_c_q;
+  reg  [7:0]  scale_s8_q;
+  reg         nan_s8_q;
+  always @(posedge clk_i) begin
+    if (en_s8_w) begin
+      scale_s8_q <= scale_d_q;
+      nan_s8_q   <= special_d_q;
+    end
+  end
+  reg  [7:0]  scale_s9_q;
+  reg         nan_s9_q;
   always @(posedge clk_i) begin
     if (en_s9_w) begin
-      scale_c_q   <= scale_d_q;
-      special_c_q <= special_d_q;
+      scale_s9_q <= scale_s8_q;
+      nan_s9_q   <= nan_s8_q;
     end
   end
   reg  [7:0]  scale_s10_q;
   reg         nan_s10_q;
   always @(posedge clk_i) begin
     if (en_s10_w) begin
-      scale_s10_q <= scale_c_q;
-      nan_s10_q   <= special_c_q;
+      scale_s10_q <= scale_s9_q;
+      nan_s10_q   <= nan_s9_q;
     end
   end
   assign scale_o = scale_s10_q;

@@ -33,22 +33,24 @@ module mxq_e2m1_bf16_k32_l32_p10_dec (
 
   // Subnormal inputs: the leading one of the fraction gives the exponent, and a left shift
   // puts it on top of the significand.
+  // A leading one below fraction bit 3 always gives a zero code: such inputs decode as zeros.
   function [2:0] lead_one;
-    input [6:0] f;
+    input [6:3] f;
     integer j;
     begin
       lead_one = 3'd0;
-      for (j = 0; j < 7; j = j + 1)
-        if (f[j]) lead_one = j[2:0];
+      for (j = 3; j < 7; j = j + 1)
+        if (f[j]) lead_one = j[2:0] - 3'd3;
     end
   endfunction
 
-  wire [2:0] lead_w    = lead_one(frac_w);
-  wire [2:0] nshift_w  = 3'd7 - lead_w;
-  wire        nonzero_w = |frac_w;
+  // The leading one's position counted from fraction bit 3.
+  wire [2:0] lead_w    = lead_one(frac_w[6:3]);
+  wire [2:0] nshift_w  = 3'd4 - lead_w;
+  wire        nonzero_w = |frac_w[6:3];
   wire [7:0] norm_w = normal_w ? {1'b1, frac_w} : ({1'b0, frac_w} << nshift_w);
   assign flb_o = normal_w  ? {1'd0, exp_w} + 9'd7
-               : nonzero_w ? {6'd0, lead_w} + 9'd1
+               : nonzero_w ? {6'd0, lead_w} + 9'd4
                :             9'd0;
 
   assign sig_o    = norm_w[7:5];

@@ -191,8 +191,8 @@ module mxq_e2m1_bf16_k32_l8_p2 (
   // A NaN block forces its codes to 0; an all-zero block keeps each zero's sign.
   assign force_zero_w = blk_special_w;
   wire [9:0] scale_full_w = tz_w - 10'd9;
-  // The conversion's threshold T = tz - 2, in 12-bit two's complement.
-  assign tzm_w = {2'd0, tz_w} - 12'd2;
+  // The conversion's threshold T = tz - 2 (less sig_w when it converts by table), in 12-bit two's complement.
+  assign tzm_w = {2'd0, tz_w} - 12'd5;
   wire [7:0]  scale_w = blk_special_w ? 8'hff : all_zero_w ? 8'h00 : scale_full_w[7:0];
   reg  [7:0]  scale_s1_q;
   reg         nan_s1_q, last_s1_q;

@@ -11,11 +11,11 @@
 // numerics: docs/numerics.md section 3 (OCP MX v1.0 conversion, RNE, saturating)
 `default_nettype none
 
-// One lane of element conversion, once the block threshold is known:
-//   tzm_i = T (in 12-bit two's complement), where T = shared_exp + 134 + emin is the flb of the
-//   element format's smallest normal binade. Elements at or above it keep their binade and round the significand
-//   to 1 fraction bits; elements below it shift right by the gap (subnormal codes).
-// Rounding is to nearest, ties to even; saturation to the largest finite magnitude comes after.
+// One lane of element conversion by table, once the block threshold is known:
+//   tzm_i = T - 3 (in 12-bit two's complement), where T = shared_exp + 134 + emin is the flb of the
+//   element format's smallest normal binade. u = flb - tzm_i is negative when the element lies more than 3
+//   binades below T (it rounds to zero); otherwise u (< 3 bits), the significand's fraction bits and sticky
+//   index a table of the magnitude codes that shifting by the gap, rounding to nearest (ties to even) and saturating give.
 module mxq_e2m1_bf16_k32_l8_p2_cvt (
   input  wire        sign_i,
   input  wire [8:0] flb_i,
@@ -26,45 +26,68 @@ module mxq_e2m1_bf16_k32_l8_p2_cvt (
   output wire [3:0] code_o
 );
 
-  // One subtraction per lane: d = flb - T in 12 bits. d < 0: the element lies below the
-  // threshold by gap = -d; the low bits of d are the element's exponent offset.
-  wire [11:0] d_w     = {3'd0, flb_i} - tzm_i;
-  wire        below_w = d_w[11];
-  wire        far_w   = below_w & (d_w < 12'd4093);
-  wire [2:0] a_dl_w = d_w[2:0];
-  wire        a_below_w  = below_w;
-  wire        a_far_w    = far_w;
-  wire        a_sign_w   = sign_i;
-  wire        a_sticky_w = sticky_i;
-  wire        a_zero_w   = zero_i;
-  wire [2:0] a_sig_w = sig_i;
-  wire [1:0] eoff_w  = a_dl_w[1:0];
-  // Right shift: one place for the round bit, plus the gap for elements below the threshold;
-  // past 4 places every bit is gone and the result is 0. gap + 1 = ~d + 2.
-  wire [2:0] shift_w = !a_below_w ? 3'd1
-                     : a_far_w ? 3'd4
-                     : ~a_dl_w[2:0] + 3'd2;
-  wire [3:0] ext_w   = {a_sig_w, 1'b0};
-  wire [3:0] sh_w    = ext_w >> shift_w;
-  wire [3:0] lost_w  = ext_w & ~({4{1'b1}} << shift_w);
-  wire        tie_sticky_w = a_sticky_w | (|lost_w);
-  wire [3:0] b_sh_w = sh_w;
-  wire [1:0] b_eoff_w = eoff_w;
-  wire        b_tie_w = tie_sticky_w;
-  wire        b_below_w = a_below_w;
-  wire        b_ezero_w = ~a_sig_w[2];
-  wire        b_sign_w = a_sign_w;
-  wire        b_zero_w = a_zero_w;
-  wire        round_up_w   = b_sh_w[0] & (b_tie_w | b_sh_w[1]);
-  wire [2:0] n_w     = b_sh_w[3:1] + {2'd0, round_up_w};
-  wire [3:0] mag_w   = (b_below_w ? 4'd0 : {1'd0, b_eoff_w, 1'd0})
-                   + {1'd0, n_w};
-  wire        sat_w       = mag_w > 4'd7;
-  wire        elem_zero_w = b_ezero_w;
-  wire [2:0] sat_mag_w = elem_zero_w ? 3'd0
-                       : sat_w ? 3'd7 : mag_w[2:0];
-
-  assign code_o = b_zero_w ? 4'd0 : {b_sign_w, sat_mag_w};
+  wire [11:0] u_w = {3'd0, flb_i} - tzm_i;
+  // {u, fraction bits, sticky, far, element zero, sign, block zero}
+  wire [9:0] lane_w = {u_w[2:0], sig_i[1:0], sticky_i, u_w[11], ~sig_i[2], sign_i, zero_i};
+  wire [9:0] a_w = lane_w;
+  reg  [2:0] tbl_w;
+  always @* begin
+    case (a_w[9:4])
+      6'd0: tbl_w = 3'd0;
+      6'd1: tbl_w = 3'd0;
+      6'd2: tbl_w = 3'd0;
+      6'd3: tbl_w = 3'd0;
+      6'd4: tbl_w = 3'd0;
+      6'd5: tbl_w = 3'd0;
+      6'd6: tbl_w = 3'd0;
+      6'd7: tbl_w = 3'd0;
+      6'd8: tbl_w = 3'd0;
+      6'd9: tbl_w = 3'd1;
+      6'd10: tbl_w = 3'd1;
+      6'd11: tbl_w = 3'd1;
+      6'd12: tbl_w = 3'd1;
+      6'd13: tbl_w = 3'd1;
+      6'd14: tbl_w = 3'd1;
+      6'd15: tbl_w = 3'd1;
+      6'd16: tbl_w = 3'd1;
+      6'd17: tbl_w = 3'd1;
+      6'd18: tbl_w = 3'd1;
+      6'd19: tbl_w = 3'd1;
+      6'd20: tbl_w = 3'd2;
+      6'd21: tbl_w = 3'd2;
+      6'd22: tbl_w = 3'd2;
+      6'd23: tbl_w = 3'd2;
+      6'd24: tbl_w = 3'd2;
+      6'd25: tbl_w = 3'd2;
+      6'd26: tbl_w = 3'd2;
+      6'd27: tbl_w = 3'd3;
+      6'd28: tbl_w = 3'd3;
+      6'd29: tbl_w = 3'd3;
+      6'd30: tbl_w = 3'd4;
+      6'd31: tbl_w = 3'd4;
+      6'd32: tbl_w = 3'd4;
+      6'd33: tbl_w = 3'd4;
+      6'd34: tbl_w = 3'd4;
+      6'd35: tbl_w = 3'd5;
+      6'd36: tbl_w = 3'd5;
+      6'd37: tbl_w = 3'd5;
+      6'd38: tbl_w = 3'd6;
+      6'd39: tbl_w = 3'd6;
+      6'd40: tbl_w = 3'd6;
+      6'd41: tbl_w = 3'd6;
+      6'd42: tbl_w = 3'd6;
+      6'd43: tbl_w = 3'd7;
+      6'd44: tbl_w = 3'd7;
+      6'd45: tbl_w = 3'd7;
+      6'd46: tbl_w = 3'd7;
+      6'd47: tbl_w = 3'd7;
+      default: tbl_w = 3'd0;
+    endcase
+  end
+  wire        gone_w = a_w[3] | a_w[2];
+  assign code_o = a_w[0] ? 4'd0 : {a_w[1], gone_w ? 3'd0 : tbl_w};
+  // Below its sign, u is less than 2^3 by construction.
+  wire unused_w = |u_w[10:3];
 
 endmodule
 

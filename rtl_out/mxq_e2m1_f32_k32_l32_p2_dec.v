@@ -33,22 +33,24 @@ module mxq_e2m1_f32_k32_l32_p2_dec (
 
   // Subnormal inputs: the leading one of the fraction gives the exponent, and a left shift
   // puts it on top of the significand.
-  function [4:0] lead_one;
-    input [22:0] f;
+  // A leading one below fraction bit 19 always gives a zero code: such inputs decode as zeros.
+  function [2:0] lead_one;
+    input [22:19] f;
     integer j;
     begin
-      lead_one = 5'd0;
-      for (j = 0; j < 23; j = j + 1)
-        if (f[j]) lead_one = j[4:0];
+      lead_one = 3'd0;
+      for (j = 19; j < 23; j = j + 1)
+        if (f[j]) lead_one = j[2:0] - 3'd3;
     end
   endfunction
 
-  wire [4:0] lead_w    = lead_one(frac_w);
-  wire [4:0] nshift_w  = 5'd23 - lead_w;
-  wire        nonzero_w = |frac_w;
+  // The leading one's position counted from fraction bit 19.
+  wire [2:0] lead_w    = lead_one(frac_w[22:19]);
+  wire [2:0] nshift_w  = 3'd4 - lead_w;
+  wire        nonzero_w = |frac_w[22:19];
   wire [23:0] norm_w = normal_w ? {1'b1, frac_w} : ({1'b0, frac_w} << nshift_w);
   assign flb_o = normal_w  ? {1'd0, exp_w} + 9'd23
-               : nonzero_w ? {4'd0, lead_w} + 9'd1
+               : nonzero_w ? {6'd0, lead_w} + 9'd20
                :             9'd0;
 
   assign sig_o    = norm_w[23:21];

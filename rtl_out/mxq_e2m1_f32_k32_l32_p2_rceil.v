@@ -174,7 +174,7 @@ module mxq_e2m1_f32_k32_l32_p2_rceil (
   // tz - 25. The floor sits at 25 (shared = -127).
   wire        above_w   = {1'd0, max_flb_w} > 10'd25;
   // The conversion's threshold T = tz - 2, 12-bit two's complement, formed from the max directly.
-  wire [11:0] tzm_max_w = above_w ? ({3'd0, max_flb_w} + 12'd4094) : 12'd23;
+  wire [11:0] tzm_max_w = above_w ? ({3'd0, max_flb_w} + 12'd4091) : 12'd20;
   wire        all_zero_w  = ~|max_flb_w;
   // tz - 25, formed from the max directly (the floor is where the scale byte is 0).
   wire [9:0] scale_full_w = above_w ? ({1'd0, max_flb_w} + 10'd999) : 10'd0;

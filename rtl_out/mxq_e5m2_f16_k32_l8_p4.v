@@ -209,7 +209,7 @@ module mxq_e5m2_f16_k32_l8_p4 (
   // A NaN block forces its codes to 0; an all-zero block keeps each zero's sign.
   assign force_zero_w = blk_special_w;
   wire [7:0] scale_full_w = tz_w - 8'd0;
-  // The conversion's threshold T = tz - 116, in 10-bit two's complement.
+  // The conversion's threshold T = tz - 116 (less sig_w when it converts by table), in 10-bit two's complement.
   assign tzm_w = {2'd0, tz_w} - 10'd116;
   wire [7:0]  scale_w = blk_special_w ? 8'hff : all_zero_w ? 8'h00 : scale_full_w[7:0];
   reg  [7:0]  scale_s1_q;

@@ -76,7 +76,8 @@ module mxq_int8_f32_k32_l32_p2 (
       wire [19:0] dec_w = {sign_w, special_w, flb_w, sig_w, sticky_w};
       wire [19:0] tree_w = dec_w;
       // Leaves of the block-max tree.
-      wire [8:0] leaf_flb_w     = tree_w[17:9];
+      // The exponent field: the tree starts from the input, beside the decode.
+      wire [7:0] leaf_flb_w     = raw_w[30:23];
       wire        leaf_special_w = tree_w[18];
       // What conversion needs of the lane, {sign, flb, sig, sticky} (special went to the tree).
       wire [18:0] keep_w = {tree_w[19], tree_w[17:0]};
@@ -100,81 +101,82 @@ module mxq_int8_f32_k32_l32_p2 (
   endgenerate
 
   // ---- block maximum of flb, and NaN/Inf anywhere: a tree, one wire or register per node ----
-  wire [8:0] max_l1_n0_flb_w = (g_lane[0].leaf_flb_w > g_lane[1].leaf_flb_w) ? g_lane[0].leaf_flb_w : g_lane[1].leaf_flb_w;
+  wire [7:0] max_l1_n0_flb_w = (g_lane[0].leaf_flb_w > g_lane[1].leaf_flb_w) ? g_lane[0].leaf_flb_w : g_lane[1].leaf_flb_w;
   wire        max_l1_n0_special_w = g_lane[0].leaf_special_w | g_lane[1].leaf_special_w;
-  wire [8:0] max_l1_n1_flb_w = (g_lane[2].leaf_flb_w > g_lane[3].leaf_flb_w) ? g_lane[2].leaf_flb_w : g_lane[3].leaf_flb_w;
+  wire [7:0] max_l1_n1_flb_w = (g_lane[2].leaf_flb_w > g_lane[3].leaf_flb_w) ? g_lane[2].leaf_flb_w : g_lane[3].leaf_flb_w;
   wire        max_l1_n1_special_w = g_lane[2].leaf_special_w | g_lane[3].leaf_special_w;
-  wire [8:0] max_l1_n2_flb_w = (g_lane[4].leaf_flb_w > g_lane[5].leaf_flb_w) ? g_lane[4].leaf_flb_w : g_lane[5].leaf_flb_w;
+  wire [7:0] max_l1_n2_flb_w = (g_lane[4].leaf_flb_w > g_lane[5].leaf_flb_w) ? g_lane[4].leaf_flb_w : g_lane[5].leaf_flb_w;
   wire        max_l1_n2_special_w = g_lane[4].leaf_special_w | g_lane[5].leaf_special_w;
-  wire [8:0] max_l1_n3_flb_w = (g_lane[6].leaf_flb_w > g_lane[7].leaf_flb_w) ? g_lane[6].leaf_flb_w : g_lane[7].leaf_flb_w;
+  wire [7:0] max_l1_n3_flb_w = (g_lane[6].leaf_flb_w > g_lane[7].leaf_flb_w) ? g_lane[6].leaf_flb_w : g_lane[7].leaf_flb_w;
   wire        max_l1_n3_special_w = g_lane[6].leaf_special_w | g_lane[7].leaf_special_w;
-  wire [8:0] max_l1_n4_flb_w = (g_lane[8].leaf_flb_w > g_lane[9].leaf_flb_w) ? g_lane[8].leaf_flb_w : g_lane[9].leaf_flb_w;
+  wire [7:0] max_l1_n4_flb_w = (g_lane[8].leaf_flb_w > g_lane[9].leaf_flb_w) ? g_lane[8].leaf_flb_w : g_lane[9].leaf_flb_w;
   wire        max_l1_n4_special_w = g_lane[8].leaf_special_w | g_lane[9].leaf_special_w;
-  wire [8:0] max_l1_n5_flb_w = (g_lane[10].leaf_flb_w > g_lane[11].leaf_flb_w) ? g_lane[10].leaf_flb_w : g_lane[11].leaf_flb_w;
+  wire [7:0] max_l1_n5_flb_w = (g_lane[10].leaf_flb_w > g_lane[11].leaf_flb_w) ? g_lane[10].leaf_flb_w : g_lane[11].leaf_flb_w;
   wire        max_l1_n5_special_w = g_lane[10].leaf_special_w | g_lane[11].leaf_special_w;
-  wire [8:0] max_l1_n6_flb_w = (g_lane[12].leaf_flb_w > g_lane[13].leaf_flb_w) ? g_lane[12].leaf_flb_w : g_lane[13].leaf_flb_w;
+  wire [7:0] max_l1_n6_flb_w = (g_lane[12].leaf_flb_w > g_lane[13].leaf_flb_w) ? g_lane[12].leaf_flb_w : g_lane[13].leaf_flb_w;
   wire        max_l1_n6_special_w = g_lane[12].leaf_special_w | g_lane[13].leaf_special_w;
-  wire [8:0] max_l1_n7_flb_w = (g_lane[14].leaf_flb_w > g_lane[15].leaf_flb_w) ? g_lane[14].leaf_flb_w : g_lane[15].leaf_flb_w;
+  wire [7:0] max_l1_n7_flb_w = (g_lane[14].leaf_flb_w > g_lane[15].leaf_flb_w) ? g_lane[14].leaf_flb_w : g_lane[15].leaf_flb_w;
   wire        max_l1_n7_special_w = g_lane[14].leaf_special_w | g_lane[15].leaf_special_w;
-  wire [8:0] max_l1_n8_flb_w = (g_lane[16].leaf_flb_w > g_lane[17].leaf_flb_w) ? g_lane[16].leaf_flb_w : g_lane[17].leaf_flb_w;
+  wire [7:0] max_l1_n8_flb_w = (g_lane[16].leaf_flb_w > g_lane[17].leaf_flb_w) ? g_lane[16].leaf_flb_w : g_lane[17].leaf_flb_w;
   wire        max_l1_n8_special_w = g_lane[16].leaf_special_w | g_lane[17].leaf_special_w;
-  wire [8:0] max_l1_n9_flb_w = (g_lane[18].leaf_flb_w > g_lane[19].leaf_flb_w) ? g_lane[18].leaf_flb_w : g_lane[19].leaf_flb_w;
+  wire [7:0] max_l1_n9_flb_w = (g_lane[18].leaf_flb_w > g_lane[19].leaf_flb_w) ? g_lane[18].leaf_flb_w : g_lane[19].leaf_flb_w;
   wire        max_l1_n9_special_w = g_lane[18].leaf_special_w | g_lane[19].leaf_special_w;
-  wire [8:0] max_l1_n10_flb_w = (g_lane[20].leaf_flb_w > g_lane[21].leaf_flb_w) ? g_lane[20].leaf_flb_w : g_lane[21].leaf_flb_w;
+  wire [7:0] max_l1_n10_flb_w = (g_lane[20].leaf_flb_w > g_lane[21].leaf_flb_w) ? g_lane[20].leaf_flb_w : g_lane[21].leaf_flb_w;
   wire        max_l1_n10_special_w = g_lane[20].leaf_special_w | g_lane[21].leaf_special_w;
-  wire [8:0] max_l1_n11_flb_w = (g_lane[22].leaf_flb_w > g_lane[23].leaf_flb_w) ? g_lane[22].leaf_flb_w : g_lane[23].leaf_flb_w;
+  wire [7:0] max_l1_n11_flb_w = (g_lane[22].leaf_flb_w > g_lane[23].leaf_flb_w) ? g_lane[22].leaf_flb_w : g_lane[23].leaf_flb_w;
   wire        max_l1_n11_special_w = g_lane[22].leaf_special_w | g_lane[23].leaf_special_w;
-  wire [8:0] max_l1_n12_flb_w = (g_lane[24].leaf_flb_w > g_lane[25].leaf_flb_w) ? g_lane[24].leaf_flb_w : g_lane[25].leaf_flb_w;
+  wire [7:0] max_l1_n12_flb_w = (g_lane[24].leaf_flb_w > g_lane[25].leaf_flb_w) ? g_lane[24].leaf_flb_w : g_lane[25].leaf_flb_w;
   wire        max_l1_n12_special_w = g_lane[24].leaf_special_w | g_lane[25].leaf_special_w;
-  wire [8:0] max_l1_n13_flb_w = (g_lane[26].leaf_flb_w > g_lane[27].leaf_flb_w) ? g_lane[26].leaf_flb_w : g_lane[27].leaf_flb_w;
+  wire [7:0] max_l1_n13_flb_w = (g_lane[26].leaf_flb_w > g_lane[27].leaf_flb_w) ? g_lane[26].leaf_flb_w : g_lane[27].leaf_flb_w;
   wire        max_l1_n13_special_w = g_lane[26].leaf_special_w | g_lane[27].leaf_special_w;
-  wire [8:0] max_l1_n14_flb_w = (g_lane[28].leaf_flb_w > g_lane[29].leaf_flb_w) ? g_lane[28].leaf_flb_w : g_lane[29].leaf_flb_w;
+  wire [7:0] max_l1_n14_flb_w = (g_lane[28].leaf_flb_w > g_lane[29].leaf_flb_w) ? g_lane[28].leaf_flb_w : g_lane[29].leaf_flb_w;
   wire        max_l1_n14_special_w = g_lane[28].leaf_special_w | g_lane[29].leaf_special_w;
-  wire [8:0] max_l1_n15_flb_w = (g_lane[30].leaf_flb_w > g_lane[31].leaf_flb_w) ? g_lane[30].leaf_flb_w : g_lane[31].leaf_flb_w;
+  wire [7:0] max_l1_n15_flb_w = (g_lane[30].leaf_flb_w > g_lane[31].leaf_flb_w) ? g_lane[30].leaf_flb_w : g_lane[31].leaf_flb_w;
   wire        max_l1_n15_special_w = g_lane[30].leaf_special_w | g_lane[31].leaf_special_w;
-  wire [8:0] max_l2_n0_flb_w = (max_l1_n0_flb_w > max_l1_n1_flb_w) ? max_l1_n0_flb_w : max_l1_n1_flb_w;
+  wire [7:0] max_l2_n0_flb_w = (max_l1_n0_flb_w > max_l1_n1_flb_w) ? max_l1_n0_flb_w : max_l1_n1_flb_w;
   wire        max_l2_n0_special_w = max_l1_n0_special_w | max_l1_n1_special_w;
-  wire [8:0] max_l2_n1_flb_w = (max_l1_n2_flb_w > max_l1_n3_flb_w) ? max_l1_n2_flb_w : max_l1_n3_flb_w;
+  wire [7:0] max_l2_n1_flb_w = (max_l1_n2_flb_w > max_l1_n3_flb_w) ? max_l1_n2_flb_w : max_l1_n3_flb_w;
   wire        max_l2_n1_special_w = max_l1_n2_special_w | max_l1_n3_special_w;
-  wire [8:0] max_l2_n2_flb_w = (max_l1_n4_flb_w > max_l1_n5_flb_w) ? max_l1_n4_flb_w : max_l1_n5_flb_w;
+  wire [7:0] max_l2_n2_flb_w = (max_l1_n4_flb_w > max_l1_n5_flb_w) ? max_l1_n4_flb_w : max_l1_n5_flb_w;
   wire        max_l2_n2_special_w = max_l1_n4_special_w | max_l1_n5_special_w;
-  wire [8:0] max_l2_n3_flb_w = (max_l1_n6_flb_w > max_l1_n7_flb_w) ? max_l1_n6_flb_w : max_l1_n7_flb_w;
+  wire [7:0] max_l2_n3_flb_w = (max_l1_n6_flb_w > max_l1_n7_flb_w) ? max_l1_n6_flb_w : max_l1_n7_flb_w;
   wire        max_l2_n3_special_w = max_l1_n6_special_w | max_l1_n7_special_w;
-  wire [8:0] max_l2_n4_flb_w = (max_l1_n8_flb_w > max_l1_n9_flb_w) ? max_l1_n8_flb_w : max_l1_n9_flb_w;
+  wire [7:0] max_l2_n4_flb_w = (max_l1_n8_flb_w > max_l1_n9_flb_w) ? max_l1_n8_flb_w : max_l1_n9_flb_w;
   wire        max_l2_n4_special_w = max_l1_n8_special_w | max_l1_n9_special_w;
-  wire [8:0] max_l2_n5_flb_w = (max_l1_n10_flb_w > max_l1_n11_flb_w) ? max_l1_n10_flb_w : max_l1_n11_flb_w;
+  wire [7:0] max_l2_n5_flb_w = (max_l1_n10_flb_w > max_l1_n11_flb_w) ? max_l1_n10_flb_w : max_l1_n11_flb_w;
   wire        max_l2_n5_special_w = max_l1_n10_special_w | max_l1_n11_special_w;
-  wire [8:0] max_l2_n6_flb_w = (max_l1_n12_flb_w > max_l1_n13_flb_w) ? max_l1_n12_flb_w : max_l1_n13_flb_w;
+  wire [7:0] max_l2_n6_flb_w = (max_l1_n12_flb_w > max_l1_n13_flb_w) ? max_l1_n12_flb_w : max_l1_n13_flb_w;
   wire        max_l2_n6_special_w = max_l1_n12_special_w | max_l1_n13_special_w;
-  wire [8:0] max_l2_n7_flb_w = (max_l1_n14_flb_w > max_l1_n15_flb_w) ? max_l1_n14_flb_w : max_l1_n15_flb_w;
+  wire [7:0] max_l2_n7_flb_w = (max_l1_n14_flb_w > max_l1_n15_flb_w) ? max_l1_n14_flb_w : max_l1_n15_flb_w;
   wire        max_l2_n7_special_w = max_l1_n14_special_w | max_l1_n15_special_w;
-  wire [8:0] max_l3_n0_flb_w = (max_l2_n0_flb_w > max_l2_n1_flb_w) ? max_l2_n0_flb_w : max_l2_n1_flb_w;
+  wire [7:0] max_l3_n0_flb_w = (max_l2_n0_flb_w > max_l2_n1_flb_w) ? max_l2_n0_flb_w : max_l2_n1_flb_w;
   wire        max_l3_n0_special_w = max_l2_n0_special_w | max_l2_n1_special_w;
-  wire [8:0] max_l3_n1_flb_w = (max_l2_n2_flb_w > max_l2_n3_flb_w) ? max_l2_n2_flb_w : max_l2_n3_flb_w;
+  wire [7:0] max_l3_n1_flb_w = (max_l2_n2_flb_w > max_l2_n3_flb_w) ? max_l2_n2_flb_w : max_l2_n3_flb_w;
   wire        max_l3_n1_special_w = max_l2_n2_special_w | max_l2_n3_special_w;
-  wire [8:0] max_l3_n2_flb_w = (max_l2_n4_flb_w > max_l2_n5_flb_w) ? max_l2_n4_flb_w : max_l2_n5_flb_w;
+  wire [7:0] max_l3_n2_flb_w = (max_l2_n4_flb_w > max_l2_n5_flb_w) ? max_l2_n4_flb_w : max_l2_n5_flb_w;
   wire        max_l3_n2_special_w = max_l2_n4_special_w | max_l2_n5_special_w;
-  wire [8:0] max_l3_n3_flb_w = (max_l2_n6_flb_w > max_l2_n7_flb_w) ? max_l2_n6_flb_w : max_l2_n7_flb_w;
+  wire [7:0] max_l3_n3_flb_w = (max_l2_n6_flb_w > max_l2_n7_flb_w) ? max_l2_n6_flb_w : max_l2_n7_flb_w;
   wire        max_l3_n3_special_w = max_l2_n6_special_w | max_l2_n7_special_w;
-  wire [8:0] max_l4_n0_flb_w = (max_l3_n0_flb_w > max_l3_n1_flb_w) ? max_l3_n0_flb_w : max_l3_n1_flb_w;
+  wire [7:0] max_l4_n0_flb_w = (max_l3_n0_flb_w > max_l3_n1_flb_w) ? max_l3_n0_flb_w : max_l3_n1_flb_w;
   wire        max_l4_n0_special_w = max_l3_n0_special_w | max_l3_n1_special_w;
-  wire [8:0] max_l4_n1_flb_w = (max_l3_n2_flb_w > max_l3_n3_flb_w) ? max_l3_n2_flb_w : max_l3_n3_flb_w;
+  wire [7:0] max_l4_n1_flb_w = (max_l3_n2_flb_w > max_l3_n3_flb_w) ? max_l3_n2_flb_w : max_l3_n3_flb_w;
   wire        max_l4_n1_special_w = max_l3_n2_special_w | max_l3_n3_special_w;
-  wire [8:0] max_l5_n0_flb_w = (max_l4_n0_flb_w > max_l4_n1_flb_w) ? max_l4_n0_flb_w : max_l4_n1_flb_w;
-  wire        max_l5_n0_special_w = max_l4_n0_special_w | max_l4_n1_special_w;
-  wire [8:0] max_flb_w = max_l5_n0_flb_w;
-  wire        any_special_w = max_l5_n0_special_w;
 
   // ---- shared exponent: shared = max(floor(log2 amax) - 0, -127) ----
-  // In offset form: tz = T + 0 with T = shared + 150 + (0), and the scale byte is
-  // tz - 23. The floor sits at 23 (shared = -127).
-  wire        above_w   = {1'd0, max_flb_w} > 10'd23;
-  // The conversion's threshold T = tz - 0, 12-bit two's complement, formed from the max directly.
-  wire [11:0] tzm_max_w = above_w ? ({3'd0, max_flb_w} + 12'd0) : 12'd23;
-  wire        all_zero_w  = ~|max_flb_w;
-  // tz - 23, formed from the max directly (the floor is where the scale byte is 0).
-  wire [9:0] scale_full_w = above_w ? ({1'd0, max_flb_w} + 10'd1001) : 10'd0;
-  wire [7:0]  scale_max_w = any_special_w ? 8'hff : all_zero_w ? 8'h00 : scale_full_w[7:0];
+  // From the max exponent field e: above the floor when e > 0, and
+  // then T' and the scale byte add constants to e (an exponent field of 0 is a block at the floor).
+  // Both children's are formed beside the root's comparison, which picks one.
+  wire        root_gt_w     = max_l4_n0_flb_w > max_l4_n1_flb_w;
+  wire        any_special_w = max_l4_n0_special_w | max_l4_n1_special_w;
+  wire        a_above_w     = {2'd0, max_l4_n0_flb_w} > 10'd0;
+  wire        b_above_w     = {2'd0, max_l4_n1_flb_w} > 10'd0;
+  wire [11:0] a_tzm_w = a_above_w ? ({4'd0, max_l4_n0_flb_w} + 12'd23) : 12'd23;
+  wire [11:0] b_tzm_w = b_above_w ? ({4'd0, max_l4_n1_flb_w} + 12'd23) : 12'd23;
+  wire [9:0] a_scale_w = a_above_w ? ({2'd0, max_l4_n0_flb_w} + 10'd0) : 10'd0;
+  wire [9:0] b_scale_w = b_above_w ? ({2'd0, max_l4_n1_flb_w} + 10'd0) : 10'd0;
+  wire [11:0] tzm_max_w = root_gt_w ? a_tzm_w : b_tzm_w;
+  wire [9:0] scale_full_w = root_gt_w ? a_scale_w : b_scale_w;
+  wire [7:0]  scale_max_w = any_special_w ? 8'hff : scale_full_w[7:0];
   reg  [11:0] tzm_q;
   reg  [7:0]  scale_q;
   reg         special_q;

@@ -8,11 +8,11 @@
 #
 #   scripts/bench-hw.sh                    fresh runs (--no-cache)
 #   CACHE=1 scripts/bench-hw.sh            reuse cached reports of identical runs
-#   SEEDS=3 QUANT_PIPES="2 6 10" BLOCKRTL=/path/to/blockrtl scripts/bench-hw.sh
+#   SEEDS=3 QUANT_PIPES="2 5 7 10" BLOCKRTL=/path/to/blockrtl scripts/bench-hw.sh
 set -euo pipefail
 bin=${BLOCKRTL:-blockrtl}
 seeds=${SEEDS:-3}
-pipes=${QUANT_PIPES:-2 10}
+pipes=${QUANT_PIPES:-2 7 10}
 fresh=--no-cache
 [[ -n "${CACHE:-}" ]] && fresh=
 out=$(mktemp -d)

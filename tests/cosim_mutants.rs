@@ -38,10 +38,12 @@ const MUTANTS: [Mutant; 5] = [
         to: "assign ready_o = 1'b1;",
     },
     Mutant {
-        name: "round half up instead of to nearest even",
+        // The conversion table's row for 1.0 x 2^-2 of the smallest normal: a tie between 0
+        // and the smallest subnormal (0.5), which goes to the even 0.
+        name: "a tie at a quarter rounds up instead of to even",
         file: "_cvt",
-        from: "round_up_w   = b_sh_w[0] & (b_tie_w | b_sh_w[1]);",
-        to: "round_up_w   = b_sh_w[0];",
+        from: "6'd8: tbl_w = 3'd0;",
+        to: "6'd8: tbl_w = 3'd1;",
     },
     Mutant {
         name: "one code bit flipped (lane 5, bit 0)",

@@ -44,7 +44,8 @@ fn mx_matrix() -> Vec<UnitParams> {
             }
         }
     }
-    // Deeper pipelines place registers at every cut point: inside conversion (4, 5), inside
+    // Deeper pipelines place registers at every cut point (E4M3 from BF16 with the floor rule
+    // takes the exponent tree: no decode cut, no root cut): inside conversion, inside
     // the max tree (6..), at the input; multi-beat units stop at 8 stages.
     let deep = [
         (32, 1),
@@ -68,6 +69,23 @@ fn mx_matrix() -> Vec<UnitParams> {
                 scale_rule: ScaleRule::ALL[pipeline % 2],
             }));
         }
+    }
+    // FP4 converts by table and BF16/FP32 take the exponent tree: its cut points (the
+    // subtraction at 3, tree levels from 4, the input at 8) on both inputs.
+    for (input, pipeline) in [
+        (InputFormat::Bf16, 3),
+        (InputFormat::F32, 7),
+        (InputFormat::Bf16, 8),
+    ] {
+        v.push(UnitParams::MxQuantizer(MxQuantizerParams {
+            format: ElementFormat::E2m1,
+            block_size: 32,
+            input_format: input,
+            lanes: Some(32),
+            pipeline,
+            flush_subnormals: false,
+            scale_rule: ScaleRule::Floor,
+        }));
     }
     v
 }

@@ -23,14 +23,21 @@ pub struct DecodeNumbers {
     pub flb_w: u32,
     pub flb_msb: u32,
     pub flb_pad_exp: u32,
-    pub flb_pad_lz: u32,
-    pub lz_w: u32,
-    pub lz_msb: u32,
     pub sig_w: u32,
     pub sig_msb: u32,
     pub sig_pad: u32,
     pub sticky_bits: u32,
     pub sticky_msb: u32,
+    /// Subnormal inputs whose leading one lies below this fraction bit decode as zeros: the
+    /// unit never gives them a nonzero code (see `prune_subnormals_below`).
+    pub lead_min: u32,
+    /// Width of the leading-one position counted from `lead_min`, and the shift that
+    /// normalizes the lowest one kept.
+    pub lead_w: u32,
+    pub lead_msb: u32,
+    pub lead_span: u32,
+    /// lead_min mod 2^lead_w (the search subtracts it in lead_w bits).
+    pub lead_min_low: u32,
 }
 
 impl DecodeNumbers {
@@ -57,15 +64,35 @@ impl DecodeNumbers {
             flb_w,
             flb_msb: flb_w - 1,
             flb_pad_exp: flb_w - exp_bits,
-            flb_pad_lz: flb_w - lz_w,
-            lz_w,
-            lz_msb: lz_w - 1,
             sig_w,
             sig_msb: sig_w - 1,
             sig_pad: sig_w.saturating_sub(norm_w),
             sticky_bits: norm_w.saturating_sub(sig_w),
             sticky_msb: norm_w.saturating_sub(sig_w).saturating_sub(1),
+            lead_min: 0,
+            lead_w: lz_w,
+            lead_msb: lz_w - 1,
+            lead_span: man_bits,
+            lead_min_low: 0,
         }
+    }
+
+    /// Subnormal inputs with floor(log2) + flb_offset below `flb_min` give zero codes whatever
+    /// the block holds, so the leading-one search and the normalizing shift skip the fraction
+    /// bits such inputs start in. None when that leaves no fraction bit (decode them as zeros,
+    /// as flush_subnormals does).
+    pub fn prune_subnormals_below(mut self, flb_min: i64) -> Option<DecodeNumbers> {
+        // A subnormal's flb is its leading one's position + 1.
+        let lead_min = (flb_min - 1).max(0);
+        if lead_min >= i64::from(self.man_bits) {
+            return None;
+        }
+        self.lead_min = lead_min as u32;
+        self.lead_span = self.man_bits - self.lead_min;
+        self.lead_w = bits_for(u64::from(self.lead_span));
+        self.lead_msb = self.lead_w - 1;
+        self.lead_min_low = self.lead_min % (1 << self.lead_w);
+        Some(self)
     }
 
     /// The decode module's text.

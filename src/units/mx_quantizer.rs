@@ -115,14 +115,24 @@ impl MxQuantizerParams {
         }
     }
 
-    /// The fourth stage of a one-beat pipeline goes inside the conversion.
-    fn cvt_mid_cut(&self) -> bool {
-        self.beats() == 1 && self.pipeline >= 4
+    /// The fixed cut points of a one-beat pipeline, in the order they fill: after the block
+    /// max, the output, after decode (not with the exponent tree), half-way through conversion
+    /// (not with a table), after the conversion's subtraction.
+    fn fixed_cuts(&self) -> usize {
+        let n = Numbers::of(self);
+        2 + usize::from(n.exp_tree.is_none()) + usize::from(n.table.is_none()) + 1
     }
 
-    /// The fifth goes after the conversion's subtraction.
+    /// Half-way through conversion, after the shift: the last fixed cut but one.
+    fn cvt_mid_cut(&self) -> bool {
+        self.beats() == 1
+            && Numbers::of(self).table.is_none()
+            && self.pipeline + 1 >= self.fixed_cuts()
+    }
+
+    /// After the conversion's subtraction: the last fixed cut.
     fn cvt_d_cut(&self) -> bool {
-        self.beats() == 1 && self.pipeline >= 5
+        self.beats() == 1 && self.pipeline >= self.fixed_cuts()
     }
 
     fn parallel_view<'a>(
@@ -135,28 +145,40 @@ impl MxQuantizerParams {
         // output, after decode (before the tree), then inside the max tree (its levels are the
         // longest paths once decode and conversion are cut off), at the input; more stages go
         // to the output.
+        // With the exponent tree there is no decode cut (the first level runs beside the
+        // decode) and no cut at the root (it picks between its children's thresholds, so
+        // the threshold adds nothing to the root's stage).
         let p = self.pipeline;
+        let exp_tree = n.exp_tree.is_some();
         let levels = crate::emit::tree::levels(self.lanes());
+        let cut_levels_max = if exp_tree { levels - 1 } else { levels };
         let cut_max = p >= 1;
         let cut_out = p >= 2;
-        let cut_dec = p >= 3;
+        let cut_dec = p >= 3 && !exp_tree;
         let cut_cvt = self.cvt_mid_cut();
         let cut_d = self.cvt_d_cut();
-        let tree_cuts = p.saturating_sub(5).min(levels);
-        let cut_in = p > 5 + tree_cuts;
-        let extra_out = p.saturating_sub(6 + tree_cuts);
+        let fixed = self.fixed_cuts();
+        let tree_cuts = p.saturating_sub(fixed).min(cut_levels_max);
+        let cut_in = p > fixed + tree_cuts;
+        let extra_out = p.saturating_sub(fixed + 1 + tree_cuts);
         let (stages, first_en, last_valid) = chain(p, "valid_i", "ready_i");
         let mut cuts = Cuts::new(&stages);
         // Pipeline order: in, dec, tree levels, max, half-way through conversion, out...
         let cut_in = cuts.take(cut_in);
         let cut_dec = cuts.take(cut_dec);
-        let cut_levels = crate::emit::tree::cut_levels(levels, tree_cuts);
+        let cut_levels = crate::emit::tree::cut_levels(cut_levels_max, tree_cuts);
         let tree_regs: Vec<Cut> = cut_levels.iter().map(|_| cuts.take(true)).collect();
         let cut_max = cuts.take(cut_max);
         let cut_d = cuts.take(cut_d);
         let cut_cvt = cuts.take(cut_cvt);
         let mut c = self.common(banner, top, n);
         crate::emit::tree::register_levels(&mut c.tree, &cut_levels, &tree_regs);
+        let root = if exp_tree {
+            let root = c.tree.pop().expect("an exponent tree has a root node");
+            Some([root.a, root.b].map(|x| (format!("{x}_flb_w"), format!("{x}_special_w"))))
+        } else {
+            None
+        };
         let (keep_delay, keep_src) =
             delay_chain(&tree_regs, |i| format!("keep_t{}_q", i + 1), "keep_w");
         let out_names: Vec<String> = cuts.rest().take(usize::from(cut_out) + extra_out).collect();
@@ -204,7 +226,9 @@ impl MxQuantizerParams {
         .chain(std::iter::repeat_n("output", outs.len()))
         .collect();
         ParallelTemplate {
+            tree_msb: n.exp_tree.as_ref().map_or(n.key_msb, |e| e.key_msb),
             c,
+            root,
             keep_delay,
             keep_src,
             keep_expr: n.store.pack(|field| Part::Of {
@@ -326,6 +350,153 @@ pub struct Numbers {
     pub gt_const: String,
     pub flb_capped: bool,
     pub flb_cap: i64,
+    /// Small element formats convert by a table instead of shift, round and saturate.
+    pub table: Option<CvtTable>,
+    /// The one-beat unit takes the block max over the inputs' exponent fields (see ExpTree).
+    pub exp_tree: Option<ExpTree>,
+    /// Decode subnormal inputs as zeros: flush_subnormals, or none of them can give a nonzero code.
+    pub dec_flush: bool,
+    /// What the serial unit subtracts from tz to form the conversion's threshold.
+    pub tzm_sub: i64,
+}
+
+/// Conversion by table: with the threshold lowered by sig_w, a lane's u = flb - T' is negative
+/// when every bit lies below the element's smallest subnormal (code 0), and otherwise its low
+/// bits, the significand's fraction bits and sticky index the magnitude code. The table holds
+/// what the shift, round and saturate arithmetic gives for every such index.
+#[derive(Debug, Clone)]
+pub struct CvtTable {
+    pub u_w: u32,
+    pub key_w: u32,
+    /// Fraction bits of the significand below its leading one (the key's middle field).
+    pub frac_msb: u32,
+    /// (key, magnitude code) for every key that can occur.
+    pub rows: Vec<(u64, u64)>,
+}
+
+/// The block max over the raw exponent fields, for inputs whose every subnormal lies at or
+/// below the scale floor (FP32, BF16): such a block's scale is the floor whatever its
+/// subnormals are, so the tree needs no leading-one positions and no `+ man_bits` per lane;
+/// the leaves are input bits, so the first level starts from the input register beside the
+/// decode. The root forms both children's thresholds beside its comparison and picks one.
+#[derive(Debug, Clone)]
+pub struct ExpTree {
+    pub key_w: u32,
+    pub key_msb: u32,
+    /// The max is above the floor when it exceeds this exponent.
+    pub above_k: u64,
+    tz_w: u32,
+    d_w: u32,
+    /// What an exponent adds to form T' (mod 2^d_w) and the scale byte (mod 2^tz_w).
+    tzm_add: u64,
+    scale_add: u64,
+}
+
+impl ExpTree {
+    /// `above_flb`: the max flb the floor stops at; `tzm_add`, `scale_add`: what a max flb adds
+    /// to form the threshold and the scale byte.
+    fn of(
+        p: &MxQuantizerParams,
+        dec: &DecodeNumbers,
+        above_flb: i64,
+        tzm_add: i64,
+        scale_add: i64,
+        tz_w: u32,
+    ) -> Option<ExpTree> {
+        let man = i64::from(dec.man_bits);
+        // The largest subnormal's flb is man_bits; it must not lift the scale off the floor.
+        let fits = p.beats() == 1
+            && p.lanes() >= 2
+            && p.scale_rule == ScaleRule::Floor
+            && above_flb >= man;
+        let d_w = tz_w + 2;
+        fits.then(|| ExpTree {
+            key_w: dec.exp_bits,
+            key_msb: dec.exp_bits - 1,
+            above_k: (above_flb - man) as u64,
+            tz_w,
+            d_w,
+            tzm_add: (tzm_add + man).rem_euclid(1i64 << d_w) as u64,
+            scale_add: (scale_add + man).rem_euclid(1i64 << tz_w) as u64,
+        })
+    }
+
+    /// Whether the exponent `w` lifts the scale above the floor.
+    pub fn above(&self, w: &str) -> String {
+        format!(
+            "{{{}'d0, {w}}} > {}'d{}",
+            self.tz_w - self.key_w,
+            self.tz_w,
+            self.above_k
+        )
+    }
+
+    /// The conversion's threshold for a max exponent `w` above the floor.
+    pub fn tzm(&self, w: &str) -> String {
+        format!(
+            "{{{}'d0, {w}}} + {}'d{}",
+            self.d_w - self.key_w,
+            self.d_w,
+            self.tzm_add
+        )
+    }
+
+    /// The scale byte (in tz_w bits) for a max exponent `w` above the floor.
+    pub fn scale(&self, w: &str) -> String {
+        format!(
+            "{{{}'d0, {w}}} + {}'d{}",
+            self.tz_w - self.key_w,
+            self.tz_w,
+            self.scale_add
+        )
+    }
+}
+
+/// Widest table key the conversion uses before it falls back to the arithmetic.
+const TABLE_KEY_MAX: u32 = 6;
+
+impl CvtTable {
+    /// None when the key would be wider than TABLE_KEY_MAX bits (or for INT8, whose two's
+    /// complement codes take the arithmetic path).
+    fn of(sig_w: u32, c: i64, m: u32, max_mag: u64, is_int: bool) -> Option<CvtTable> {
+        let u_max = c + i64::from(sig_w);
+        let u_w = bits_for(u_max as u64);
+        let key_w = u_w + sig_w;
+        if is_int || key_w > TABLE_KEY_MAX {
+            return None;
+        }
+        let mut rows = Vec::new();
+        for u in 0..=u_max {
+            for frac in 0..1u64 << (sig_w - 1) {
+                for sticky in 0..2u64 {
+                    let key = ((u as u64) << sig_w) | (frac << 1) | sticky;
+                    let sig = (1u64 << (sig_w - 1)) | frac;
+                    rows.push((
+                        key,
+                        Self::magnitude(u - i64::from(sig_w), sig, sticky == 1, m, max_mag),
+                    ));
+                }
+            }
+        }
+        Some(CvtTable {
+            u_w,
+            key_w,
+            frac_msb: sig_w - 2,
+            rows,
+        })
+    }
+
+    /// The conversion's arithmetic for one lane at d = flb - T (d >= -sig_w): a right shift
+    /// by one (the round bit) plus the gap below the threshold, RNE, then saturation.
+    fn magnitude(d: i64, sig: u64, sticky: bool, m: u32, max_mag: u64) -> u64 {
+        let ext = sig << 1;
+        let shift = if d < 0 { 1 - d } else { 1 } as u32;
+        let sh = ext >> shift;
+        let tie = sticky || ext & ((1u64 << shift) - 1) != 0;
+        let n = (sh >> 1) + u64::from(sh & 1 == 1 && (tie || sh & 2 != 0));
+        let mag = if d < 0 { 0 } else { (d as u64) << m } + n;
+        mag.min(max_mag)
+    }
 }
 
 impl Numbers {
@@ -342,6 +513,16 @@ impl Numbers {
         };
         let sig_w = elem_man_bits + 2;
         let dec = DecodeNumbers::new(p.input_format, sig_w);
+        // The conversion's threshold never falls below the scale floor's, l (flb units), and an
+        // element sig_w + 1 binades below it rounds to zero.
+        let floor_t = dec.flb_offset + emin - 127;
+        let (dec, dec_flush) = match dec
+            .clone()
+            .prune_subnormals_below(floor_t - i64::from(sig_w))
+        {
+            Some(pruned) => (pruned, p.flush_subnormals),
+            None => (dec, true),
+        };
         let DecodeNumbers {
             in_w,
             flb_offset,
@@ -374,6 +555,9 @@ impl Numbers {
             .max(sig_w + 1)
             .max(mag_w + 1);
         let r_w = bits_for(u64::from(sig_w) + 1);
+        let table = CvtTable::of(sig_w, c, elem_man_bits, max_mag, is_int);
+        // The table's threshold sits sig_w lower, so that u = flb - T' is d + sig_w.
+        let u_off = if table.is_some() { i64::from(sig_w) } else { 0 };
         Numbers {
             dec: dec.clone(),
             in_w,
@@ -419,8 +603,8 @@ impl Numbers {
             far_below: (1u64 << (tz_w + 2)) - u64::from(sig_w),
             dl_w: r_w.max(eo_w),
             dl_msb: r_w.max(eo_w) - 1,
-            tzm_add: ((z - c) - z).rem_euclid(1i64 << (tz_w + 2)) as u64,
-            tzm_floor: ((l + z) - z).rem_euclid(1i64 << (tz_w + 2)) as u64,
+            tzm_add: ((z - c) - z - u_off).rem_euclid(1i64 << (tz_w + 2)) as u64,
+            tzm_floor: ((l + z) - z - u_off).rem_euclid(1i64 << (tz_w + 2)) as u64,
             el_w,
             el_msb: el_w - 1,
             mag_w,
@@ -440,8 +624,22 @@ impl Numbers {
             gt_const: format!("{}'d{}", sig_w + 1, m_top << 1),
             flb_capped,
             flb_cap,
+            table,
+            exp_tree: ExpTree::of(p, &dec, l + c, (z - c) - z - u_off, (z - c) - (l + z), tz_w),
+            dec_flush,
+            tzm_sub: z + u_off,
         }
     }
+}
+
+#[derive(Template)]
+#[template(path = "rtl/mxq_cvt_table.v", escape = "none")]
+struct CvtTableTemplate<'a> {
+    d_cut: bool,
+    banner: &'a str,
+    name: &'a str,
+    n: &'a Numbers,
+    t: &'a CvtTable,
 }
 
 #[derive(Template)]
@@ -476,6 +674,11 @@ struct Common<'a> {
 #[template(path = "rtl/mxq_parallel.v", escape = "none")]
 struct ParallelTemplate<'a> {
     c: Common<'a>,
+    /// The exponent tree's root children (the root itself is placed by the template).
+    /// (exponent, special) wires of both.
+    root: Option<[(String, String); 2]>,
+    /// The tree's key: the exponent field, or the flb key.
+    tree_msb: u32,
     /// Per lane, what conversion needs delayed along the registered tree levels:
     /// (register, enable, source).
     keep_delay: Vec<(String, String, String)>,
@@ -583,9 +786,17 @@ impl Hardware for MxQuantizerParams {
         let render = crate::floor::finish;
         let dec_name = format!("{top}_dec");
         let cvt_name = format!("{top}_cvt");
-        let dec = nums.dec.render(banner, &dec_name, self.flush_subnormals);
-        let cvt = render(
-            CvtTemplate {
+        let dec = nums.dec.render(banner, &dec_name, nums.dec_flush);
+        let cvt = render(match &nums.table {
+            Some(t) => CvtTableTemplate {
+                banner,
+                name: &cvt_name,
+                n: &nums,
+                t,
+                d_cut: self.cvt_d_cut(),
+            }
+            .render(),
+            None => CvtTemplate {
                 banner,
                 name: &cvt_name,
                 n: &nums,
@@ -593,7 +804,7 @@ impl Hardware for MxQuantizerParams {
                 d_cut: self.cvt_d_cut(),
             }
             .render(),
-        );
+        });
         let top_text = if self.beats() == 1 {
             render(self.parallel_view(banner, top, &nums).render())
         } else {
@@ -680,5 +891,110 @@ impl super::Checked for MxQuantizerChecked {
             beat.set("nan_o", q.nan);
             beat.set("last_o", b + 1 == beats);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params(format: ElementFormat, input: InputFormat) -> MxQuantizerParams {
+        MxQuantizerParams {
+            format,
+            block_size: 32,
+            input_format: input,
+            lanes: None,
+            pipeline: 2,
+            flush_subnormals: false,
+            scale_rule: ScaleRule::Floor,
+        }
+    }
+
+    /// Every row of the conversion table against the golden element encoder: the key's
+    /// significand 1.f (sig_w - 1 fraction bits) at d = u - sig_w binades from the element's
+    /// smallest normal one, with sticky as a bit far below.
+    #[test]
+    fn conversion_table_rows_are_the_golden_encoding() {
+        let format = ElementFormat::E2m1;
+        let n = Numbers::of(&params(format, InputFormat::Bf16));
+        let t = n.table.as_ref().expect("mxfp4 converts by table");
+        let emin = format.minifloat().unwrap().emin();
+        let sig_w = n.sig_w;
+        // Every u from 0 to c + sig_w, every fraction, both stickies.
+        let c = (n.emax - n.emin) as usize;
+        assert_eq!(t.rows.len(), (c + sig_w as usize + 1) << sig_w);
+        for &(key, mag) in &t.rows {
+            let sticky = key & 1;
+            let frac = (key >> 1) & ((1 << (sig_w - 1)) - 1);
+            let u = (key >> sig_w) as i32;
+            let sig = (1u64 << (sig_w - 1)) | frac;
+            let mant = (sig << 8) | sticky;
+            let exp = u - sig_w as i32 - (sig_w as i32 - 1) - 8 + emin;
+            let want = format.encode(false, mant, exp).code;
+            assert_eq!(
+                mag,
+                u64::from(want),
+                "key {key:#b}: u {u}, sig {sig:#b}, sticky {sticky}"
+            );
+        }
+    }
+
+    /// Formats whose table key would pass TABLE_KEY_MAX bits keep the arithmetic.
+    #[test]
+    fn wider_formats_and_int8_convert_by_arithmetic() {
+        for f in [
+            ElementFormat::E2m3,
+            ElementFormat::E3m2,
+            ElementFormat::E4m3,
+            ElementFormat::Int8,
+        ] {
+            assert!(
+                Numbers::of(&params(f, InputFormat::Bf16)).table.is_none(),
+                "{f:?}"
+            );
+        }
+    }
+
+    /// FP32 and BF16 subnormals lie below every MX format's scale floor (their block scale is
+    /// 2^-127 whatever they hold), FP16's do not: only the first two take the exponent tree,
+    /// and rceil (which lifts by a significand) and multi-beat units keep the flb tree.
+    #[test]
+    fn the_exponent_tree_applies_where_subnormals_cannot_lift_the_scale() {
+        for f in [
+            ElementFormat::E2m1,
+            ElementFormat::E4m3,
+            ElementFormat::E5m2,
+            ElementFormat::Int8,
+        ] {
+            for i in [InputFormat::F32, InputFormat::Bf16] {
+                assert!(Numbers::of(&params(f, i)).exp_tree.is_some(), "{f:?} {i:?}");
+            }
+            assert!(
+                Numbers::of(&params(f, InputFormat::F16)).exp_tree.is_none(),
+                "{f:?}"
+            );
+            let rceil = MxQuantizerParams {
+                scale_rule: ScaleRule::Rceil,
+                ..params(f, InputFormat::Bf16)
+            };
+            assert!(Numbers::of(&rceil).exp_tree.is_none(), "{f:?} rceil");
+            let serial = MxQuantizerParams {
+                lanes: Some(8),
+                ..params(f, InputFormat::Bf16)
+            };
+            assert!(Numbers::of(&serial).exp_tree.is_none(), "{f:?} 8 lanes");
+        }
+    }
+
+    /// BF16 into FP4: the threshold never falls below flb 7 (shared -127), an element more
+    /// than sig_w = 3 binades under it rounds to zero, so subnormals with their leading one
+    /// in fraction bits 0..2 (flb 1..3) decode as zeros. FP32 into FP4 keeps bits 19..22;
+    /// BF16 into E4M3 (threshold floor at flb 1) keeps every bit.
+    #[test]
+    fn decode_skips_the_subnormals_that_always_round_to_zero() {
+        let lead = |f, i| Numbers::of(&params(f, i)).dec.lead_min;
+        assert_eq!(lead(ElementFormat::E2m1, InputFormat::Bf16), 3);
+        assert_eq!(lead(ElementFormat::E2m1, InputFormat::F32), 19);
+        assert_eq!(lead(ElementFormat::E4m3, InputFormat::Bf16), 0);
     }
 }

@@ -29,22 +29,30 @@ module {{ name }} (
 
   // Subnormal inputs: the leading one of the fraction gives the exponent, and a left shift
   // puts it on top of the significand.
-  function [{{ n.lz_msb }}:0] lead_one;
-    input [{{ n.man_msb }}:0] f;
+{%- if n.lead_min > 0 %}
+  // A leading one below fraction bit {{ n.lead_min }} always gives a zero code: such inputs decode as zeros.
+{%- endif %}
+  function [{{ n.lead_msb }}:0] lead_one;
+    input [{{ n.man_msb }}:{{ n.lead_min }}] f;
     integer j;
     begin
-      lead_one = {{ n.lz_w }}'d0;
-      for (j = 0; j < {{ n.man_bits }}; j = j + 1)
-        if (f[j]) lead_one = j[{{ n.lz_msb }}:0];
+      lead_one = {{ n.lead_w }}'d0;
+      for (j = {{ n.lead_min }}; j < {{ n.man_bits }}; j = j + 1)
+{%- if n.lead_min_low > 0 %}
+        if (f[j]) lead_one = j[{{ n.lead_msb }}:0] - {{ n.lead_w }}'d{{ n.lead_min_low }};
+{%- else %}
+        if (f[j]) lead_one = j[{{ n.lead_msb }}:0];
+{%- endif %}
     end
   endfunction
 
-  wire [{{ n.lz_msb }}:0] lead_w    = lead_one(frac_w);
-  wire [{{ n.lz_msb }}:0] nshift_w  = {{ n.lz_w }}'d{{ n.man_bits }} - lead_w;
-  wire        nonzero_w = |frac_w;
+  // The leading one's position counted from fraction bit {{ n.lead_min }}.
+  wire [{{ n.lead_msb }}:0] lead_w    = lead_one(frac_w[{{ n.man_msb }}:{{ n.lead_min }}]);
+  wire [{{ n.lead_msb }}:0] nshift_w  = {{ n.lead_w }}'d{{ n.lead_span }} - lead_w;
+  wire        nonzero_w = |frac_w[{{ n.man_msb }}:{{ n.lead_min }}];
   wire [{{ n.man_bits }}:0] norm_w = normal_w ? {1'b1, frac_w} : ({1'b0, frac_w} << nshift_w);
   assign flb_o = normal_w  ? {{ "{" }}{{ n.flb_pad_exp }}'d0, exp_w} + {{ n.flb_w }}'d{{ n.man_bits }}
-               : nonzero_w ? {{ "{" }}{{ n.flb_pad_lz }}'d0, lead_w} + {{ n.flb_w }}'d1
+               : nonzero_w ? {{ "{" }}{{ n.flb_w - n.lead_w }}'d0, lead_w} + {{ n.flb_w }}'d{{ n.lead_min + 1 }}
                :             {{ n.flb_w }}'d0;
 {%- endif %}
 {%- if n.sig_pad > 0 %}

@@ -49,7 +49,10 @@ module {{ c.name }} (
       wire [{{ c.n.lane.msb() }}:0] dec_w = {{ c.n.lane.wires("_w") }};
 {%- call floor::cut(cut_dec, c.n.lane.msb(), "dec_q", "tree_w", "dec_w", "      ") %}{%- endcall %}
       // Leaves of the block-max tree.
-{%- if c.n.rceil %}
+{%- if let Some(e) = c.n.exp_tree %}
+      // The exponent field: the tree starts from the input, beside the decode.
+      wire [{{ e.key_msb }}:0] leaf_flb_w     = raw_w[{{ c.n.dec.exp_hi }}:{{ c.n.dec.man_bits }}];
+{%- else if c.n.rceil %}
       // rceil key: {flb, the significand exceeds the element maximum's}.
       wire        leaf_gt_w      = {tree_w{{ c.n.lane.slice("sig") }}, tree_w{{ c.n.lane.slice("sticky") }}} > {{ c.n.gt_const }};
       wire [{{ c.n.key_msb }}:0] leaf_flb_w     = {tree_w{{ c.n.lane.slice("flb") }}, leaf_gt_w};
@@ -93,8 +96,28 @@ module {{ c.name }} (
 
   // ---- block maximum of flb, and NaN/Inf anywhere: a tree, one wire or register per node ----
 {%- for nd in c.tree %}
-{%- call floor::node(nd, c.n.key_msb, "flb", nd.max("flb"), "special", nd.any("special")) %}{%- endcall %}
+{%- call floor::node(nd, tree_msb, "flb", nd.max("flb"), "special", nd.any("special")) %}{%- endcall %}
 {%- endfor %}
+{%- if let Some(e) = c.n.exp_tree %}
+{%- if let Some([(a, a_sp), (b, b_sp)]) = root %}
+
+  // ---- shared exponent: shared = max(floor(log2 amax) - {{ c.n.emax }}, -127) ----
+  // From the max exponent field e: above the floor when e > {{ e.above_k }}, and
+  // then T' and the scale byte add constants to e (an exponent field of 0 is a block at the floor).
+  // Both children's are formed beside the root's comparison, which picks one.
+  wire        root_gt_w     = {{ a }} > {{ b }};
+  wire        any_special_w = {{ a_sp }} | {{ b_sp }};
+  wire        a_above_w     = {{ e.above(a) }};
+  wire        b_above_w     = {{ e.above(b) }};
+  wire [{{ c.n.d_msb }}:0] a_tzm_w = a_above_w ? ({{ e.tzm(a) }}) : {{ c.n.d_w }}'d{{ c.n.tzm_floor }};
+  wire [{{ c.n.d_msb }}:0] b_tzm_w = b_above_w ? ({{ e.tzm(b) }}) : {{ c.n.d_w }}'d{{ c.n.tzm_floor }};
+  wire [{{ c.n.tz_msb }}:0] a_scale_w = a_above_w ? ({{ e.scale(a) }}) : {{ c.n.tz_w }}'d0;
+  wire [{{ c.n.tz_msb }}:0] b_scale_w = b_above_w ? ({{ e.scale(b) }}) : {{ c.n.tz_w }}'d0;
+  wire [{{ c.n.d_msb }}:0] tzm_max_w = root_gt_w ? a_tzm_w : b_tzm_w;
+  wire [{{ c.n.tz_msb }}:0] scale_full_w = root_gt_w ? a_scale_w : b_scale_w;
+  wire [7:0]  scale_max_w = any_special_w ? 8'hff : scale_full_w[7:0];
+{%- endif %}
+{%- else %}
 {%- if c.n.rceil %}
   wire [{{ c.n.key_msb }}:0] max_key_w = {{ c.tree_root }}_flb_w;
 {%- include "rtl/mxq_rceil.inc" %}
@@ -113,6 +136,7 @@ module {{ c.name }} (
   // tz - {{ c.n.scale_off }}, formed from the max directly (the floor is where the scale byte is 0).
   wire [{{ c.n.tz_msb }}:0] scale_full_w = above_w ? ({{ "{" }}{{ c.n.tz_pad }}'d0, max_flb_w} + {{ c.n.tz_w }}'d{{ c.n.scale_add }}) : {{ c.n.tz_w }}'d0;
   wire [7:0]  scale_max_w = any_special_w ? 8'hff : all_zero_w ? 8'h00 : scale_full_w[7:0];
+{%- endif %}
 {%- if cut_max.registered %}
   reg  [{{ c.n.d_msb }}:0] tzm_q;
   reg  [7:0]  scale_q;

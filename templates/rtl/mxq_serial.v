@@ -161,8 +161,8 @@ module {{ c.name }} (
   // A NaN block forces its codes to 0; an all-zero block keeps each zero's sign.
   assign force_zero_w = blk_special_w;
   wire [{{ c.n.tz_msb }}:0] scale_full_w = tz_w - {{ c.n.tz_w }}'d{{ c.n.scale_off }};
-  // The conversion's threshold T = tz - {{ c.n.z }}, in {{ c.n.d_w }}-bit two's complement.
-  assign tzm_w = {{ "{" }}2'd0, tz_w} - {{ c.n.d_w }}'d{{ c.n.z }};
+  // The conversion's threshold T = tz - {{ c.n.z }} (less sig_w when it converts by table), in {{ c.n.d_w }}-bit two's complement.
+  assign tzm_w = {{ "{" }}2'd0, tz_w} - {{ c.n.d_w }}'d{{ c.n.tzm_sub }};
   wire [7:0]  scale_w = blk_special_w ? 8'hff : all_zero_w ? 8'h00 : scale_full_w[7:0];
 {%- for o in out_stages %}
   reg  [7:0]  scale_{{ o.name }}_q;
