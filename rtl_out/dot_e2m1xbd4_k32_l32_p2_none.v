@@ -148,7 +148,10 @@ module dot_e2m1xbd4_k32_l32_p2_none (
       wire [5:0] mul_w = {4'd0, a_sig_w} * {2'd0, b_sig_w};
       wire [2:0] shs_w = {1'd0, a_sh_w} + {2'd0, b_sh_w};
       wire [8:0] mag_w = {3'd0, mul_w} << shs_w;
-      wire [8:0] prod_w = (sa_sign_w ^ sb_sign_w) ? 9'd0 - mag_w : mag_w;
+      // The sign travels beside the magnitude: the leaf is its one's complement, and the
+      // tree's first level adds the sign back as a carry.
+      wire        neg_w = sa_sign_w ^ sb_sign_w;
+      wire [8:0] prod_w = mag_w;
       wire        leaf_nan_w = a_special_w | b_special_w;
       reg  [8:0] prod_q;
       reg         nan_q;
@@ -158,8 +161,13 @@ module dot_e2m1xbd4_k32_l32_p2_none (
           nan_q  <= leaf_nan_w;
         end
       end
-      wire [8:0] leaf_p_w = prod_q;
+      wire [8:0] prod_t_w = prod_q;
       wire        leaf_n_w = nan_q;
+      reg  [0:0] neg_q;
+      always @(posedge clk_i) if (en_s1_w) neg_q <= neg_w;
+      wire [0:0] neg_t_w = neg_q;
+      wire [8:0] leaf_p_w = prod_t_w ^ {9{neg_t_w[0]}};
+      wire        leaf_s_w = neg_t_w[0];
     end
   endgenerate
 
@@ -171,37 +179,37 @@ module dot_e2m1xbd4_k32_l32_p2_none (
   wire [16:0] sc_t_w = sc_q;
 
   // ---- the beat's sum: a signed adder tree, one bit wider per level; NaN anywhere ----
-  wire [9:0] acc_l1_n0_p_w = {g_lane[0].leaf_p_w[8], g_lane[0].leaf_p_w} + {g_lane[1].leaf_p_w[8], g_lane[1].leaf_p_w};
+  wire [9:0] acc_l1_n0_p_w = {g_lane[0].leaf_p_w[8], g_lane[0].leaf_p_w} + {g_lane[1].leaf_p_w[8], g_lane[1].leaf_p_w} + {9'd0, g_lane[0].leaf_s_w} + {9'd0, g_lane[1].leaf_s_w};
   wire        acc_l1_n0_n_w = g_lane[0].leaf_n_w | g_lane[1].leaf_n_w;
-  wire [9:0] acc_l1_n1_p_w = {g_lane[2].leaf_p_w[8], g_lane[2].leaf_p_w} + {g_lane[3].leaf_p_w[8], g_lane[3].leaf_p_w};
+  wire [9:0] acc_l1_n1_p_w = {g_lane[2].leaf_p_w[8], g_lane[2].leaf_p_w} + {g_lane[3].leaf_p_w[8], g_lane[3].leaf_p_w} + {9'd0, g_lane[2].leaf_s_w} + {9'd0, g_lane[3].leaf_s_w};
   wire        acc_l1_n1_n_w = g_lane[2].leaf_n_w | g_lane[3].leaf_n_w;
-  wire [9:0] acc_l1_n2_p_w = {g_lane[4].leaf_p_w[8], g_lane[4].leaf_p_w} + {g_lane[5].leaf_p_w[8], g_lane[5].leaf_p_w};
+  wire [9:0] acc_l1_n2_p_w = {g_lane[4].leaf_p_w[8], g_lane[4].leaf_p_w} + {g_lane[5].leaf_p_w[8], g_lane[5].leaf_p_w} + {9'd0, g_lane[4].leaf_s_w} + {9'd0, g_lane[5].leaf_s_w};
   wire        acc_l1_n2_n_w = g_lane[4].leaf_n_w | g_lane[5].leaf_n_w;
-  wire [9:0] acc_l1_n3_p_w = {g_lane[6].leaf_p_w[8], g_lane[6].leaf_p_w} + {g_lane[7].leaf_p_w[8], g_lane[7].leaf_p_w};
+  wire [9:0] acc_l1_n3_p_w = {g_lane[6].leaf_p_w[8], g_lane[6].leaf_p_w} + {g_lane[7].leaf_p_w[8], g_lane[7].leaf_p_w} + {9'd0, g_lane[6].leaf_s_w} + {9'd0, g_lane[7].leaf_s_w};
   wire        acc_l1_n3_n_w = g_lane[6].leaf_n_w | g_lane[7].leaf_n_w;
-  wire [9:0] acc_l1_n4_p_w = {g_lane[8].leaf_p_w[8], g_lane[8].leaf_p_w} + {g_lane[9].leaf_p_w[8], g_lane[9].leaf_p_w};
+  wire [9:0] acc_l1_n4_p_w = {g_lane[8].leaf_p_w[8], g_lane[8].leaf_p_w} + {g_lane[9].leaf_p_w[8], g_lane[9].leaf_p_w} + {9'd0, g_lane[8].leaf_s_w} + {9'd0, g_lane[9].leaf_s_w};
   wire        acc_l1_n4_n_w = g_lane[8].leaf_n_w | g_lane[9].leaf_n_w;
-  wire [9:0] acc_l1_n5_p_w = {g_lane[10].leaf_p_w[8], g_lane[10].leaf_p_w} + {g_lane[11].leaf_p_w[8], g_lane[11].leaf_p_w};
+  wire [9:0] acc_l1_n5_p_w = {g_lane[10].leaf_p_w[8], g_lane[10].leaf_p_w} + {g_lane[11].leaf_p_w[8], g_lane[11].leaf_p_w} + {9'd0, g_lane[10].leaf_s_w} + {9'd0, g_lane[11].leaf_s_w};
   wire        acc_l1_n5_n_w = g_lane[10].leaf_n_w | g_lane[11].leaf_n_w;
-  wire [9:0] acc_l1_n6_p_w = {g_lane[12].leaf_p_w[8], g_lane[12].leaf_p_w} + {g_lane[13].leaf_p_w[8], g_lane[13].leaf_p_w};
+  wire [9:0] acc_l1_n6_p_w = {g_lane[12].leaf_p_w[8], g_lane[12].leaf_p_w} + {g_lane[13].leaf_p_w[8], g_lane[13].leaf_p_w} + {9'd0, g_lane[12].leaf_s_w} + {9'd0, g_lane[13].leaf_s_w};
   wire        acc_l1_n6_n_w = g_lane[12].leaf_n_w | g_lane[13].leaf_n_w;
-  wire [9:0] acc_l1_n7_p_w = {g_lane[14].leaf_p_w[8], g_lane[14].leaf_p_w} + {g_lane[15].leaf_p_w[8], g_lane[15].leaf_p_w};
+  wire [9:0] acc_l1_n7_p_w = {g_lane[14].leaf_p_w[8], g_lane[14].leaf_p_w} + {g_lane[15].leaf_p_w[8], g_lane[15].leaf_p_w} + {9'd0, g_lane[14].leaf_s_w} + {9'd0, g_lane[15].leaf_s_w};
   wire        acc_l1_n7_n_w = g_lane[14].leaf_n_w | g_lane[15].leaf_n_w;
-  wire [9:0] acc_l1_n8_p_w = {g_lane[16].leaf_p_w[8], g_lane[16].leaf_p_w} + {g_lane[17].leaf_p_w[8], g_lane[17].leaf_p_w};
+  wire [9:0] acc_l1_n8_p_w = {g_lane[16].leaf_p_w[8], g_lane[16].leaf_p_w} + {g_lane[17].leaf_p_w[8], g_lane[17].leaf_p_w} + {9'd0, g_lane[16].leaf_s_w} + {9'd0, g_lane[17].leaf_s_w};
   wire        acc_l1_n8_n_w = g_lane[16].leaf_n_w | g_lane[17].leaf_n_w;
-  wire [9:0] acc_l1_n9_p_w = {g_lane[18].leaf_p_w[8], g_lane[18].leaf_p_w} + {g_lane[19].leaf_p_w[8], g_lane[19].leaf_p_w};
+  wire [9:0] acc_l1_n9_p_w = {g_lane[18].leaf_p_w[8], g_lane[18].leaf_p_w} + {g_lane[19].leaf_p_w[8], g_lane[19].leaf_p_w} + {9'd0, g_lane[18].leaf_s_w} + {9'd0, g_lane[19].leaf_s_w};
   wire        acc_l1_n9_n_w = g_lane[18].leaf_n_w | g_lane[19].leaf_n_w;
-  wire [9:0] acc_l1_n10_p_w = {g_lane[20].leaf_p_w[8], g_lane[20].leaf_p_w} + {g_lane[21].leaf_p_w[8], g_lane[21].leaf_p_w};
+  wire [9:0] acc_l1_n10_p_w = {g_lane[20].leaf_p_w[8], g_lane[20].leaf_p_w} + {g_lane[21].leaf_p_w[8], g_lane[21].leaf_p_w} + {9'd0, g_lane[20].leaf_s_w} + {9'd0, g_lane[21].leaf_s_w};
   wire        acc_l1_n10_n_w = g_lane[20].leaf_n_w | g_lane[21].leaf_n_w;
-  wire [9:0] acc_l1_n11_p_w = {g_lane[22].leaf_p_w[8], g_lane[22].leaf_p_w} + {g_lane[23].leaf_p_w[8], g_lane[23].leaf_p_w};
+  wire [9:0] acc_l1_n11_p_w = {g_lane[22].leaf_p_w[8], g_lane[22].leaf_p_w} + {g_lane[23].leaf_p_w[8], g_lane[23].leaf_p_w} + {9'd0, g_lane[22].leaf_s_w} + {9'd0, g_lane[23].leaf_s_w};
   wire        acc_l1_n11_n_w = g_lane[22].leaf_n_w | g_lane[23].leaf_n_w;
-  wire [9:0] acc_l1_n12_p_w = {g_lane[24].leaf_p_w[8], g_lane[24].leaf_p_w} + {g_lane[25].leaf_p_w[8], g_lane[25].leaf_p_w};
+  wire [9:0] acc_l1_n12_p_w = {g_lane[24].leaf_p_w[8], g_lane[24].leaf_p_w} + {g_lane[25].leaf_p_w[8], g_lane[25].leaf_p_w} + {9'd0, g_lane[24].leaf_s_w} + {9'd0, g_lane[25].leaf_s_w};
   wire        acc_l1_n12_n_w = g_lane[24].leaf_n_w | g_lane[25].leaf_n_w;
-  wire [9:0] acc_l1_n13_p_w = {g_lane[26].leaf_p_w[8], g_lane[26].leaf_p_w} + {g_lane[27].leaf_p_w[8], g_lane[27].leaf_p_w};
+  wire [9:0] acc_l1_n13_p_w = {g_lane[26].leaf_p_w[8], g_lane[26].leaf_p_w} + {g_lane[27].leaf_p_w[8], g_lane[27].leaf_p_w} + {9'd0, g_lane[26].leaf_s_w} + {9'd0, g_lane[27].leaf_s_w};
   wire        acc_l1_n13_n_w = g_lane[26].leaf_n_w | g_lane[27].leaf_n_w;
-  wire [9:0] acc_l1_n14_p_w = {g_lane[28].leaf_p_w[8], g_lane[28].leaf_p_w} + {g_lane[29].leaf_p_w[8], g_lane[29].leaf_p_w};
+  wire [9:0] acc_l1_n14_p_w = {g_lane[28].leaf_p_w[8], g_lane[28].leaf_p_w} + {g_lane[29].leaf_p_w[8], g_lane[29].leaf_p_w} + {9'd0, g_lane[28].leaf_s_w} + {9'd0, g_lane[29].leaf_s_w};
   wire        acc_l1_n14_n_w = g_lane[28].leaf_n_w | g_lane[29].leaf_n_w;
-  wire [9:0] acc_l1_n15_p_w = {g_lane[30].leaf_p_w[8], g_lane[30].leaf_p_w} + {g_lane[31].leaf_p_w[8], g_lane[31].leaf_p_w};
+  wire [9:0] acc_l1_n15_p_w = {g_lane[30].leaf_p_w[8], g_lane[30].leaf_p_w} + {g_lane[31].leaf_p_w[8], g_lane[31].leaf_p_w} + {9'd0, g_lane[30].leaf_s_w} + {9'd0, g_lane[31].leaf_s_w};
   wire        acc_l1_n15_n_w = g_lane[30].leaf_n_w | g_lane[31].leaf_n_w;
   wire [10:0] acc_l2_n0_p_w = {acc_l1_n0_p_w[9], acc_l1_n0_p_w} + {acc_l1_n1_p_w[9], acc_l1_n1_p_w};
   wire        acc_l2_n0_n_w = acc_l1_n0_n_w | acc_l1_n1_n_w;

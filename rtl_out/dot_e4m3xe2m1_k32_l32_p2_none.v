@@ -114,8 +114,9 @@ module dot_e4m3xe2m1_k32_l32_p2_none (
           nan_q  <= leaf_nan_w;
         end
       end
-      wire [22:0] leaf_p_w = prod_q;
+      wire [22:0] prod_t_w = prod_q;
       wire        leaf_n_w = nan_q;
+      wire [22:0] leaf_p_w = prod_t_w;
     end
   endgenerate
 

@@ -117,8 +117,9 @@ module dot_int8xe4m3_k32_l8_p2_fx64lm40n5 (
           nan_q  <= leaf_nan_w;
         end
       end
-      wire [25:0] leaf_p_w = prod_q;
+      wire [25:0] prod_t_w = prod_q;
       wire        leaf_n_w = nan_q;
+      wire [25:0] leaf_p_w = prod_t_w;
     end
   endgenerate
 

@@ -121,8 +121,9 @@ module dot_nv4xe4m3_k16_l16_p2_fp32n4 (
           nan_q  <= leaf_nan_w;
         end
       end
-      wire [22:0] leaf_p_w = prod_q;
+      wire [22:0] prod_t_w = prod_q;
       wire        leaf_n_w = nan_q;
+      wire [22:0] leaf_p_w = prod_t_w;
     end
   endgenerate
 

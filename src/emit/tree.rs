@@ -59,6 +59,8 @@ pub struct SumNode {
     pub level: usize,
     /// The enable of the register holding this node, or empty for a plain wire.
     pub en: String,
+    /// One-bit wires the node adds besides its operands (the carry inputs of its adder).
+    pub carries: Vec<String>,
 }
 
 /// A balanced adder tree over a power-of-two number of `leaf_w`-bit leaves; every level adds a
@@ -88,6 +90,7 @@ pub fn sum_tree(leaves: Vec<String>, leaf_w: u32, prefix: &str) -> (Vec<SumNode>
                     operand_msb: width - 1,
                     level: depth,
                     en: String::new(),
+                    carries: Vec::new(),
                 });
                 name
             })
@@ -129,7 +132,17 @@ impl SumNode {
     pub fn add_signed(&self, key: &str) -> String {
         let (a, b) = operands(&self.a, &self.b, key);
         let m = self.operand_msb;
-        format!("{{{a}[{m}], {a}}} + {{{b}[{m}], {b}}}")
+        let mut sum = format!("{{{a}[{m}], {a}}} + {{{b}[{m}], {b}}}");
+        for c in &self.carries {
+            sum.push_str(&format!(" + {{{}'d0, {c}}}", self.width - 1));
+        }
+        sum
+    }
+
+    /// Both operands' one-bit `key` wires as carries (see `carries`).
+    pub fn carry_in(&mut self, key: &str) {
+        let (a, b) = operands(&self.a, &self.b, key);
+        self.carries = vec![a, b];
     }
 
     pub fn any(&self, key: &str) -> String {

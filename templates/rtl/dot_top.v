@@ -174,7 +174,14 @@ module {{ name }} (
       wire [{{ mul_msb }}:0] mul_w = {{ mul_expr }};
       wire [{{ sh_sum_msb }}:0] shs_w = {{ shs_expr }};
       wire [{{ pw_msb }}:0] mag_w = {{ "{" }}{{ mag_pad }}'d0, mul_w} << shs_w;
+{%- if fold_sign %}
+      // The sign travels beside the magnitude: the leaf is its one's complement, and the
+      // tree's first level adds the sign back as a carry.
+      wire        neg_w = sa_sign_w ^ sb_sign_w;
+      wire [{{ pw_msb }}:0] prod_w = mag_w;
+{%- else %}
       wire [{{ pw_msb }}:0] prod_w = (sa_sign_w ^ sb_sign_w) ? {{ pw }}'d0 - mag_w : mag_w;
+{%- endif %}
       wire        leaf_nan_w = a_special_w | b_special_w;
 {%- endif %}
 {%- if cut_prod.registered %}
@@ -186,11 +193,18 @@ module {{ name }} (
           nan_q  <= leaf_nan_w;
         end
       end
-      wire [{{ pw_msb }}:0] leaf_p_w = prod_q;
+      wire [{{ pw_msb }}:0] prod_t_w = prod_q;
       wire        leaf_n_w = nan_q;
 {%- else %}
-      wire [{{ pw_msb }}:0] leaf_p_w = prod_w;
+      wire [{{ pw_msb }}:0] prod_t_w = prod_w;
       wire        leaf_n_w = leaf_nan_w;
+{%- endif %}
+{%- if fold_sign %}
+{%- call floor::cut(cut_prod, 0, "neg_q", "neg_t_w", "neg_w", "      ") %}{%- endcall %}
+      wire [{{ pw_msb }}:0] leaf_p_w = prod_t_w ^ {{ "{" }}{{ pw }}{neg_t_w[0]}};
+      wire        leaf_s_w = neg_t_w[0];
+{%- else %}
+      wire [{{ pw_msb }}:0] leaf_p_w = prod_t_w;
 {%- endif %}
     end
   endgenerate
