@@ -52,8 +52,8 @@ module bdq_mse_bf16_k32_l32_p6_f2_e8m0_b35c5735e_dec (
   // The leading one's position counted from fraction bit 0.
   wire [2:0] lead_w    = lead_one(frac_w[6:0]);
   wire [2:0] nshift_w  = 3'd7 - lead_w;
-  wire        nonzero_w = |frac_w[6:0];
   wire [7:0] norm_w = normal_w ? {1'b1, frac_w} : ({1'b0, frac_w} << nshift_w);
+  wire        nonzero_w = |frac_w[6:0];
   assign flb_o = normal_w  ? {1'd0, exp_w} + 9'd7
                : nonzero_w ? {6'd0, lead_w} + 9'd1
                :             9'd0;

@@ -64,8 +64,8 @@ module bdq_ts_f32_k32_l8_p2_f3_e5_dec (
   // The leading one's position counted from fraction bit 0.
   wire [4:0] lead_w    = lead_one(frac_w[22:0]);
   wire [4:0] nshift_w  = 5'd23 - lead_w;
-  wire        nonzero_w = |frac_w[22:0];
   wire [23:0] norm_w = normal_w ? {1'b1, frac_w} : ({1'b0, frac_w} << nshift_w);
+  wire        nonzero_w = |frac_w[22:0];
   assign flb_o = normal_w  ? {1'd0, exp_w} + 9'd23
                : nonzero_w ? {4'd0, lead_w} + 9'd1
                :             9'd0;

@@ -28,7 +28,7 @@ module mxq_e2m1_bf16_k32_l32_p10_cvt (
   output wire [3:0] code_o
 );
 
-  wire [11:0] u_w = {3'd0, flb_i} - tzm_i;
+  wire [11:0] u_w = {{3{flb_i[8]}}, flb_i} - tzm_i;
   // {u, fraction bits, sticky, far, element zero, sign, block zero}
   wire [9:0] lane_w = {u_w[2:0], sig_i[1:0], sticky_i, u_w[11], ~sig_i[2], sign_i, zero_i};
   // Registered after the subtraction (deep pipelines).

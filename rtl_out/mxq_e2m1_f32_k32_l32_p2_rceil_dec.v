@@ -47,8 +47,8 @@ module mxq_e2m1_f32_k32_l32_p2_rceil_dec (
   // The leading one's position counted from fraction bit 19.
   wire [2:0] lead_w    = lead_one(frac_w[22:19]);
   wire [2:0] nshift_w  = 3'd4 - lead_w;
-  wire        nonzero_w = |frac_w[22:19];
   wire [23:0] norm_w = normal_w ? {1'b1, frac_w} : ({1'b0, frac_w} << nshift_w);
+  wire        nonzero_w = |frac_w[22:19];
   assign flb_o = normal_w  ? {1'd0, exp_w} + 9'd23
                : nonzero_w ? {6'd0, lead_w} + 9'd20
                :             9'd0;

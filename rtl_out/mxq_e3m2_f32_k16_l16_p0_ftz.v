@@ -122,8 +122,8 @@ module mxq_e3m2_f32_k16_l16_p0_ftz (
   wire        any_special_w = max_l3_n0_special_w | max_l3_n1_special_w;
   wire        a_above_w     = {2'd0, max_l3_n0_flb_w} > 10'd4;
   wire        b_above_w     = {2'd0, max_l3_n1_flb_w} > 10'd4;
-  wire [11:0] a_tzm_w = a_above_w ? ({4'd0, max_l3_n0_flb_w} + 12'd17) : 12'd21;
-  wire [11:0] b_tzm_w = b_above_w ? ({4'd0, max_l3_n1_flb_w} + 12'd17) : 12'd21;
+  wire [11:0] a_tzm_w = a_above_w ? ({4'd0, max_l3_n0_flb_w} + 12'd4090) : 12'd4094;
+  wire [11:0] b_tzm_w = b_above_w ? ({4'd0, max_l3_n1_flb_w} + 12'd4090) : 12'd4094;
   wire [9:0] a_scale_w = a_above_w ? ({2'd0, max_l3_n0_flb_w} + 10'd1020) : 10'd0;
   wire [9:0] b_scale_w = b_above_w ? ({2'd0, max_l3_n1_flb_w} + 10'd1020) : 10'd0;
   wire [11:0] tzm_max_w = root_gt_w ? a_tzm_w : b_tzm_w;

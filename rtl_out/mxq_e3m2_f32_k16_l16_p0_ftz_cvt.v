@@ -28,7 +28,7 @@ module mxq_e3m2_f32_k16_l16_p0_ftz_cvt (
 
   // One subtraction per lane: d = flb - T in 12 bits. d < 0: the element lies below the
   // threshold by gap = -d; the low bits of d are the element's exponent offset.
-  wire [11:0] d_w     = {3'd0, flb_i} - tzm_i;
+  wire [11:0] d_w     = {{3{flb_i[8]}}, flb_i} - tzm_i;
   wire        below_w = d_w[11];
   wire        far_w   = below_w & (d_w < 12'd4092);
   wire [2:0] a_dl_w = d_w[2:0];

@@ -33,7 +33,8 @@ module mxq_e3m2_f32_k16_l16_p0_ftz_dec (
 
   // flush_subnormals: subnormal inputs count as (signed) zeros.
   wire [23:0] norm_w = normal_w ? {1'b1, frac_w} : 24'd0;
-  assign flb_o = normal_w ? {1'd0, exp_w} + 9'd23 : 9'd0;
+  // flb - 23: the exponent field (a flushed subnormal's code is 0 whatever its flb).
+  assign flb_o = {1'd0, exp_w};
 
   assign sig_o    = norm_w[23:20];
   assign sticky_o = |norm_w[19:0];

@@ -47,11 +47,11 @@ module mxq_e4m3_f32_k32_l32_p2_dec (
   // The leading one's position counted from fraction bit 11.
   wire [3:0] lead_w    = lead_one(frac_w[22:11]);
   wire [3:0] nshift_w  = 4'd12 - lead_w;
-  wire        nonzero_w = |frac_w[22:11];
   wire [23:0] norm_w = normal_w ? {1'b1, frac_w} : ({1'b0, frac_w} << nshift_w);
-  assign flb_o = normal_w  ? {1'd0, exp_w} + 9'd23
-               : nonzero_w ? {5'd0, lead_w} + 9'd12
-               :             9'd0;
+  // flb - 23 in two's complement: the exponent field of a normal input, at most 0 for a
+  // subnormal (a zero's code is 0 whatever its flb, so it takes the subnormal's form).
+  assign flb_o = normal_w  ? {1'd0, exp_w}
+               :             {5'd0, lead_w} + 9'd501;
 
   assign sig_o    = norm_w[23:19];
   assign sticky_o = |norm_w[18:0];

@@ -46,8 +46,8 @@ module mxq_e5m2_f16_k32_l8_p4_dec (
   // The leading one's position counted from fraction bit 0.
   wire [3:0] lead_w    = lead_one(frac_w[9:0]);
   wire [3:0] nshift_w  = 4'd10 - lead_w;
-  wire        nonzero_w = |frac_w[9:0];
   wire [10:0] norm_w = normal_w ? {1'b1, frac_w} : ({1'b0, frac_w} << nshift_w);
+  wire        nonzero_w = |frac_w[9:0];
   assign flb_o = normal_w  ? {1'd0, exp_w} + 6'd10
                : nonzero_w ? {2'd0, lead_w} + 6'd1
                :             6'd0;

@@ -170,8 +170,8 @@ module mxq_int8_bf16_k32_l32_p2 (
   wire        any_special_w = max_l4_n0_special_w | max_l4_n1_special_w;
   wire        a_above_w     = {2'd0, max_l4_n0_flb_w} > 10'd0;
   wire        b_above_w     = {2'd0, max_l4_n1_flb_w} > 10'd0;
-  wire [11:0] a_tzm_w = a_above_w ? ({4'd0, max_l4_n0_flb_w} + 12'd7) : 12'd7;
-  wire [11:0] b_tzm_w = b_above_w ? ({4'd0, max_l4_n1_flb_w} + 12'd7) : 12'd7;
+  wire [11:0] a_tzm_w = a_above_w ? ({4'd0, max_l4_n0_flb_w} + 12'd0) : 12'd0;
+  wire [11:0] b_tzm_w = b_above_w ? ({4'd0, max_l4_n1_flb_w} + 12'd0) : 12'd0;
   wire [9:0] a_scale_w = a_above_w ? ({2'd0, max_l4_n0_flb_w} + 10'd0) : 10'd0;
   wire [9:0] b_scale_w = b_above_w ? ({2'd0, max_l4_n1_flb_w} + 10'd0) : 10'd0;
   wire [11:0] tzm_max_w = root_gt_w ? a_tzm_w : b_tzm_w;

@@ -28,7 +28,7 @@ module mxq_int8_bf16_k32_l32_p2_cvt (
 
   // One subtraction per lane: d = flb - T in 12 bits. d < 0: the element lies below the
   // threshold by gap = -d; the low bits of d are the element's exponent offset.
-  wire [11:0] d_w     = {3'd0, flb_i} - tzm_i;
+  wire [11:0] d_w     = {{3{flb_i[8]}}, flb_i} - tzm_i;
   wire        below_w = d_w[11];
   wire        far_w   = below_w & (d_w < 12'd4088);
   wire [3:0] a_dl_w = d_w[3:0];

@@ -46,11 +46,11 @@ module mxq_int8_bf16_k32_l32_p2_dec (
   // The leading one's position counted from fraction bit 0.
   wire [2:0] lead_w    = lead_one(frac_w[6:0]);
   wire [2:0] nshift_w  = 3'd7 - lead_w;
-  wire        nonzero_w = |frac_w[6:0];
   wire [7:0] norm_w = normal_w ? {1'b1, frac_w} : ({1'b0, frac_w} << nshift_w);
-  assign flb_o = normal_w  ? {1'd0, exp_w} + 9'd7
-               : nonzero_w ? {6'd0, lead_w} + 9'd1
-               :             9'd0;
+  // flb - 7 in two's complement: the exponent field of a normal input, at most 0 for a
+  // subnormal (a zero's code is 0 whatever its flb, so it takes the subnormal's form).
+  assign flb_o = normal_w  ? {1'd0, exp_w}
+               :             {6'd0, lead_w} + 9'd506;
 
   assign sig_o    = norm_w;
   assign sticky_o = 1'b0;

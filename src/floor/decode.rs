@@ -38,6 +38,10 @@ pub struct DecodeNumbers {
     pub lead_span: u32,
     /// lead_min mod 2^lead_w (the search subtracts it in lead_w bits).
     pub lead_min_low: u32,
+    /// flb_o is flb - man_bits in flb_w-bit two's complement (see `less_man_bits`).
+    pub flb_less_man: bool,
+    /// What a subnormal's leading-one position adds to form flb_o (mod 2^flb_w).
+    pub sub_add: u64,
 }
 
 impl DecodeNumbers {
@@ -74,6 +78,8 @@ impl DecodeNumbers {
             lead_msb: lz_w - 1,
             lead_span: man_bits,
             lead_min_low: 0,
+            flb_less_man: false,
+            sub_add: 1,
         }
     }
 
@@ -92,7 +98,18 @@ impl DecodeNumbers {
         self.lead_w = bits_for(u64::from(self.lead_span));
         self.lead_msb = self.lead_w - 1;
         self.lead_min_low = self.lead_min % (1 << self.lead_w);
+        self.sub_add = u64::from(self.lead_min) + 1;
         Some(self)
+    }
+
+    /// flb_o = flb - man_bits: a normal input's exponent field as it is (no adder per lane),
+    /// a subnormal's at most 0. For units that fold man_bits into their threshold instead and
+    /// whose block max does not read flb (flb_o of a zero is then left undefined).
+    pub fn less_man_bits(mut self) -> DecodeNumbers {
+        self.flb_less_man = true;
+        let modulus = 1i64 << self.flb_w;
+        self.sub_add = (self.sub_add as i64 - i64::from(self.man_bits)).rem_euclid(modulus) as u64;
+        self
     }
 
     /// The decode module's text.

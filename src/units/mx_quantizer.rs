@@ -356,6 +356,8 @@ pub struct Numbers {
     pub exp_tree: Option<ExpTree>,
     /// Decode subnormal inputs as zeros: flush_subnormals, or none of them can give a nonzero code.
     pub dec_flush: bool,
+    /// A lane's flb widened to the subtraction (sign-extended when it is biased by -man_bits).
+    pub flb_ext: String,
     /// What the serial unit subtracts from tz to form the conversion's threshold.
     pub tzm_sub: i64,
 }
@@ -404,13 +406,8 @@ impl ExpTree {
         tz_w: u32,
     ) -> Option<ExpTree> {
         let man = i64::from(dec.man_bits);
-        // The largest subnormal's flb is man_bits; it must not lift the scale off the floor.
-        let fits = p.beats() == 1
-            && p.lanes() >= 2
-            && p.scale_rule == ScaleRule::Floor
-            && above_flb >= man;
         let d_w = tz_w + 2;
-        fits.then(|| ExpTree {
+        Self::fits(p, dec, above_flb).then(|| ExpTree {
             key_w: dec.exp_bits,
             key_msb: dec.exp_bits - 1,
             above_k: (above_flb - man) as u64,
@@ -419,6 +416,15 @@ impl ExpTree {
             tzm_add: (tzm_add + man).rem_euclid(1i64 << d_w) as u64,
             scale_add: (scale_add + man).rem_euclid(1i64 << tz_w) as u64,
         })
+    }
+
+    /// One beat, the floor rule, and the largest subnormal (flb man_bits) not lifting the
+    /// scale off the floor.
+    fn fits(p: &MxQuantizerParams, dec: &DecodeNumbers, above_flb: i64) -> bool {
+        p.beats() == 1
+            && p.lanes() >= 2
+            && p.scale_rule == ScaleRule::Floor
+            && above_flb >= i64::from(dec.man_bits)
     }
 
     /// Whether the exponent `w` lifts the scale above the floor.
@@ -523,6 +529,11 @@ impl Numbers {
             Some(pruned) => (pruned, p.flush_subnormals),
             None => (dec, true),
         };
+        // With the exponent tree the lanes' flb is biased by -man_bits (no adder per lane) and
+        // the threshold carries the bias instead.
+        let exp_fits = ExpTree::fits(p, &dec, floor_t + (emax - emin));
+        let lane_bias = if exp_fits { i64::from(dec.man_bits) } else { 0 };
+        let dec = if exp_fits { dec.less_man_bits() } else { dec };
         let DecodeNumbers {
             in_w,
             flb_offset,
@@ -603,8 +614,17 @@ impl Numbers {
             far_below: (1u64 << (tz_w + 2)) - u64::from(sig_w),
             dl_w: r_w.max(eo_w),
             dl_msb: r_w.max(eo_w) - 1,
-            tzm_add: ((z - c) - z - u_off).rem_euclid(1i64 << (tz_w + 2)) as u64,
-            tzm_floor: ((l + z) - z - u_off).rem_euclid(1i64 << (tz_w + 2)) as u64,
+            tzm_add: ((z - c) - z - u_off - lane_bias).rem_euclid(1i64 << (tz_w + 2)) as u64,
+            tzm_floor: ((l + z) - z - u_off - lane_bias).rem_euclid(1i64 << (tz_w + 2)) as u64,
+            flb_ext: if exp_fits {
+                format!(
+                    "{{{{{}{{flb_i[{}]}}}}, flb_i}}",
+                    tz_w + 2 - flb_w,
+                    flb_w - 1
+                )
+            } else {
+                format!("{{{}'d0, flb_i}}", tz_w + 2 - flb_w)
+            },
             el_w,
             el_msb: el_w - 1,
             mag_w,
@@ -625,7 +645,14 @@ impl Numbers {
             flb_capped,
             flb_cap,
             table,
-            exp_tree: ExpTree::of(p, &dec, l + c, (z - c) - z - u_off, (z - c) - (l + z), tz_w),
+            exp_tree: ExpTree::of(
+                p,
+                &dec,
+                l + c,
+                (z - c) - z - u_off - lane_bias,
+                (z - c) - (l + z),
+                tz_w,
+            ),
             dec_flush,
             tzm_sub: z + u_off,
         }

@@ -27,7 +27,7 @@ module {{ name }} (
 
   // One subtraction per lane: d = flb - T in {{ n.d_w }} bits. d < 0: the element lies below the
   // threshold by gap = -d; the low bits of d are the element's exponent offset.
-  wire [{{ n.d_msb }}:0] d_w     = {{ "{" }}{{ n.d_pad }}'d0, flb_i} - tzm_i;
+  wire [{{ n.d_msb }}:0] d_w     = {{ n.flb_ext }} - tzm_i;
   wire        below_w = d_w[{{ n.d_msb }}];
   wire        far_w   = below_w & (d_w < {{ n.d_w }}'d{{ n.far_below }});
 {%- if d_cut %}

@@ -21,7 +21,7 @@ module {{ name }} (
   output wire [{{ n.el_msb }}:0] code_o
 );
 
-  wire [{{ n.d_msb }}:0] u_w = {{ "{" }}{{ n.d_pad }}'d0, flb_i} - tzm_i;
+  wire [{{ n.d_msb }}:0] u_w = {{ n.flb_ext }} - tzm_i;
   // {u, fraction bits, sticky, far, element zero, sign, block zero}
   wire [{{ t.key_w + 3 }}:0] lane_w = {u_w[{{ t.u_w - 1 }}:0], sig_i[{{ t.frac_msb }}:0], sticky_i, u_w[{{ n.d_msb }}], ~sig_i[{{ n.sig_msb }}], sign_i, zero_i};
 {%- if d_cut %}

@@ -24,7 +24,12 @@ module {{ name }} (
 
   // flush_subnormals: subnormal inputs count as (signed) zeros.
   wire [{{ n.man_bits }}:0] norm_w = normal_w ? {1'b1, frac_w} : {{ n.norm_w }}'d0;
+{%- if n.flb_less_man %}
+  // flb - {{ n.man_bits }}: the exponent field (a flushed subnormal's code is 0 whatever its flb).
+  assign flb_o = {{ "{" }}{{ n.flb_pad_exp }}'d0, exp_w};
+{%- else %}
   assign flb_o = normal_w ? {{ "{" }}{{ n.flb_pad_exp }}'d0, exp_w} + {{ n.flb_w }}'d{{ n.man_bits }} : {{ n.flb_w }}'d0;
+{%- endif %}
 {%- else %}
 
   // Subnormal inputs: the leading one of the fraction gives the exponent, and a left shift
@@ -49,11 +54,18 @@ module {{ name }} (
   // The leading one's position counted from fraction bit {{ n.lead_min }}.
   wire [{{ n.lead_msb }}:0] lead_w    = lead_one(frac_w[{{ n.man_msb }}:{{ n.lead_min }}]);
   wire [{{ n.lead_msb }}:0] nshift_w  = {{ n.lead_w }}'d{{ n.lead_span }} - lead_w;
-  wire        nonzero_w = |frac_w[{{ n.man_msb }}:{{ n.lead_min }}];
   wire [{{ n.man_bits }}:0] norm_w = normal_w ? {1'b1, frac_w} : ({1'b0, frac_w} << nshift_w);
+{%- if n.flb_less_man %}
+  // flb - {{ n.man_bits }} in two's complement: the exponent field of a normal input, at most 0 for a
+  // subnormal (a zero's code is 0 whatever its flb, so it takes the subnormal's form).
+  assign flb_o = normal_w  ? {{ "{" }}{{ n.flb_pad_exp }}'d0, exp_w}
+               :             {{ "{" }}{{ n.flb_w - n.lead_w }}'d0, lead_w} + {{ n.flb_w }}'d{{ n.sub_add }};
+{%- else %}
+  wire        nonzero_w = |frac_w[{{ n.man_msb }}:{{ n.lead_min }}];
   assign flb_o = normal_w  ? {{ "{" }}{{ n.flb_pad_exp }}'d0, exp_w} + {{ n.flb_w }}'d{{ n.man_bits }}
-               : nonzero_w ? {{ "{" }}{{ n.flb_w - n.lead_w }}'d0, lead_w} + {{ n.flb_w }}'d{{ n.lead_min + 1 }}
+               : nonzero_w ? {{ "{" }}{{ n.flb_w - n.lead_w }}'d0, lead_w} + {{ n.flb_w }}'d{{ n.sub_add }}
                :             {{ n.flb_w }}'d0;
+{%- endif %}
 {%- endif %}
 {%- if n.sig_pad > 0 %}
 
