@@ -55,11 +55,7 @@ impl RtlSource {
                     dir.display()
                 )));
             }
-            files.push(GenFile {
-                memory: None,
-                name: base,
-                contents,
-            });
+            files.push(GenFile::rtl(base, contents));
         }
         let header = files
             .iter()

@@ -16,6 +16,17 @@ pub struct GenFile {
     pub memory: Option<crate::floor::ram::MemorySpec>,
 }
 
+impl GenFile {
+    /// A generated file that is plain RTL (not one of the floor's memories).
+    pub fn rtl(name: String, contents: String) -> GenFile {
+        GenFile {
+            name,
+            contents,
+            memory: None,
+        }
+    }
+}
+
 /// One port of the top module. Data ports carry `count` values of `elem_width` bits per beat.
 #[derive(Debug, Clone, Serialize)]
 pub struct Port {

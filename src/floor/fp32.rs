@@ -134,10 +134,9 @@ pub fn pipelined_to_f32_file(banner: &str, name: &str, mw: u32, xw: u32, xb: i64
 }
 
 fn to_f32_file_of(banner: &str, name: &str, t: ToF32View, pipe: bool) -> GenFile {
-    GenFile {
-        memory: None,
-        name: format!("{name}.v"),
-        contents: finish(
+    GenFile::rtl(
+        format!("{name}.v"),
+        finish(
             ToF32Template {
                 banner,
                 name,
@@ -147,7 +146,7 @@ fn to_f32_file_of(banner: &str, name: &str, t: ToF32View, pipe: bool) -> GenFile
             }
             .render(),
         ),
-    }
+    )
 }
 
 /// The binary32 adder `name` and the rounding module `round_name` it instantiates (the exact
@@ -165,10 +164,9 @@ pub fn pipelined_adder_files(banner: &str, name: &str, round_name: &str) -> [Gen
 fn adder_files_of(banner: &str, name: &str, round_name: &str, pipe: bool) -> [GenFile; 2] {
     [
         to_f32_file_of(banner, round_name, ToF32View::new(28, 8, 153), pipe),
-        GenFile {
-            memory: None,
-            name: format!("{name}.v"),
-            contents: finish(
+        GenFile::rtl(
+            format!("{name}.v"),
+            finish(
                 FaddTemplate {
                     banner,
                     name,
@@ -187,6 +185,6 @@ fn adder_files_of(banner: &str, name: &str, round_name: &str, pipe: bool) -> [Ge
                 }
                 .render(),
             ),
-        },
+        ),
     ]
 }

@@ -258,11 +258,7 @@ pub fn selector_files(
 ) -> Vec<crate::emit::design::GenFile> {
     use askama::Template;
     let name = |x: &str| format!("{prefix}_{x}");
-    let file = |n: String, text: String| crate::emit::design::GenFile {
-        memory: None,
-        name: format!("{n}.v"),
-        contents: text,
-    };
+    let file = |n: String, text: String| crate::emit::design::GenFile::rtl(format!("{n}.v"), text);
     let s = stats;
     let mut v = Vec::new();
     if s.two_stage {

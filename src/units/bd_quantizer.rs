@@ -95,15 +95,13 @@ impl BdQuantizerParams {
         let whole = SelView::new(&book, self.selector, self.frac_bits, self.block_size)?;
         let serial = self.beats() > 1;
         let mut files = vec![
-            GenFile {
-                memory: None,
-                name: format!("{}.v", names("dec")),
-                contents: n.dec.render(banner, &names("dec"), self.flush_subnormals),
-            },
-            GenFile {
-                memory: None,
-                name: format!("{}.v", names("mag")),
-                contents: finish(
+            GenFile::rtl(
+                format!("{}.v", names("dec")),
+                n.dec.render(banner, &names("dec"), self.flush_subnormals),
+            ),
+            GenFile::rtl(
+                format!("{}.v", names("mag")),
+                finish(
                     MagTemplate {
                         banner,
                         name: &names("mag"),
@@ -111,11 +109,10 @@ impl BdQuantizerParams {
                     }
                     .render(),
                 ),
-            },
-            GenFile {
-                memory: None,
-                name: format!("{}.v", names("enc")),
-                contents: finish(
+            ),
+            GenFile::rtl(
+                format!("{}.v", names("enc")),
+                finish(
                     EncTemplate {
                         banner,
                         name: &names("enc"),
@@ -123,7 +120,7 @@ impl BdQuantizerParams {
                     }
                     .render(),
                 ),
-            },
+            ),
         ];
         files.extend(selector_files(banner, top, &stats, &whole, !serial));
         let thresholds = book
@@ -175,11 +172,7 @@ impl BdQuantizerParams {
         } else {
             finish(self.parallel_view(common).render())
         };
-        files.push(GenFile {
-            memory: None,
-            name: format!("{top}.v"),
-            contents: text,
-        });
+        files.push(GenFile::rtl(format!("{top}.v"), text));
         Ok(files)
     }
 

@@ -149,11 +149,7 @@ impl BdSelectorParams {
             out_final: src,
         };
         let mut files = selector_files(banner, top, &sel, &sel, true);
-        files.push(GenFile {
-            memory: None,
-            name: format!("{top}.v"),
-            contents: finish(view.render()),
-        });
+        files.push(GenFile::rtl(format!("{top}.v"), finish(view.render())));
         Ok(files)
     }
 }

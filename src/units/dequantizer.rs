@@ -156,26 +156,10 @@ impl DequantizerParams {
         };
         let top_view = self.top_view(banner, top, &d, &c, &book);
         Ok(vec![
-            GenFile {
-                memory: None,
-                name: format!("{}.v", names("dec")),
-                contents: finish(dec.render()),
-            },
-            GenFile {
-                memory: None,
-                name: format!("{}.v", names("norm")),
-                contents: finish(norm),
-            },
-            GenFile {
-                memory: None,
-                name: format!("{}.v", names("pack")),
-                contents: finish(pack.render()),
-            },
-            GenFile {
-                memory: None,
-                name: format!("{top}.v"),
-                contents: finish(top_view.render()),
-            },
+            GenFile::rtl(format!("{}.v", names("dec")), finish(dec.render())),
+            GenFile::rtl(format!("{}.v", names("norm")), finish(norm)),
+            GenFile::rtl(format!("{}.v", names("pack")), finish(pack.render())),
+            GenFile::rtl(format!("{top}.v"), finish(top_view.render())),
         ])
     }
 

@@ -838,21 +838,9 @@ impl Hardware for MxQuantizerParams {
             render(self.serial_view(banner, top, &nums).render())
         };
         Ok(vec![
-            GenFile {
-                memory: None,
-                name: format!("{dec_name}.v"),
-                contents: dec,
-            },
-            GenFile {
-                memory: None,
-                name: format!("{cvt_name}.v"),
-                contents: cvt,
-            },
-            GenFile {
-                memory: None,
-                name: format!("{top}.v"),
-                contents: top_text,
-            },
+            GenFile::rtl(format!("{dec_name}.v"), dec),
+            GenFile::rtl(format!("{cvt_name}.v"), cvt),
+            GenFile::rtl(format!("{top}.v"), top_text),
         ])
     }
 }

@@ -535,11 +535,7 @@ impl Hardware for Nvfp4QuantizerParams {
             (top.to_string(), top_text),
         ]
         .into_iter()
-        .map(|(name, contents)| GenFile {
-            memory: None,
-            name: format!("{name}.v"),
-            contents,
-        })
+        .map(|(name, contents)| GenFile::rtl(format!("{name}.v"), contents))
         .collect())
     }
 }

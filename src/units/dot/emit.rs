@@ -160,10 +160,7 @@ impl DotParams {
             (&deca_name, "A", &ea, self.format_a),
             (&decb_name, "B", &eb, self.format_b),
         ] {
-            files.push(GenFile {
-memory: None,
-                name: format!("{name}.v"),
-                contents: finish(
+            files.push(GenFile::rtl(format!("{name}.v"), finish(
                     ElementDecTemplate {
                         banner,
                         name,
@@ -175,8 +172,7 @@ memory: None,
                         d,
                     }
                     .render(),
-                ),
-            });
+                )));
         }
         let sum_w = self.sum_bits();
         // An NVFP4 block's element sum before its scale significands multiply it.
@@ -510,11 +506,7 @@ memory: None,
             rs_msb: fx.rs_w - 1,
             cr_pad: fx.cw - sum_w,
         };
-        files.push(GenFile {
-            memory: None,
-            name: format!("{top}.v"),
-            contents: finish(view.render()),
-        });
+        files.push(GenFile::rtl(format!("{top}.v"), finish(view.render())));
         Ok(files)
     }
 }

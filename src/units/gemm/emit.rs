@@ -472,10 +472,9 @@ impl GemmChecked {
                 .expect("the tile's own port")
         };
         let axis = axis_name(top);
-        files.push(GenFile {
-            memory: None,
-            name: format!("{axis}.v"),
-            contents: finish(
+        files.push(GenFile::rtl(
+            format!("{axis}.v"),
+            finish(
                 AxisTemplate {
                     banner,
                     name: &axis,
@@ -502,12 +501,8 @@ impl GemmChecked {
                 }
                 .render(),
             ),
-        });
-        files.push(GenFile {
-            memory: None,
-            name: format!("{top}.v"),
-            contents: finish(t.render()),
-        });
+        ));
+        files.push(GenFile::rtl(format!("{top}.v"), finish(t.render())));
         Ok(files)
     }
 
