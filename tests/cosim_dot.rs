@@ -252,7 +252,8 @@ fn fixed_dot_general_matches_and_saturates() {
     );
 }
 
-/// Broken decode stages must fail co-simulation: each mutant changes one line of the dot's top.
+/// Broken decode stages and sign carries must fail co-simulation: each mutant changes one line
+/// of the dot's top.
 #[test]
 fn mutants_of_the_decode_stage_are_caught() {
     if !present() {
@@ -276,6 +277,18 @@ fn mutants_of_the_decode_stage_are_caught() {
             "A's dialect looked up from B's id",
             "case (dialect_a_i)",
             "case (dialect_b_i)",
+        ),
+        (
+            // The leaf is the one's complement of a negative product: without its carry the
+            // sum is one short for every negative product of lane 1.
+            "lane 1's sign not added back as a carry",
+            " + {9'd0, g_lane[1].leaf_s_w};",
+            ";",
+        ),
+        (
+            "a lane's sign register ignores its enable",
+            "always @(posedge clk_i) if (en_s3_w) neg_q <= neg_w;",
+            "always @(posedge clk_i) neg_q <= neg_w;",
         ),
     ];
     let dir = tempfile::tempdir().unwrap();
