@@ -118,21 +118,18 @@ impl MxQuantizerParams {
     /// The fixed cut points of a one-beat pipeline, in the order they fill: after the block
     /// max, the output, after decode (not with the exponent tree), half-way through conversion
     /// (not with a table), after the conversion's subtraction.
-    fn fixed_cuts(&self) -> usize {
-        let n = Numbers::of(self);
+    fn fixed_cuts(n: &Numbers) -> usize {
         2 + usize::from(n.exp_tree.is_none()) + usize::from(n.table.is_none()) + 1
     }
 
     /// Half-way through conversion, after the shift: the last fixed cut but one.
-    fn cvt_mid_cut(&self) -> bool {
-        self.beats() == 1
-            && Numbers::of(self).table.is_none()
-            && self.pipeline + 1 >= self.fixed_cuts()
+    fn cvt_mid_cut(&self, n: &Numbers) -> bool {
+        self.beats() == 1 && n.table.is_none() && self.pipeline + 1 >= Self::fixed_cuts(n)
     }
 
     /// After the conversion's subtraction: the last fixed cut.
-    fn cvt_d_cut(&self) -> bool {
-        self.beats() == 1 && self.pipeline >= self.fixed_cuts()
+    fn cvt_d_cut(&self, n: &Numbers) -> bool {
+        self.beats() == 1 && self.pipeline >= Self::fixed_cuts(n)
     }
 
     fn parallel_view<'a>(
@@ -155,9 +152,9 @@ impl MxQuantizerParams {
         let cut_max = p >= 1;
         let cut_out = p >= 2;
         let cut_dec = p >= 3 && !exp_tree;
-        let cut_cvt = self.cvt_mid_cut();
-        let cut_d = self.cvt_d_cut();
-        let fixed = self.fixed_cuts();
+        let cut_cvt = self.cvt_mid_cut(n);
+        let cut_d = self.cvt_d_cut(n);
+        let fixed = Self::fixed_cuts(n);
         let tree_cuts = p.saturating_sub(fixed).min(cut_levels_max);
         let cut_in = p > fixed + tree_cuts;
         let extra_out = p.saturating_sub(fixed + 1 + tree_cuts);
@@ -226,7 +223,6 @@ impl MxQuantizerParams {
         .chain(std::iter::repeat_n("output", outs.len()))
         .collect();
         ParallelTemplate {
-            tree_msb: n.exp_tree.as_ref().map_or(n.key_msb, |e| e.key_msb),
             c,
             root,
             keep_delay,
@@ -383,8 +379,7 @@ pub struct CvtTable {
 /// decode. The root forms both children's thresholds beside its comparison and picks one.
 #[derive(Debug, Clone)]
 pub struct ExpTree {
-    pub key_w: u32,
-    pub key_msb: u32,
+    key_w: u32,
     /// The max is above the floor when it exceeds this exponent.
     pub above_k: u64,
     tz_w: u32,
@@ -397,29 +392,27 @@ pub struct ExpTree {
 impl ExpTree {
     /// `above_flb`: the max flb the floor stops at; `tzm_add`, `scale_add`: what a max flb adds
     /// to form the threshold and the scale byte.
-    fn of(
-        p: &MxQuantizerParams,
+    fn new(
         dec: &DecodeNumbers,
         above_flb: i64,
         tzm_add: i64,
         scale_add: i64,
         tz_w: u32,
-    ) -> Option<ExpTree> {
+    ) -> ExpTree {
         let man = i64::from(dec.man_bits);
         let d_w = tz_w + 2;
-        Self::fits(p, dec, above_flb).then(|| ExpTree {
+        ExpTree {
             key_w: dec.exp_bits,
-            key_msb: dec.exp_bits - 1,
             above_k: (above_flb - man) as u64,
             tz_w,
             d_w,
             tzm_add: (tzm_add + man).rem_euclid(1i64 << d_w) as u64,
             scale_add: (scale_add + man).rem_euclid(1i64 << tz_w) as u64,
-        })
+        }
     }
 
     /// One beat, the floor rule, and the largest subnormal (flb man_bits) not lifting the
-    /// scale off the floor.
+    /// scale off the floor (`above_flb`).
     fn fits(p: &MxQuantizerParams, dec: &DecodeNumbers, above_flb: i64) -> bool {
         p.beats() == 1
             && p.lanes() >= 2
@@ -554,7 +547,7 @@ impl Numbers {
         let max_sig = p.format.max_quanta() >> p.format.max_quanta().trailing_zeros();
         let m_top = max_sig << (sig_w - bits_for(max_sig));
         let c = emax - emin;
-        let l = flb_offset + emin - 127;
+        let l = floor_t;
         let z = c.max(-l).max(0);
         let tz_max = (flb_max + z - c).max(l + z).max(flb_max + z);
         let tz_w = bits_for(tz_max as u64).max(flb_w + 1).max(8);
@@ -640,19 +633,25 @@ impl Numbers {
             ]),
             store: Bundle::new(&[("sign", 1), ("flb", flb_w), ("sig", sig_w), ("sticky", 1)]),
             rceil,
-            key_msb: flb_w - 1 + u32::from(rceil),
+            // The exponent tree compares exponent fields, the flb tree flb (and rceil's bit).
+            key_msb: if exp_fits {
+                dec.exp_bits - 1
+            } else {
+                flb_w - 1 + u32::from(rceil)
+            },
             gt_const: format!("{}'d{}", sig_w + 1, m_top << 1),
             flb_capped,
             flb_cap,
             table,
-            exp_tree: ExpTree::of(
-                p,
-                &dec,
-                l + c,
-                (z - c) - z - u_off - lane_bias,
-                (z - c) - (l + z),
-                tz_w,
-            ),
+            exp_tree: exp_fits.then(|| {
+                ExpTree::new(
+                    &dec,
+                    l + c,
+                    (z - c) - z - u_off - lane_bias,
+                    (z - c) - (l + z),
+                    tz_w,
+                )
+            }),
             dec_flush,
             tzm_sub: z + u_off,
         }
@@ -704,8 +703,6 @@ struct ParallelTemplate<'a> {
     /// The exponent tree's root children (the root itself is placed by the template).
     /// (exponent, special) wires of both.
     root: Option<[(String, String); 2]>,
-    /// The tree's key: the exponent field, or the flb key.
-    tree_msb: u32,
     /// Per lane, what conversion needs delayed along the registered tree levels:
     /// (register, enable, source).
     keep_delay: Vec<(String, String, String)>,
@@ -820,15 +817,15 @@ impl Hardware for MxQuantizerParams {
                 name: &cvt_name,
                 n: &nums,
                 t,
-                d_cut: self.cvt_d_cut(),
+                d_cut: self.cvt_d_cut(&nums),
             }
             .render(),
             None => CvtTemplate {
                 banner,
                 name: &cvt_name,
                 n: &nums,
-                mid_cut: self.cvt_mid_cut(),
-                d_cut: self.cvt_d_cut(),
+                mid_cut: self.cvt_mid_cut(&nums),
+                d_cut: self.cvt_d_cut(&nums),
             }
             .render(),
         });

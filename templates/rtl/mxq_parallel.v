@@ -49,9 +49,9 @@ module {{ c.name }} (
       wire [{{ c.n.lane.msb() }}:0] dec_w = {{ c.n.lane.wires("_w") }};
 {%- call floor::cut(cut_dec, c.n.lane.msb(), "dec_q", "tree_w", "dec_w", "      ") %}{%- endcall %}
       // Leaves of the block-max tree.
-{%- if let Some(e) = c.n.exp_tree %}
+{%- if c.n.exp_tree.is_some() %}
       // The exponent field: the tree starts from the input, beside the decode.
-      wire [{{ e.key_msb }}:0] leaf_flb_w     = raw_w[{{ c.n.dec.exp_hi }}:{{ c.n.dec.man_bits }}];
+      wire [{{ c.n.key_msb }}:0] leaf_flb_w     = raw_w[{{ c.n.dec.exp_hi }}:{{ c.n.dec.man_bits }}];
 {%- else if c.n.rceil %}
       // rceil key: {flb, the significand exceeds the element maximum's}.
       wire        leaf_gt_w      = {tree_w{{ c.n.lane.slice("sig") }}, tree_w{{ c.n.lane.slice("sticky") }}} > {{ c.n.gt_const }};
@@ -96,7 +96,7 @@ module {{ c.name }} (
 
   // ---- block maximum of flb, and NaN/Inf anywhere: a tree, one wire or register per node ----
 {%- for nd in c.tree %}
-{%- call floor::node(nd, tree_msb, "flb", nd.max("flb"), "special", nd.any("special")) %}{%- endcall %}
+{%- call floor::node(nd, c.n.key_msb, "flb", nd.max("flb"), "special", nd.any("special")) %}{%- endcall %}
 {%- endfor %}
 {%- if let Some(e) = c.n.exp_tree %}
 {%- if let Some([(a, a_sp), (b, b_sp)]) = root %}

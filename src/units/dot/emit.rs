@@ -160,19 +160,25 @@ impl DotParams {
             (&deca_name, "A", &ea, self.format_a),
             (&decb_name, "B", &eb, self.format_b),
         ] {
-            files.push(GenFile::rtl(format!("{name}.v"), finish(
-                    ElementDecTemplate {
-                        banner,
-                        name,
-                        about: vec![
-                            format!("One element of operand {side} ({f}), decoded to sign, significand and shift:"),
-                            format!("its value is (-1)^sign * sig * 2^(shift + {}) before the block scale, so the", d.quantum),
-                            "product of two elements is an integer number of the two formats' smallest steps.".into(),
-                        ],
-                        d,
-                    }
-                    .render(),
-                )));
+            let about = vec![
+                format!(
+                    "One element of operand {side} ({f}), decoded to sign, significand and shift:"
+                ),
+                format!(
+                    "its value is (-1)^sign * sig * 2^(shift + {}) before the block scale, so the",
+                    d.quantum
+                ),
+                "product of two elements is an integer number of the two formats' smallest steps."
+                    .into(),
+            ];
+            let text = ElementDecTemplate {
+                banner,
+                name,
+                about,
+                d,
+            }
+            .render();
+            files.push(GenFile::rtl(format!("{name}.v"), finish(text)));
         }
         let sum_w = self.sum_bits();
         // An NVFP4 block's element sum before its scale significands multiply it.
