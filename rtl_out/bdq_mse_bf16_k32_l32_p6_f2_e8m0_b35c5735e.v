@@ -26,7 +26,7 @@
 //   nan_o     the block held a NaN or an infinity (NaN scale, dialect 0, codes 0)
 //   last_o    last beat of a block (always 1 here: one beat per block)
 // Handshake: AXI-Stream style valid/ready on both sides; data held while stalled.
-// Pipeline: 6 register stage(s) (after: in, dec, max, mag, sel, out); latency 6 cycle(s).
+// Pipeline: 6 register stage(s) (input, after decode, after the block max, after the magnitudes, after selection, output); latency 6 cycle(s).
 module bdq_mse_bf16_k32_l32_p6_f2_e8m0_b35c5735e (
   input  wire        clk_i,
   input  wire        rst_ni,
@@ -132,7 +132,8 @@ module bdq_mse_bf16_k32_l32_p6_f2_e8m0_b35c5735e (
         .m_o  (m_w)
       );
       // {sign, M}
-      wire [5:0] sm_w = {mag_in_w[14], m_w};
+      wire [0:0] sign_m_w = mag_in_w[14];
+      wire [5:0] sm_w = {sign_m_w, m_w};
       reg  [5:0] sm_q;
       always @(posedge clk_i) if (en_s4_w) sm_q <= sm_w;
       wire [5:0] sel_in_w = sm_q;
@@ -217,31 +218,39 @@ module bdq_mse_bf16_k32_l32_p6_f2_e8m0_b35c5735e (
   wire        max_l4_n1_special_w = max_l3_n2_special_w | max_l3_n3_special_w;
   wire [8:0] max_l5_n0_flb_w = (max_l4_n0_flb_w > max_l4_n1_flb_w) ? max_l4_n0_flb_w : max_l4_n1_flb_w;
   wire        max_l5_n0_special_w = max_l4_n0_special_w | max_l4_n1_special_w;
-  reg  [8:0] blk_flb_q;
-  reg         blk_special_q;
-  always @(posedge clk_i) begin
-    if (en_s3_w) begin
-      blk_flb_q     <= max_l5_n0_flb_w;
-      blk_special_q <= max_l5_n0_special_w;
-    end
-  end
-  wire [8:0] blk_flb_w     = blk_flb_q;
-  wire        blk_special_w = blk_special_q;
+  wire [8:0] blk_flb_w     = max_l5_n0_flb_w;
 
   // ---- shared exponent e = clamp(floor(log2 amax) - 2), in offset form ----
   // tz = flb of 2^(e + 2), plus 0, clamped to [9, 263]; scale code = tz - 9.
+  // tz is made before the block-max register (its clamps compare flb itself, beside the add),
+  // so the lanes' magnitudes start from a register.
   wire [9:0] tz_raw_w = {1'd0, blk_flb_w} + 10'd0;
-  wire [9:0] tz_lo_w = (tz_raw_w < 10'd9) ? 10'd9 : tz_raw_w;
-  assign tz_w = tz_lo_w;
-  wire        all_zero_w = ~|blk_flb_w;
+  wire        tz_below_w = blk_flb_w < 9'd9;
+  wire        tz_above_w = 1'b0;
+  wire [9:0] tz_d_w = tz_above_w ? 10'd263 : tz_below_w ? 10'd9 : tz_raw_w;
+  wire        all_zero_d_w = ~|blk_flb_w;
+  reg  [9:0] tz_q;
+  reg         all_zero_q;
+  reg         blk_special_q;
+  always @(posedge clk_i) begin
+    if (en_s3_w) begin
+      tz_q          <= tz_d_w;
+      all_zero_q    <= all_zero_d_w;
+      blk_special_q <= max_l5_n0_special_w;
+    end
+  end
+  assign tz_w = tz_q;
+  wire        all_zero_w    = all_zero_q;
+  wire        blk_special_w = blk_special_q;
   wire [9:0] scale_full_w = tz_w - 10'd9;
   wire [7:0] scale_w = blk_special_w ? 8'd255 : all_zero_w ? 8'd0 : scale_full_w[7:0];
   wire unused_w = |scale_full_w[9:8];
   // {scale, special}: block facts that travel with the lanes. A NaN block forces its codes to
   // 0; an all-zero block's codes are each zero with its sign, as the lanes make them.
   wire [8:0] blk_w = {scale_w, blk_special_w};
+  wire [8:0] blk_gap_w = blk_w;
   reg  [8:0] blk_mag_q;
-  always @(posedge clk_i) if (en_s4_w) blk_mag_q <= blk_w;
+  always @(posedge clk_i) if (en_s4_w) blk_mag_q <= blk_gap_w;
   wire [8:0] blk_sel_w = blk_mag_q;
 
   // ---- dialect selection ----
@@ -250,12 +259,13 @@ module bdq_mse_bf16_k32_l32_p6_f2_e8m0_b35c5735e (
     .m_i      (m_all_w),
     .dialect_o(chosen_w)
   );
-  wire [3:0]  dialect_w = blk_sel_w[0] ? 4'd0 : {2'd0, chosen_w};
+  wire [8:0] blk_late_w = blk_sel_w;
+  wire [3:0]  dialect_w = blk_late_w[0] ? 4'd0 : {2'd0, chosen_w};
   reg  [8:0] blk_enc_q;
   reg  [3:0]  dialect_q;
   always @(posedge clk_i) begin
     if (en_s5_w) begin
-      blk_enc_q <= blk_sel_w;
+      blk_enc_q <= blk_late_w;
       dialect_q <= dialect_w;
     end
   end

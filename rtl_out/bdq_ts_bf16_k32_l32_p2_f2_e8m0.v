@@ -38,7 +38,7 @@
 //   nan_o     the block held a NaN or an infinity (NaN scale, dialect 0, codes 0)
 //   last_o    last beat of a block (always 1 here: one beat per block)
 // Handshake: AXI-Stream style valid/ready on both sides; data held while stalled.
-// Pipeline: 2 register stage(s) (after: max, sel); latency 2 cycle(s).
+// Pipeline: 2 register stage(s) (after the block max, after selection); latency 2 cycle(s).
 module bdq_ts_bf16_k32_l32_p2_f2_e8m0 (
   input  wire        clk_i,
   input  wire        rst_ni,
@@ -112,7 +112,8 @@ module bdq_ts_bf16_k32_l32_p2_f2_e8m0 (
         .m_o  (m_w)
       );
       // {sign, M}
-      wire [5:0] sm_w = {mag_in_w[14], m_w};
+      wire [0:0] sign_m_w = mag_in_w[14];
+      wire [5:0] sm_w = {sign_m_w, m_w};
       wire [5:0] sel_in_w = sm_w;
       assign m_all_w[i*5 +: 5] = sel_in_w[4:0];
       reg  [5:0] enc_q;
@@ -193,30 +194,38 @@ module bdq_ts_bf16_k32_l32_p2_f2_e8m0 (
   wire        max_l4_n1_special_w = max_l3_n2_special_w | max_l3_n3_special_w;
   wire [8:0] max_l5_n0_flb_w = (max_l4_n0_flb_w > max_l4_n1_flb_w) ? max_l4_n0_flb_w : max_l4_n1_flb_w;
   wire        max_l5_n0_special_w = max_l4_n0_special_w | max_l4_n1_special_w;
-  reg  [8:0] blk_flb_q;
-  reg         blk_special_q;
-  always @(posedge clk_i) begin
-    if (en_s1_w) begin
-      blk_flb_q     <= max_l5_n0_flb_w;
-      blk_special_q <= max_l5_n0_special_w;
-    end
-  end
-  wire [8:0] blk_flb_w     = blk_flb_q;
-  wire        blk_special_w = blk_special_q;
+  wire [8:0] blk_flb_w     = max_l5_n0_flb_w;
 
   // ---- shared exponent e = clamp(floor(log2 amax) - 2), in offset form ----
   // tz = flb of 2^(e + 2), plus 0, clamped to [9, 263]; scale code = tz - 9.
+  // tz is made before the block-max register (its clamps compare flb itself, beside the add),
+  // so the lanes' magnitudes start from a register.
   wire [9:0] tz_raw_w = {1'd0, blk_flb_w} + 10'd0;
-  wire [9:0] tz_lo_w = (tz_raw_w < 10'd9) ? 10'd9 : tz_raw_w;
-  assign tz_w = tz_lo_w;
-  wire        all_zero_w = ~|blk_flb_w;
+  wire        tz_below_w = blk_flb_w < 9'd9;
+  wire        tz_above_w = 1'b0;
+  wire [9:0] tz_d_w = tz_above_w ? 10'd263 : tz_below_w ? 10'd9 : tz_raw_w;
+  wire        all_zero_d_w = ~|blk_flb_w;
+  reg  [9:0] tz_q;
+  reg         all_zero_q;
+  reg         blk_special_q;
+  always @(posedge clk_i) begin
+    if (en_s1_w) begin
+      tz_q          <= tz_d_w;
+      all_zero_q    <= all_zero_d_w;
+      blk_special_q <= max_l5_n0_special_w;
+    end
+  end
+  assign tz_w = tz_q;
+  wire        all_zero_w    = all_zero_q;
+  wire        blk_special_w = blk_special_q;
   wire [9:0] scale_full_w = tz_w - 10'd9;
   wire [7:0] scale_w = blk_special_w ? 8'd255 : all_zero_w ? 8'd0 : scale_full_w[7:0];
   wire unused_w = |scale_full_w[9:8];
   // {scale, special}: block facts that travel with the lanes. A NaN block forces its codes to
   // 0; an all-zero block's codes are each zero with its sign, as the lanes make them.
   wire [8:0] blk_w = {scale_w, blk_special_w};
-  wire [8:0] blk_sel_w = blk_w;
+  wire [8:0] blk_gap_w = blk_w;
+  wire [8:0] blk_sel_w = blk_gap_w;
 
   // ---- dialect selection ----
   wire [3:0] chosen_w;
@@ -224,12 +233,13 @@ module bdq_ts_bf16_k32_l32_p2_f2_e8m0 (
     .m_i      (m_all_w),
     .dialect_o(chosen_w)
   );
-  wire [3:0]  dialect_w = blk_sel_w[0] ? 4'd0 : chosen_w;
+  wire [8:0] blk_late_w = blk_sel_w;
+  wire [3:0]  dialect_w = blk_late_w[0] ? 4'd0 : chosen_w;
   reg  [8:0] blk_enc_q;
   reg  [3:0]  dialect_q;
   always @(posedge clk_i) begin
     if (en_s2_w) begin
-      blk_enc_q <= blk_sel_w;
+      blk_enc_q <= blk_late_w;
       dialect_q <= dialect_w;
     end
   end

@@ -35,46 +35,36 @@ module bdq_ts_bf16_k32_l32_p2_f2_e8m0_sel (
   output wire [3:0] dialect_o
 );
 
+  // Stage 1 reads t = floor(2 M_max / 2^F), the largest of the lanes' t_i = M_i[4:1]. Its
+  // pair changes only at the t below, so the flags [t >= c] (each the OR over the lanes of
+  // [t_i >= c]) stand for t: no max tree.
+  wire [223:0] ge_all_w;
   genvar i;
   generate
     for (i = 0; i < 32; i = i + 1) begin : g_lane
-      wire [4:0] leaf_m_w = m_i[i*5 +: 5];
+      wire [3:0]  t_w = m_i[i*5 + 1 +: 4];
+      assign ge_all_w[i*7 +: 7] = {(t_w >= 4'd15), (t_w >= 4'd14), (t_w >= 4'd13), (t_w >= 4'd12), (t_w >= 4'd11), (t_w >= 4'd10), (t_w >= 4'd9)};
     end
   endgenerate
-  // Block maximum of M; its top bits are t = floor(2 M_max / 2^F).
-  wire [4:0] mmax_l1_n0_m_w = (g_lane[0].leaf_m_w > g_lane[1].leaf_m_w) ? g_lane[0].leaf_m_w : g_lane[1].leaf_m_w;
-  wire [4:0] mmax_l1_n1_m_w = (g_lane[2].leaf_m_w > g_lane[3].leaf_m_w) ? g_lane[2].leaf_m_w : g_lane[3].leaf_m_w;
-  wire [4:0] mmax_l1_n2_m_w = (g_lane[4].leaf_m_w > g_lane[5].leaf_m_w) ? g_lane[4].leaf_m_w : g_lane[5].leaf_m_w;
-  wire [4:0] mmax_l1_n3_m_w = (g_lane[6].leaf_m_w > g_lane[7].leaf_m_w) ? g_lane[6].leaf_m_w : g_lane[7].leaf_m_w;
-  wire [4:0] mmax_l1_n4_m_w = (g_lane[8].leaf_m_w > g_lane[9].leaf_m_w) ? g_lane[8].leaf_m_w : g_lane[9].leaf_m_w;
-  wire [4:0] mmax_l1_n5_m_w = (g_lane[10].leaf_m_w > g_lane[11].leaf_m_w) ? g_lane[10].leaf_m_w : g_lane[11].leaf_m_w;
-  wire [4:0] mmax_l1_n6_m_w = (g_lane[12].leaf_m_w > g_lane[13].leaf_m_w) ? g_lane[12].leaf_m_w : g_lane[13].leaf_m_w;
-  wire [4:0] mmax_l1_n7_m_w = (g_lane[14].leaf_m_w > g_lane[15].leaf_m_w) ? g_lane[14].leaf_m_w : g_lane[15].leaf_m_w;
-  wire [4:0] mmax_l1_n8_m_w = (g_lane[16].leaf_m_w > g_lane[17].leaf_m_w) ? g_lane[16].leaf_m_w : g_lane[17].leaf_m_w;
-  wire [4:0] mmax_l1_n9_m_w = (g_lane[18].leaf_m_w > g_lane[19].leaf_m_w) ? g_lane[18].leaf_m_w : g_lane[19].leaf_m_w;
-  wire [4:0] mmax_l1_n10_m_w = (g_lane[20].leaf_m_w > g_lane[21].leaf_m_w) ? g_lane[20].leaf_m_w : g_lane[21].leaf_m_w;
-  wire [4:0] mmax_l1_n11_m_w = (g_lane[22].leaf_m_w > g_lane[23].leaf_m_w) ? g_lane[22].leaf_m_w : g_lane[23].leaf_m_w;
-  wire [4:0] mmax_l1_n12_m_w = (g_lane[24].leaf_m_w > g_lane[25].leaf_m_w) ? g_lane[24].leaf_m_w : g_lane[25].leaf_m_w;
-  wire [4:0] mmax_l1_n13_m_w = (g_lane[26].leaf_m_w > g_lane[27].leaf_m_w) ? g_lane[26].leaf_m_w : g_lane[27].leaf_m_w;
-  wire [4:0] mmax_l1_n14_m_w = (g_lane[28].leaf_m_w > g_lane[29].leaf_m_w) ? g_lane[28].leaf_m_w : g_lane[29].leaf_m_w;
-  wire [4:0] mmax_l1_n15_m_w = (g_lane[30].leaf_m_w > g_lane[31].leaf_m_w) ? g_lane[30].leaf_m_w : g_lane[31].leaf_m_w;
-  wire [4:0] mmax_l2_n0_m_w = (mmax_l1_n0_m_w > mmax_l1_n1_m_w) ? mmax_l1_n0_m_w : mmax_l1_n1_m_w;
-  wire [4:0] mmax_l2_n1_m_w = (mmax_l1_n2_m_w > mmax_l1_n3_m_w) ? mmax_l1_n2_m_w : mmax_l1_n3_m_w;
-  wire [4:0] mmax_l2_n2_m_w = (mmax_l1_n4_m_w > mmax_l1_n5_m_w) ? mmax_l1_n4_m_w : mmax_l1_n5_m_w;
-  wire [4:0] mmax_l2_n3_m_w = (mmax_l1_n6_m_w > mmax_l1_n7_m_w) ? mmax_l1_n6_m_w : mmax_l1_n7_m_w;
-  wire [4:0] mmax_l2_n4_m_w = (mmax_l1_n8_m_w > mmax_l1_n9_m_w) ? mmax_l1_n8_m_w : mmax_l1_n9_m_w;
-  wire [4:0] mmax_l2_n5_m_w = (mmax_l1_n10_m_w > mmax_l1_n11_m_w) ? mmax_l1_n10_m_w : mmax_l1_n11_m_w;
-  wire [4:0] mmax_l2_n6_m_w = (mmax_l1_n12_m_w > mmax_l1_n13_m_w) ? mmax_l1_n12_m_w : mmax_l1_n13_m_w;
-  wire [4:0] mmax_l2_n7_m_w = (mmax_l1_n14_m_w > mmax_l1_n15_m_w) ? mmax_l1_n14_m_w : mmax_l1_n15_m_w;
-  wire [4:0] mmax_l3_n0_m_w = (mmax_l2_n0_m_w > mmax_l2_n1_m_w) ? mmax_l2_n0_m_w : mmax_l2_n1_m_w;
-  wire [4:0] mmax_l3_n1_m_w = (mmax_l2_n2_m_w > mmax_l2_n3_m_w) ? mmax_l2_n2_m_w : mmax_l2_n3_m_w;
-  wire [4:0] mmax_l3_n2_m_w = (mmax_l2_n4_m_w > mmax_l2_n5_m_w) ? mmax_l2_n4_m_w : mmax_l2_n5_m_w;
-  wire [4:0] mmax_l3_n3_m_w = (mmax_l2_n6_m_w > mmax_l2_n7_m_w) ? mmax_l2_n6_m_w : mmax_l2_n7_m_w;
-  wire [4:0] mmax_l4_n0_m_w = (mmax_l3_n0_m_w > mmax_l3_n1_m_w) ? mmax_l3_n0_m_w : mmax_l3_n1_m_w;
-  wire [4:0] mmax_l4_n1_m_w = (mmax_l3_n2_m_w > mmax_l3_n3_m_w) ? mmax_l3_n2_m_w : mmax_l3_n3_m_w;
-  wire [4:0] mmax_l5_n0_m_w = (mmax_l4_n0_m_w > mmax_l4_n1_m_w) ? mmax_l4_n0_m_w : mmax_l4_n1_m_w;
-  wire [3:0]  t_w = mmax_l5_n0_m_w[4:1];
-  wire unused_w = |mmax_l5_n0_m_w[0:0];
+  wire        ge0_w = ge_all_w[0] | ge_all_w[7] | ge_all_w[14] | ge_all_w[21] | ge_all_w[28] | ge_all_w[35] | ge_all_w[42] | ge_all_w[49] | ge_all_w[56] | ge_all_w[63] | ge_all_w[70] | ge_all_w[77] | ge_all_w[84] | ge_all_w[91] | ge_all_w[98] | ge_all_w[105] | ge_all_w[112] | ge_all_w[119] | ge_all_w[126] | ge_all_w[133] | ge_all_w[140] | ge_all_w[147] | ge_all_w[154] | ge_all_w[161] | ge_all_w[168] | ge_all_w[175] | ge_all_w[182] | ge_all_w[189] | ge_all_w[196] | ge_all_w[203] | ge_all_w[210] | ge_all_w[217];
+  wire        ge1_w = ge_all_w[1] | ge_all_w[8] | ge_all_w[15] | ge_all_w[22] | ge_all_w[29] | ge_all_w[36] | ge_all_w[43] | ge_all_w[50] | ge_all_w[57] | ge_all_w[64] | ge_all_w[71] | ge_all_w[78] | ge_all_w[85] | ge_all_w[92] | ge_all_w[99] | ge_all_w[106] | ge_all_w[113] | ge_all_w[120] | ge_all_w[127] | ge_all_w[134] | ge_all_w[141] | ge_all_w[148] | ge_all_w[155] | ge_all_w[162] | ge_all_w[169] | ge_all_w[176] | ge_all_w[183] | ge_all_w[190] | ge_all_w[197] | ge_all_w[204] | ge_all_w[211] | ge_all_w[218];
+  wire        ge2_w = ge_all_w[2] | ge_all_w[9] | ge_all_w[16] | ge_all_w[23] | ge_all_w[30] | ge_all_w[37] | ge_all_w[44] | ge_all_w[51] | ge_all_w[58] | ge_all_w[65] | ge_all_w[72] | ge_all_w[79] | ge_all_w[86] | ge_all_w[93] | ge_all_w[100] | ge_all_w[107] | ge_all_w[114] | ge_all_w[121] | ge_all_w[128] | ge_all_w[135] | ge_all_w[142] | ge_all_w[149] | ge_all_w[156] | ge_all_w[163] | ge_all_w[170] | ge_all_w[177] | ge_all_w[184] | ge_all_w[191] | ge_all_w[198] | ge_all_w[205] | ge_all_w[212] | ge_all_w[219];
+  wire        ge3_w = ge_all_w[3] | ge_all_w[10] | ge_all_w[17] | ge_all_w[24] | ge_all_w[31] | ge_all_w[38] | ge_all_w[45] | ge_all_w[52] | ge_all_w[59] | ge_all_w[66] | ge_all_w[73] | ge_all_w[80] | ge_all_w[87] | ge_all_w[94] | ge_all_w[101] | ge_all_w[108] | ge_all_w[115] | ge_all_w[122] | ge_all_w[129] | ge_all_w[136] | ge_all_w[143] | ge_all_w[150] | ge_all_w[157] | ge_all_w[164] | ge_all_w[171] | ge_all_w[178] | ge_all_w[185] | ge_all_w[192] | ge_all_w[199] | ge_all_w[206] | ge_all_w[213] | ge_all_w[220];
+  wire        ge4_w = ge_all_w[4] | ge_all_w[11] | ge_all_w[18] | ge_all_w[25] | ge_all_w[32] | ge_all_w[39] | ge_all_w[46] | ge_all_w[53] | ge_all_w[60] | ge_all_w[67] | ge_all_w[74] | ge_all_w[81] | ge_all_w[88] | ge_all_w[95] | ge_all_w[102] | ge_all_w[109] | ge_all_w[116] | ge_all_w[123] | ge_all_w[130] | ge_all_w[137] | ge_all_w[144] | ge_all_w[151] | ge_all_w[158] | ge_all_w[165] | ge_all_w[172] | ge_all_w[179] | ge_all_w[186] | ge_all_w[193] | ge_all_w[200] | ge_all_w[207] | ge_all_w[214] | ge_all_w[221];
+  wire        ge5_w = ge_all_w[5] | ge_all_w[12] | ge_all_w[19] | ge_all_w[26] | ge_all_w[33] | ge_all_w[40] | ge_all_w[47] | ge_all_w[54] | ge_all_w[61] | ge_all_w[68] | ge_all_w[75] | ge_all_w[82] | ge_all_w[89] | ge_all_w[96] | ge_all_w[103] | ge_all_w[110] | ge_all_w[117] | ge_all_w[124] | ge_all_w[131] | ge_all_w[138] | ge_all_w[145] | ge_all_w[152] | ge_all_w[159] | ge_all_w[166] | ge_all_w[173] | ge_all_w[180] | ge_all_w[187] | ge_all_w[194] | ge_all_w[201] | ge_all_w[208] | ge_all_w[215] | ge_all_w[222];
+  wire        ge6_w = ge_all_w[6] | ge_all_w[13] | ge_all_w[20] | ge_all_w[27] | ge_all_w[34] | ge_all_w[41] | ge_all_w[48] | ge_all_w[55] | ge_all_w[62] | ge_all_w[69] | ge_all_w[76] | ge_all_w[83] | ge_all_w[90] | ge_all_w[97] | ge_all_w[104] | ge_all_w[111] | ge_all_w[118] | ge_all_w[125] | ge_all_w[132] | ge_all_w[139] | ge_all_w[146] | ge_all_w[153] | ge_all_w[160] | ge_all_w[167] | ge_all_w[174] | ge_all_w[181] | ge_all_w[188] | ge_all_w[195] | ge_all_w[202] | ge_all_w[209] | ge_all_w[216] | ge_all_w[223];
+  // The smallest t with the block's flags: the pair ROM gives it the block's pair.
+  reg  [3:0]  t_w;
+  always @* begin
+    t_w = 4'd0;
+    if (ge0_w) t_w = 4'd9;
+    if (ge1_w) t_w = 4'd10;
+    if (ge2_w) t_w = 4'd11;
+    if (ge3_w) t_w = 4'd12;
+    if (ge4_w) t_w = 4'd13;
+    if (ge5_w) t_w = 4'd14;
+    if (ge6_w) t_w = 4'd15;
+  end
   wire [6:0] lo0_w, hi0_w, lo1_w, hi1_w;
   wire [3:0] id0_w, id1_w;
   bdq_ts_bf16_k32_l32_p2_f2_e8m0_pair u_pair (
@@ -82,14 +72,20 @@ module bdq_ts_bf16_k32_l32_p2_f2_e8m0_sel (
     .lo0_o(lo0_w), .hi0_o(hi0_w), .id0_o(id0_w),
     .lo1_o(lo1_w), .hi1_o(hi1_w), .id1_o(id1_w)
   );
+  wire [27:0] range_w = {lo0_w, hi0_w, lo1_w, hi1_w};
+  wire [7:0] ids_w = {id1_w, id0_w};
+  wire [159:0] m2_w = m_i;
+  wire [3:0] id0_late_w = ids_w[3:0];
+  wire [3:0] id1_late_w = ids_w[7:4];
   wire [5:0] cnt0_w, cnt1_w;
   bdq_ts_bf16_k32_l32_p2_f2_e8m0_stats u_stats (
-    .m_i   (m_i),
-    .lo0_i (lo0_w), .hi0_i(hi0_w), .lo1_i(lo1_w), .hi1_i(hi1_w),
+    .m_i   (m2_w),
+    .lo0_i (range_w[27:21]), .hi0_i(range_w[20:14]),
+    .lo1_i (range_w[13:7]), .hi1_i(range_w[6:0]),
     .cnt0_o(cnt0_w), .cnt1_o(cnt1_w)
   );
   // More elements in its range wins; a tie goes to the even (first) member.
-  assign dialect_o = (cnt1_w > cnt0_w) ? id1_w : id0_w;
+  assign dialect_o = (cnt1_w > cnt0_w) ? id1_late_w : id0_late_w;
 
 endmodule
 

@@ -41,12 +41,18 @@ module bdq_ts_f32_k32_l8_p2_f3_e5_mag (
 
   wire [9:0] flz_w   = {1'd0, flb_i} + 10'd0;
   // Above the top binade: only when the exponent clamped at its largest value.
-  wire        sat_w   = flz_w > tz_i;
+  wire        sat_d_w = flz_w > tz_i;
   wire [9:0] gap_w   = tz_i - flz_w;
-  wire        gone_w  = gap_w > 10'd5;
-  wire [5:0] sh_w    = sig_i >> gap_w[2:0];
+  wire        gone_d_w = gap_w > 10'd5;
+  // {sat, gone, shift, sig}: what the shift needs.
+  wire [10:0] sh_in_d_w = {sat_d_w, gone_d_w, gap_w[2:0], sig_i};
+  wire [10:0] sh_in_w = sh_in_d_w;
+  wire        sat_w   = sh_in_w[10];
+  wire        gone_w  = sh_in_w[9];
+  wire [5:0] sig_w   = sh_in_w[5:0];
+  wire [5:0] sh_w    = sig_w >> sh_in_w[8:6];
   // A zero element is 0 whatever the gap (its flb of 0 may sit above a clamped threshold).
-  wire        zero_w  = ~sig_i[5];
+  wire        zero_w  = ~sig_w[5];
   assign m_o = zero_w ? 6'd0 : sat_w ? {6{1'b1}} : gone_w ? 6'd0 : sh_w;
 
 endmodule

@@ -156,8 +156,8 @@ pub(crate) struct UnitArgs {
     /// Block size of the requantized results (--requantize) [default: the block size].
     #[arg(long)]
     pub(crate) output_block_size: Option<usize>,
-    /// Register stages of the gemm tile's activation quantizer (an mx-quantizer taking a block
-    /// a beat has up to 12) [default: --pipeline].
+    /// Register stages of the gemm tile's activation quantizer (one taking a block a beat has up
+    /// to 12 for mx-quantizer, 16 for bd-quantizer) [default: --pipeline].
     #[arg(long)]
     pub(crate) quantizer_pipeline: Option<usize>,
 }

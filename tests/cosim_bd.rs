@@ -91,6 +91,14 @@ fn subset_matches_the_golden_model_under_stalls() {
         q(Mse, Bf16, 32, 8, 2, E5, false, None),
         q(TwoStage, Bf16, 32, 32, 2, E8m0, false, Some(book.clone())),
         q(Mse, F32, 32, 8, 1, E8m0, false, Some(book.clone())),
+        // Deep one-beat pipelines: registers inside the two-stage selector (after stage 1, in
+        // the count tree), in the max tree and after the exponent gaps, every cut point at 16
+        // for k = 16; the custom book's pairs change at other t than DialectFP4's; the MSE
+        // selector's gap and max-tree cuts.
+        q(TwoStage, Bf16, 32, 32, 9, E8m0, false, None),
+        q(TwoStage, F32, 16, 16, 16, E5, false, None),
+        q(TwoStage, F16, 32, 32, 12, E8m0, false, Some(book.clone())),
+        q(Mse, Bf16, 16, 16, 8, E8m0, false, None),
         s(TwoStage, 32, 2, 2, None),
         s(Mse, 16, 3, 1, None),
         s(TwoStage, 64, 1, 0, Some(book)),
@@ -212,5 +220,77 @@ fn latency_and_throughput_are_as_the_manifest_says() {
             d.top,
             r.cycles_per_block
         );
+    }
+}
+
+/// The deep one-beat quantizer's new registers must be checked, not just present: each mutant
+/// changes one line of a p16 design (every cut point at k = 16) and must mismatch under stalls
+/// with dialect-aimed blocks.
+#[test]
+fn mutants_of_the_deep_selector_and_magnitudes_are_caught() {
+    if !present() {
+        return;
+    }
+    let u = q(
+        Selector::TwoStage,
+        InputFormat::Bf16,
+        16,
+        16,
+        16,
+        ScaleFormat::E8m0,
+        false,
+        None,
+    );
+    let des = u.check().unwrap().emit().unwrap();
+    let mutants = [
+        (
+            "_sel",
+            // t = 12 names another pair than t = 13 (maxima 6.0 and 6.5 half-units apart).
+            "stage 1's flag for t >= 12 compares against 13",
+            "(t_w >= 4'd12)",
+            "(t_w >= 4'd13)",
+        ),
+        (
+            "_sel",
+            "the member ids one count-tree register short",
+            "wire [3:0] id0_late_w = ids_c4_q[3:0];",
+            "wire [3:0] id0_late_w = ids_c3_q[3:0];",
+        ),
+        (
+            "_stats",
+            "a count-tree register ignores its enable",
+            "always @(posedge clk_i) if (en_i[0]) cnt_l1_n0_c0_q <=",
+            "always @(posedge clk_i) cnt_l1_n0_c0_q <=",
+        ),
+        (
+            "_mag",
+            "the exponent gaps' register ignores its enable",
+            "always @(posedge clk_i) if (en_i) sh_in_q <= sh_in_d_w;",
+            "always @(posedge clk_i) sh_in_q <= sh_in_d_w;",
+        ),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    for (i, (file, why, from, to)) in mutants.iter().enumerate() {
+        let rtl = dir.path().join(format!("m{i}"));
+        common::write_mutant(&des, &rtl, file, from, to, why);
+        let unit = u.check().unwrap();
+        let r = cosim::run(
+            unit.as_ref(),
+            &CosimOptions {
+                blocks: 5_000,
+                seed: 300 + i as u64,
+                stall_prob: 0.25,
+                dists: vec![Dist::Dialects, Dist::Laplace],
+                rtl: Some(cosim::rtl::RtlSource {
+                    dir: rtl,
+                    top: None,
+                }),
+                replay_dir: dir.path().to_path_buf(),
+                ..CosimOptions::default()
+            },
+        )
+        .unwrap();
+        eprintln!("{why}: {}", r.summary());
+        assert!(r.mismatches > 0, "{why}: not caught");
     }
 }

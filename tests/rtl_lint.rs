@@ -125,7 +125,15 @@ fn bd_matrix() -> Vec<UnitParams> {
                 }
             }
         }
-        for pipeline in [1, 3, 5, 7] {
+        // One beat a block from 8 on: the two-stage selector's inner registers and the max
+        // tree's (16 takes every cut point at k = 16), the MSE selector's gap cut and
+        // max-tree cut.
+        let deep: &[usize] = if selector == Selector::TwoStage {
+            &[1, 3, 5, 7, 10, 16]
+        } else {
+            &[1, 3, 5, 7, 8]
+        };
+        for &pipeline in deep {
             v.push(UnitParams::BdQuantizer(BdQuantizerParams {
                 block_size: 16,
                 input_format: InputFormat::Bf16,

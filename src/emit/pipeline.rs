@@ -59,7 +59,7 @@ pub fn chain(count: usize, source_valid: &str, sink_ready: &str) -> (Vec<Stage>,
 }
 
 /// A cut point in a datapath: registered or a plain wire, and the enable it uses when registered.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct Cut {
     pub registered: bool,
     pub en: String,

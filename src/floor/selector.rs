@@ -3,6 +3,7 @@
 //! the golden model's code), so co-simulation checks two independent derivations.
 
 use crate::emit::bits_for;
+use crate::emit::pipeline::Cut;
 use crate::emit::tree::{Node, SumNode, reduce, sum_tree};
 use crate::error::Result;
 use crate::floor::finish;
@@ -55,6 +56,14 @@ pub struct PairRomEntry {
     pub p: usize,
 }
 
+/// A t where stage 1's pair changes: lane flags `[t_i >= c]`, and `any`, their OR over the lanes.
+#[derive(Debug, Clone, Serialize)]
+pub struct SelFlag {
+    pub k: usize,
+    pub c: u64,
+    pub any: String,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct PairConsts {
     pub index: usize,
@@ -84,8 +93,23 @@ pub struct SelView {
     pub pair_msb: u32,
     pub pair_rom: Vec<PairRomEntry>,
     pub pairs: Vec<PairConsts>,
-    pub max_tree: Vec<Node>,
-    pub max_root: String,
+    /// Stage 1 as flags at the pair ROM's change points (ascending), packed `[i*NF +: NF]` per
+    /// lane in `ge_all_w`; `lane_flags` is one lane's concatenation.
+    pub flags: Vec<SelFlag>,
+    pub flags_w: u32,
+    pub flags_bus_msb: u32,
+    pub lane_flags: String,
+    /// Registers inside the whole-block selector (a quantizer's pipeline): enables
+    /// `en_i[0..regs)` in pipeline order: after stage 1, then the count tree's levels.
+    pub regs: usize,
+    pub pair_cut: Cut,
+    /// The count tree's registers (inside `_stats`, its own `en_i`), and what `_sel` connects
+    /// to that port.
+    pub stats_regs: usize,
+    pub stats_en: String,
+    /// Member ids keeping pace with the count tree's registers: (register, enable, source).
+    pub id_delay: Vec<(String, String, String)>,
+    pub ids_src: String,
     pub t_hi: u32,
     pub t_lo: u32,
     pub t_lo_msb: u32,
@@ -129,8 +153,16 @@ impl SelView {
             pair_msb: 0,
             pair_rom: Vec::new(),
             pairs: Vec::new(),
-            max_tree: Vec::new(),
-            max_root: String::new(),
+            flags: Vec::new(),
+            flags_w: 0,
+            flags_bus_msb: 0,
+            lane_flags: String::new(),
+            regs: 0,
+            pair_cut: Cut::default(),
+            stats_regs: 0,
+            stats_en: String::new(),
+            id_delay: Vec::new(),
+            ids_src: "ids_w".into(),
             t_hi: frac + 2,
             t_lo: frac - 1,
             t_lo_msb: frac.saturating_sub(2),
@@ -186,9 +218,9 @@ impl SelView {
                         id1: p.ids[1],
                     })
                     .collect();
-                let (max_tree, max_root) = reduce(leaves.clone(), "mmax");
-                v.max_tree = max_tree;
-                v.max_root = max_root;
+                let nf = v.set_flags();
+                v.flags_w = nf as u32;
+                v.flags_bus_msb = (lanes * nf).max(1) as u32 - 1;
                 let (count_tree, count_root, cnt_w) = sum_tree(leaves, 1, "cnt");
                 v.count_tree = count_tree;
                 v.count_root = count_root;
@@ -243,6 +275,80 @@ impl SelView {
             }
         }
         Ok(v)
+    }
+}
+
+impl SelView {
+    /// The pair ROM's change points as flags (see `SelFlag`); returns their number.
+    fn set_flags(&mut self) -> usize {
+        let changes: Vec<u64> = self
+            .pair_rom
+            .windows(2)
+            .filter(|w| w[0].p != w[1].p)
+            .map(|w| w[1].t)
+            .collect();
+        let nf = changes.len();
+        self.flags = changes
+            .iter()
+            .enumerate()
+            .map(|(k, &c)| SelFlag {
+                k,
+                c,
+                any: (0..self.lanes)
+                    .map(|i| format!("ge_all_w[{}]", i * nf + k))
+                    .collect::<Vec<_>>()
+                    .join(" | "),
+            })
+            .collect();
+        let lane: Vec<String> = changes
+            .iter()
+            .rev()
+            .map(|c| format!("(t_w >= 4'd{c})"))
+            .collect();
+        self.lane_flags = format!("{{{}}}", lane.join(", "));
+        nf
+    }
+
+    /// Registers inside the two-stage whole-block selector: after stage 1 (`pair`) and
+    /// `count_cuts` in the count tree; `en` names the enables in pipeline order.
+    pub fn pipelined(mut self, pair: bool, count_cuts: usize) -> SelView {
+        assert!(
+            self.two_stage,
+            "only the two-stage selector has inner registers"
+        );
+        let levels = crate::emit::tree::levels(self.lanes);
+        let count_cuts = count_cuts.min(levels);
+        let mut next = 0;
+        let mut take = |on: bool| {
+            let en = if on {
+                next += 1;
+                format!("en_i[{}]", next - 1)
+            } else {
+                String::new()
+            };
+            Cut { registered: on, en }
+        };
+        self.pair_cut = take(pair);
+        let at = crate::emit::tree::cut_levels(levels, count_cuts);
+        let outer: Vec<Cut> = at.iter().map(|_| take(true)).collect();
+        self.regs = next;
+        self.stats_regs = outer.len();
+        if !outer.is_empty() {
+            let first = usize::from(pair);
+            self.stats_en = format!("en_i[{}:{first}]", first + outer.len() - 1);
+        }
+        let inner: Vec<Cut> = (0..outer.len())
+            .map(|j| Cut {
+                registered: true,
+                en: format!("en_i[{j}]"),
+            })
+            .collect();
+        crate::emit::tree::register_levels(&mut self.count_tree, &at, &inner);
+        let (delay, src) =
+            crate::emit::pipeline::delay_chain(&outer, |j| format!("ids_c{}_q", j + 1), "ids_w");
+        self.id_delay = delay;
+        self.ids_src = src;
+        self
     }
 }
 
@@ -350,4 +456,75 @@ pub(crate) struct SelTemplate<'a> {
     pub pair_name: String,
     pub stats_name: String,
     pub amin_name: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What `bdq_sel.v` computes from the flags: the largest change point at or below t, or 0.
+    fn represented(v: &SelView, t: u64) -> u64 {
+        v.flags
+            .iter()
+            .map(|f| f.c)
+            .filter(|&c| c <= t)
+            .max()
+            .unwrap_or(0)
+    }
+
+    #[test]
+    fn stage1_flags_give_every_t_its_pair() {
+        let book = Formatbook::dialectfp4();
+        for frac in 1..=6 {
+            let v = SelView::new(&book, Selector::TwoStage, frac, 32).unwrap();
+            // DialectFP4's eight pairs have maxima 8..15 half-units: one change per t above 8.
+            let cs: Vec<u64> = v.flags.iter().map(|f| f.c).collect();
+            assert_eq!(cs, (9..16).collect::<Vec<u64>>());
+            for t in 0..16u64 {
+                let rep = represented(&v, t);
+                assert_eq!(
+                    v.pair_rom[rep as usize].p, v.pair_rom[t as usize].p,
+                    "t {t}"
+                );
+            }
+        }
+        // A book of one pair needs no flag.
+        let one = Formatbook {
+            dialects: book.dialects[..2].to_vec(),
+            ..book.clone()
+        };
+        let v = SelView::new(&one, Selector::TwoStage, 2, 16).unwrap();
+        assert!(v.flags.is_empty() && v.pair_rom.iter().all(|e| e.p == 0));
+    }
+
+    #[test]
+    fn inner_registers_number_their_enables_in_pipeline_order() {
+        let book = Formatbook::dialectfp4();
+        let v = SelView::new(&book, Selector::TwoStage, 2, 32)
+            .unwrap()
+            .pipelined(true, 2);
+        assert_eq!(v.regs, 3);
+        assert_eq!(v.pair_cut.en, "en_i[0]");
+        assert_eq!(v.stats_regs, 2);
+        assert_eq!(v.stats_en, "en_i[2:1]");
+        // The count tree's levels carry the stats module's own enables, the ids the selector's.
+        let ens: Vec<&str> = v
+            .count_tree
+            .iter()
+            .filter(|n| !n.en.is_empty())
+            .map(|n| n.en.as_str())
+            .collect();
+        assert!(
+            ens.contains(&"en_i[0]") && ens.contains(&"en_i[1]"),
+            "{ens:?}"
+        );
+        let id_ens: Vec<&str> = v.id_delay.iter().map(|d| d.1.as_str()).collect();
+        assert_eq!(id_ens, ["en_i[1]", "en_i[2]"]);
+        assert_eq!(v.ids_src, "ids_c2_q");
+        let plain = SelView::new(&book, Selector::TwoStage, 2, 32)
+            .unwrap()
+            .pipelined(false, 0);
+        assert_eq!((plain.regs, plain.stats_regs), (0, 0));
+        assert!(plain.stats_en.is_empty() && plain.id_delay.is_empty());
+    }
 }

@@ -29,6 +29,11 @@ pub const MAX_FRAC_BITS: u32 = 16;
 pub const EXACT_FRAC_BITS: u32 = 25;
 /// Precompute per-dialect tables when there are at most this many magnitude codes.
 const TABLE_LIMIT_BITS: u32 = 11;
+/// Blocks of up to this many elements keep their magnitudes on the stack: co-simulation
+/// quantizes a block every few hundred nanoseconds.
+const STACK_BLOCK: usize = 64;
+/// Stage 1 reads t = floor(2 M_max / 2^F) < 2 * 8: one table entry per t.
+const STAGE1_TS: usize = 2 << INT_BITS;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -142,6 +147,8 @@ pub struct BdQuantizer {
     /// `error_table[M * dialects + d]`: `squared_error(d, M)`, with the index table: the
     /// least-error selector adds one row per element into all dialects' sums at once.
     error_table: Vec<u32>,
+    /// `pair_of_t[t]`: `stage1_pair` of a block whose maximum gives t (two-stage only).
+    pair_of_t: Vec<u8>,
 }
 
 impl BdQuantizer {
@@ -157,7 +164,13 @@ impl BdQuantizer {
             pairs,
             index_table: Vec::new(),
             error_table: Vec::new(),
+            pair_of_t: Vec::new(),
         };
+        if !q.pairs.is_empty() {
+            q.pair_of_t = (0..STAGE1_TS as u64)
+                .map(|t| q.pair_for_t(t) as u8)
+                .collect();
+        }
         if frac + INT_BITS <= TABLE_LIMIT_BITS {
             q.index_table = (0..q.config.book.len())
                 .map(|d| {
@@ -268,6 +281,13 @@ impl BdQuantizer {
     pub fn stage1_pair(&self, ms: &[u64]) -> usize {
         let m_max = ms.iter().copied().max().unwrap_or(0);
         let t = (2 * m_max) >> self.frac;
+        match self.pair_of_t.get(t as usize) {
+            Some(&p) => usize::from(p),
+            None => self.pair_for_t(t),
+        }
+    }
+
+    fn pair_for_t(&self, t: u64) -> usize {
         let above = self
             .pairs
             .iter()
@@ -291,11 +311,15 @@ impl BdQuantizer {
     /// Stage 2: count the elements in each member's beneficial range; more wins, ties to the
     /// even (first) member.
     pub fn stage2_counts(&self, pair: usize, ms: &[u64]) -> [u32; 2] {
-        let p = &self.pairs[pair];
-        p.range2.map(|(lo2, hi2)| {
-            let (lo, hi) = (u64::from(lo2) << self.frac, u64::from(hi2) << self.frac);
-            ms.iter().filter(|&&m| (lo..hi).contains(&(4 * m))).count() as u32
-        })
+        let [r0, r1] = self.pairs[pair]
+            .range2
+            .map(|(lo2, hi2)| (u64::from(lo2) << self.frac)..(u64::from(hi2) << self.frac));
+        let mut counts = [0u32; 2];
+        for &m in ms {
+            counts[0] += u32::from(r0.contains(&(4 * m)));
+            counts[1] += u32::from(r1.contains(&(4 * m)));
+        }
+        counts
     }
 
     pub fn select_two_stage(&self, ms: &[u64]) -> u8 {
@@ -329,12 +353,22 @@ impl BdQuantizer {
         } else {
             self.shared_exp(amax)
         };
-        let ms: Vec<u64> = xs().map(|x| self.scaled_magnitude(x, e)).collect();
-        let d = self.select(&ms);
+        let (mut stack, mut heap) = ([0u64; STACK_BLOCK], Vec::new());
+        let ms = if block.len() <= STACK_BLOCK {
+            &mut stack[..block.len()]
+        } else {
+            heap.resize(block.len(), 0);
+            &mut heap[..]
+        };
+        for (m, x) in ms.iter_mut().zip(xs()) {
+            *m = self.scaled_magnitude(x, e);
+        }
+        let ms = &*ms;
+        let d = self.select(ms);
         let dmax = u64::from(self.config.book.dialects[usize::from(d)][DIALECT_VALUES - 1]);
         let mut saturated = 0;
         let codes = xs()
-            .zip(&ms)
+            .zip(ms)
             .map(|(x, &m)| {
                 saturated += u32::from(2 * m > dmax << self.frac);
                 let sign = if x >> 31 != 0 { SIGN_BIT } else { 0 };

@@ -2,12 +2,12 @@
 //! 4-bit {sign, index} codes out (numerics.md section 5).
 
 use crate::emit::design::{GenFile, Port, module_ports};
-use crate::emit::pipeline::{Cut, Stage, chain};
+use crate::emit::pipeline::{Cut, Cuts, Stage, chain, delay_chain};
 use crate::emit::tree::{Node, reduce};
 use crate::emit::{bits_for, zero_extend};
 use crate::error::Result;
 use crate::floor::bundle::{Bundle, Part};
-use crate::floor::checks::{check_flush, check_frac_bits, validate_blocking};
+use crate::floor::checks::{MAX_PIPELINE, check_flush, check_frac_bits, validate_blocking_upto};
 use crate::floor::decode::DecodeNumbers;
 use crate::floor::selector::{SelView, selector_files, selector_tag};
 use crate::floor::{BookRef, finish};
@@ -42,13 +42,22 @@ pub struct BdQuantizerParams {
     pub flush_subnormals: bool,
 }
 
+/// The one-beat quantizer has more cut points (inside the two-stage selector, in the max tree).
+pub const BDQ_MAX_PIPELINE: usize = 16;
+
 crate::floor::checks::lanes_and_beats!(BdQuantizerParams);
 
 impl BdQuantizerParams {
     pub const UNIT: &'static str = "bd-quantizer";
 
     pub fn validate(&self) -> Result<()> {
-        validate_blocking(self.block_size, self.lanes(), self.pipeline)?;
+        // One beat per block (lanes == k) has the extra cut points (see `plan`).
+        let most = if self.lanes() == self.block_size {
+            BDQ_MAX_PIPELINE
+        } else {
+            MAX_PIPELINE
+        };
+        validate_blocking_upto(self.block_size, self.lanes(), self.pipeline, most)?;
         check_flush(self.input_format, self.flush_subnormals)?;
         check_frac_bits(self.frac_bits)?;
         self.golden().map(|_| ())
@@ -91,9 +100,13 @@ impl BdQuantizerParams {
         );
         let names = |s: &str| format!("{top}_{s}");
         let lanes = self.lanes();
-        let stats = SelView::new(&book, self.selector, self.frac_bits, lanes)?;
-        let whole = SelView::new(&book, self.selector, self.frac_bits, self.block_size)?;
         let serial = self.beats() > 1;
+        let plan = self.plan();
+        let mut stats = SelView::new(&book, self.selector, self.frac_bits, lanes)?;
+        if !serial && self.selector == Selector::TwoStage {
+            stats = stats.pipelined(plan.pair, plan.count);
+        }
+        let whole = SelView::new(&book, self.selector, self.frac_bits, self.block_size)?;
         let mut files = vec![
             GenFile::rtl(
                 format!("{}.v", names("dec")),
@@ -106,6 +119,10 @@ impl BdQuantizerParams {
                         banner,
                         name: &names("mag"),
                         n: &n,
+                        gap: Cut {
+                            registered: !serial && plan.gap,
+                            en: "en_i".into(),
+                        },
                     }
                     .render(),
                 ),
@@ -170,45 +187,121 @@ impl BdQuantizerParams {
         let text = if serial {
             finish(self.serial_view(common, &stats, &whole, top).render())
         } else {
-            finish(self.parallel_view(common).render())
+            finish(self.parallel_view(common, &plan).render())
         };
         files.push(GenFile::rtl(format!("{top}.v"), text));
         Ok(files)
     }
 
-    fn parallel_view<'a>(&self, c: Common<'a>) -> ParallelTemplate<'a> {
-        let p = self.pipeline;
-        // Cut points by value: after the block max, after selection, at the output, after the
-        // magnitudes, after decode, at the input; more stages go to the output.
-        let order_in_pipeline = ["in", "dec", "max", "mag", "sel"];
-        let priority = ["max", "sel", "out", "mag", "dec", "in"];
-        let chosen: Vec<&str> = priority.iter().take(p).copied().collect();
-        let out_count = usize::from(chosen.contains(&"out")) + p.saturating_sub(priority.len());
-        let (stages, first_en, last_valid) = chain(p, "valid_i", "ready_i");
-        let mut stage_names = stages.iter().map(|s| s.name.clone());
-        let mut cuts = std::collections::HashMap::new();
-        for cp in order_in_pipeline {
-            let on = chosen.contains(&cp);
-            cuts.insert(
-                cp,
-                Cut {
-                    registered: on,
-                    en: if on {
-                        format!("en_{}_w", stage_names.next().expect("a stage"))
-                    } else {
-                        String::new()
-                    },
-                },
-            );
+    /// Where a one-beat quantizer's registers go: the first `pipeline` entries of a priority
+    /// list. After the block max and after selection first; then, for the two-stage selector,
+    /// inside it (after stage 1, in the count tree); after the magnitudes, at the output, after
+    /// decode, in the max tree, after the exponent gaps, at the input, then tree levels. Stages
+    /// past the list go to the output.
+    fn plan(&self) -> Plan {
+        use Point::*;
+        // A one-off cut point is taken the first time the list names it.
+        let once = |taken: &mut bool| !std::mem::replace(taken, true);
+        let levels = crate::emit::tree::levels(self.lanes());
+        let priority: Vec<Point> = if self.selector == Selector::TwoStage {
+            let inner = [Tree, Count].repeat(levels);
+            [
+                Max, Sel, Pair, Mag, Count, Out, Dec, Tree, Count, Tree, Gap, In,
+            ]
+            .into_iter()
+            .chain(inner)
+            .collect()
+        } else {
+            [Max, Sel, Out, Mag, Dec, In, Gap]
+                .into_iter()
+                .chain(std::iter::repeat_n(Tree, levels))
+                .collect()
+        };
+        let mut plan = Plan::default();
+        let mut left = self.pipeline;
+        for pt in priority {
+            if left == 0 {
+                break;
+            }
+            let taken = match pt {
+                Count if plan.count == levels => false,
+                Tree if plan.tree == levels => false,
+                Max => once(&mut plan.max),
+                Sel => once(&mut plan.sel),
+                Pair => once(&mut plan.pair),
+                Mag => once(&mut plan.mag),
+                Gap => once(&mut plan.gap),
+                Dec => once(&mut plan.dec),
+                In => once(&mut plan.input),
+                Out => {
+                    plan.out += 1;
+                    true
+                }
+                Count => {
+                    plan.count += 1;
+                    true
+                }
+                Tree => {
+                    plan.tree += 1;
+                    true
+                }
+            };
+            left -= usize::from(taken);
         }
-        let (outs, code_out, out_final) = bundle_stages(stage_names.take(out_count));
-        let summary: Vec<&str> = order_in_pipeline
-            .iter()
-            .filter(|cp| chosen.contains(cp))
-            .copied()
-            .chain(std::iter::repeat_n("out", out_count))
+        plan.out += left;
+        plan
+    }
+
+    fn parallel_view<'a>(&self, mut c: Common<'a>, plan: &Plan) -> ParallelTemplate<'a> {
+        let p = self.pipeline;
+        let (stages, first_en, last_valid) = chain(p, "valid_i", "ready_i");
+        // Pipeline order: in, dec, max-tree levels, max, mag, the selector's own, sel, out.
+        let mut cuts = Cuts::new(&stages);
+        let cut_in = cuts.take(plan.input);
+        let cut_dec = cuts.take(plan.dec);
+        let levels = crate::emit::tree::levels(self.lanes());
+        let tree_at = max_tree_cuts(levels, plan.tree);
+        let tree_regs: Vec<Cut> = tree_at.iter().map(|_| cuts.take(true)).collect();
+        crate::emit::tree::register_levels(&mut c.tree, &tree_at, &tree_regs);
+        let cut_max = cuts.take(plan.max);
+        let cut_gap = cuts.take(plan.gap);
+        let cut_mag = cuts.take(plan.mag);
+        let sel_regs: Vec<Cut> = (0..usize::from(plan.pair) + plan.count)
+            .map(|_| cuts.take(true))
             .collect();
-        let cut = |k: &str| cuts[k].clone();
+        let cut_sel = cuts.take(plan.sel);
+        let (keep_delay, keep_src) =
+            delay_chain(&tree_regs, |i| format!("keep_t{}_q", i + 1), "keep_w");
+        let (late_delay, late_src) =
+            delay_chain(&sel_regs, |i| format!("sm_s{}_q", i + 1), "sel_in_w");
+        let (blk_late_delay, blk_late_src) =
+            delay_chain(&sel_regs, |i| format!("blk_s{}_q", i + 1), "blk_sel_w");
+        let sel_en = match sel_regs.len() {
+            0 => String::new(),
+            _ => format!(
+                "{{{}}}",
+                sel_regs
+                    .iter()
+                    .rev()
+                    .map(|cut| cut.en.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        };
+        let (outs, code_out, out_final) = bundle_stages(cuts.rest().take(plan.out));
+        let summary: Vec<String> = [(plan.input, "input"), (plan.dec, "after decode")]
+            .into_iter()
+            .filter(|(on, _)| *on)
+            .map(|(_, s)| s.to_string())
+            .chain(tree_at.iter().map(|l| format!("after max-tree level {l}")))
+            .chain(plan.max.then(|| "after the block max".to_string()))
+            .chain(plan.gap.then(|| "after the exponent gaps".to_string()))
+            .chain(plan.mag.then(|| "after the magnitudes".to_string()))
+            .chain(plan.pair.then(|| "after selector stage 1".to_string()))
+            .chain((0..plan.count).map(|_| "in the count tree".to_string()))
+            .chain(plan.sel.then(|| "after selection".to_string()))
+            .chain(std::iter::repeat_n("output".to_string(), outs.len()))
+            .collect();
         let n = c.n;
         let keep_expr = n.store.pack(|field| Part::Of {
             bundle: &n.lane,
@@ -244,19 +337,23 @@ impl BdQuantizerParams {
             keep_expr,
             out_expr,
             pipeline: p,
-            stage_summary: if summary.is_empty() {
-                String::new()
-            } else {
-                format!(" (after: {})", summary.join(", "))
-            },
+            stage_summary: crate::emit::pipeline::stage_summary(&summary),
             stages,
             first_en,
             last_valid,
-            cut_in: cut("in"),
-            cut_dec: cut("dec"),
-            cut_max: cut("max"),
-            cut_mag: cut("mag"),
-            cut_sel: cut("sel"),
+            cut_in,
+            cut_dec,
+            cut_max,
+            cut_gap,
+            cut_mag,
+            cut_sel,
+            keep_delay,
+            keep_src,
+            late_delay,
+            late_src,
+            blk_late_delay,
+            blk_late_src,
+            sel_en,
             outs,
             code_out,
             out_final,
@@ -347,6 +444,67 @@ impl BdQuantizerParams {
     }
 }
 
+/// The max-tree levels after which `cuts` registers go: the spread whose longest stage is
+/// shortest, a tree level weighing 2 and the root's tz (a constant add and compare, then a mux)
+/// 1; ties to the earliest levels.
+fn max_tree_cuts(levels: usize, cuts: usize) -> Vec<usize> {
+    let cost = |at: &[usize]| {
+        let mut longest = 0;
+        let mut start = 0;
+        for &end in at.iter().chain([&levels]) {
+            let tz = usize::from(end == levels);
+            longest = longest.max(2 * (end - start) + tz);
+            start = end;
+        }
+        longest
+    };
+    let mut best: Option<(usize, Vec<usize>)> = None;
+    // Subsets of 1..=levels with `cuts` members, as bit masks in increasing order.
+    for mask in 0u32..1 << levels {
+        if mask.count_ones() as usize != cuts {
+            continue;
+        }
+        let at: Vec<usize> = (1..=levels).filter(|l| mask >> (l - 1) & 1 == 1).collect();
+        let c = cost(&at);
+        if best
+            .as_ref()
+            .is_none_or(|(b, prev)| c < *b || (c == *b && at < *prev))
+        {
+            best = Some((c, at));
+        }
+    }
+    best.map(|(_, at)| at).unwrap_or_default()
+}
+
+#[derive(Clone, Copy)]
+enum Point {
+    In,
+    Dec,
+    Tree,
+    Max,
+    Gap,
+    Mag,
+    Pair,
+    Count,
+    Sel,
+    Out,
+}
+
+/// The registers of a one-beat quantizer (see `BdQuantizerParams::plan`).
+#[derive(Debug, Default)]
+struct Plan {
+    input: bool,
+    dec: bool,
+    tree: usize,
+    max: bool,
+    gap: bool,
+    mag: bool,
+    pair: bool,
+    count: usize,
+    sel: bool,
+    out: usize,
+}
+
 /// Widths and constants of the BlockDialect datapath.
 #[derive(Debug, Clone)]
 pub struct BdNumbers {
@@ -370,6 +528,9 @@ pub struct BdNumbers {
     /// Whether the exponent can fall below / rise above the scale's range for this input.
     pub clamp_lo: bool,
     pub clamp_hi: bool,
+    /// The block flb below / above which tz clamps (where `clamp_lo` / `clamp_hi`).
+    pub flb_lo: i64,
+    pub flb_hi: i64,
     pub scale_off: i64,
     pub scale_bits: u32,
     pub scale_msb: u32,
@@ -384,6 +545,8 @@ pub struct BdNumbers {
     pub store: Bundle,
     /// The beat / block maximum: {flb, sig} (for normalized values that orders by magnitude).
     pub top: Bundle,
+    /// What a lane's shift needs: {sat, gone, shift, sig}.
+    pub sh_in: Bundle,
     /// Block facts that travel with the lanes: {scale, special}.
     pub blk: Bundle,
     /// One block's outputs: {scale, dialect, nan}.
@@ -424,6 +587,7 @@ impl BdNumbers {
             .collect::<Vec<_>>()
             .join(" + ");
         let flb_w = dec.flb_w;
+        let sh_w = bits_for(u64::from(mw) - 1);
         BdNumbers {
             frac,
             mw,
@@ -431,7 +595,7 @@ impl BdNumbers {
             m_w: mw,
             q_w,
             q_msb: q_w - 1,
-            sh_msb: bits_for(u64::from(mw) - 1) - 1,
+            sh_msb: sh_w - 1,
             z,
             tz_w,
             tz_msb: tz_w - 1,
@@ -440,6 +604,9 @@ impl BdNumbers {
             tz_hi: hi + z,
             clamp_lo: lo + z > z,
             clamp_hi: hi < dec.flb_max,
+            // Clamping low needs lo > 0 (then z = 0), high hi < flb_max: both are flb values.
+            flb_lo: lo,
+            flb_hi: hi.max(0),
             scale_off: z + 2 + dec.flb_offset - i64::from(scale.bias()),
             scale_bits: scale.bits(),
             scale_msb: scale.bits() - 1,
@@ -451,6 +618,7 @@ impl BdNumbers {
             lane: Bundle::new(&[("sign", 1), ("special", 1), ("flb", flb_w), ("sig", mw)]),
             store: Bundle::new(&[("sign", 1), ("flb", flb_w), ("sig", mw)]),
             top: Bundle::new(&[("flb", flb_w), ("sig", mw)]),
+            sh_in: Bundle::new(&[("sat", 1), ("gone", 1), ("shift", sh_w), ("sig", mw)]),
             blk: Bundle::new(&[("scale", scale.bits()), ("special", 1)]),
             out: Bundle::new(&[("scale", scale.bits()), ("dialect", 4), ("nan", 1)]),
             id_w,
@@ -467,6 +635,8 @@ struct MagTemplate<'a> {
     banner: &'a str,
     name: &'a str,
     n: &'a BdNumbers,
+    /// A register after the exponent gap's subtraction (enable `en_i`).
+    gap: Cut,
 }
 
 #[derive(Template)]
@@ -581,8 +751,18 @@ struct ParallelTemplate<'a> {
     cut_in: Cut,
     cut_dec: Cut,
     cut_max: Cut,
+    cut_gap: Cut,
     cut_mag: Cut,
     cut_sel: Cut,
+    /// Lane data keeping pace with the max tree's registers, then with the selector's.
+    keep_delay: Vec<(String, String, String)>,
+    keep_src: String,
+    late_delay: Vec<(String, String, String)>,
+    late_src: String,
+    blk_late_delay: Vec<(String, String, String)>,
+    blk_late_src: String,
+    /// The selector's inner enables, `en_i[0]` last.
+    sel_en: String,
     outs: Vec<BundleStage>,
     code_out: String,
     out_final: String,
@@ -715,5 +895,89 @@ impl super::Checked for BdQuantizerChecked {
             beat.set("nan_o", q.nan);
             beat.set("last_o", b + 1 == beats);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params(selector: Selector, k: usize, pipeline: usize) -> BdQuantizerParams {
+        BdQuantizerParams {
+            block_size: k,
+            input_format: InputFormat::Bf16,
+            selector,
+            frac_bits: 2,
+            scale: ScaleFormat::E8m0,
+            lanes: None,
+            pipeline,
+            formatbook: BookRef::default(),
+            flush_subnormals: false,
+        }
+    }
+
+    fn used(p: &Plan) -> usize {
+        [p.input, p.dec, p.max, p.gap, p.mag, p.pair, p.sel]
+            .into_iter()
+            .map(usize::from)
+            .sum::<usize>()
+            + p.tree
+            + p.count
+            + p.out
+    }
+
+    #[test]
+    fn every_stage_goes_to_one_cut_point_and_trees_take_at_most_their_levels() {
+        for selector in [Selector::TwoStage, Selector::Mse] {
+            for k in [16, 32, 64] {
+                let levels = crate::emit::tree::levels(k);
+                for p in 0..=BDQ_MAX_PIPELINE {
+                    let plan = params(selector, k, p).plan();
+                    assert_eq!(used(&plan), p, "{selector:?} k {k} p {p}: {plan:?}");
+                    assert!(plan.tree <= levels && plan.count <= levels, "{plan:?}");
+                    if selector == Selector::Mse {
+                        // The MSE selector has no inner registers.
+                        assert!(!plan.pair && plan.count == 0, "{plan:?}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn max_tree_cuts_leave_the_shortest_longest_stage() {
+        // 5 levels and tz: one cut halves the weight 11 into 6 + 5, four leave tz with the root.
+        assert_eq!(max_tree_cuts(5, 0), Vec::<usize>::new());
+        assert_eq!(max_tree_cuts(5, 1), [3]);
+        assert_eq!(max_tree_cuts(5, 2), [2, 4]);
+        assert_eq!(max_tree_cuts(5, 4), [1, 2, 3, 4]);
+        assert_eq!(max_tree_cuts(5, 5), [1, 2, 3, 4, 5]);
+        assert_eq!(max_tree_cuts(4, 2), [1, 3]);
+    }
+
+    #[test]
+    fn the_selector_is_cut_before_the_output_and_the_input() {
+        // The two-stage selector's stage 1 and count tree are the longest paths once the block
+        // max and selection are registered: they come before the output, decode and input.
+        let at = |p| params(Selector::TwoStage, 32, p).plan();
+        let p2 = at(2);
+        assert!(p2.max && p2.sel && !p2.pair && p2.out == 0, "{p2:?}");
+        let p5 = at(5);
+        assert!(p5.pair && p5.mag && p5.count == 1 && p5.out == 0, "{p5:?}");
+        let p12 = at(12);
+        assert!(p12.input && p12.dec && p12.gap, "{p12:?}");
+        assert_eq!((p12.tree, p12.count, p12.out), (2, 2, 1), "{p12:?}");
+        // The deepest: every level but one of both trees, still one output register.
+        let p16 = at(16);
+        assert_eq!((p16.tree, p16.count, p16.out), (4, 4, 1), "{p16:?}");
+        // Without inner registers, the MSE order is the one it always had.
+        let m6 = params(Selector::Mse, 32, 6).plan();
+        assert!(
+            m6.max && m6.sel && m6.mag && m6.dec && m6.input && m6.out == 1,
+            "{m6:?}"
+        );
+        assert_eq!(m6.tree, 0);
+        let m8 = params(Selector::Mse, 32, 8).plan();
+        assert!(m8.gap && m8.tree == 1, "{m8:?}");
     }
 }

@@ -55,19 +55,32 @@ module {{ c.name }} (
       wire        leaf_special_w = tree_w{{ c.n.lane.slice("special") }};
       // {sign, flb, sig}: what the magnitude needs once the block exponent is known.
       wire [{{ c.n.store.msb() }}:0] keep_w = {{ keep_expr }};
-{%- call floor::cut(cut_max, c.n.store.msb(), "keep_q", "mag_in_w", "keep_w", "      ") %}{%- endcall %}
+{%- for d in keep_delay %}
+      reg  [{{ c.n.store.msb() }}:0] {{ d.0 }};
+      always @(posedge clk_i) if ({{ d.1 }}) {{ d.0 }} <= {{ d.2 }};
+{%- endfor %}
+{%- call floor::cut(cut_max, c.n.store.msb(), "keep_q", "mag_in_w", keep_src, "      ") %}{%- endcall %}
       wire [{{ c.n.m_msb }}:0] m_w;
       {{ c.mag_name }} u_mag (
+{%- if cut_gap.registered %}
+        .clk_i(clk_i),
+        .en_i ({{ cut_gap.en }}),
+{%- endif %}
         .flb_i(mag_in_w{{ c.n.store.slice("flb") }}),
         .sig_i(mag_in_w{{ c.n.store.slice("sig") }}),
         .tz_i (tz_w),
         .m_o  (m_w)
       );
       // {sign, M}
-      wire [{{ c.n.m_w }}:0] sm_w = {mag_in_w{{ c.n.store.slice("sign") }}, m_w};
+{%- call floor::cut(cut_gap, 0, "sign_gap_q", "sign_m_w", "mag_in_w" ~ c.n.store.slice("sign"), "      ") %}{%- endcall %}
+      wire [{{ c.n.m_w }}:0] sm_w = {sign_m_w, m_w};
 {%- call floor::cut(cut_mag, c.n.m_w, "sm_q", "sel_in_w", "sm_w", "      ") %}{%- endcall %}
       assign m_all_w[i*{{ c.n.mw }} +: {{ c.n.mw }}] = sel_in_w[{{ c.n.m_msb }}:0];
-{%- call floor::cut(cut_sel, c.n.m_w, "enc_q", "enc_in_w", "sel_in_w", "      ") %}{%- endcall %}
+{%- for d in late_delay %}
+      reg  [{{ c.n.m_w }}:0] {{ d.0 }};
+      always @(posedge clk_i) if ({{ d.1 }}) {{ d.0 }} <= {{ d.2 }};
+{%- endfor %}
+{%- call floor::cut(cut_sel, c.n.m_w, "enc_q", "enc_in_w", late_src, "      ") %}{%- endcall %}
       wire [3:0]  code_w;
       {{ c.enc_name }} u_enc (
         .sign_i(enc_in_w[{{ c.n.m_w }}]),
@@ -88,64 +101,82 @@ module {{ c.name }} (
 {%- for nd in c.tree %}
 {%- call floor::node(nd, c.n.dec.flb_msb, "flb", nd.max("flb"), "special", nd.any("special")) %}{%- endcall %}
 {%- endfor %}
-{%- if cut_max.registered %}
-  reg  [{{ c.n.dec.flb_msb }}:0] blk_flb_q;
-  reg         blk_special_q;
-  always @(posedge clk_i) begin
-    if ({{ cut_max.en }}) begin
-      blk_flb_q     <= {{ c.tree_root }}_flb_w;
-      blk_special_q <= {{ c.tree_root }}_special_w;
-    end
-  end
-  wire [{{ c.n.dec.flb_msb }}:0] blk_flb_w     = blk_flb_q;
-  wire        blk_special_w = blk_special_q;
-{%- else %}
   wire [{{ c.n.dec.flb_msb }}:0] blk_flb_w     = {{ c.tree_root }}_flb_w;
-  wire        blk_special_w = {{ c.tree_root }}_special_w;
-{%- endif %}
 
   // ---- shared exponent e = clamp(floor(log2 amax) - 2), in offset form ----
   // tz = flb of 2^(e + 2), plus {{ c.n.z }}, clamped to [{{ c.n.tz_lo }}, {{ c.n.tz_hi }}]; scale code = tz - {{ c.n.scale_off }}.
+  // tz is made before the block-max register (its clamps compare flb itself, beside the add),
+  // so the lanes' magnitudes start from a register.
   wire [{{ c.n.tz_msb }}:0] tz_raw_w = {{ "{" }}{{ c.n.tz_pad }}'d0, blk_flb_w} + {{ c.n.tz_w }}'d{{ c.n.z }};
 {%- if c.n.clamp_lo %}
-  wire [{{ c.n.tz_msb }}:0] tz_lo_w = (tz_raw_w < {{ c.n.tz_w }}'d{{ c.n.tz_lo }}) ? {{ c.n.tz_w }}'d{{ c.n.tz_lo }} : tz_raw_w;
+  wire        tz_below_w = blk_flb_w < {{ c.n.dec.flb_w }}'d{{ c.n.flb_lo }};
 {%- else %}
-  wire [{{ c.n.tz_msb }}:0] tz_lo_w = tz_raw_w;
+  wire        tz_below_w = 1'b0;
 {%- endif %}
 {%- if c.n.clamp_hi %}
-  assign tz_w = (tz_lo_w > {{ c.n.tz_w }}'d{{ c.n.tz_hi }}) ? {{ c.n.tz_w }}'d{{ c.n.tz_hi }} : tz_lo_w;
+  wire        tz_above_w = blk_flb_w > {{ c.n.dec.flb_w }}'d{{ c.n.flb_hi }};
 {%- else %}
-  assign tz_w = tz_lo_w;
+  wire        tz_above_w = 1'b0;
 {%- endif %}
-  wire        all_zero_w = ~|blk_flb_w;
+  wire [{{ c.n.tz_msb }}:0] tz_d_w = tz_above_w ? {{ c.n.tz_w }}'d{{ c.n.tz_hi }} : tz_below_w ? {{ c.n.tz_w }}'d{{ c.n.tz_lo }} : tz_raw_w;
+  wire        all_zero_d_w = ~|blk_flb_w;
+{%- if cut_max.registered %}
+  reg  [{{ c.n.tz_msb }}:0] tz_q;
+  reg         all_zero_q;
+  reg         blk_special_q;
+  always @(posedge clk_i) begin
+    if ({{ cut_max.en }}) begin
+      tz_q          <= tz_d_w;
+      all_zero_q    <= all_zero_d_w;
+      blk_special_q <= {{ c.tree_root }}_special_w;
+    end
+  end
+  assign tz_w = tz_q;
+  wire        all_zero_w    = all_zero_q;
+  wire        blk_special_w = blk_special_q;
+{%- else %}
+  assign tz_w = tz_d_w;
+  wire        all_zero_w    = all_zero_d_w;
+  wire        blk_special_w = {{ c.tree_root }}_special_w;
+{%- endif %}
   wire [{{ c.n.tz_msb }}:0] scale_full_w = tz_w - {{ c.n.tz_w }}'d{{ c.n.scale_off }};
   wire [{{ c.n.scale_msb }}:0] scale_w = blk_special_w ? {{ c.n.scale_bits }}'d{{ c.n.scale_nan }} : all_zero_w ? {{ c.n.scale_bits }}'d0 : scale_full_w[{{ c.n.scale_msb }}:0];
   wire unused_w = |scale_full_w[{{ c.n.tz_msb }}:{{ c.n.scale_bits }}];
   // {scale, special}: block facts that travel with the lanes. A NaN block forces its codes to
   // 0; an all-zero block's codes are each zero with its sign, as the lanes make them.
   wire [{{ c.n.blk.msb() }}:0] blk_w = {{ blk_expr }};
-{%- call floor::cut(cut_mag, c.n.blk.msb(), "blk_mag_q", "blk_sel_w", "blk_w", "  ") %}{%- endcall %}
+{%- call floor::cut(cut_gap, c.n.blk.msb(), "blk_gap_q", "blk_gap_w", "blk_w", "  ") %}{%- endcall %}
+{%- call floor::cut(cut_mag, c.n.blk.msb(), "blk_mag_q", "blk_sel_w", "blk_gap_w", "  ") %}{%- endcall %}
 
   // ---- dialect selection ----
   wire [{{ c.n.id_msb }}:0] chosen_w;
   {{ c.sel_name }} u_sel (
+{%- if !sel_en.is_empty() %}
+    .clk_i    (clk_i),
+    .en_i     ({{ sel_en }}),
+{%- endif %}
     .m_i      (m_all_w),
     .dialect_o(chosen_w)
   );
-  wire [3:0]  dialect_w = blk_sel_w{{ c.n.blk.slice("special") }} ? 4'd0 : {{ c.n.id_ext }};
+{%- for d in blk_late_delay %}
+  reg  [{{ c.n.blk.msb() }}:0] {{ d.0 }};
+  always @(posedge clk_i) if ({{ d.1 }}) {{ d.0 }} <= {{ d.2 }};
+{%- endfor %}
+  wire [{{ c.n.blk.msb() }}:0] blk_late_w = {{ blk_late_src }};
+  wire [3:0]  dialect_w = blk_late_w{{ c.n.blk.slice("special") }} ? 4'd0 : {{ c.n.id_ext }};
 {%- if cut_sel.registered %}
   reg  [{{ c.n.blk.msb() }}:0] blk_enc_q;
   reg  [3:0]  dialect_q;
   always @(posedge clk_i) begin
     if ({{ cut_sel.en }}) begin
-      blk_enc_q <= blk_sel_w;
+      blk_enc_q <= blk_late_w;
       dialect_q <= dialect_w;
     end
   end
   wire [{{ c.n.blk.msb() }}:0] blk_enc_w = blk_enc_q;
   wire [3:0]  dialect_enc_w = dialect_q;
 {%- else %}
-  wire [{{ c.n.blk.msb() }}:0] blk_enc_w = blk_sel_w;
+  wire [{{ c.n.blk.msb() }}:0] blk_enc_w = blk_late_w;
   wire [3:0]  dialect_enc_w = dialect_w;
 {%- endif %}
   assign enc_zero_w = blk_enc_w{{ c.n.blk.slice("special") }};

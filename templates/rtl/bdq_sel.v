@@ -5,23 +5,39 @@
 
 // Two-stage dialect selector (online activations) over {{ s.lanes }} magnitudes.
 module {{ name }} (
+{%- if s.regs > 0 %}
+  input  wire        clk_i,
+  input  wire [{{ s.regs - 1 }}:0] en_i,
+{%- endif %}
   input  wire [{{ s.bus_msb }}:0] m_i,
   output wire [{{ s.id_msb }}:0] dialect_o
 );
 
+  // Stage 1 reads t = floor(2 M_max / 2^F), the largest of the lanes' t_i = M_i[{{ s.t_hi }}:{{ s.t_lo }}]. Its
+  // pair changes only at the t below, so the flags [t >= c] (each the OR over the lanes of
+  // [t_i >= c]) stand for t: no max tree.
+{%- if s.flags.is_empty() %}
+  wire [3:0]  t_w = 4'd0;
+{%- else %}
+  wire [{{ s.flags_bus_msb }}:0] ge_all_w;
   genvar i;
   generate
     for (i = 0; i < {{ s.lanes }}; i = i + 1) begin : g_lane
-      wire [{{ s.m_msb }}:0] leaf_m_w = m_i[i*{{ s.mw }} +: {{ s.mw }}];
+      wire [3:0]  t_w = m_i[i*{{ s.mw }} + {{ s.t_lo }} +: 4];
+      assign ge_all_w[i*{{ s.flags_w }} +: {{ s.flags_w }}] = {{ s.lane_flags }};
     end
   endgenerate
-  // Block maximum of M; its top bits are t = floor(2 M_max / 2^F).
-{%- for nd in s.max_tree %}
-{%- call floor::node(nd, s.m_msb, "m", nd.max("m"), "", "") %}{%- endcall %}
+{%- for f in s.flags %}
+  wire        ge{{ f.k }}_w = {{ f.any }};
 {%- endfor %}
-  wire [3:0]  t_w = {{ s.max_root }}_m_w[{{ s.t_hi }}:{{ s.t_lo }}];
-{%- if s.t_lo > 0 %}
-  wire unused_w = |{{ s.max_root }}_m_w[{{ s.t_lo_msb }}:0];
+  // The smallest t with the block's flags: the pair ROM gives it the block's pair.
+  reg  [3:0]  t_w;
+  always @* begin
+    t_w = 4'd0;
+{%- for f in s.flags %}
+    if (ge{{ f.k }}_w) t_w = 4'd{{ f.c }};
+{%- endfor %}
+  end
 {%- endif %}
   wire [{{ s.q_msb }}:0] lo0_w, hi0_w, lo1_w, hi1_w;
   wire [{{ s.id_msb }}:0] id0_w, id1_w;
@@ -30,14 +46,28 @@ module {{ name }} (
     .lo0_o(lo0_w), .hi0_o(hi0_w), .id0_o(id0_w),
     .lo1_o(lo1_w), .hi1_o(hi1_w), .id1_o(id1_w)
   );
+{%- call floor::cut(s.pair_cut, 4 * s.q_w - 1, "range_q", "range_w", "{lo0_w, hi0_w, lo1_w, hi1_w}", "  ") %}{%- endcall %}
+{%- call floor::cut(s.pair_cut, 2 * s.id_w - 1, "ids_q", "ids_w", "{id1_w, id0_w}", "  ") %}{%- endcall %}
+{%- call floor::cut(s.pair_cut, s.bus_msb, "m_q", "m2_w", "m_i", "  ") %}{%- endcall %}
+{%- for d in s.id_delay %}
+  reg  [{{ 2 * s.id_w - 1 }}:0] {{ d.0 }};
+  always @(posedge clk_i) if ({{ d.1 }}) {{ d.0 }} <= {{ d.2 }};
+{%- endfor %}
+  wire [{{ s.id_msb }}:0] id0_late_w = {{ s.ids_src }}[{{ s.id_msb }}:0];
+  wire [{{ s.id_msb }}:0] id1_late_w = {{ s.ids_src }}[{{ 2 * s.id_w - 1 }}:{{ s.id_w }}];
   wire [{{ s.cnt_msb }}:0] cnt0_w, cnt1_w;
   {{ stats_name }} u_stats (
-    .m_i   (m_i),
-    .lo0_i (lo0_w), .hi0_i(hi0_w), .lo1_i(lo1_w), .hi1_i(hi1_w),
+{%- if s.stats_regs > 0 %}
+    .clk_i (clk_i),
+    .en_i  ({{ s.stats_en }}),
+{%- endif %}
+    .m_i   (m2_w),
+    .lo0_i (range_w[{{ 4 * s.q_w - 1 }}:{{ 3 * s.q_w }}]), .hi0_i(range_w[{{ 3 * s.q_w - 1 }}:{{ 2 * s.q_w }}]),
+    .lo1_i (range_w[{{ 2 * s.q_w - 1 }}:{{ s.q_w }}]), .hi1_i(range_w[{{ s.q_msb }}:0]),
     .cnt0_o(cnt0_w), .cnt1_o(cnt1_w)
   );
   // More elements in its range wins; a tie goes to the even (first) member.
-  assign dialect_o = (cnt1_w > cnt0_w) ? id1_w : id0_w;
+  assign dialect_o = (cnt1_w > cnt0_w) ? id1_late_w : id0_late_w;
 
 endmodule
 {%- else %}

@@ -6,6 +6,10 @@
 // Two-stage selector, stage 2 statistics over {{ s.lanes }} magnitudes: how many fall in each
 // member's beneficial range [lo, hi) (compared as 4M).
 module {{ name }} (
+{%- if s.stats_regs > 0 %}
+  input  wire        clk_i,
+  input  wire [{{ s.stats_regs - 1 }}:0] en_i,
+{%- endif %}
   input  wire [{{ s.bus_msb }}:0] m_i,
   input  wire [{{ s.q_msb }}:0] lo0_i,
   input  wire [{{ s.q_msb }}:0] hi0_i,
