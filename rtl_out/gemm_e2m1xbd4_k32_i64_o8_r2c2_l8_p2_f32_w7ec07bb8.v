@@ -82,11 +82,12 @@ module gemm_e2m1xbd4_k32_i64_o8_r2c2_l8_p2_f32_w7ec07bb8 (
   wire q_nan_w;
   wire q_last_w;
   // The quantizer never stalls: a stall would load-enable every one of its registers from
-  // one net, the tile's slowest path. Its beats go into a FIFO of 16 words and a head
-  // register after it instead, and x is taken only while they have a place for every beat in
-  // flight: those taken (qf_in_q counts them) and not yet gone from the head (qf_out_q).
-  // The test is on counts a cycle old, and the count of those gone two cycles old (the
-  // ingest and the banks may be placed far apart), so it keeps two places more than it needs.
+  // one net, the tile's slowest path. Its beats go into a FIFO of 16 words (LUT RAM, read
+  // without a register, so no wide register waits on the ingest's decision), and x is taken
+  // only while it has a place for every beat in flight: those taken (qf_in_q counts them) and
+  // not yet gone from it (qf_out_q). The test is on counts a cycle old, and the count of those
+  // gone two cycles old (the ingest and the banks may be placed far apart), so it keeps two
+  // places more than it needs.
   wire        qp_valid_w, qp_ready_w, q_valid_w, q_ready_w;
   reg         qf_room_q;
   assign ready_o = qf_room_q & qp_ready_w;
@@ -105,22 +106,16 @@ module gemm_e2m1xbd4_k32_i64_o8_r2c2_l8_p2_f32_w7ec07bb8 (
   );
   reg  [1:0]  afull_q;
   reg         wbank_q;
-  reg         qh_v_q;
-  assign q_valid_w = qh_v_q;
-  assign q_ready_w = ~afull_q[wbank_q];
-  wire        q_fire_w = q_valid_w & q_ready_w;
   reg  [41:0] qf_mem_q [0:15];
   reg  [4:0] qf_wp_q, qf_rp_q, qf_in_q, qf_out_q, qf_gone_q;
-  reg  [41:0] qh_q;
   wire        x_fire_w = valid_i & ready_o;
-  wire        qf_any_w = qf_wp_q != qf_rp_q;
-  // The head loads when it is empty or its beat leaves.
-  wire        qh_load_w = ~qh_v_q | q_fire_w;
-  wire        qf_pop_w = qf_any_w & qh_load_w;
+  assign q_valid_w = qf_wp_q != qf_rp_q;
+  assign q_ready_w = ~afull_q[wbank_q];
+  wire        q_fire_w = q_valid_w & q_ready_w;
+  wire [41:0] qf_head_w = qf_mem_q[qf_rp_q[3:0]];
   wire [4:0] qf_cnt_w = qf_in_q - qf_gone_q;
   always @(posedge clk_i) begin
     if (qp_valid_w) qf_mem_q[qf_wp_q[3:0]] <= {qp_last_w, qp_nan_w, qp_codes_w, qp_scale_w};
-    if (qf_pop_w) qh_q <= qf_mem_q[qf_rp_q[3:0]];
   end
   always @(posedge clk_i) begin
     if (!rst_ni) begin
@@ -129,23 +124,20 @@ module gemm_e2m1xbd4_k32_i64_o8_r2c2_l8_p2_f32_w7ec07bb8 (
       qf_in_q   <= 5'd0;
       qf_out_q  <= 5'd0;
       qf_gone_q <= 5'd0;
-      qh_v_q    <= 1'b0;
       qf_room_q <= 1'b0;
     end else begin
       if (qp_valid_w) qf_wp_q <= qf_wp_q + 5'd1;
-      if (qf_pop_w) qf_rp_q <= qf_rp_q + 5'd1;
+      if (q_fire_w) qf_rp_q <= qf_rp_q + 5'd1;
       if (x_fire_w) qf_in_q <= qf_in_q + 5'd1;
       if (q_fire_w) qf_out_q <= qf_out_q + 5'd1;
       qf_gone_q <= qf_out_q;
-      if (qh_load_w) qh_v_q <= qf_any_w;
-      // The FIFO and the head hold 17 beats.
-      qf_room_q <= qf_cnt_w <= 5'd15;
+      qf_room_q <= qf_cnt_w <= 5'd14;
     end
   end
-  assign q_scale_w = qh_q[7:0];
-  assign q_codes_w = qh_q[39:8];
-  assign q_nan_w = qh_q[40:40];
-  assign q_last_w = qh_q[41:41];
+  assign q_scale_w = qf_head_w[7:0];
+  assign q_codes_w = qf_head_w[39:8];
+  assign q_nan_w = qf_head_w[40:40];
+  assign q_last_w = qf_head_w[41:41];
   wire        unused_q_w = q_nan_w;
   reg  [0:0] r_in_q;
   reg  [0:0] b_in_q;
@@ -160,6 +152,26 @@ module gemm_e2m1xbd4_k32_i64_o8_r2c2_l8_p2_f32_w7ec07bb8 (
   end
   wire [135:0] a_wdata_w = {q_codes_w, acodes_q, q_scale_w};
   wire [1:0] a_waddr_w = wbank_q ? 2'd2 + {1'd0, b_in_q} : {1'd0, b_in_q};
+  // The activation memories' write port is registered (its enable reaches every row's block
+  // RAMs across the chip); the bank's full flag waits with it, so the sequencer sees a bank
+  // full when its last block is written, as without the register.
+  reg  [1:0] a_waddr_q;
+  reg  [135:0] a_wdata_q;
+  reg  [1:0] a_we_q;
+  reg         q_grp_q;
+  always @(posedge clk_i) begin
+    a_waddr_q <= a_waddr_w;
+    a_wdata_q <= a_wdata_w;
+  end
+  always @(posedge clk_i) begin
+    if (!rst_ni) begin
+      a_we_q  <= 2'd0;
+      q_grp_q <= 1'b0;
+    end else begin
+      a_we_q  <= {q_blk_w & (r_in_q == 1'd1), q_blk_w & (r_in_q == 1'd0)};
+      q_grp_q <= q_grp_w;
+    end
+  end
 
   // ---- sequencer: slots (b, g) of the bank being computed ----
   reg         busy_q, cbank_q;
@@ -216,7 +228,7 @@ module gemm_e2m1xbd4_k32_i64_o8_r2c2_l8_p2_f32_w7ec07bb8 (
       if (q_grp_w) wbank_q <= ~wbank_q;
       // A bank fills on its group's last block and empties two cycles after its last slot is
       // issued (cbank_q has turned by then, and cannot turn again so soon).
-      afull_q <= (afull_q | ({1'b0, q_grp_w} << wbank_q)) & ~({1'b0, seq_end_q[1]} << ~cbank_q);
+      afull_q <= (afull_q | ({1'b0, q_grp_q} << ~wbank_q)) & ~({1'b0, seq_end_q[1]} << ~cbank_q);
     end
   end
 
@@ -252,17 +264,17 @@ module gemm_e2m1xbd4_k32_i64_o8_r2c2_l8_p2_f32_w7ec07bb8 (
   end
   gemm_e2m1xbd4_k32_i64_o8_r2c2_l8_p2_f32_w7ec07bb8_aram u_aram0 (
     .clk_i(clk_i),
-    .we_i(q_blk_w & (r_in_q == 1'd0)),
-    .waddr_i(a_waddr_w),
-    .wdata_i(a_wdata_w),
+    .we_i(a_we_q[0]),
+    .waddr_i(a_waddr_q),
+    .wdata_i(a_wdata_q),
     .raddr_i(a_raddr_q),
     .rdata_o(a_rd_w[0 +: 136])
   );
   gemm_e2m1xbd4_k32_i64_o8_r2c2_l8_p2_f32_w7ec07bb8_aram u_aram1 (
     .clk_i(clk_i),
-    .we_i(q_blk_w & (r_in_q == 1'd1)),
-    .waddr_i(a_waddr_w),
-    .wdata_i(a_wdata_w),
+    .we_i(a_we_q[1]),
+    .waddr_i(a_waddr_q),
+    .wdata_i(a_wdata_q),
     .raddr_i(a_raddr_q),
     .rdata_o(a_rd_w[136 +: 136])
   );

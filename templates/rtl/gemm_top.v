@@ -25,11 +25,12 @@ module {{ name }} (
   {{ w }}
 {%- endfor %}
   // The quantizer never stalls: a stall would load-enable every one of its registers from
-  // one net, the tile's slowest path. Its beats go into a FIFO of {{ qf_depth }} words and a head
-  // register after it instead, and x is taken only while they have a place for every beat in
-  // flight: those taken (qf_in_q counts them) and not yet gone from the head (qf_out_q).
-  // The test is on counts a cycle old, and the count of those gone two cycles old (the
-  // ingest and the banks may be placed far apart), so it keeps two places more than it needs.
+  // one net, the tile's slowest path. Its beats go into a FIFO of {{ qf_depth }} words (LUT RAM, read
+  // without a register, so no wide register waits on the ingest's decision), and x is taken
+  // only while it has a place for every beat in flight: those taken (qf_in_q counts them) and
+  // not yet gone from it (qf_out_q). The test is on counts a cycle old, and the count of those
+  // gone two cycles old (the ingest and the banks may be placed far apart), so it keeps two
+  // places more than it needs.
   wire        qp_valid_w, qp_ready_w, q_valid_w, q_ready_w;
   reg         qf_room_q;
   assign ready_o = qf_room_q & qp_ready_w;
@@ -44,22 +45,16 @@ module {{ name }} (
   );
   reg  [1:0]  afull_q;
   reg         wbank_q;
-  reg         qh_v_q;
-  assign q_valid_w = qh_v_q;
-  assign q_ready_w = ~afull_q[wbank_q];
-  wire        q_fire_w = q_valid_w & q_ready_w;
   reg  [{{ qf_width - 1 }}:0] qf_mem_q [0:{{ qf_depth - 1 }}];
   reg  [{{ qf_pb }}:0] qf_wp_q, qf_rp_q, qf_in_q, qf_out_q, qf_gone_q;
-  reg  [{{ qf_width - 1 }}:0] qh_q;
   wire        x_fire_w = valid_i & ready_o;
-  wire        qf_any_w = qf_wp_q != qf_rp_q;
-  // The head loads when it is empty or its beat leaves.
-  wire        qh_load_w = ~qh_v_q | q_fire_w;
-  wire        qf_pop_w = qf_any_w & qh_load_w;
+  assign q_valid_w = qf_wp_q != qf_rp_q;
+  assign q_ready_w = ~afull_q[wbank_q];
+  wire        q_fire_w = q_valid_w & q_ready_w;
+  wire [{{ qf_width - 1 }}:0] qf_head_w = qf_mem_q[qf_rp_q[{{ qf_pb - 1 }}:0]];
   wire [{{ qf_pb }}:0] qf_cnt_w = qf_in_q - qf_gone_q;
   always @(posedge clk_i) begin
     if (qp_valid_w) qf_mem_q[qf_wp_q[{{ qf_pb - 1 }}:0]] <= {{ qf_pack }};
-    if (qf_pop_w) qh_q <= qf_mem_q[qf_rp_q[{{ qf_pb - 1 }}:0]];
   end
   always @(posedge clk_i) begin
     if (!rst_ni) begin
@@ -68,17 +63,14 @@ module {{ name }} (
       qf_in_q   <= {{ qf_pb + 1 }}'d0;
       qf_out_q  <= {{ qf_pb + 1 }}'d0;
       qf_gone_q <= {{ qf_pb + 1 }}'d0;
-      qh_v_q    <= 1'b0;
       qf_room_q <= 1'b0;
     end else begin
       if (qp_valid_w) qf_wp_q <= qf_wp_q + {{ qf_pb + 1 }}'d1;
-      if (qf_pop_w) qf_rp_q <= qf_rp_q + {{ qf_pb + 1 }}'d1;
+      if (q_fire_w) qf_rp_q <= qf_rp_q + {{ qf_pb + 1 }}'d1;
       if (x_fire_w) qf_in_q <= qf_in_q + {{ qf_pb + 1 }}'d1;
       if (q_fire_w) qf_out_q <= qf_out_q + {{ qf_pb + 1 }}'d1;
       qf_gone_q <= qf_out_q;
-      if (qh_load_w) qh_v_q <= qf_any_w;
-      // The FIFO and the head hold {{ qf_depth + 1 }} beats.
-      qf_room_q <= qf_cnt_w <= {{ qf_pb + 1 }}'d{{ qf_depth - 1 }};
+      qf_room_q <= qf_cnt_w <= {{ qf_pb + 1 }}'d{{ qf_depth - 2 }};
     end
   end
 {%- for a in qf_unpack %}
@@ -100,6 +92,26 @@ module {{ name }} (
 {%- endif %}
   wire [{{ aw - 1 }}:0] a_wdata_w = {{ act_word }};
   wire [{{ ab - 1 }}:0] a_waddr_w = wbank_q ? {{ ab }}'d{{ blocks }} + {{ b_in_x }} : {{ b_in_x }};
+  // The activation memories' write port is registered (its enable reaches every row's block
+  // RAMs across the chip); the bank's full flag waits with it, so the sequencer sees a bank
+  // full when its last block is written, as without the register.
+  reg  [{{ ab - 1 }}:0] a_waddr_q;
+  reg  [{{ aw - 1 }}:0] a_wdata_q;
+  reg  [{{ rows - 1 }}:0] a_we_q;
+  reg         q_grp_q;
+  always @(posedge clk_i) begin
+    a_waddr_q <= a_waddr_w;
+    a_wdata_q <= a_wdata_w;
+  end
+  always @(posedge clk_i) begin
+    if (!rst_ni) begin
+      a_we_q  <= {{ rows }}'d0;
+      q_grp_q <= 1'b0;
+    end else begin
+      a_we_q  <= {{ a_we_rows }};
+      q_grp_q <= q_grp_w;
+    end
+  end
 
   // ---- sequencer: slots (b, g) of the bank being computed ----
   reg         busy_q, cbank_q;
@@ -156,7 +168,7 @@ module {{ name }} (
       if (q_grp_w) wbank_q <= ~wbank_q;
       // A bank fills on its group's last block and empties two cycles after its last slot is
       // issued (cbank_q has turned by then, and cannot turn again so soon).
-      afull_q <= (afull_q | ({1'b0, q_grp_w} << wbank_q)) & ~({1'b0, seq_end_q[1]} << ~cbank_q);
+      afull_q <= (afull_q | ({1'b0, q_grp_q} << ~wbank_q)) & ~({1'b0, seq_end_q[1]} << ~cbank_q);
     end
   end
 
@@ -193,9 +205,9 @@ module {{ name }} (
 {%- for r in row_ids %}
   {{ aram }} u_aram{{ r }} (
     .clk_i(clk_i),
-    .we_i(q_blk_w & (r_in_q == {{ rb }}'d{{ r }})),
-    .waddr_i(a_waddr_w),
-    .wdata_i(a_wdata_w),
+    .we_i(a_we_q[{{ r }}]),
+    .waddr_i(a_waddr_q),
+    .wdata_i(a_wdata_q),
     .raddr_i(a_raddr_q),
     .rdata_o(a_rd_w[{{ r * aw }} +: {{ aw }}])
   );

@@ -42,6 +42,8 @@ struct TopTemplate<'a> {
     ab: u32,
     colb: u32,
     row_ids: Vec<u32>,
+    /// The rows' write enables, last row first: `q_blk_w` for the row being filled.
+    a_we_rows: String,
     b_in_x: String,
     b_x: String,
     slot_v: String,
@@ -195,7 +197,7 @@ impl GemmChecked {
         let mut lo = 0;
         for q in &outs {
             qf_unpack.push(format!(
-                "assign q_{}_w = qh_q[{}:{lo}];",
+                "assign q_{}_w = qf_head_w[{}:{lo}];",
                 stem(&q.name),
                 lo + q.width - 1
             ));
@@ -404,6 +406,14 @@ impl GemmChecked {
             ab,
             colb: p.col_bits(),
             row_ids: (0..r as u32).collect(),
+            a_we_rows: format!(
+                "{{{}}}",
+                (0..r)
+                    .rev()
+                    .map(|i| format!("q_blk_w & (r_in_q == {rb}'d{i})"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
             b_in_x: fit("b_in_q", bb, ab),
             b_x: fit("b_q", bb, ab),
             slot_v: if slots == g {

@@ -64,7 +64,7 @@ pub struct GemmParams {
     #[serde(default = "crate::units::defaults::pipeline")]
     pub pipeline: usize,
     /// Register stages of the activation quantizer, where it takes more than the dots (an
-    /// mx-quantizer taking a block a beat has up to 12) [default: `pipeline`].
+    /// mx-quantizer taking a block a beat has up to 12, a bd-quantizer 16) [default: `pipeline`].
     #[serde(default)]
     pub quantizer_pipeline: Option<usize>,
     /// A `.safetensors` checkpoint holding the weight tensor (else random weights).
@@ -397,7 +397,8 @@ impl Hardware for GemmChecked {
         // Ingest, one idle cycle to start, the slots of all but the last block index, the
         // last block index's groups, the control pipeline (memory read, dot, conversion,
         // adder), the write, then the result memory's read (two cycles) and the output queue.
-        // The FIFO after the quantizer and its head register hold each beat a cycle each.
+        // The FIFO after the quantizer and the memories' write register hold each beat a
+        // cycle each.
         (lq + 2
             + in_beats
             + 1
