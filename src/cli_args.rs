@@ -243,6 +243,10 @@ pub(crate) struct GenerateArgs {
     /// Seed of the testbench's stimulus.
     #[arg(long, default_value_t = 1)]
     pub(crate) tb_seed: u64,
+    /// The memories over 64 words (the gemm tile's): `inferred` arrays for any tool, or `ecp5`
+    /// DP16KD block RAMs with their output register (what `synth --ecp5-bram-outreg` uses).
+    #[arg(long, default_value = "inferred")]
+    pub(crate) memories: blockrtl::floor::ram::MemoryStyle,
 }
 
 #[derive(Args)]

@@ -47,10 +47,25 @@ fn generate(a: GenerateArgs) -> Result<(), Error> {
         .iter()
         .map(|u| u.check())
         .collect::<Result<Vec<_>, Error>>()?;
+    let ecp5 = a.memories == blockrtl::floor::ram::MemoryStyle::Ecp5;
+    if ecp5 && a.testbench.is_some() {
+        return Err(Error::input(
+            "--testbench simulates the inferred memories: it does not take --memories ecp5",
+        ));
+    }
     let mut packages = checked
         .iter()
         .map(|u| u.emit().map(Package::of))
         .collect::<Result<Vec<_>, Error>>()?;
+    if ecp5 {
+        for p in &mut packages {
+            let built = p.design.build_ecp5_memories();
+            say!(
+                "{}: {built} memories built from ECP5 DP16KD block RAMs",
+                p.design.top
+            );
+        }
+    }
     if let Some(blocks) = a.testbench {
         if blocks == 0 || blocks > 1_000_000 {
             return Err(Error::input("--testbench takes 1..=1000000 blocks"));

@@ -43,6 +43,8 @@ struct Manifest<'a> {
     latency_cycles: u32,
     beats_per_block: usize,
     throughput_blocks_per_cycle: f64,
+    /// How the memories over 64 words are written: inferred arrays, or ECP5 DP16KD blocks.
+    memories: crate::floor::ram::MemoryStyle,
     hash: String,
 }
 
@@ -128,10 +130,18 @@ impl Package {
                 s.push_str(&format!("      - {v}: {{file_type: user, copyto: {v}}}\n"));
             }
         }
+        let top = &self.design.top;
         s.push_str(&format!(
-            "\ntargets:\n  default:\n    filesets: [rtl]\n    toplevel: {top}\n  lint:\n    filesets: [rtl]\n    toplevel: {top}\n    flow: lint\n    flow_options:\n      tool: verilator\n      verilator_options: [-Wall]\n",
-            top = self.design.top
+            "\ntargets:\n  default:\n    filesets: [rtl]\n    toplevel: {top}\n"
         ));
+        if self.design.memories == crate::floor::ram::MemoryStyle::Ecp5 {
+            // Verilator has no DP16KD; the ECP5 flow brings its own.
+            s.push_str("  # no lint target: the memories instantiate ECP5 DP16KD primitives\n");
+        } else {
+            s.push_str(&format!(
+                "  lint:\n    filesets: [rtl]\n    toplevel: {top}\n    flow: lint\n    flow_options:\n      tool: verilator\n      verilator_options: [-Wall]\n"
+            ));
+        }
         if let Some(tb) = &self.testbench {
             s.push_str(&format!(
                 "  sim:\n    filesets: [rtl, tb]\n    toplevel: {}\n    flow: sim\n    flow_options:\n      tool: icarus\n      iverilog_options: [-g2005]\n",
@@ -222,6 +232,7 @@ impl Package {
             latency_cycles: self.design.latency,
             beats_per_block: self.design.beats_per_block,
             throughput_blocks_per_cycle: 1.0 / self.design.cycles_per_block as f64,
+            memories: self.design.memories,
             hash: self.design.hash(),
         };
         serde_json::to_value(&m).expect("serializable")

@@ -532,3 +532,83 @@ fn help_states_the_serde_defaults() {
         );
     }
 }
+
+/// `--memories ecp5` writes the tile's deep memories as DP16KD block RAMs (Yosys's ECP5 flow
+/// keeps them as such, one per 1024 words of 18 bits), records it in the manifest, leaves the
+/// FuseSoC core without a Verilator lint target, and is refused beside a testbench.
+#[test]
+fn ecp5_memories_are_block_rams_in_the_generated_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = [
+        "generate",
+        "--unit",
+        "gemm",
+        "--format-x",
+        "mxfp4",
+        "--format-w",
+        "mxfp4",
+        "--in-features",
+        "384",
+        "--out-features",
+        "64",
+        "--rows",
+        "1",
+        "--cols",
+        "1",
+        "--memories",
+        "ecp5",
+        "--out",
+        dir.path().to_str().unwrap(),
+    ];
+    let out = blockrtl(&args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("manifest.json")).unwrap())
+            .unwrap();
+    let design = manifest["designs"]
+        .as_object()
+        .unwrap()
+        .values()
+        .next()
+        .unwrap();
+    assert_eq!(design["memories"], "ecp5", "{manifest}");
+    let top = design["top"].as_str().unwrap().to_string();
+    let core = std::fs::read_to_string(dir.path().join(format!("{top}.core"))).unwrap();
+    assert!(!core.contains("flow: lint"), "{core}");
+    // The weight memory: 64 rows x 12 blocks = 768 words of a block's codes and scale (136
+    // bits): one bank of 8 blocks 18 bits wide.
+    let wram = dir.path().join(format!("{top}_wram0.v"));
+    let text = std::fs::read_to_string(&wram).unwrap();
+    assert_eq!(text.matches("DP16KD #(").count(), 8, "{text}");
+    if let Some(yosys) = common::tool("yosys", "yosys") {
+        let name = format!("{top}_wram0");
+        let out = Command::new(yosys)
+            .current_dir(dir.path())
+            .args([
+                "-q",
+                "-p",
+                &format!("read_verilog {name}.v; synth_ecp5 -top {name}; tee -o stat.txt stat"),
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let stat = std::fs::read_to_string(dir.path().join("stat.txt")).unwrap();
+        let line = stat
+            .lines()
+            .find(|l| l.trim_start().starts_with("DP16KD"))
+            .unwrap_or_else(|| panic!("no DP16KD in {stat}"));
+        assert_eq!(line.split_whitespace().last(), Some("8"), "{stat}");
+    }
+    // A testbench simulates the inferred memories.
+    let mut with_tb = args.to_vec();
+    with_tb.extend(["--testbench", "10"]);
+    assert_exit(&blockrtl(&with_tb), 2, "does not take --memories ecp5");
+}

@@ -151,9 +151,30 @@ pub struct Design {
     /// The files are the user's (`cosim --rtl`), not generated: their lint warnings are shown,
     /// not fatal.
     pub user_rtl: bool,
+    /// How its memories are written (`build_ecp5_memories`).
+    pub memories: crate::floor::ram::MemoryStyle,
 }
 
 impl Design {
+    /// Build the memories over `LUT_RAM_DEPTH` words from ECP5 DP16KD block RAMs with their
+    /// output register instead of the inferred arrays; returns how many there were.
+    pub fn build_ecp5_memories(&mut self) -> usize {
+        use crate::floor::ram::{LUT_RAM_DEPTH, MemoryStyle, ecp5_ram_source};
+        let mut built = 0;
+        for f in &mut self.files {
+            if let Some(spec) = &f.memory
+                && spec.depth > LUT_RAM_DEPTH
+            {
+                f.contents = ecp5_ram_source(f.name.trim_end_matches(".v"), spec);
+                built += 1;
+            }
+        }
+        if built > 0 {
+            self.memories = MemoryStyle::Ecp5;
+        }
+        built
+    }
+
     /// Write the Verilog files alone into `dir` (a tool's run folder); returns their names,
     /// dependencies first.
     pub fn write_sources(&self, dir: &Path) -> Result<Vec<String>> {

@@ -69,6 +69,30 @@ pub struct MemorySpec {
     pub init: Vec<String>,
 }
 
+/// How `generate` writes the floor's memories over `LUT_RAM_DEPTH` words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MemoryStyle {
+    /// Plain Verilog arrays that Yosys and vendor tools infer as block RAM.
+    #[default]
+    Inferred,
+    /// ECP5 DP16KD block RAMs with their output register (`ecp5_ram_source`).
+    Ecp5,
+}
+
+impl std::str::FromStr for MemoryStyle {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "inferred" => Ok(MemoryStyle::Inferred),
+            "ecp5" => Ok(MemoryStyle::Ecp5),
+            _ => Err(format!(
+                "unknown memory style '{s}' (expected inferred or ecp5)"
+            )),
+        }
+    }
+}
+
 /// Memories this shallow stay as inferred: Yosys puts them in LUT RAM (a DP16KD would hold
 /// 1024 words, and a 136-bit word takes 8 of them).
 pub const LUT_RAM_DEPTH: usize = 64;

@@ -289,20 +289,12 @@ pub fn run(
     // Kept on failure, so the logs the error points at are still there.
     let kept = crate::cache::scratch(&root, &design.top)?.keep();
     let work = kept.as_path();
-    design.write_sources(work)?;
     if opts.ecp5_bram_outreg {
-        for f in &design.files {
-            if let Some(spec) = &f.memory
-                && spec.depth > crate::floor::ram::LUT_RAM_DEPTH
-            {
-                let name = f.name.trim_end_matches(".v");
-                crate::cache::write(
-                    work,
-                    &f.name,
-                    &crate::floor::ram::ecp5_ram_source(name, spec),
-                )?;
-            }
-        }
+        let mut built = design.clone();
+        built.build_ecp5_memories();
+        built.write_sources(work)?;
+    } else {
+        design.write_sources(work)?;
     }
     if let Some(w) = &wrapper {
         crate::cache::write(work, &wrapper::wrapper_file(design), w)?;

@@ -255,7 +255,7 @@ impl BdQuantizerParams {
     fn parallel_view<'a>(&self, mut c: Common<'a>, plan: &Plan) -> ParallelTemplate<'a> {
         let p = self.pipeline;
         let (stages, first_en, last_valid) = chain(p, "valid_i", "ready_i");
-        // Pipeline order: in, dec, max-tree levels, max, mag, the selector's own, sel, out.
+        // Pipeline order: in, dec, max-tree levels, max, gap, mag, the selector's own, sel, out.
         let mut cuts = Cuts::new(&stages);
         let cut_in = cuts.take(plan.input);
         let cut_dec = cuts.take(plan.dec);

@@ -143,6 +143,7 @@ pub trait Checked: Send + Sync {
             cycles_per_block: hw.cycles_per_block(),
             capacity: hw.formal().capacity,
             user_rtl: false,
+            memories: Default::default(),
         })
     }
 
