@@ -2,7 +2,9 @@
 # The area and Fmax table of issue 18, from fresh runs of `blockrtl synth`: the BF16 -> MXFP4
 # quantizer (k = 32) at each pipeline depth in QUANT_PIPES (generic Yosys cells and ECP5-85k
 # Fmax), the MXINT8 x MXINT8 dot's generic cells, and the DialectFP4 and MXFP4 dots on ECP5
-# (Fmax and LUT4s, no DSPs). Every Fmax is the median of SEEDS nextpnr seeds. Baselines are
+# (Fmax and LUT4s, no DSPs), and the BF16 -> DialectFP4 bd-quantizer (two-stage selector) at
+# pipeline BD_PIPE on ECP5 (the gemm tile's DialectFP4 activations). Every Fmax is the median
+# of SEEDS nextpnr seeds. Baselines are
 # the published figures the issue names (not re-run here). A benchmark: it prints figures and
 # asserts nothing. Two synthesis jobs run at a time; a full run takes about an hour on 2 cores.
 #
@@ -13,6 +15,7 @@ set -euo pipefail
 bin=${BLOCKRTL:-blockrtl}
 seeds=${SEEDS:-3}
 pipes=${QUANT_PIPES:-2 7 10}
+bd_pipe=${BD_PIPE:-14}
 fresh=--no-cache
 [[ -n "${CACHE:-}" ]] && fresh=
 out=$(mktemp -d)
@@ -26,6 +29,7 @@ for p in $pipes; do
 done
 cmd[int8_generic]="--unit dot --format-a mxint8 --format-b mxint8 --block-size 32 --pipeline 2"
 cmd[bd4_ecp5]="--unit dot --format-a dialectfp4 --format-b dialectfp4 --block-size 32 --pipeline 7 --target ecp5 --no-dsp --seeds $seeds"
+cmd[bdq_ecp5]="--unit bd-quantizer --input-format bf16 --block-size 32 --pipeline $bd_pipe --target ecp5 --seeds $seeds"
 cmd[fp4_ecp5]="--unit dot --format-a mxfp4 --format-b mxfp4 --block-size 32 --pipeline 7 --target ecp5 --no-dsp --seeds $seeds"
 
 # Two jobs at a time; each writes its report, or its error, to $out.
@@ -47,9 +51,9 @@ for name in "${!cmd[@]}"; do
 done
 wait
 
-python3 - "$out" "$seeds" "$pipes" <<'EOF'
+python3 - "$out" "$seeds" "$pipes" "$bd_pipe" <<'EOF'
 import json, os, sys
-out, seeds, pipes = sys.argv[1], sys.argv[2], sys.argv[3].split()
+out, seeds, pipes, bd_pipe = sys.argv[1], sys.argv[2], sys.argv[3].split(), sys.argv[4]
 
 def rep(name):
     try:
@@ -92,6 +96,8 @@ if bd and fp and bd.get("luts") and fp.get("luts"):
     comb = lambda r: r["luts"] + 2 * r["carries"]
     ratio = f"{comb(bd):,} / {comb(fp):,} = {comb(bd) / comb(fp):.2f}x"
 rows.append(("DialectFP4 dot / MXFP4 dot, ECP5 LUT4 + 2 x CCU2C, p7", ratio, "-", "-"))
+rows.append((f"BF16->DialectFP4 bd-quantizer (two-stage), ECP5 Fmax, p{bd_pipe}", fmax("bdq_ecp5"),
+             "-", "-"))
 print(f"| design | this run (Fmax: median of {seeds} seeds) | target | baseline |")
 print("|---|---|---|---|")
 for r in rows:
