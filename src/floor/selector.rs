@@ -6,6 +6,7 @@ use crate::emit::bits_for;
 use crate::emit::pipeline::Cut;
 use crate::emit::tree::{Node, SumNode, reduce, sum_tree};
 use crate::error::Result;
+use crate::floor::bundle::Bundle;
 use crate::floor::finish;
 use crate::format::Formatbook;
 use crate::format::formatbook::DIALECT_VALUES;
@@ -107,6 +108,9 @@ pub struct SelView {
     /// to that port.
     pub stats_regs: usize,
     pub stats_en: String,
+    /// Stage 1's results as `_sel` registers them: the members' ranges and their ids.
+    pub range: Bundle,
+    pub ids: Bundle,
     /// Member ids keeping pace with the count tree's registers: (register, enable, source).
     pub id_delay: Vec<(String, String, String)>,
     pub ids_src: String,
@@ -161,6 +165,8 @@ impl SelView {
             pair_cut: Cut::default(),
             stats_regs: 0,
             stats_en: String::new(),
+            range: Bundle::new(&[("lo0", q_w), ("hi0", q_w), ("lo1", q_w), ("hi1", q_w)]),
+            ids: Bundle::new(&[("id1", id_w), ("id0", id_w)]),
             id_delay: Vec::new(),
             ids_src: "ids_w".into(),
             t_hi: frac + 2,

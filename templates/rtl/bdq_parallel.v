@@ -55,10 +55,7 @@ module {{ c.name }} (
       wire        leaf_special_w = tree_w{{ c.n.lane.slice("special") }};
       // {sign, flb, sig}: what the magnitude needs once the block exponent is known.
       wire [{{ c.n.store.msb() }}:0] keep_w = {{ keep_expr }};
-{%- for d in keep_delay %}
-      reg  [{{ c.n.store.msb() }}:0] {{ d.0 }};
-      always @(posedge clk_i) if ({{ d.1 }}) {{ d.0 }} <= {{ d.2 }};
-{%- endfor %}
+{%- call floor::delay_regs(keep_delay, c.n.store.msb(), "      ") %}{%- endcall %}
 {%- call floor::cut(cut_max, c.n.store.msb(), "keep_q", "mag_in_w", keep_src, "      ") %}{%- endcall %}
       wire [{{ c.n.m_msb }}:0] m_w;
       {{ c.mag_name }} u_mag (
@@ -76,10 +73,7 @@ module {{ c.name }} (
       wire [{{ c.n.m_w }}:0] sm_w = {sign_m_w, m_w};
 {%- call floor::cut(cut_mag, c.n.m_w, "sm_q", "sel_in_w", "sm_w", "      ") %}{%- endcall %}
       assign m_all_w[i*{{ c.n.mw }} +: {{ c.n.mw }}] = sel_in_w[{{ c.n.m_msb }}:0];
-{%- for d in late_delay %}
-      reg  [{{ c.n.m_w }}:0] {{ d.0 }};
-      always @(posedge clk_i) if ({{ d.1 }}) {{ d.0 }} <= {{ d.2 }};
-{%- endfor %}
+{%- call floor::delay_regs(late_delay, c.n.m_w, "      ") %}{%- endcall %}
 {%- call floor::cut(cut_sel, c.n.m_w, "enc_q", "enc_in_w", late_src, "      ") %}{%- endcall %}
       wire [3:0]  code_w;
       {{ c.enc_name }} u_enc (
@@ -158,10 +152,7 @@ module {{ c.name }} (
     .m_i      (m_all_w),
     .dialect_o(chosen_w)
   );
-{%- for d in blk_late_delay %}
-  reg  [{{ c.n.blk.msb() }}:0] {{ d.0 }};
-  always @(posedge clk_i) if ({{ d.1 }}) {{ d.0 }} <= {{ d.2 }};
-{%- endfor %}
+{%- call floor::delay_regs(blk_late_delay, c.n.blk.msb(), "  ") %}{%- endcall %}
   wire [{{ c.n.blk.msb() }}:0] blk_late_w = {{ blk_late_src }};
   wire [3:0]  dialect_w = blk_late_w{{ c.n.blk.slice("special") }} ? 4'd0 : {{ c.n.id_ext }};
 {%- if cut_sel.registered %}

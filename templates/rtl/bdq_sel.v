@@ -46,15 +46,12 @@ module {{ name }} (
     .lo0_o(lo0_w), .hi0_o(hi0_w), .id0_o(id0_w),
     .lo1_o(lo1_w), .hi1_o(hi1_w), .id1_o(id1_w)
   );
-{%- call floor::cut(s.pair_cut, 4 * s.q_w - 1, "range_q", "range_w", "{lo0_w, hi0_w, lo1_w, hi1_w}", "  ") %}{%- endcall %}
-{%- call floor::cut(s.pair_cut, 2 * s.id_w - 1, "ids_q", "ids_w", "{id1_w, id0_w}", "  ") %}{%- endcall %}
+{%- call floor::cut(s.pair_cut, s.range.msb(), "range_q", "range_w", s.range.wires("_w"), "  ") %}{%- endcall %}
+{%- call floor::cut(s.pair_cut, s.ids.msb(), "ids_q", "ids_w", s.ids.wires("_w"), "  ") %}{%- endcall %}
 {%- call floor::cut(s.pair_cut, s.bus_msb, "m_q", "m2_w", "m_i", "  ") %}{%- endcall %}
-{%- for d in s.id_delay %}
-  reg  [{{ 2 * s.id_w - 1 }}:0] {{ d.0 }};
-  always @(posedge clk_i) if ({{ d.1 }}) {{ d.0 }} <= {{ d.2 }};
-{%- endfor %}
-  wire [{{ s.id_msb }}:0] id0_late_w = {{ s.ids_src }}[{{ s.id_msb }}:0];
-  wire [{{ s.id_msb }}:0] id1_late_w = {{ s.ids_src }}[{{ 2 * s.id_w - 1 }}:{{ s.id_w }}];
+{%- call floor::delay_regs(s.id_delay, s.ids.msb(), "  ") %}{%- endcall %}
+  wire [{{ s.id_msb }}:0] id0_late_w = {{ s.ids_src }}{{ s.ids.slice("id0") }};
+  wire [{{ s.id_msb }}:0] id1_late_w = {{ s.ids_src }}{{ s.ids.slice("id1") }};
   wire [{{ s.cnt_msb }}:0] cnt0_w, cnt1_w;
   {{ stats_name }} u_stats (
 {%- if s.stats_regs > 0 %}
@@ -62,8 +59,8 @@ module {{ name }} (
     .en_i  ({{ s.stats_en }}),
 {%- endif %}
     .m_i   (m2_w),
-    .lo0_i (range_w[{{ 4 * s.q_w - 1 }}:{{ 3 * s.q_w }}]), .hi0_i(range_w[{{ 3 * s.q_w - 1 }}:{{ 2 * s.q_w }}]),
-    .lo1_i (range_w[{{ 2 * s.q_w - 1 }}:{{ s.q_w }}]), .hi1_i(range_w[{{ s.q_msb }}:0]),
+    .lo0_i (range_w{{ s.range.slice("lo0") }}), .hi0_i(range_w{{ s.range.slice("hi0") }}),
+    .lo1_i (range_w{{ s.range.slice("lo1") }}), .hi1_i(range_w{{ s.range.slice("hi1") }}),
     .cnt0_o(cnt0_w), .cnt1_o(cnt1_w)
   );
   // More elements in its range wins; a tie goes to the even (first) member.

@@ -219,10 +219,7 @@ module {{ name }} (
 {%- for nd in tree %}
 {%- call floor::node(nd, nd.msb, "p", nd.add_signed("p"), "n", nd.any("n")) %}{%- endcall %}
 {%- endfor %}
-{%- for d in sc_delay %}
-  reg  [{{ sc.msb() }}:0] {{ d.0 }};
-  always @(posedge clk_i) if ({{ d.1 }}) {{ d.0 }} <= {{ d.2 }};
-{%- endfor %}
+{%- call floor::delay_regs(sc_delay, sc.msb(), "  ") %}{%- endcall %}
   // {beat sum, scale facts, NaN}
   wire [{{ beat.msb() }}:0] beat_w = {{ beat_expr }};
 {%- for st in post %}

@@ -62,10 +62,7 @@ module {{ c.name }} (
       wire        leaf_special_w = tree_w{{ c.n.lane.slice("special") }};
       // What conversion needs of the lane, {sign, flb, sig, sticky} (special went to the tree).
       wire [{{ c.n.store.msb() }}:0] keep_w = {{ keep_expr }};
-{%- for d in keep_delay %}
-      reg  [{{ c.n.store.msb() }}:0] {{ d.0 }};
-      always @(posedge clk_i) if ({{ d.1 }}) {{ d.0 }} <= {{ d.2 }};
-{%- endfor %}
+{%- call floor::delay_regs(keep_delay, c.n.store.msb(), "      ") %}{%- endcall %}
 {%- call floor::cut(cut_max, c.n.store.msb(), "cvt_q", "cvt_in_w", keep_src, "      ") %}{%- endcall %}
       wire [{{ c.n.el_msb }}:0] code_w;
       {{ c.cvt_name }} u_cvt (
